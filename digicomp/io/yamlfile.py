@@ -1,0 +1,274 @@
+"""Safe YAML loading that remembers where every node came from, and readable validation errors.
+
+Every problem is reported as ``FILE:LINE: node.path[2].key: message`` so that a user can jump to the line;
+no bare yaml or pydantic traceback ever reaches the user. Generic: knows nothing about frameworks or banks.
+
+Typical use by a loader::
+
+    data, linemap = load_yaml(path, FrameworkError)
+    model = validate_model(FrameworkModel, data, path, linemap, FrameworkError)
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import types
+import typing
+from collections.abc import Iterable, Sequence
+from os import PathLike
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from digicomp.errors import DigicompError
+
+LineMap = dict[str, int]
+"""Node path (``areas[2].competences[0].code``; ``""`` is the document) -> 1-based source line."""
+
+Loc = Sequence["str | int"]
+M = TypeVar("M", bound=BaseModel)
+
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_MAX_PROBLEMS_SHOWN = 200
+
+
+def format_path(loc: Loc) -> str:
+    """Render a location tuple (as pydantic gives it) as ``areas[2].competences[0].code``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif _PLAIN_KEY.match(part):
+            out += f".{part}" if out else part
+        else:
+            out += f"[{part!r}]"
+    return out
+
+
+def line_of(linemap: LineMap, path: str) -> int:
+    """Line of ``path``, or of its nearest ancestor that exists in the file (a missing key -> its parent)."""
+    while path not in linemap and path:
+        cut = max(path.rfind("."), path.rfind("["))
+        path = path[: max(cut, 0)]
+    return linemap.get(path, 1)
+
+
+def problem(path: str | PathLike[str], linemap: LineMap, loc: Loc | str, message: str) -> str:
+    """One problem line ``FILE:LINE: node.path: message`` (the node path may be a tuple or a string)."""
+    node = loc if isinstance(loc, str) else format_path(loc)
+    return f"{path}:{line_of(linemap, node)}: {node or '(document)'}: {message}"
+
+
+def raise_problems(error_cls: type[DigicompError], path: str | PathLike[str], problems: list[str]) -> None:
+    """Raise ``error_cls`` listing every problem; the list is kept on the exception as ``.problems``."""
+    shown = problems[:_MAX_PROBLEMS_SHOWN]
+    more = len(problems) - len(shown)
+    head = f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}"
+    body = "\n".join(["  " + p for p in shown] + ([f"  ... and {more} more"] if more else []))
+    exc = error_cls(f"{head}\n{body}")
+    exc.problems = list(problems)  # type: ignore[attr-defined]
+    raise exc
+
+
+def load_yaml(path: str | PathLike[str], error_cls: type[DigicompError] = DigicompError) -> tuple[Any, LineMap]:
+    """Parse one YAML document safely; return the data and the line of every node.
+
+    Malformed YAML, an unreadable file and duplicate mapping keys (which YAML would silently overwrite)
+    raise ``error_cls`` naming the file and line.
+    """
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as exc:
+        raise error_cls(f"{path}: cannot read file: {exc.strerror or exc}") from None
+    loader = _LOADER(raw)
+    try:
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+    except yaml.MarkedYAMLError as exc:
+        raise error_cls(_describe_yaml_error(path, exc)) from None
+    except yaml.YAMLError as exc:
+        raise error_cls(f"{path}: malformed YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    linemap: LineMap = {}
+    duplicates: list[str] = []
+    if node is not None:
+        _walk(node, "", linemap, duplicates, path, set())
+    if duplicates:
+        raise_problems(error_cls, path, duplicates)
+    return data, linemap
+
+
+def dump_yaml(data: Any, path: str | PathLike[str]) -> None:
+    """Write ``data`` as block-style UTF-8 YAML, keys in the given order, non-ASCII text kept readable."""
+    text = yaml.dump(data, Dumper=_DUMPER, allow_unicode=True, sort_keys=False, width=110)
+    Path(path).write_text(text, encoding="utf-8")
+
+
+def validation_problems(
+    exc: ValidationError, path: str | PathLike[str], linemap: LineMap, model_cls: type[BaseModel] | None = None
+) -> list[str]:
+    """Every error of a pydantic ValidationError as a ``FILE:LINE: path: message`` line."""
+    return [
+        problem(path, linemap, _clean_loc(err["loc"]), _message(err, model_cls)) for err in exc.errors()
+    ]
+
+
+def format_validation_error(
+    exc: ValidationError, path: str | PathLike[str], linemap: LineMap, model_cls: type[BaseModel] | None = None
+) -> str:
+    """The whole ValidationError as one message: a header and one ``FILE:LINE: path: message`` per line."""
+    problems = validation_problems(exc, path, linemap, model_cls)
+    return f"{path}: {len(problems)} problem{'s' if len(problems) != 1 else ''}\n" + "\n".join(
+        "  " + p for p in problems
+    )
+
+
+def validate_model(
+    model_cls: type[M],
+    data: Any,
+    path: str | PathLike[str],
+    linemap: LineMap,
+    error_cls: type[DigicompError] = DigicompError,
+    context: dict[str, Any] | None = None,
+) -> M:
+    """Validate ``data`` into ``model_cls`` or raise ``error_cls`` listing every problem with its line."""
+    try:
+        return model_cls.model_validate(data, context=context)
+    except ValidationError as exc:
+        raise_problems(error_cls, path, validation_problems(exc, path, linemap, model_cls))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _describe_yaml_error(path: str | PathLike[str], exc: yaml.MarkedYAMLError) -> str:
+    """``FILE:LINE:COL: malformed YAML: problem (context)`` from a yaml parser or scanner error."""
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+    what = exc.problem or "syntax error"
+    if exc.context:
+        ctx_mark = exc.context_mark
+        what += f" ({exc.context}" + (f" at line {ctx_mark.line + 1})" if ctx_mark else ")")
+    return f"{where}: malformed YAML: {what}"
+
+
+def _key_value(node: yaml.Node) -> str | int:
+    """The key as the constructor builds it, for scalar keys: ints stay ints, everything else is text."""
+    if isinstance(node, yaml.ScalarNode) and node.tag.endswith(":int"):
+        try:
+            return int(node.value)
+        except ValueError:
+            return node.value
+    return node.value if isinstance(node, yaml.ScalarNode) else str(node.start_mark)
+
+
+def _walk(
+    node: yaml.Node, path: str, linemap: LineMap, duplicates: list[str], file: Any, active: set[int]
+) -> None:
+    """Record the line of ``node`` and of every descendant; collect duplicate mapping keys."""
+    linemap.setdefault(path, node.start_mark.line + 1)
+    if id(node) in active:  # a recursive alias; its lines are already recorded
+        return
+    active.add(id(node))
+    if isinstance(node, yaml.SequenceNode):
+        for index, child in enumerate(node.value):
+            _walk(child, f"{path}[{index}]", linemap, duplicates, file, active)
+    elif isinstance(node, yaml.MappingNode):
+        seen: dict[str | int, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = _key_value(key_node)
+            line = key_node.start_mark.line + 1
+            child = format_path(_split(path) + [key])
+            if key in seen:
+                duplicates.append(
+                    f"{file}:{line}: {child}: duplicate key {key!r} (first given on line {seen[key]}); "
+                    "YAML would silently keep only the last one"
+                )
+                continue
+            seen[key] = line
+            linemap[child] = line
+            _walk(value_node, child, linemap, duplicates, file, active)
+    active.discard(id(node))
+
+
+def _split(path: str) -> list[str | int]:
+    """Inverse of :func:`format_path` for paths it produced."""
+    parts: list[str | int] = []
+    for match in re.finditer(r"\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\[\"((?:[^\"\\]|\\.)*)\"\]|\.?([^.\[]+)", path):
+        index, single, double, plain = match.groups()
+        if index is not None:
+            parts.append(int(index))
+        else:
+            parts.append(single if single is not None else double if double is not None else plain)
+    return parts
+
+
+def _clean_loc(loc: Iterable[str | int]) -> list[str | int]:
+    """Drop pydantic's internal steps (union members, validator tags) so the path matches the file."""
+    return [p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+
+
+def _message(err: dict[str, Any], model_cls: type[BaseModel] | None) -> str:
+    """A user-facing wording of one pydantic error, with hints for the common YAML pitfalls."""
+    kind, value = err["type"], err.get("input")
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "extra_forbidden":
+        key = err["loc"][-1]
+        allowed = _allowed_keys(model_cls, _clean_loc(err["loc"])[:-1]) if model_cls else []
+        hint = difflib.get_close_matches(str(key), allowed, n=1)
+        msg = f"unknown key {key!r}"
+        if hint:
+            msg += f" (did you mean {hint[0]!r}?)"
+        return msg + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
+    if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"expected text, got the number {value!r}; quote it in YAML (\"{value}\")"
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if kind not in ("value_error", "assertion_error") and not isinstance(value, (dict, list)):
+        msg += f" (got {value!r})"
+    return msg
+
+
+def _allowed_keys(model_cls: type[BaseModel], loc: Sequence[str | int]) -> list[str]:
+    """Keys a mapping at ``loc`` (inside ``model_cls``) may have, following field annotations."""
+    current: Any = model_cls
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(part, str) and isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(part) or next(
+                (f for f in current.model_fields.values() if f.alias == part), None
+            )
+            if field is None:
+                return []
+            current = field.annotation
+        else:
+            current = _element(current)
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return [f.alias or name for name, f in current.model_fields.items()]
+    return []
+
+
+def _unwrap(tp: Any) -> Any:
+    """The model type inside ``X | None`` or ``Annotated[X, ...]``, else ``tp`` unchanged."""
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        models = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _unwrap(models[0]) if len(models) == 1 else tp
+    return tp
+
+
+def _element(tp: Any) -> Any:
+    """The element (list) or value (dict) type of a container annotation."""
+    args = typing.get_args(_unwrap(tp))
+    return args[-1] if args else None
