@@ -1,0 +1,114 @@
+"""Whole-bank checks that need no framework: unique ids, enemies, described rules, parameter ranges, text form.
+
+Each check returns ``(location, message)`` pairs, the location being a node path in the bank file
+(``("items", 12, "enemies", 0)``) so that callers can add the file name and line.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from typing import Any
+
+from digicomp.bank.schema import BankFile, Item, Option, Text
+from digicomp.errors import ParameterError
+from digicomp.models import ItemParameters
+
+Problem = tuple[tuple[str | int, ...], str]
+
+
+def file_form_records(items: list[Item]) -> list[dict[str, Any]]:
+    """Parameter records {"id", "model", "a", "b", "c", "d"} of ``items`` for ItemParameters.from_file_form."""
+    return [
+        {"id": it.id, "model": it.model, **{k: v for k, v in it.params.model_dump().items() if v is not None}}
+        for it in items
+    ]
+
+
+def unique_ids(bank: BankFile) -> list[Problem]:
+    """Every item id occurs once."""
+    first: dict[str, int] = {}
+    problems: list[Problem] = []
+    for i, item in enumerate(bank.items):
+        if item.id in first:
+            problems.append((("items", i, "id"), f"duplicate item id {item.id!r} (first at items[{first[item.id]}])"))
+        else:
+            first[item.id] = i
+    return problems
+
+
+def enemies(bank: BankFile) -> list[Problem]:
+    """Enemies name other items of the bank, once each (the relation is symmetric; one side suffices)."""
+    known = {item.id for item in bank.items}
+    problems: list[Problem] = []
+    for i, item in enumerate(bank.items):
+        counts = Counter(item.enemies or [])
+        for j, other in enumerate(item.enemies or []):
+            loc = ("items", i, "enemies", j)
+            if other == item.id:
+                problems.append((loc, f"item {item.id!r} lists itself as an enemy"))
+            elif other not in known:
+                problems.append((loc, f"item {item.id!r}: enemy {other!r} is not an item of this bank"))
+            elif counts[other] > 1 and (item.enemies or []).index(other) != j:
+                problems.append((loc, f"item {item.id!r}: enemy {other!r} is listed twice"))
+    return problems
+
+
+def rules_described(bank: BankFile) -> list[Problem]:
+    """Every provisional rule an item cites is described in the bank's ``rules`` (honest provenance)."""
+    described = set(bank.rules or {})
+    problems: list[Problem] = []
+    for i, item in enumerate(bank.items):
+        rule = getattr(item.calibration, "rule", None)
+        if item.calibration.status == "provisional" and rule not in described:
+            problems.append(
+                (("items", i, "calibration", "rule"), f"item {item.id!r}: rule {rule!r} is not described in 'rules'")
+            )
+    cut_rule = bank.scale.cut_source.rule if bank.scale.cut_source else None
+    if cut_rule is not None and cut_rule not in described:
+        problems.append((("scale", "cut_source", "rule"), f"rule {cut_rule!r} is not described in 'rules'"))
+    return problems
+
+
+def parameters(bank: BankFile) -> list[Problem]:
+    """Parameters in range for their model (the checks of digicomp.models), one problem per bad item."""
+    records = file_form_records(bank.items)
+    try:
+        ItemParameters.from_file_form(records, D=bank.scale.D)
+        return []
+    except ParameterError:
+        pass
+    problems: list[Problem] = []
+    for i, rec in enumerate(records):
+        try:
+            ItemParameters.from_file_form([rec], D=bank.scale.D)
+        except ParameterError as exc:
+            problems.append((("items", i, "params"), str(exc)))
+    return problems
+
+
+def _texts(value: Any, loc: tuple[str | int, ...]):
+    """Yield (location, string) for every human-facing string inside ``value``."""
+    if isinstance(value, (Text, Option)):
+        for lang, text in value.model_dump().items():
+            if lang != "id" and isinstance(text, str):
+                yield loc + (lang,), text
+    elif isinstance(value, list):
+        for j, v in enumerate(value):
+            yield from _texts(v, loc + (j,))
+
+
+def normalized_text(bank: BankFile) -> list[Problem]:
+    """Texts are Unicode NFC: decomposed Vietnamese diacritics look the same but break search and hashing."""
+    problems: list[Problem] = []
+    for i, item in enumerate(bank.items):
+        for field in ("stem", "options", "categories", "explanation"):
+            for loc, text in _texts(getattr(item, field), ("items", i, field)):
+                if unicodedata.normalize("NFC", text) != text:
+                    problems.append((loc, f"item {item.id!r}: text is not in Unicode NFC form; normalise it"))
+    return problems
+
+
+def self_contained(bank: BankFile) -> list[Problem]:
+    """All checks that need nothing but the bank itself."""
+    return unique_ids(bank) + enemies(bank) + rules_described(bank) + parameters(bank) + normalized_text(bank)

@@ -1,0 +1,218 @@
+"""The ItemBank: a validated bank file plus the contiguous arrays the adaptive engine works on.
+
+The validated file (:class:`~digicomp.bank.schema.BankFile`) is the single source of truth; ``params`` and
+the index arrays are derived from it once, at construction, so the hot path never touches per-item objects.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.bank.checks import file_form_records
+from digicomp.bank.fingerprint import fingerprint
+from digicomp.bank.schema import BankFile, Item, Scale
+from digicomp.errors import BankError, DigicompError, ParameterError
+from digicomp.models import ItemParameters
+
+KINDS = ("multiple_choice", "self_assessment", "parameters")
+
+
+def natural_key(code: str) -> tuple:
+    """Sort key that orders competence codes as people do: 1.2 < 1.10, and 0.1 < 1.1 < A.1."""
+    return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.\-_]", code))
+
+
+class ItemBank:
+    """An item bank: parameters as arrays (``params``), engine index arrays, and item content by id.
+
+    Index arrays, one entry per item in bank order: ``competence_index`` (into ``competences``, -1 when an
+    item has no competence), ``level`` (intended level 1..8, 0 when none), ``kind`` (one of ``KINDS``) and
+    ``is_scored`` (True except for self-assessment items, which describe rather than demonstrate
+    competence); ``enemy_pairs`` lists each pair of items never to give together once, as (i, j), i < j.
+    """
+
+    def __init__(self, spec: BankFile, source: str | PathLike[str] | None = None, framework: Any = None) -> None:
+        self.spec = spec
+        self.source = Path(source) if source is not None else None
+        self._framework = framework
+        where = f"{self.source}: " if self.source else ""
+        try:
+            self.params: ItemParameters = ItemParameters.from_file_form(
+                file_form_records(spec.items), D=spec.scale.D
+            )
+        except ParameterError as exc:
+            raise BankError(f"{where}{exc}") from None
+        self.ids: list[str] = list(self.params.ids)
+        self._position = {item_id: j for j, item_id in enumerate(self.ids)}
+        if len(self._position) != len(self.ids):
+            raise BankError(f"{where}item ids are not unique")
+        codes = [item.competence for item in spec.items]
+        self.competences: list[str] = sorted({c for c in codes if c is not None}, key=natural_key)
+        lookup = {c: k for k, c in enumerate(self.competences)}
+        self.competence_index: NDArray[np.intp] = np.array([lookup.get(c, -1) for c in codes], dtype=np.intp)
+        self.level: NDArray[np.intp] = np.array([item.level or 0 for item in spec.items], dtype=np.intp)
+        self.kind: NDArray[np.str_] = np.array([item.kind for item in spec.items], dtype="<U15")
+        self.is_scored: NDArray[np.bool_] = self.kind != "self_assessment"
+        self.enemy_pairs: NDArray[np.intp] = self._enemy_pairs(where)
+
+    def _enemy_pairs(self, where: str) -> NDArray[np.intp]:
+        pairs = set()
+        for j, item in enumerate(self.spec.items):
+            for other in item.enemies or []:
+                k = self._position.get(other)
+                if k is None or k == j:
+                    raise BankError(f"{where}item {item.id!r}: field 'enemies' names {other!r}, not another item")
+                pairs.add((min(j, k), max(j, k)))
+        return np.array(sorted(pairs), dtype=np.intp).reshape(-1, 2)
+
+    # ----------------------------------------------------------------- identity
+    @property
+    def id(self) -> str:
+        """The bank's id."""
+        return self.spec.id
+
+    @property
+    def version(self) -> str:
+        """The bank's version string."""
+        return self.spec.version
+
+    @property
+    def n_items(self) -> int:
+        """Number of items."""
+        return len(self.ids)
+
+    @property
+    def scale(self) -> Scale:
+        """The θ scale: ``D``, the reporting ``levels`` and the ``cut_scores`` between them."""
+        return self.spec.scale
+
+    @property
+    def cut_scores(self) -> NDArray[np.float64]:
+        """Cut scores on θ between the reporting levels, as an array (empty when the bank has none)."""
+        return np.array(self.spec.scale.cut_scores or [], dtype=float)
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """``sha256:<hex>`` content hash: changes with any parameter, key or text, not with YAML layout."""
+        return fingerprint(self.to_dict())
+
+    def __len__(self) -> int:
+        return self.n_items
+
+    def __repr__(self) -> str:
+        return f"ItemBank(id={self.id!r}, version={self.version!r}, n_items={self.n_items})"
+
+    # ----------------------------------------------------------------- content
+    def item(self, item_id: str) -> Item:
+        """The full record (content, tags, parameters, provenance) of item ``item_id``."""
+        try:
+            return self.spec.items[self._position[item_id]]
+        except KeyError:
+            raise BankError(f"bank {self.id!r} has no item {item_id!r}") from None
+
+    def index_of(self, item_ids: str | list[str]) -> int | NDArray[np.intp]:
+        """Position(s) of item id(s) in the bank's arrays."""
+        if isinstance(item_ids, str):
+            return self._position[self.item(item_ids).id]
+        missing = [i for i in item_ids if i not in self._position]
+        if missing:
+            raise BankError(f"bank {self.id!r} has no items {missing}")
+        return np.array([self._position[i] for i in item_ids], dtype=np.intp)
+
+    # ----------------------------------------------------------------- framework
+    @property
+    def framework(self) -> Any:
+        """The framework the items are tagged with, loaded on first use through digicomp.framework."""
+        if self._framework is None:
+            ref = self.spec.framework
+            if ref is None:
+                raise BankError(f"bank {self.id!r} names no framework (a content-free bank)")
+            try:
+                from digicomp.framework import load_framework
+            except ImportError:
+                raise BankError(f"bank {self.id!r}: digicomp.framework is not available") from None
+            self._framework = load_framework(ref.id)
+        return self._framework
+
+    @cached_property
+    def areas(self) -> list[str]:
+        """Area codes of the framework that hold at least one of the bank's competences, in framework order."""
+        return self._area_lookup[0]
+
+    @cached_property
+    def area_index(self) -> NDArray[np.intp]:
+        """Per item, its area's position in ``areas`` (-1 for items without a competence)."""
+        comp_area = self._area_lookup[1]
+        return np.append(comp_area, -1)[self.competence_index]
+
+    @cached_property
+    def _area_lookup(self) -> tuple[list[str], NDArray[np.intp]]:
+        from digicomp.bank.frameworkview import area_of
+
+        try:
+            owner = [area_of(self.framework, code) for code in self.competences]
+        except DigicompError as exc:
+            raise BankError(f"bank {self.id!r}: {exc}") from None
+        areas = sorted(set(owner), key=natural_key)
+        return areas, np.array([areas.index(a) for a in owner], dtype=np.intp)
+
+    # ----------------------------------------------------------------- conversion
+    def to_dict(self) -> dict[str, Any]:
+        """The bank as plain data (what the YAML file holds), absent optional fields left out."""
+        return self.spec.model_dump(mode="json", exclude_none=True)
+
+    def to_yaml(self, path: str | PathLike[str]) -> None:
+        """Write the bank as YAML; ``load_bank`` of that file gives an equal bank (same fingerprint)."""
+        from digicomp.io.yamlfile import dump_yaml
+
+        dump_yaml(self.to_dict(), path)
+
+    def to_param_table(self, path: str | PathLike[str], style: str = "mirt") -> None:
+        """Write the parameters as CSV in ``mirt`` (a1, d, g, u / a1, d1..dk) or ``catR`` (a, b, c, d) columns."""
+        from digicomp.io.param_table import write_param_table
+
+        write_param_table(self.params, path, style=style)
+
+    @classmethod
+    def from_params(
+        cls,
+        table_or_csv: Any,
+        *,
+        id: str = "parameters",
+        version: str = "1",
+        D: float = 1.0,
+    ) -> ItemBank:
+        """A content-free bank from a mirt/catR parameter table (CSV path or table), e.g. for simulation."""
+        from digicomp.io.param_table import read_param_table
+
+        params = read_param_table(table_or_csv, D=D)
+        source = str(table_or_csv) if isinstance(table_or_csv, (str, PathLike)) else "parameter table"
+        return cls.from_item_parameters(params, id=id, version=version, source=source)
+
+    @classmethod
+    def from_item_parameters(
+        cls, params: ItemParameters, *, id: str = "parameters", version: str = "1", source: str = "ItemParameters"
+    ) -> ItemBank:
+        """A content-free bank holding ``params`` (calibration status ``imported`` from ``source``)."""
+        items = [
+            {
+                "id": rec["id"],
+                "model": rec["model"],
+                "params": {k: v for k, v in rec.items() if k in ("a", "b", "c", "d") and v is not None},
+                "calibration": {"status": "imported", "source": source},
+            }
+            for rec in params.to_file_form()
+        ]
+        data = {"kind": "item_bank", "id": id, "version": version, "scale": {"D": params.D}, "items": items}
+        try:
+            spec = BankFile.model_validate(data)
+        except ValueError as exc:
+            raise BankError(f"{source}: cannot build a bank from these parameters: {exc}") from None
+        return cls(spec)

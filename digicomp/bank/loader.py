@@ -1,0 +1,51 @@
+"""Load an item bank from a bundled id or a YAML path, with every problem reported by file and line."""
+
+from __future__ import annotations
+
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+from digicomp.bank import checks
+from digicomp.bank.itembank import ItemBank
+from digicomp.bank.schema import BankFile
+from digicomp.errors import BankError
+from digicomp.io.yamlfile import LineMap, load_yaml, problem, raise_problems, validate_model
+
+
+def resolve(id_or_path: str | PathLike[str]) -> Path:
+    """The file of a bundled bank id (``civil-service``) or of a path (anything with a suffix or a slash)."""
+    text = str(id_or_path)
+    if isinstance(id_or_path, PathLike) or text.endswith((".yaml", ".yml")) or "/" in text or "\\" in text:
+        return Path(id_or_path)
+    from digicomp.bundled import bundled_path
+
+    return bundled_path("item_banks", text)
+
+
+def read_bank_file(path: str | PathLike[str]) -> tuple[BankFile, LineMap]:
+    """Parse and schema-check a bank file; raise BankError listing every problem as FILE:LINE: path: message."""
+    data, linemap = load_yaml(path, BankError)
+    if not isinstance(data, dict) or data.get("kind") != "item_bank":
+        kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
+        raise BankError(f"{path}:1: kind: expected 'item_bank', got {kind!r}")
+    return validate_model(BankFile, data, path, linemap, BankError), linemap
+
+
+def located(path: str | PathLike[str], linemap: LineMap, found: list[checks.Problem]) -> list[str]:
+    """Problems as ``FILE:LINE: node.path: message`` lines."""
+    return [problem(path, linemap, loc, message) for loc, message in found]
+
+
+def load_bank(id_or_path: str | PathLike[str], framework: Any = None) -> ItemBank:
+    """Load a bank by bundled id or path; refuse it (BankError) unless it passes the self-contained checks.
+
+    Checks against the framework (competences and levels exist) are :func:`digicomp.bank.validate_bank`'s;
+    ``framework`` (a loaded Framework) is used instead of loading the bank's framework by id.
+    """
+    path = resolve(id_or_path)
+    spec, linemap = read_bank_file(path)
+    found = checks.self_contained(spec)
+    if found:
+        raise_problems(BankError, path, located(path, linemap, found))
+    return ItemBank(spec, source=path, framework=framework)

@@ -1,0 +1,244 @@
+"""The item-bank file schema (pydantic): what one bank YAML file may contain, checked item by item.
+
+Checks that need the whole bank (unique ids, enemies) or its framework live in :mod:`digicomp.bank.checks`
+and :mod:`digicomp.bank.validate`; parameter ranges are checked by :mod:`digicomp.models`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+DICHOTOMOUS_MODELS = frozenset({"Rasch", "1PL", "2PL", "3PL", "4PL"})
+POLYTOMOUS_MODELS = frozenset({"GRM", "GPCM", "PCM"})
+ModelName = Literal["Rasch", "1PL", "2PL", "3PL", "4PL", "GRM", "GPCM", "PCM"]
+ItemKind = Literal["multiple_choice", "self_assessment"]
+
+Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
+NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class _Multilingual(BaseModel):
+    """Base of texts: keys beyond vi and en are further languages, each a non-empty string."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    @model_validator(mode="after")
+    def _extra_languages_are_text(self) -> _Multilingual:
+        for lang, value in (self.model_extra or {}).items():
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"language {lang!r} must be a non-empty string")
+        return self
+
+
+class Text(_Multilingual):
+    """A human-facing text: Vietnamese and English required, further languages allowed as more keys."""
+
+    vi: NonEmpty
+    en: NonEmpty
+
+
+class Option(_Multilingual):
+    """One answer option of a multiple-choice item: an id (A, B, ...) and its text per language."""
+
+    id: Ident
+    vi: NonEmpty
+    en: NonEmpty
+
+
+class Media(_Strict):
+    """A picture, audio or video shown with the stem; ``src`` is relative to the bank file."""
+
+    src: NonEmpty
+    kind: Literal["image", "audio", "video"] = "image"
+    alt: Text | None = None
+
+
+class Params(_Strict):
+    """Item parameters in the file form a, b, c, d (b a list of thresholds/steps for polytomous models)."""
+
+    a: float | None = None
+    b: float | list[float]
+    c: float | None = None
+    d: float | None = None
+
+
+class Provisional(_Strict):
+    """Expert-set parameters, from the rule named here (described in the bank's ``rules``)."""
+
+    status: Literal["provisional"]
+    rule: Ident
+
+
+class Calibrated(_Strict):
+    """Parameters estimated from ``n`` responses on ``date``, with their standard errors."""
+
+    status: Literal["calibrated"]
+    n: Annotated[int, Field(gt=0)]
+    date: datetime.date
+    se: dict[Literal["a", "b", "c", "d"], float | list[float]]
+    method: NonEmpty | None = None
+
+
+class Imported(_Strict):
+    """Parameters taken from a parameter table whose provenance is only its ``source``."""
+
+    status: Literal["imported"]
+    source: NonEmpty
+
+
+Calibration = Annotated[Union[Provisional, Calibrated, Imported], Field(discriminator="status")]
+
+
+class Item(_Strict):
+    """One item: identity, framework tags, model and parameters, provenance, and (optionally) content."""
+
+    id: Ident
+    type: ItemKind | None = None
+    competence: Ident | None = None
+    level: Annotated[int, Field(ge=1)] | None = None
+    model: ModelName
+    params: Params
+    calibration: Calibration
+    stem: Text | None = None
+    options: list[Option] | None = None
+    key: Ident | None = None
+    categories: list[Text] | None = None
+    explanation: Text | None = None
+    enemies: list[Ident] | None = None
+    media: Media | None = None
+    flags: list[NonEmpty] | None = None
+
+    @property
+    def kind(self) -> str:
+        """'multiple_choice', 'self_assessment', or 'parameters' (no content), declared or implied."""
+        if self.type is not None:
+            return self.type
+        if self.categories is not None:
+            return "self_assessment"
+        if self.options is not None:
+            return "multiple_choice"
+        return "parameters"
+
+    @model_validator(mode="after")
+    def _content_matches_kind(self) -> Item:
+        kind = self.kind
+        if kind == "parameters":
+            present = [f for f in ("stem", "key", "explanation", "media") if getattr(self, f) is not None]
+            if present:
+                raise ValueError(f"an item without options or categories cannot have {', '.join(present)}")
+        else:
+            if self.stem is None:
+                raise ValueError(f"a {kind} item needs a 'stem'")
+            if self.competence is None:
+                raise ValueError(f"a {kind} item needs a 'competence'")
+        if kind == "multiple_choice":
+            self._check_multiple_choice()
+        elif kind == "self_assessment":
+            self._check_self_assessment()
+        return self
+
+    def _check_multiple_choice(self) -> None:
+        if self.categories is not None or not self.options or len(self.options) < 2:
+            raise ValueError("a multiple_choice item needs at least 2 'options' and no 'categories'")
+        ids = [o.id for o in self.options]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"option ids must be unique, got {ids}")
+        if self.key not in ids:
+            raise ValueError(f"'key' must be one of the option ids {ids}, got {self.key!r}")
+        if self.level is None:
+            raise ValueError("a multiple_choice item needs its intended 'level'")
+        if self.model not in DICHOTOMOUS_MODELS:
+            raise ValueError(f"a multiple_choice item needs a dichotomous model, got {self.model!r}")
+
+    def _check_self_assessment(self) -> None:
+        if self.options is not None or self.key is not None:
+            raise ValueError("a self_assessment item has 'categories', not 'options' or 'key'")
+        if not self.categories or len(self.categories) < 2:
+            raise ValueError("a self_assessment item needs at least 2 'categories', lowest first")
+        if self.model not in POLYTOMOUS_MODELS:
+            raise ValueError(f"a self_assessment item needs a polytomous model (GRM, GPCM, PCM), got {self.model!r}")
+        if isinstance(self.params.b, list) and len(self.params.b) != len(self.categories) - 1:
+            raise ValueError(
+                f"{len(self.categories)} categories need {len(self.categories) - 1} thresholds in params.b, "
+                f"got {len(self.params.b)}"
+            )
+
+    @model_validator(mode="after")
+    def _params_shape_matches_model(self) -> Item:
+        polytomous = self.model in POLYTOMOUS_MODELS
+        if polytomous and not isinstance(self.params.b, list):
+            raise ValueError(f"model {self.model} needs params.b as a list of thresholds")
+        if not polytomous and isinstance(self.params.b, list):
+            raise ValueError(f"model {self.model} needs params.b as one number")
+        if polytomous and (self.params.c is not None or self.params.d is not None):
+            raise ValueError(f"model {self.model} has no params c or d")
+        return self
+
+
+class CutSource(_Strict):
+    """Where the cut scores come from: a provisional rule, a standard-setting study, or empirical data."""
+
+    status: Literal["provisional", "standard_setting", "empirical"]
+    rule: Ident | None = None
+    description: Text | None = None
+
+
+class Scale(_Strict):
+    """The bank's θ scale: D, the reporting levels (band ids of the framework scale) and cut scores."""
+
+    D: Annotated[float, Field(gt=0)] = 1.0
+    levels: list[Ident] | None = None
+    cut_scores: list[float] | None = None
+    cut_source: CutSource | None = None
+
+    @model_validator(mode="after")
+    def _cuts_fit_levels(self) -> Scale:
+        levels = self.levels or []
+        cuts = self.cut_scores or []
+        if len(set(levels)) != len(levels):
+            raise ValueError(f"'levels' must be unique, got {levels}")
+        if levels and len(cuts) != len(levels) - 1:
+            raise ValueError(
+                f"{len(levels)} levels need {len(levels) - 1} cut_scores (one fewer), got {len(cuts)}"
+            )
+        if cuts and not levels:
+            raise ValueError("cut_scores need the 'levels' they separate")
+        if any(lo >= hi for lo, hi in zip(cuts, cuts[1:])):
+            raise ValueError(f"cut_scores must be strictly increasing, got {cuts}")
+        if cuts and self.cut_source is None:
+            raise ValueError("cut_scores need a 'cut_source' saying where they came from")
+        return self
+
+
+class FrameworkRef(_Strict):
+    """The framework (id and version) whose competences and levels the items are tagged with."""
+
+    id: Ident
+    version: NonEmpty
+
+
+class BankFile(_Strict):
+    """A whole item-bank file (``kind: item_bank``)."""
+
+    kind: Literal["item_bank"]
+    id: Ident
+    version: NonEmpty
+    title: Text | None = None
+    description: Text | None = None
+    framework: FrameworkRef | None = None
+    scale: Scale
+    rules: dict[Ident, Text] | None = None
+    items: Annotated[list[Item], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def _tags_need_framework(self) -> BankFile:
+        if self.framework is None and any(item.competence is not None for item in self.items):
+            raise ValueError("items tagged with competences need the bank's 'framework' (id and version)")
+        return self
