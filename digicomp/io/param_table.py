@@ -1,0 +1,166 @@
+"""Item parameter tables in the column conventions of R mirt and catR, read and written as CSV.
+
+mirt (``coef(mod, simplify = TRUE)$items``, slope-intercept, D = 1 inside mirt): dichotomous ``a1, d, g, u``;
+graded ``a1, d1..dk``; generalized partial credit ``a1, d1..dk`` with scoring 0..K-1 (``ak*``/``d0``
+columns, if present, must be mirt's defaults 0..K-1 and 0). catR (``a, b, c, d``, IRT form).
+An ``item`` (or ``id``) column names the items; an ``itemtype`` (or ``model``) column selects the model
+for polytomous rows (``graded`` or ``gpcm``; ``Rasch`` with ``d1..`` means the partial credit model).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digicomp.errors import ParameterError
+from digicomp.models import ItemParameters
+from digicomp.models.parameters import DICHOTOMOUS_MODELS
+
+TO_MIRT = {"Rasch": "Rasch", "1PL": "2PL", "2PL": "2PL", "3PL": "3PL", "4PL": "4PL", "GRM": "graded", "GPCM": "gpcm", "PCM": "Rasch"}
+_FROM_MIRT = {"rasch": "Rasch", "1pl": "1PL", "2pl": "2PL", "3pl": "3PL", "4pl": "4PL", "graded": "GRM", "grm": "GRM",
+              "gpcm": "GPCM", "pcm": "PCM"}
+
+
+def _read_columns(source: Any) -> tuple[dict[str, list[str]], str]:
+    """Columns of a CSV path, CSV text buffer, mapping of columns or pandas DataFrame, as strings."""
+    if hasattr(source, "to_dict") and hasattr(source, "columns"):
+        frame = source.reset_index() if "item" not in source.columns and source.index.name else source
+        return {str(k): ["" if v is None else str(v) for v in vals] for k, vals in frame.to_dict("list").items()}, "table"
+    if isinstance(source, Mapping):
+        return {str(k): [str(v) for v in np.atleast_1d(vals)] for k, vals in source.items()}, "table"
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ParameterError(f"{path}: cannot read the parameter table ({exc.strerror})") from None
+    rows = list(csv.reader(io.StringIO(text)))
+    if not rows:
+        raise ParameterError(f"{path}: the parameter table is empty")
+    header = [h.strip() for h in rows[0]]
+    if header and header[0] == "":
+        header[0] = "item"  # R's write.csv puts the row names in an unnamed first column
+    body = [r for r in rows[1:] if any(cell.strip() for cell in r)]
+    for n, r in enumerate(body, start=2):
+        if len(r) != len(header):
+            raise ParameterError(f"{path}: line {n} has {len(r)} fields, the header has {len(header)}")
+    return {h: [r[k].strip() for r in body] for k, h in enumerate(header)}, str(path)
+
+
+def _numbers(cols: dict[str, list[str]], name: str, where: str, ids: list[str]) -> np.ndarray:
+    out = np.full(len(ids), np.nan)
+    for k, cell in enumerate(cols[name]):
+        if cell in ("", "NA", "NaN", "nan", "None"):
+            continue
+        try:
+            out[k] = float(cell)
+        except ValueError:
+            raise ParameterError(f"{where}: item {ids[k]!r}: column {name!r} = {cell!r} is not a number") from None
+    return out
+
+
+def read_param_table(source: Any, D: float = 1.0) -> ItemParameters:
+    """Item parameters from a mirt-style or catR-style table (CSV path, mapping or DataFrame).
+
+    mirt tables are slope-intercept; with a bank scaling constant D the file-form slope is a1 / D.
+    """
+    cols, where = _read_columns(source)
+    n = len(next(iter(cols.values()), []))
+    if n == 0:
+        raise ParameterError(f"{where}: the parameter table has no rows")
+    id_col = next((c for c in ("item", "id", "items") if c in cols), None)
+    ids = cols[id_col] if id_col else [f"item{k + 1}" for k in range(n)]
+    type_col = next((c for c in ("itemtype", "model") if c in cols), None)
+    if "b" in cols and "a1" not in cols:
+        a = _numbers(cols, "a", where, ids) if "a" in cols else np.ones(n)
+        b = _numbers(cols, "b", where, ids)
+        c = np.nan_to_num(_numbers(cols, "c", where, ids), nan=0.0) if "c" in cols else np.zeros(n)
+        d = np.nan_to_num(_numbers(cols, "d", where, ids), nan=1.0) if "d" in cols else np.ones(n)
+        models = [_model_name(cols[type_col][k], where, ids[k]) for k in range(n)] if type_col else None
+        return ItemParameters.dichotomous(a, b, c, d, D=D, ids=ids, model=models)
+    if "a1" not in cols:
+        raise ParameterError(f"{where}: unrecognised parameter table; expected mirt columns (a1, d, g, u / a1, d1..dk) "
+                             f"or catR columns (a, b, c, d), found {', '.join(cols)}")
+    a1 = _numbers(cols, "a1", where, ids)
+    steps = sorted((c for c in cols if c[:1] == "d" and c[1:].isdigit() and c != "d0"), key=lambda c: int(c[1:]))
+    poly = np.column_stack([_numbers(cols, c, where, ids) for c in steps]) if steps else np.full((n, 1), np.nan)
+    dich_d = _numbers(cols, "d", where, ids) if "d" in cols else np.full(n, np.nan)
+    g = _numbers(cols, "g", where, ids) if "g" in cols else np.full(n, np.nan)
+    u = _numbers(cols, "u", where, ids) if "u" in cols else np.full(n, np.nan)
+    models, width = [], max(poly.shape[1], 1)
+    icpt = np.full((n, width), np.nan)
+    for k in range(n):
+        declared = _model_name(cols[type_col][k], where, ids[k]) if type_col else None
+        has_poly = bool(np.any(np.isfinite(poly[k])))
+        if has_poly:
+            model = declared if declared in ("GRM", "GPCM", "PCM") else ("PCM" if declared == "Rasch" else "GRM")
+            if declared in DICHOTOMOUS_MODELS and declared != "Rasch":
+                raise ParameterError(f"{where}: item {ids[k]!r}: itemtype {declared} but columns d1..dk are filled")
+            vals = poly[k][np.isfinite(poly[k])]
+            icpt[k, : vals.size] = vals
+        else:
+            if not np.isfinite(dich_d[k]):
+                raise ParameterError(f"{where}: item {ids[k]!r}: no intercept (column 'd' or 'd1..dk') is given")
+            gk = 0.0 if not np.isfinite(g[k]) else g[k]
+            uk = 1.0 if not np.isfinite(u[k]) else u[k]
+            model = declared or ("4PL" if uk < 1 else "3PL" if gk > 0 else "2PL")
+            icpt[k, 0] = dich_d[k]
+            g[k], u[k] = gk, uk
+        models.append(model)
+    is_dich = np.array([m in DICHOTOMOUS_MODELS for m in models])
+    lower = np.where(is_dich, g, 0.0)
+    upper = np.where(is_dich, u, 1.0)
+    return ItemParameters(models, a1, icpt, np.nan_to_num(lower), np.nan_to_num(upper, nan=1.0), D=D, ids=ids)
+
+
+def _model_name(raw: str, where: str, ident: str) -> str:
+    name = _FROM_MIRT.get(raw.strip().lower())
+    if name is None:
+        raise ParameterError(f"{where}: item {ident!r}: unknown itemtype {raw!r} (expected one of "
+                             f"{', '.join(sorted(set(_FROM_MIRT)))})")
+    return name
+
+
+def param_table(params: ItemParameters, style: str = "mirt") -> tuple[list[str], list[list[Any]]]:
+    """(header, rows) of the parameter table in mirt or catR columns."""
+    if style == "mirt":
+        width = max(params.max_categories - 1, 1)
+        poly = [f"d{k}" for k in range(1, width + 1)] if not params.is_dichotomous else []
+        header = ["item", "itemtype", "a1", "d", "g", "u", *poly]
+        rows = []
+        for j in range(params.n_items):
+            model = str(params.models[j])
+            row: list[Any] = [params.ids[j], TO_MIRT[model], _num(params.slope[j])]
+            if model in DICHOTOMOUS_MODELS:
+                row += [_num(params.intercepts[j, 0]), _num(params.lower[j]), _num(params.upper[j])] + [""] * len(poly)
+            else:
+                k = int(params.n_categories[j]) - 1
+                row += ["", "", ""] + [_num(v) for v in params.intercepts[j, :k]] + [""] * (len(poly) - k)
+            rows.append(row)
+        return header, rows
+    if style == "catR":
+        if not params.is_dichotomous:
+            raise ParameterError("catR's a, b, c, d table holds dichotomous items only; use style='mirt'")
+        header = ["item", "a", "b", "c", "d"]
+        rows = [[r["id"], _num(r["a"]), _num(r["b"]), _num(r["c"]), _num(r["d"])] for r in params.to_file_form()]
+        return header, rows
+    raise ParameterError(f"unknown parameter-table style {style!r}; expected 'mirt' or 'catR'")
+
+
+def write_param_table(params: ItemParameters, path: str | Path, style: str = "mirt") -> Path:
+    """Write the parameter table as CSV in mirt or catR columns; returns the path."""
+    header, rows = param_table(params, style)
+    path = Path(path)
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def _num(x: float) -> str:
+    return repr(float(x))

@@ -1,0 +1,253 @@
+"""Response data, dense or sparse, with missing (not administered) responses masked.
+
+A :class:`Responses` holds scored responses (0/1, or categories 0..K-1) of persons to items. Dense data
+are an (n_persons, n_items) integer array with -1 for missing; sparse data (CAT logs, where each person
+answered a few of many items) are (person, item, value) triplets, and everything downstream scales with
+the number of observed responses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from scipy import sparse
+
+from digicomp.errors import ResponseError
+
+MISSING = -1
+
+
+class Responses:
+    """Scored responses of persons to items; ``values`` dense (-1 = missing) or sparse triplets."""
+
+    def __init__(
+        self,
+        person: NDArray[np.intp],
+        item: NDArray[np.intp],
+        value: NDArray[np.int64],
+        n_persons: int,
+        n_items: int,
+        person_ids: Sequence[str] | None = None,
+        item_ids: Sequence[str] | None = None,
+        weights: ArrayLike | None = None,
+        dense: NDArray[np.int64] | None = None,
+    ) -> None:
+        self.person = np.asarray(person, dtype=np.intp)
+        self.item = np.asarray(item, dtype=np.intp)
+        self.value = np.asarray(value, dtype=np.int64)
+        self.n_persons = int(n_persons)
+        self.n_items = int(n_items)
+        self.person_ids = [str(p) for p in person_ids] if person_ids is not None else None
+        self.item_ids = [str(i) for i in item_ids] if item_ids is not None else None
+        self.weights = None if weights is None else np.asarray(weights, dtype=float)
+        self._dense = dense
+        if self.weights is not None and self.weights.shape != (self.n_persons,):
+            raise ResponseError(f"weights have shape {self.weights.shape}, expected ({self.n_persons},)")
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_dense(
+        cls,
+        data: ArrayLike,
+        person_ids: Sequence[str] | None = None,
+        item_ids: Sequence[str] | None = None,
+        weights: ArrayLike | None = None,
+    ) -> Responses:
+        """From an (n_persons, n_items) array; NaN or negative values mean not administered."""
+        arr = np.asarray(data)
+        if arr.ndim == 1:
+            arr = arr[None, :]
+        if arr.ndim != 2:
+            raise ResponseError(f"responses must be a 2-D array (persons × items), got shape {arr.shape}")
+        if arr.dtype.kind == "f":
+            missing = np.isnan(arr) | (arr < 0)
+            whole = np.where(missing, 0.0, arr)
+            if np.any(whole != np.round(whole)):
+                p, i = np.argwhere(whole != np.round(whole))[0]
+                raise ResponseError(f"{_who(person_ids, item_ids, p, i)}: response {arr[p, i]!r} is not a whole number")
+            values = np.where(missing, MISSING, whole).astype(np.int64)
+        elif arr.dtype.kind in "iub":
+            values = np.where(arr < 0, MISSING, arr).astype(np.int64)
+        else:
+            raise ResponseError(f"responses must be numeric, got dtype {arr.dtype}")
+        person, item = np.nonzero(values >= 0)
+        return cls(
+            person, item, values[person, item], arr.shape[0], arr.shape[1], person_ids, item_ids, weights, dense=values
+        )
+
+    @classmethod
+    def from_long(
+        cls,
+        person: ArrayLike,
+        item: ArrayLike,
+        value: ArrayLike,
+        person_ids: Sequence[str] | None = None,
+        item_ids: Sequence[str] | None = None,
+        weights: ArrayLike | None = None,
+    ) -> Responses:
+        """From (person, item, value) triplets of ids or indices; ids are mapped to sorted-unique order
+        unless ``person_ids`` / ``item_ids`` fix the order. Duplicated (person, item) pairs are an error."""
+        p_idx, p_ids = _codes(person, person_ids, "person")
+        i_idx, i_ids = _codes(item, item_ids, "item")
+        val = np.asarray(value)
+        if val.dtype.kind == "f":
+            if np.any(~np.isfinite(val)) or np.any(val != np.round(val)):
+                k = int(np.flatnonzero(~np.isfinite(val) | (val != np.round(val)))[0])
+                raise ResponseError(f"person {p_ids[p_idx[k]]!r}, item {i_ids[i_idx[k]]!r}: response {val[k]!r} is not a whole number")
+        val = val.astype(np.int64)
+        keep = val >= 0
+        p_idx, i_idx, val = p_idx[keep], i_idx[keep], val[keep]
+        key = p_idx.astype(np.int64) * len(i_ids) + i_idx
+        order = np.argsort(key, kind="stable")
+        dup = np.flatnonzero(np.diff(key[order]) == 0)
+        if dup.size:
+            k = order[dup[0]]
+            raise ResponseError(
+                f"person {p_ids[p_idx[k]]!r} answered item {i_ids[i_idx[k]]!r} more than once "
+                f"({dup.size} duplicated (person, item) rows in all); keep one response per pair"
+            )
+        return cls(p_idx[order], i_idx[order], val[order], len(p_ids), len(i_ids), p_ids, i_ids, weights)
+
+    # ------------------------------------------------------------------ views
+    @property
+    def n_observed(self) -> int:
+        """Number of observed responses."""
+        return int(self.value.size)
+
+    @property
+    def is_complete(self) -> bool:
+        """True when every person answered every item."""
+        return self.n_observed == self.n_persons * self.n_items
+
+    def dense(self) -> NDArray[np.int64]:
+        """The (n_persons, n_items) matrix with -1 for missing."""
+        if self._dense is None:
+            out = np.full((self.n_persons, self.n_items), MISSING, dtype=np.int64)
+            out[self.person, self.item] = self.value
+            self._dense = out
+        return self._dense
+
+    def counts_per_person(self) -> NDArray[np.int64]:
+        """Number of observed responses of each person."""
+        return np.bincount(self.person, minlength=self.n_persons)
+
+    def counts_per_item(self) -> NDArray[np.int64]:
+        """Number of observed responses to each item."""
+        return np.bincount(self.item, minlength=self.n_items)
+
+    def check_categories(self, n_categories: NDArray[np.intp]) -> None:
+        """Raise ResponseError naming the first response outside its item's categories 0..K-1."""
+        n_categories = np.asarray(n_categories)
+        if n_categories.shape != (self.n_items,):
+            raise ResponseError(f"responses cover {self.n_items} items but the item parameters have {n_categories.shape[0]}")
+        bad = self.value >= n_categories[self.item]
+        if np.any(bad):
+            k = int(np.flatnonzero(bad)[0])
+            p, i = self.person[k], self.item[k]
+            raise ResponseError(
+                f"{_who(self.person_ids, self.item_ids, p, i)}: response {self.value[k]} is outside the item's "
+                f"categories 0..{n_categories[i] - 1} ({int(bad.sum())} such responses in all)"
+            )
+
+    def design(self, n_categories: NDArray[np.intp]) -> ResponseDesign:
+        """The indicator matrices that turn item log-probabilities into per-person log-likelihoods."""
+        self.check_categories(n_categories)
+        return ResponseDesign(self, np.asarray(n_categories, dtype=np.intp))
+
+
+class ResponseDesign:
+    """Category indicators for the log-likelihood kernel: log L = Y_cat @ (log P_k - log P_0) + M @ log P_0.
+
+    ``Y_cat`` has one column per (item, category ≥ 1) and ``M`` marks observed (person, item) cells; both are
+    dense for dense data and CSR for sparse data, so cost follows the number of observed responses. For
+    complete data M is all ones and its product is a column sum. Rows of ``Y_cat.T @ W`` are the expected
+    category counts of the EM algorithm's E-step (Bock & Aitkin 1981).
+    """
+
+    def __init__(self, responses: Responses, n_categories: NDArray[np.intp]) -> None:
+        self.n_persons = responses.n_persons
+        self.n_items = responses.n_items
+        self.n_categories = n_categories
+        steps = n_categories - 1
+        self.offset = np.concatenate([[0], np.cumsum(steps)[:-1]]).astype(np.intp)
+        self.n_columns = int(steps.sum())
+        self.column_item = np.repeat(np.arange(self.n_items), steps)
+        self.column_category = np.concatenate([np.arange(1, k + 1) for k in steps]) if self.n_items else np.zeros(0, int)
+        self.complete = responses.is_complete
+        dense_ok = responses._dense is not None or responses.n_observed > 0.25 * self.n_persons * self.n_items
+        pos = responses.value > 0
+        rows = responses.person[pos]
+        cols = self.offset[responses.item[pos]] + responses.value[pos] - 1
+        if dense_ok and np.all(n_categories == 2) and self.complete:
+            self.cat = responses.dense().astype(float)
+            self.mask = None
+        elif dense_ok:
+            self.cat = np.zeros((self.n_persons, self.n_columns))
+            self.cat[rows, cols] = 1.0
+            self.mask = None if self.complete else (responses.dense() >= 0).astype(float)
+        else:
+            shape = (self.n_persons, self.n_columns)
+            self.cat = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=shape)
+            self.mask = sparse.csr_matrix(
+                (np.ones(responses.n_observed), (responses.person, responses.item)), shape=(self.n_persons, self.n_items)
+            )
+
+    def split_log_prob(self, log_p: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """From log P shaped (Q, n_items, K) build (log P_k - log P_0 per column, log P_0 per item), each (·, Q)."""
+        base = log_p[:, :, 0].T
+        diff = log_p[:, self.column_item, self.column_category].T - base[self.column_item]
+        return np.ascontiguousarray(diff), np.ascontiguousarray(base)
+
+    def log_likelihood(self, log_p: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per-person log-likelihood on the grid, (n_persons, Q), from item log-probabilities (Q, n_items, K)."""
+        diff, base = self.split_log_prob(log_p)
+        out = np.asarray(self.cat @ diff)
+        if self.mask is None:
+            out += base.sum(axis=0)
+        else:
+            out += np.asarray(self.mask @ base)
+        return out
+
+    def observed_sum(self, table: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Σ over each person's observed items of a per-item table (n_items, Q), giving (n_persons, Q)."""
+        if self.mask is None:
+            return np.broadcast_to(table.sum(axis=0), (self.n_persons, table.shape[1])).copy()
+        return np.asarray(self.mask @ table)
+
+    def expected_counts(self, weights: NDArray[np.float64]) -> NDArray[np.float64]:
+        """E-step counts r[j, k, q] = Σ_persons [x_pj = k] w_pq for posterior weights w (n_persons, Q)."""
+        Q = weights.shape[1]
+        K = int(self.n_categories.max())
+        counts = np.zeros((self.n_items, K, Q))
+        upper = np.asarray(self.cat.T @ weights)
+        counts[self.column_item, self.column_category] = upper
+        total = np.broadcast_to(weights.sum(axis=0), (self.n_items, Q)) if self.mask is None else np.asarray(self.mask.T @ weights)
+        counts[:, 0] = total - counts[:, 1:].sum(axis=1)
+        return counts
+
+
+def _codes(labels: ArrayLike, order: Sequence[str] | None, what: str) -> tuple[NDArray[np.intp], list[str]]:
+    """Map labels to 0-based codes, in ``order`` when given (unknown labels are an error)."""
+    arr = np.asarray(labels)
+    if order is None:
+        uniq, idx = np.unique(arr.astype(str), return_inverse=True)
+        return idx.astype(np.intp), uniq.tolist()
+    order = [str(o) for o in order]
+    known = np.array(order)
+    sorter = np.argsort(known)
+    strs = arr.astype(str)
+    pos = np.searchsorted(known, strs, sorter=sorter).clip(max=len(order) - 1)
+    idx = sorter[pos] if len(order) else np.zeros(strs.size, np.intp)
+    unknown = (known[idx] != strs) if len(order) else np.ones(strs.size, bool)
+    if np.any(unknown):
+        bad = strs[np.flatnonzero(unknown)[0]]
+        raise ResponseError(f"unknown {what} {bad!r} (not among the {len(order)} known {what}s)")
+    return idx, order
+
+
+def _who(person_ids: Sequence[str] | None, item_ids: Sequence[str] | None, p: int, i: int) -> str:
+    person = person_ids[p] if person_ids is not None else f"row {p + 1}"
+    item = item_ids[i] if item_ids is not None else f"item {i + 1}"
+    return f"person {person!r}, item {item!r}"
