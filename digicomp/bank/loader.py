@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from os import PathLike
+import re
 from pathlib import Path
 from typing import Any
+
+from pydantic import ValidationError
 
 from digicomp.bank import checks
 from digicomp.bank.itembank import ItemBank
 from digicomp.bank.schema import BankFile
 from digicomp.errors import BankError
-from digicomp.io.yamlfile import LineMap, load_yaml, problem, raise_problems, validate_model
+from digicomp.io.yamlfile import LineMap, load_yaml, problem, raise_problems, validation_problems
 
 
 def resolve(id_or_path: str | PathLike[str]) -> Path:
@@ -23,13 +26,34 @@ def resolve(id_or_path: str | PathLike[str]) -> Path:
     return bundled_path("item_banks", text)
 
 
+_ITEM_NODE = re.compile(r"^(?P<head>.*?:\d+: items\[(?P<index>\d+)\][^:]*: )")
+
+
 def read_bank_file(path: str | PathLike[str]) -> tuple[BankFile, LineMap]:
     """Parse and schema-check a bank file; raise BankError listing every problem as FILE:LINE: path: message."""
     data, linemap = load_yaml(path, BankError)
     if not isinstance(data, dict) or data.get("kind") != "item_bank":
         kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise BankError(f"{path}:1: kind: expected 'item_bank', got {kind!r}")
-    return validate_model(BankFile, data, path, linemap, BankError), linemap
+    try:
+        return BankFile.model_validate(data), linemap
+    except ValidationError as exc:
+        found = validation_problems(exc, path, linemap, BankFile)
+        raise_problems(BankError, path, [_name_item(line, data) for line in found])
+        raise AssertionError("unreachable") from None  # pragma: no cover
+
+
+def _name_item(line: str, data: dict[str, Any]) -> str:
+    """Add ``item '<id>':`` to a problem located inside an item, so messages name the item, not only its index."""
+    match = _ITEM_NODE.match(line)
+    items = data.get("items")
+    if not match or not isinstance(items, list) or int(match["index"]) >= len(items):
+        return line
+    item = items[int(match["index"])]
+    item_id = item.get("id") if isinstance(item, dict) else None
+    if item_id is None or f"item {item_id!r}" in line:
+        return line
+    return f"{match['head']}item {item_id!r}: {line[match.end():]}"
 
 
 def located(path: str | PathLike[str], linemap: LineMap, found: list[checks.Problem]) -> list[str]:
