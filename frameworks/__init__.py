@@ -1,0 +1,1 @@
+"""Bundled frameworks, level scales (scales/) and crosswalks (crosswalks/) as YAML package data."""
