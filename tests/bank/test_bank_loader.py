@@ -162,3 +162,9 @@ def test_content_free_bank_needs_no_framework(mini_data, write_bank):
 def test_bank_is_an_itembank_with_repr():
     bank = load_bank(MINI)
     assert isinstance(bank, ItemBank) and len(bank) == 3 and "mini" in repr(bank)
+
+
+def test_top_level_package_exposes_load_bank_and_itembank():
+    import digicomp
+
+    assert digicomp.load_bank is load_bank and digicomp.ItemBank is ItemBank

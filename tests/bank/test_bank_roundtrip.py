@@ -79,3 +79,11 @@ def test_content_free_bank_round_trips_through_yaml(tmp_path):
     again = load_bank(tmp_path / "graded.yaml")
     assert again.fingerprint == bank.fingerprint
     _same_arrays(again.params, params)
+
+
+def test_from_params_accepts_a_catr_table_of_columns():
+    table = {"item": ["i1", "i2"], "a": ["1.2", "0.8"], "b": ["-0.5", "1.0"], "c": ["0.2", "0.0"], "d": ["1", "1"]}
+    bank = ItemBank.from_params(table)
+    assert bank.ids == ["i1", "i2"] and bank.item("i1").calibration.source == "parameter table"
+    records = bank.params.to_file_form()
+    assert records[0]["a"] == pytest.approx(1.2) and records[1]["b"] == pytest.approx(1.0)
