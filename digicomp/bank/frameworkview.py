@@ -40,6 +40,11 @@ def area_of(framework: Any, code: str) -> str:
         raise BankError(f"competence {code!r} is not in framework {framework.id!r}") from None
 
 
+def area_codes(framework: Any) -> list[str]:
+    """Area codes of the framework, in framework order."""
+    return [area.code for area in framework.areas]
+
+
 def level_numbers(framework: Any) -> list[int]:
     """The level numbers of the framework's scale (1..8 for DigComp-style frameworks)."""
     return sorted(label.level for label in framework.levels)

@@ -154,13 +154,13 @@ class ItemBank:
 
     @cached_property
     def _area_lookup(self) -> tuple[list[str], NDArray[np.intp]]:
-        from digicomp.bank.frameworkview import area_of
+        from digicomp.bank.frameworkview import area_codes, area_of
 
         try:
             owner = [area_of(self.framework, code) for code in self.competences]
         except DigicompError as exc:
             raise BankError(f"bank {self.id!r}: {exc}") from None
-        areas = sorted(set(owner), key=natural_key)
+        areas = [code for code in area_codes(self.framework) if code in set(owner)]
         return areas, np.array([areas.index(a) for a in owner], dtype=np.intp)
 
     # ----------------------------------------------------------------- conversion
