@@ -102,13 +102,19 @@ class Crosswalk(Strict):
         """Project per-competence values (θ, level, score; scalars or per-person arrays) onto ``to``.
 
         Each target gets sum_i w_i x_i / sum_i w_i over the mapped source competences present in ``result``,
-        w_i = weights[relation_i]. Targets with no mapped source in ``result`` are absent from the output;
+        w_i = weights[relation_i]; a weight of 0 ignores that relation. Targets with no weighted source in
+        ``result`` are absent from the output;
         :meth:`unmapped` lists the source codes that had nowhere to go.
         """
         table = dict(RELATION_WEIGHTS if weights is None else weights)
+        bad = {r: table.get(r) for r in _INVERSE if not isinstance(table.get(r), (int, float)) or table[r] < 0}
+        if bad:
+            from digicomp.errors import FrameworkError
+
+            raise FrameworkError(f"projection weights need a number >= 0 for every relation {list(_INVERSE)}; got {bad}")
         grouped: dict[str, list[tuple[str, str]]] = {}
         for m in self.mappings:
-            if m.from_ in result:
+            if m.from_ in result and table[m.relation] > 0:
                 grouped.setdefault(m.to, []).append((m.from_, m.relation))
         out: dict[str, Projected] = {}
         for target, pairs in grouped.items():

@@ -70,7 +70,7 @@ class Source(Strict):
 
 
 def source_problems(doc: Strict) -> list[Problem]:
-    """Every ``source`` key anywhere in ``doc`` must name an entry of ``doc.sources``."""
+    """Every ``source`` key must name an entry of ``doc.sources``; official nodes must cite an identified document."""
     known = set(doc.sources)  # type: ignore[attr-defined]
     problems: list[Problem] = []
 
@@ -80,6 +80,11 @@ def source_problems(doc: Strict) -> list[Problem]:
                 value = getattr(node, name)
                 key = type(node).model_fields[name].alias or name
                 if name == "source" and value is not None:
+                    if getattr(node, "status", None) == "official" and not any(
+                        doc.sources[ref].document for ref in value if ref in known  # type: ignore[attr-defined]
+                    ):
+                        problems.append(([*loc, "status"], "status 'official' needs a source that names its "
+                                         "document (document: ...); otherwise use third_party or inferred"))
                     problems.extend(
                         ([*loc, key, j], f"source {ref!r} is not defined under 'sources' (defined: "
                          f"{', '.join(sorted(known)) or 'none'})")
