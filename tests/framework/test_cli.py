@@ -59,12 +59,29 @@ def test_validate_lists_every_problem_of_every_file_and_fails(capsys):
 def test_validate_reports_missing_and_unknown_kinds(tmp_path, capsys):
     (tmp_path / "a.yaml").write_text("id: x\n", encoding="utf-8")
     (tmp_path / "b.yaml").write_text("kind: frameworkk\n", encoding="utf-8")
-    (tmp_path / "c.yml").write_text("kind: cat_design\n", encoding="utf-8")
+    (tmp_path / "c.yml").write_text("title: y\n", encoding="utf-8")
     assert main(["validate", str(tmp_path)]) == 1
     out = capsys.readouterr().out
     assert f"{tmp_path / 'a.yaml'}:1: kind: missing" in out
     assert f"{tmp_path / 'b.yaml'}:1: kind: unknown kind 'frameworkk'" in out
-    assert f"{tmp_path / 'c.yml'}:" in out
+    assert f"{tmp_path / 'c.yml'}:1: kind: missing" in out
+
+
+def test_validate_dispatches_on_kind_and_reports_an_absent_validator(tmp_path, capsys, monkeypatch):
+    import digicomp.commands.validate as validate
+
+    monkeypatch.setitem(validate.VALIDATORS, "cat_design", "digicomp.no_such_module:validate_file")
+    (tmp_path / "design.yaml").write_text("kind: cat_design\n", encoding="utf-8")
+    assert main(["validate", str(tmp_path / "design.yaml")]) == 1
+    assert "kind: cannot check 'cat_design' documents yet" in capsys.readouterr().out
+    (tmp_path / "bank.yaml").write_text("kind: item_bank\n", encoding="utf-8")
+    monkeypatch.setitem(validate.VALIDATORS, "item_bank", f"{__name__}:_fake_bank_validator")
+    assert validate.validate_path(tmp_path / "bank.yaml") == [f"{tmp_path / 'bank.yaml'}:1: checked by the bank validator"]
+
+
+def _fake_bank_validator(path) -> list[str]:
+    """Stands in for digicomp.bank:validate_file to show that validate hands the path to the kind's validator."""
+    return [f"{path}:1: checked by the bank validator"]
 
 
 def test_validate_missing_path_is_an_error(capsys):
