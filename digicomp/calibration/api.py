@@ -1,0 +1,119 @@
+"""``calibrate``: marginal maximum likelihood (Bock–Aitkin EM) from any response source to a result."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.calibration.data import as_fixed, as_responses, prepare
+from digicomp.calibration.em import EMEngine, Latent
+from digicomp.calibration.estep import ChunkedData
+from digicomp.calibration.families import expit
+from digicomp.calibration.mstep import Block
+from digicomp.calibration.priors import Priors, as_priors
+from digicomp.calibration.result import CalibrationResult
+from digicomp.calibration.start import build_blocks
+from digicomp.errors import CalibrationError
+from digicomp.models import ItemParameters
+from digicomp.models.parameters import DICHOTOMOUS_MODELS
+from digicomp.scoring.quadrature import make_grid
+
+
+def calibrate(
+    responses: Any,
+    model: str | Sequence[str] | Mapping[str, str] = "2PL",
+    *,
+    fixed: Any = None,
+    n_categories: int | Mapping[str, int] | None = None,
+    priors: Priors | str | None = None,
+    D: float = 1.0,
+    weights: Any = None,
+    quadpts: int = 61,
+    theta_range: tuple[float, float] = (-6.0, 6.0),
+    latent: str = "auto",
+    tol: float = 1e-4,
+    max_iter: int = 500,
+    accelerate: bool = True,
+    se: bool = True,
+    fit: bool = True,
+    progress: Callable[[int, float, float], None] | None = None,
+) -> CalibrationResult:
+    """Estimate item parameters by marginal maximum likelihood (Bock & Aitkin 1981) with mirt's defaults.
+
+    ``responses``: Responses, CSV path (long ``person,item,response`` or wide), DataFrame, or array (NaN/-1 =
+    missing). ``model``: one of Rasch, 1PL, 2PL, 3PL, 4PL, GRM, GPCM, PCM, or one per item (list or id → model).
+    ``fixed``: ItemParameters / ItemBank / bank path whose items are held at their values (the latent mean and SD
+    are then estimated, putting new items on the bank's scale). ``latent``: "auto" (estimate the SD when every
+    item is Rasch/PCM; mean and SD when items are fixed), "fixed" (N(0, 1)), "sd" or "mean_sd".
+    ``weights``: frequency weights per person (pattern data). Grid: ``quadpts`` points on ``theta_range``.
+    """
+    priors_ = as_priors(priors)
+    if not (np.isfinite(D) and D > 0):
+        raise CalibrationError(f"D = {D!r} must be a positive number (1.0 or 1.702)")
+    fixed_params = as_fixed(fixed)
+    if fixed_params is not None and fixed_params.D != D:
+        D = fixed_params.D
+    prep = prepare(as_responses(responses, weights), model, fixed_params, n_categories)
+    points = make_grid(quadpts, theta_range)
+    resp = prep.responses
+    J = resp.n_items
+    Kmax = int(prep.n_categories.max())
+    w = np.ones(resp.n_persons) if resp.weights is None else resp.weights
+    obs_counts = np.zeros((J, Kmax))
+    np.add.at(obs_counts, (resp.item, resp.value), w[resp.person])
+    free_rows = np.setdiff1d(np.arange(J), prep.fixed_rows)
+    blocks = build_blocks(prep.models, free_rows, prep.n_categories, obs_counts, D)
+    base = np.full((points.size, J, Kmax), -np.inf)
+    if prep.fixed_params is not None:
+        lp = prep.fixed_params.log_prob(points)
+        base[:, prep.fixed_rows, : lp.shape[2]] = lp
+    lat = _latent(latent, prep.models, free_rows, prep.fixed_rows.size > 0)
+    data = ChunkedData(resp, prep.n_categories, points.size)
+    engine = EMEngine(data, blocks, base, points, lat, priors_)
+    outcome = engine.run(tol=tol, max_iter=max_iter, accelerate=accelerate, progress=progress)
+    params = assemble(prep.item_ids, prep.models, prep.n_categories, blocks, prep.fixed_rows, prep.fixed_params, D)
+    return CalibrationResult.build(engine=engine, outcome=outcome, prep=prep, params=params, priors=priors_,
+                                   points=points, tol=tol, compute_se=se, compute_fit=fit)
+
+
+def _latent(mode: str, models: list[str], free_rows: NDArray[np.intp], has_fixed: bool) -> Latent:
+    if mode == "auto":
+        if has_fixed:
+            mode = "mean_sd"
+        elif all(models[j] in ("Rasch", "PCM") for j in free_rows):
+            mode = "sd"
+        else:
+            mode = "fixed"
+    if mode not in ("fixed", "sd", "mean_sd"):
+        raise CalibrationError(f"latent = {mode!r}: expected 'auto', 'fixed', 'sd' or 'mean_sd'")
+    return Latent(estimate_mean=mode == "mean_sd", estimate_sd=mode in ("sd", "mean_sd"))
+
+
+def assemble(ids: list[str], models: list[str], K: NDArray[np.intp], blocks: list[Block],
+             fixed_rows: NDArray[np.intp], fixed: ItemParameters | None, D: float) -> ItemParameters:
+    """ItemParameters of every fitted item (estimated and fixed) from the blocks' internal parameters."""
+    J = len(ids)
+    width = max(int(K.max()) - 1, 1)
+    slope, lower, upper = np.ones(J), np.zeros(J), np.ones(J)
+    icpt = np.full((J, width), np.nan)
+    for b in blocks:
+        slope[b.index] = b.eta[:, 0]
+        if b.family == "dichotomous":
+            icpt[b.index, 0] = b.eta[:, 1]
+            lower[b.index] = expit(b.eta[:, 2])
+            upper[b.index] = expit(b.eta[:, 3])
+        else:
+            d = b.eta[:, 1:]
+            icpt[b.index, : d.shape[1]] = np.where(np.isneginf(d), np.nan, d)
+    if fixed is not None:
+        slope[fixed_rows] = fixed.slope
+        lower[fixed_rows], upper[fixed_rows] = fixed.lower, fixed.upper
+        icpt[fixed_rows] = np.nan
+        icpt[fixed_rows, : fixed.intercepts.shape[1]] = fixed.intercepts[:, :width]
+    for j, m in enumerate(models):
+        if m in DICHOTOMOUS_MODELS:
+            icpt[j, 1:] = np.nan
+    return ItemParameters(models, slope, icpt, lower, upper, D=D, ids=ids)

@@ -1,0 +1,163 @@
+"""Calibration input: any response source to :class:`Responses`, models per item, and the bad-data rules.
+
+Outcomes (documented in docs/calibration.md): an item nobody answered, or a free item with a response category
+nobody chose (e.g. everyone right), is excluded with a :class:`DataWarning` naming it; a person left with no
+responses is excluded with a warning naming the first few; persons with one response are kept (they inform
+the marginal likelihood correctly); codes outside an item's categories and duplicated (person, item) rows are
+a :class:`ResponseError`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.errors import CalibrationError, DataWarning, ResponseError
+from digicomp.models import MODELS, ItemParameters
+from digicomp.models.parameters import DICHOTOMOUS_MODELS
+from digicomp.responses import Responses
+
+
+def as_responses(source: Any, weights: Any = None) -> Responses:
+    """Responses from a Responses, a CSV path (long or wide), a pandas DataFrame, or an array (NaN/-1 missing)."""
+    if isinstance(source, Responses):
+        resp = source
+    elif isinstance(source, (str, PathLike)):
+        from digicomp.io.responses import read_responses
+
+        resp = read_responses(source)
+    elif hasattr(source, "columns") and hasattr(source, "to_numpy"):
+        from digicomp.io.responses import read_responses
+
+        resp = read_responses(source)
+    else:
+        resp = Responses.from_dense(np.asarray(source, dtype=float))
+    if weights is not None:
+        resp = Responses(resp.person, resp.item, resp.value, resp.n_persons, resp.n_items, resp.person_ids,
+                         resp.item_ids, weights, dense=resp._dense)
+    if resp.weights is not None and (np.any(~np.isfinite(resp.weights)) or np.any(resp.weights < 0)):
+        raise ResponseError("frequency weights must be finite and non-negative")
+    return resp
+
+
+def as_fixed(fixed: Any) -> ItemParameters | None:
+    """Fixed (anchor) item parameters from ItemParameters, an ItemBank, or a bank YAML path."""
+    if fixed is None or isinstance(fixed, ItemParameters):
+        return fixed
+    if isinstance(getattr(fixed, "params", None), ItemParameters):
+        return fixed.params
+    if isinstance(fixed, (str, PathLike)):
+        from digicomp.bank import load_bank
+
+        return load_bank(fixed).params
+    raise CalibrationError(f"fixed = {type(fixed).__name__}: expected ItemParameters, an ItemBank or a bank path")
+
+
+def item_models(model: str | Sequence[str] | Mapping[str, str], ids: list[str]) -> list[str]:
+    """One model name per item from a name, a list in item order, or a mapping id → model."""
+    if isinstance(model, str):
+        models = [model] * len(ids)
+    elif isinstance(model, Mapping):
+        missing = [i for i in ids if i not in model]
+        if missing:
+            raise CalibrationError(f"model mapping has no entry for item(s) {', '.join(missing[:5])}")
+        models = [model[i] for i in ids]
+    else:
+        models = list(model)
+        if len(models) != len(ids):
+            raise CalibrationError(f"{len(models)} models given for {len(ids)} items")
+    for i, m in zip(ids, models):
+        if m not in MODELS:
+            raise CalibrationError(f"item {i!r}: model {m!r} is not one of {', '.join(MODELS)}")
+    return models
+
+
+@dataclass
+class Prepared:
+    """Clean data for the EM: responses over kept items/persons, their models, categories and fixed rows."""
+
+    responses: Responses
+    item_ids: list[str]
+    models: list[str]
+    n_categories: NDArray[np.intp]
+    fixed_rows: NDArray[np.intp]  # positions (in kept items) of fixed items
+    fixed_params: ItemParameters | None  # parameters of those items, same order
+    excluded_items: dict[str, str]
+    excluded_persons: list[str]
+    person_ids: list[str]
+
+
+def prepare(resp: Responses, model: Any, fixed: ItemParameters | None, n_categories: Any) -> Prepared:
+    """Apply the bad-data rules and line up models, categories and fixed items with the data's items."""
+    ids = resp.item_ids or [f"item{j + 1}" for j in range(resp.n_items)]
+    pids = resp.person_ids or [f"row{p + 1}" for p in range(resp.n_persons)]
+    fixed_pos = {i: k for k, i in enumerate(fixed.ids)} if fixed is not None else {}
+    is_fixed = np.array([i in fixed_pos for i in ids], dtype=bool)
+    if isinstance(model, Mapping):
+        model = {**{i: "2PL" for i in ids if i in fixed_pos}, **model}  # fixed items take the bank's model
+    models = item_models(model, ids)
+    for j in np.flatnonzero(is_fixed):
+        models[j] = str(fixed.models[fixed_pos[ids[j]]])
+    observed_max = np.full(resp.n_items, -1)
+    np.maximum.at(observed_max, resp.item, resp.value)
+    K = np.empty(resp.n_items, dtype=np.intp)
+    for j, m in enumerate(models):
+        if is_fixed[j]:
+            K[j] = fixed.n_categories[fixed_pos[ids[j]]]
+        elif m in DICHOTOMOUS_MODELS:
+            K[j] = 2
+        elif isinstance(n_categories, Mapping):
+            K[j] = int(n_categories.get(ids[j], observed_max[j] + 1))
+        elif n_categories is not None:
+            K[j] = int(n_categories)
+        else:
+            K[j] = max(observed_max[j] + 1, 2)
+    named = Responses(resp.person, resp.item, resp.value, resp.n_persons, resp.n_items, pids, ids,
+                      resp.weights, dense=resp._dense)
+    named.check_categories(K)
+    weights = np.ones(resp.n_persons) if resp.weights is None else resp.weights
+    counts = np.zeros((resp.n_items, int(K.max())))
+    np.add.at(counts, (resp.item, resp.value), weights[resp.person])
+    excluded: dict[str, str] = {}
+    for j in range(resp.n_items):
+        if counts[j].sum() == 0:
+            excluded[ids[j]] = "nobody answered it"
+        elif not is_fixed[j]:
+            empty = np.flatnonzero(counts[j, : K[j]] == 0)
+            if empty.size:
+                cats = ", ".join(str(c) for c in empty)
+                excluded[ids[j]] = f"no response in category {cats} of 0..{K[j] - 1} (its parameters would be infinite)"
+    for i, why in excluded.items():
+        warnings.warn(f"item {i!r} excluded from calibration: {why}", DataWarning, stacklevel=3)
+    keep_items = np.array([i not in excluded for i in ids], dtype=bool)
+    if not np.any(keep_items & ~is_fixed):
+        raise CalibrationError("no item left to calibrate after the exclusions above")
+    keep_obs = keep_items[resp.item]
+    n_per_person = np.bincount(resp.person[keep_obs], minlength=resp.n_persons)
+    keep_persons = n_per_person > 0
+    dropped = [pids[p] for p in np.flatnonzero(~keep_persons)]
+    if dropped:
+        head = ", ".join(repr(p) for p in dropped[:5])
+        warnings.warn(f"{len(dropped)} person(s) excluded: no response to a calibrated item ({head}"
+                      f"{', ...' if len(dropped) > 5 else ''})", DataWarning, stacklevel=3)
+    item_map = np.cumsum(keep_items) - 1
+    person_map = np.cumsum(keep_persons) - 1
+    sel = keep_obs & keep_persons[resp.person]
+    dense = None
+    if resp._dense is not None:
+        dense = resp._dense[np.ix_(keep_persons, keep_items)]
+    kept_ids = [i for i, k in zip(ids, keep_items) if k]
+    kept_pids = [p for p, k in zip(pids, keep_persons) if k]
+    clean = Responses(person_map[resp.person[sel]], item_map[resp.item[sel]], resp.value[sel],
+                      int(keep_persons.sum()), int(keep_items.sum()), kept_pids, kept_ids,
+                      None if resp.weights is None else resp.weights[keep_persons], dense=dense)
+    kept_models = [m for m, k in zip(models, keep_items) if k]
+    fixed_rows = np.flatnonzero(is_fixed[keep_items])
+    fixed_params = fixed.subset([fixed_pos[kept_ids[r]] for r in fixed_rows]) if fixed_rows.size else None
+    return Prepared(clean, kept_ids, kept_models, K[keep_items], fixed_rows, fixed_params, excluded, dropped, kept_pids)

@@ -1,0 +1,82 @@
+"""The E-step: posterior weights of every person over the θ grid, reduced to expected counts.
+
+Persons are processed in chunks, each a :class:`~digicomp.responses.ResponseDesign` over the observed responses
+only, so memory stays at one (chunk, Q) array and the results (counts, log-likelihood) add up across chunks
+(the pure function the design card asks for, ready to run on partitions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.responses import ResponseDesign, Responses
+from digicomp.scoring.posterior import normalise_log_posterior
+
+Array = NDArray[np.float64]
+CHUNK_CELLS = 8_000_000  # persons × quadrature points held at once (64 MB in float64)
+
+
+@dataclass
+class EStepResult:
+    """Sufficient statistics of one E-step: item counts (J, K, Q), latent counts (Q,), marginal log-likelihood."""
+
+    counts: Array
+    latent: Array
+    loglik: float
+
+
+class ChunkedData:
+    """Responses split into person chunks, each with its design matrices and frequency weights."""
+
+    def __init__(self, responses: Responses, n_categories: NDArray[np.intp], n_points: int) -> None:
+        self.n_persons = responses.n_persons
+        self.n_items = responses.n_items
+        self.n_categories = np.asarray(n_categories, dtype=np.intp)
+        size = max(1, CHUNK_CELLS // max(n_points, 1))
+        bounds = list(range(0, responses.n_persons, size)) + [responses.n_persons]
+        cuts = np.searchsorted(responses.person, bounds)
+        dense = responses._dense
+        self.chunks: list[tuple[ResponseDesign, Array | None]] = []
+        for k in range(len(bounds) - 1):
+            lo, hi = bounds[k], bounds[k + 1]
+            sl = slice(cuts[k], cuts[k + 1])
+            if lo == 0 and hi == responses.n_persons:
+                part = responses
+            else:
+                part = Responses(
+                    responses.person[sl] - lo, responses.item[sl], responses.value[sl], hi - lo, responses.n_items,
+                    dense=None if dense is None else dense[lo:hi],
+                )
+            w = None if responses.weights is None else responses.weights[lo:hi]
+            self.chunks.append((part.design(self.n_categories), w))
+
+    def e_step(self, log_p: Array, log_prior: Array) -> EStepResult:
+        """Counts and log-likelihood for item log-probabilities (Q, J, K) and log prior weights (Q,)."""
+        Q = log_prior.size
+        counts = np.zeros((self.n_items, int(self.n_categories.max()), Q))
+        latent = np.zeros(Q)
+        loglik = 0.0
+        for design, weights in self.chunks:
+            post = design.log_likelihood(log_p)
+            post += log_prior
+            post, log_marginal = normalise_log_posterior(post)
+            if weights is not None:
+                post *= weights[:, None]
+                loglik += float(weights @ log_marginal)
+            else:
+                loglik += float(log_marginal.sum())
+            counts += design.expected_counts(post)
+            latent += post.sum(axis=0)
+        return EStepResult(counts, latent, loglik)
+
+    def posterior(self, log_p: Array, log_prior: Array) -> tuple[Array, Array]:
+        """Unweighted posterior weights (N, Q) and log marginal likelihoods (N,) of every person."""
+        parts = []
+        for design, _ in self.chunks:
+            post = design.log_likelihood(log_p)
+            post += log_prior
+            parts.append(normalise_log_posterior(post))
+        return np.vstack([p[0] for p in parts]), np.concatenate([p[1] for p in parts])

@@ -1,0 +1,364 @@
+"""The result of a calibration: parameters with standard errors, likelihood, convergence, fit, exports."""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.calibration import fit as fitstats
+from digicomp.calibration.families import expit
+from digicomp.calibration.information import covariance, observed_information
+from digicomp.errors import ConvergenceWarning, DataWarning
+from digicomp.io.param_table import TO_MIRT
+from digicomp.models import ItemParameters
+from digicomp.models.parameters import DICHOTOMOUS_MODELS
+
+Array = NDArray[np.float64]
+MAX_SE_PARAMETERS = 400
+
+
+def _internal_names(model: str, k: int) -> list[str]:
+    if model in DICHOTOMOUS_MODELS:
+        return ["a1", "d", "g", "u"]
+    return ["a1"] + [f"d{i}" for i in range(1, k)]
+
+
+@dataclass
+class CalibrationResult:
+    """Everything a calibration produced; ``params`` holds every fitted item (estimated and fixed)."""
+
+    params: ItemParameters
+    fixed: NDArray[np.bool_]
+    loglik: float
+    n_parameters: int
+    n_persons: float
+    iterations: int
+    converged: bool
+    tol: float
+    latent_mean: float
+    latent_sd: float
+    n_responses: NDArray[np.float64]
+    se_internal: dict[str, dict[str, float]] = field(default_factory=dict)
+    se: dict[str, dict[str, Any]] = field(default_factory=dict)
+    se_method: str = "none"
+    latent_se: dict[str, float] = field(default_factory=dict)
+    marginal_reliability: float = float("nan")
+    item_fit: dict[str, Any] = field(default_factory=dict)
+    excluded_items: dict[str, str] = field(default_factory=dict)
+    excluded_persons: list[str] = field(default_factory=list)
+    priors: str = "none"
+
+    # ----------------------------------------------------------------- derived
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion, -2 logL + 2 P."""
+        return -2 * self.loglik + 2 * self.n_parameters
+
+    @property
+    def bic(self) -> float:
+        """Bayesian information criterion, -2 logL + P log N."""
+        return -2 * self.loglik + self.n_parameters * np.log(self.n_persons)
+
+    @property
+    def ids(self) -> list[str]:
+        """Item ids in fit order."""
+        return list(self.params.ids)
+
+    # ----------------------------------------------------------------- building
+    @classmethod
+    def build(cls, engine: Any, outcome: Any, prep: Any, params: ItemParameters, priors: Any, points: Array,
+              tol: float, compute_se: bool, compute_fit: bool) -> CalibrationResult:
+        """Assemble the result from the finished EM engine (SEs and fit computed here when asked)."""
+        resp = prep.responses
+        fixed = np.zeros(params.n_items, dtype=bool)
+        fixed[prep.fixed_rows] = True
+        n_par = sum(b.n_free for b in engine.blocks) + int(engine.latent.estimate_mean) + int(engine.latent.estimate_sd)
+        n_persons = float(resp.n_persons if resp.weights is None else resp.weights.sum())
+        out = cls(params=params, fixed=fixed, loglik=outcome.loglik, n_parameters=n_par, n_persons=n_persons,
+                  iterations=outcome.iterations, converged=outcome.converged, tol=tol,
+                  latent_mean=engine.latent.mean, latent_sd=engine.latent.sd,
+                  n_responses=_weighted_counts(resp), excluded_items=dict(prep.excluded_items),
+                  excluded_persons=list(prep.excluded_persons), priors=repr(priors) if not priors.empty else "none")
+        if not outcome.converged:
+            warnings.warn(f"EM stopped after {outcome.iterations} cycles without converging (largest change "
+                          f"{outcome.last_change:.2e} > tol {tol:g}); estimates may be inaccurate",
+                          ConvergenceWarning, stacklevel=3)
+        log_prior = engine.latent.log_weights(points)
+        P = np.exp(params.log_prob(points))
+        info = params.subset(np.flatnonzero(~fixed)).information(points).sum(axis=1)
+        out.marginal_reliability = fitstats.marginal_reliability(info, log_prior, engine.latent.sd)
+        if compute_se:
+            out._standard_errors(engine)
+        if compute_fit:
+            out._item_fit(engine, resp, P, log_prior, points)
+        return out
+
+    def _standard_errors(self, engine: Any) -> None:
+        x = engine.pack()
+        if x.size > MAX_SE_PARAMETERS:
+            warnings.warn(f"standard errors skipped: {x.size} free parameters exceed {MAX_SE_PARAMETERS} "
+                          "(the observed information costs 2 E-steps per parameter); pass se=False to silence",
+                          DataWarning, stacklevel=4)
+            self.se_method = "skipped"
+            return
+        cov = covariance(observed_information(engine))
+        if cov is None:
+            warnings.warn("standard errors not available: the observed information is not positive definite "
+                          "(a parameter is not identified by these data)", DataWarning, stacklevel=4)
+            self.se_method = "failed"
+            return
+        self.se_method = "observed information (central differences of the Fisher-identity score)"
+        pos = 0
+        D = self.params.D
+        for b in engine.blocks:
+            names_free = np.argwhere(b.free)
+            var = np.zeros(b.eta.shape)
+            cov_ad = np.zeros(b.eta.shape)
+            index = np.full(b.eta.shape, -1)
+            for (r, c) in names_free:
+                index[r, c] = pos
+                pos += 1
+            if b.shared.any():
+                index[b.shared, 0] = pos
+                pos += 1
+            for r in range(b.eta.shape[0]):
+                j = int(b.index[r])
+                item = self.params.ids[j]
+                model = str(self.params.models[j])
+                k = int(self.params.n_categories[j])
+                names = _internal_names(model, k)
+                cols = [c for c in range(len(names)) if index[r, c] >= 0]
+                sub = cov[np.ix_(index[r, cols], index[r, cols])]
+                se_int = {}
+                for ci, c in enumerate(cols):
+                    s = float(np.sqrt(sub[ci, ci]))
+                    if b.family == "dichotomous" and c >= 2:
+                        p = float(expit(b.eta[r, c]))
+                        s *= p * (1 - p)
+                    se_int[names[c]] = s
+                    var[r, c] = sub[ci, ci]
+                    if c >= 1 and 0 in cols:
+                        cov_ad[r, c] = sub[0, ci]
+                self.se_internal[item] = se_int
+                self.se[item] = _file_form_se(model, b.eta[r], var[r], cov_ad[r], 0 in cols, se_int, D)
+        lat = engine.latent
+        if lat.estimate_mean:
+            self.latent_se["mean"] = float(np.sqrt(cov[pos, pos]))
+            pos += 1
+        if lat.estimate_sd:
+            self.latent_se["sd"] = float(np.sqrt(cov[pos, pos]) * lat.sd)
+
+    def _item_fit(self, engine: Any, resp: Any, P: Array, log_prior: Array, points: Array) -> None:
+        n_free = np.zeros(self.params.n_items, dtype=int)
+        for b in engine.blocks:
+            n_free[b.index] = b.free.sum(axis=1)
+        self.item_fit = {"S_X2": fitstats.s_x2(resp, P, self.params.n_categories, log_prior, n_free)}
+        rasch = np.flatnonzero(np.isin(self.params.models, ["Rasch", "PCM"]) & ~self.fixed)
+        if rasch.size:
+            log_p = engine.log_p()
+            eap = np.concatenate([
+                post @ points for post, _ in _posteriors(engine.data, log_p, log_prior)
+            ])
+            infit, outfit = fitstats.infit_outfit(resp, P, rasch, points, eap)
+            self.item_fit["infit"] = dict(zip([self.params.ids[j] for j in rasch], infit.tolist()))
+            self.item_fit["outfit"] = dict(zip([self.params.ids[j] for j in rasch], outfit.tolist()))
+
+    # ----------------------------------------------------------------- tables
+    def mirt_table(self) -> tuple[list[str], list[list[str]]]:
+        """(header, rows) in mirt's columns (a1, d, g, u, d1..dk) with a ``_se`` column beside each parameter."""
+        width = max(self.params.max_categories - 1, 1)
+        names = ["a1", "d", "g", "u"] + ([f"d{k}" for k in range(1, width + 1)] if not self.params.is_dichotomous else [])
+        header = ["item", "itemtype", "status"]
+        for n in names:
+            header += [n, f"{n}_se"]
+        rows = []
+        for j, item in enumerate(self.params.ids):
+            model = str(self.params.models[j])
+            vals = {"a1": self.params.slope[j]}
+            if model in DICHOTOMOUS_MODELS:
+                vals.update(d=self.params.intercepts[j, 0], g=self.params.lower[j], u=self.params.upper[j])
+            else:
+                k = int(self.params.n_categories[j]) - 1
+                vals.update({f"d{i + 1}": self.params.intercepts[j, i] for i in range(k)})
+            se = self.se_internal.get(item, {})
+            row = [item, TO_MIRT[model], "fixed" if self.fixed[j] else "estimated"]
+            for n in names:
+                row += [_fmt(vals.get(n)), _fmt(se.get(n))]
+            rows.append(row)
+        return header, rows
+
+    def to_csv(self, path: str | Path) -> Path:
+        """Write :meth:`mirt_table` as CSV; empty cells where a parameter does not apply or was not estimated."""
+        header, rows = self.mirt_table()
+        path = Path(path)
+        with path.open("w", newline="", encoding="utf-8") as fh:
+            w = csv.writer(fh)
+            w.writerow(header)
+            w.writerows(rows)
+        return path
+
+    def report(self) -> dict[str, Any]:
+        """Plain-data report: likelihood, information criteria, convergence, latent moments, exclusions, item fit."""
+        fit = {}
+        sx = self.item_fit.get("S_X2", {})
+        if sx.get("available"):
+            fit["S_X2"] = {i: {"S_X2": float(sx["S_X2"][j]), "df": int(sx["df"][j]), "p": float(sx["p"][j])}
+                           for j, i in enumerate(self.params.ids) if not self.fixed[j]}
+        elif sx:
+            fit["S_X2"] = {"available": False, "reason": sx["reason"]}
+        for key in ("infit", "outfit"):
+            if key in self.item_fit:
+                fit[key] = self.item_fit[key]
+        return {
+            "loglik": self.loglik, "aic": self.aic, "bic": self.bic, "n_parameters": self.n_parameters,
+            "n_persons": self.n_persons, "iterations": self.iterations, "converged": self.converged,
+            "tol": self.tol, "latent": {"mean": self.latent_mean, "sd": self.latent_sd, "se": self.latent_se},
+            "marginal_reliability": self.marginal_reliability, "se_method": self.se_method, "priors": self.priors,
+            "excluded_items": self.excluded_items, "excluded_persons": len(self.excluded_persons),
+            "items": [{**rec, "status": "fixed" if self.fixed[j] else "estimated", "n": int(self.n_responses[j]),
+                       "se": self.se.get(rec["id"], {})} for j, rec in enumerate(self.params.to_file_form())],
+            "item_fit": fit,
+        }
+
+    def write_report(self, path: str | Path) -> Path:
+        """Write :meth:`report` as JSON."""
+        path = Path(path)
+        path.write_text(json.dumps(self.report(), indent=2, ensure_ascii=False), encoding="utf-8")
+        return path
+
+    def summary(self) -> str:
+        """A readable table: item, model, file-form parameters with SEs, n, and S-X2 p-value."""
+        sx = self.item_fit.get("S_X2", {})
+        lines = [f"Calibration: {self.params.n_items} items, {self.n_persons:g} persons; logLik = {self.loglik:.3f}, "
+                 f"AIC = {self.aic:.3f}, BIC = {self.bic:.3f}",
+                 f"EM cycles: {self.iterations} ({'converged' if self.converged else 'NOT converged'}, tol {self.tol:g}); "
+                 f"latent N({self.latent_mean:.3f}, {self.latent_sd:.3f}²); marginal reliability "
+                 f"{self.marginal_reliability:.3f}",
+                 f"{'item':<14} {'model':<6} {'a':>13} {'b':>24} {'c':>13} {'n':>7} {'S-X2 p':>7}"]
+        for j, rec in enumerate(self.params.to_file_form()):
+            se = self.se.get(rec["id"], {})
+            a = _pm(rec["a"], se.get("a"))
+            bs = rec["b"] if isinstance(rec["b"], list) else [rec["b"]]
+            bse = se.get("b") if isinstance(se.get("b"), list) else [se.get("b")] * len(bs)
+            b = " ".join(_pm(v, s) for v, s in zip(bs, bse))
+            c = _pm(rec.get("c", 0.0), se.get("c")) if rec["model"] in ("3PL", "4PL") else ""
+            p = f"{sx['p'][j]:.3f}" if sx.get("available") and not self.fixed[j] else ""
+            tag = "*" if self.fixed[j] else ""
+            lines.append(f"{rec['id'] + tag:<14} {rec['model']:<6} {a:>13} {b:>24} {c:>13} {int(self.n_responses[j]):>7} {p:>7}")
+        if self.fixed.any():
+            lines.append("* fixed (anchor) item")
+        if self.excluded_items:
+            lines.append("excluded: " + "; ".join(f"{i} ({why})" for i, why in self.excluded_items.items()))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (f"CalibrationResult({self.params.n_items} items, logLik={self.loglik:.3f}, "
+                f"iterations={self.iterations}, converged={self.converged})")
+
+    # ----------------------------------------------------------------- bank
+    def to_bank(self, base: Any = None, *, id: str = "calibrated", version: str = "1",
+                date: datetime.date | None = None) -> Any:
+        """An ItemBank whose estimated items are marked ``calibrated`` (n, date, SEs); fixed items keep their status.
+
+        With ``base`` (an ItemBank) its items keep content and tags and only parameters and calibration change;
+        items not in this calibration are kept as they are.
+        """
+        from digicomp.bank import ItemBank
+        from digicomp.bank.schema import BankFile
+        from digicomp.errors import BankError
+
+        date = date or datetime.date.today()
+        records = {r["id"]: r for r in self.params.to_file_form()}
+        position = {i: j for j, i in enumerate(self.params.ids)}
+
+        def updated(item: dict[str, Any]) -> dict[str, Any]:
+            j = position.get(item["id"])
+            if j is None or self.fixed[j]:
+                return item
+            rec = records[item["id"]]
+            params = {k: rec[k] for k in ("a", "b", "c", "d") if k in rec}
+            if rec["model"] not in ("3PL", "4PL"):
+                params.pop("c", None)
+            if rec["model"] != "4PL":
+                params.pop("d", None)
+            se = {k: v for k, v in self.se.get(item["id"], {}).items() if k in params}
+            calib = {"status": "calibrated", "n": max(int(self.n_responses[j]), 1), "date": date.isoformat(),
+                     "se": se, "method": f"MML-EM ({self.se_method})"}
+            return {**item, "model": rec["model"], "params": params, "calibration": calib}
+
+        if base is not None:
+            data = base.to_dict()
+            data["items"] = [updated(it) for it in data["items"]]
+            known = {it["id"] for it in data["items"]}
+            data["items"] += [updated({"id": i}) for i in self.params.ids if i not in known and not self.fixed[position[i]]]
+        else:
+            data = {"kind": "item_bank", "id": id, "version": version, "scale": {"D": self.params.D},
+                    "items": [updated({"id": i}) for j, i in enumerate(self.params.ids) if not self.fixed[j]]}
+        try:
+            spec = BankFile.model_validate(data)
+        except ValueError as exc:
+            raise BankError(f"cannot build a bank from the calibration: {exc}") from None
+        return ItemBank(spec)
+
+
+def _weighted_counts(resp: Any) -> Array:
+    """Responses per item, counting each person by their frequency weight."""
+    if resp.weights is None:
+        return resp.counts_per_item().astype(float)
+    return np.bincount(resp.item, weights=resp.weights[resp.person], minlength=resp.n_items)
+
+
+def _posteriors(data: Any, log_p: Array, log_prior: Array):
+    """Posterior weights chunk by chunk (keeps memory at one chunk)."""
+    for design, _ in data.chunks:
+        from digicomp.scoring.posterior import normalise_log_posterior
+
+        post = design.log_likelihood(log_p)
+        post += log_prior
+        yield normalise_log_posterior(post)
+
+
+def _file_form_se(model: str, eta: Array, var: Array, cov_ad: Array, slope_free: bool, se_int: dict, D: float) -> dict:
+    """Delta-method SEs of a, b (b_k), c, d from the internal (a1, d, logit g, logit u) covariance of one item."""
+    a1 = eta[0]
+    va = var[0] if slope_free else 0.0
+    out: dict[str, Any] = {}
+    if slope_free:
+        out["a"] = float(np.sqrt(va) / D)
+    if model in DICHOTOMOUS_MODELS:
+        d = eta[1]
+        vb = d**2 / a1**4 * va + var[1] / a1**2 - 2 * d / a1**3 * cov_ad[1]
+        out["b"] = float(np.sqrt(max(vb, 0.0)))
+        if "g" in se_int:
+            out["c"] = se_int["g"]
+        if "u" in se_int:
+            out["d"] = se_int["u"]
+        return out
+    d = eta[1:]
+    k = int(np.sum(np.isfinite(d)))
+    if model == "GRM":
+        vb = d[:k] ** 2 / a1**4 * va + var[1 : k + 1] / a1**2 - 2 * d[:k] / a1**3 * cov_ad[1 : k + 1]
+    else:
+        # steps b_v = -(d_v - d_{v-1}) / a1; covariances between intercepts are not kept, so this is the
+        # slope + own-intercept part of the delta method (documented as approximate for GPCM steps)
+        diff = np.diff(np.concatenate([[0.0], d[:k]]))
+        vsum = var[1 : k + 1] + np.concatenate([[0.0], var[1:k]])
+        vb = diff**2 / a1**4 * va + vsum / a1**2
+    out["b"] = [float(v) for v in np.sqrt(np.maximum(vb, 0.0))]
+    return out
+
+
+def _fmt(x: Any) -> str:
+    return "" if x is None or not np.isfinite(x) else repr(float(x))
+
+
+def _pm(value: float, se: float | None) -> str:
+    return f"{value:.3f}" if se is None else f"{value:.3f}({se:.3f})"
