@@ -18,8 +18,11 @@ def run(args: argparse.Namespace) -> int:
 
     infos = list_frameworks()
     if args.json:
-        rows = [{"id": i.id, "version": i.version, "status": i.status, "title": {"vi": i.title_vi, "en": i.title_en}}
-                for i in infos]
+        rows = [
+            {"id": i.id, "version": i.version, "status": i.status,
+             "title": {"vi": i.title_vi, "en": i.title_en}}
+            for i in infos
+        ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return 0
     width = max((len(i.id) for i in infos), default=2)

@@ -26,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
     print()
     print("Levels:" if lang == "en" else "Bậc:")
     for lv in fw.level_list:
-        print(f"  {lv.level}  {lv.label:<4} {lv.name.get(lang):<16} ({lv.band.name.get(lang)})  {lv.descriptor.get(lang)}")
+        name, band = lv.name.get(lang), lv.band.name.get(lang)
+        print(f"  {lv.level}  {lv.label:<4} {name:<16} ({band})  {lv.descriptor.get(lang)}")
     for area in fw.areas:
         print()
         print(f"{area.code}  {area.name.get(lang)}  [{area.status}]")

@@ -18,12 +18,12 @@ VALIDATORS: dict[str, str] = {
     "item_bank": "digicomp.bank:validate_file",
     "cat_design": "digicomp.cat.design:validate_file",
 }
-"""kind -> "module:function"; the function takes a path and returns a list of problem lines (empty if valid)."""
+"""kind -> "module:function"; the function takes a path and returns its problem lines ([] if valid)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="validate frameworks, scales, crosswalks, item banks and CAT designs")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="YAML files, or folders searched for *.yaml / *.yml")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="YAML files, or folders to search")
     p.set_defaults(run=run)
 
 
@@ -78,5 +78,6 @@ def run(args: argparse.Namespace) -> int:
             for line in problems:
                 print(line)
     ok = len(files) - failed
-    sys.stderr.write(f"validate: {len(files)} file{'s' if len(files) != 1 else ''}, {ok} valid, {failed} with problems\n")
+    plural = "s" if len(files) != 1 else ""
+    sys.stderr.write(f"validate: {len(files)} file{plural}, {ok} valid, {failed} with problems\n")
     return 1 if failed else 0

@@ -1,8 +1,9 @@
-"""Crosswalks: many-to-many mappings between two frameworks' competences, and projection of results across them.
+"""Crosswalks: many-to-many links between two frameworks' competences; results projected across them.
 
-A mapping ``from -> to`` with relation ``broader`` reads "the from-competence is broader than the to-competence".
-Projection (``Crosswalk.project``) gives each target competence the weighted mean of the source values mapped to
-it, weighting each mapping by how much the two competences share (``RELATION_WEIGHTS``); see docs/frameworks.md.
+A mapping ``from -> to`` with relation ``broader`` reads "the from-competence is broader than the to one".
+Projection (``Crosswalk.project``) gives each target competence the weighted mean of the source values mapped
+to it, each mapping weighted by how much the two competences share (``RELATION_WEIGHTS``); see
+docs/frameworks.md.
 """
 
 from __future__ import annotations
@@ -30,7 +31,9 @@ from digicomp.framework.schema import (
 
 Relation = Literal["exact", "close", "partial", "broader", "narrower"]
 
-RELATION_WEIGHTS: dict[str, float] = {"exact": 1.0, "close": 0.8, "broader": 0.6, "narrower": 0.6, "partial": 0.4}
+RELATION_WEIGHTS: dict[str, float] = {
+    "exact": 1.0, "close": 0.8, "broader": 0.6, "narrower": 0.6, "partial": 0.4,
+}
 """Default weight of a mapping in a projection: the share of meaning the two competences are taken to have in
 common. Broader/narrower: one contains the other, so a result on one is only partly evidence on the other."""
 
@@ -107,11 +110,14 @@ class Crosswalk(Strict):
         :meth:`unmapped` lists the source codes that had nowhere to go.
         """
         table = dict(RELATION_WEIGHTS if weights is None else weights)
-        bad = {r: table.get(r) for r in _INVERSE if not isinstance(table.get(r), (int, float)) or table[r] < 0}
+        bad = {r: table.get(r) for r in _INVERSE
+               if not isinstance(table.get(r), (int, float)) or table[r] < 0}
         if bad:
             from digicomp.errors import FrameworkError
 
-            raise FrameworkError(f"projection weights need a number >= 0 for every relation {list(_INVERSE)}; got {bad}")
+            raise FrameworkError(
+                f"projection weights need a number >= 0 for every relation {list(_INVERSE)}; got {bad}"
+            )
         grouped: dict[str, list[tuple[str, str]]] = {}
         for m in self.mappings:
             if m.from_ in result and table[m.relation] > 0:
@@ -134,7 +140,7 @@ class Crosswalk(Strict):
     def project(
         self, result: MappingABC[str, ArrayLike], weights: MappingABC[str, float] | None = None
     ) -> dict[str, float | NDArray[np.float64]]:
-        """Per-competence values on ``from`` -> values on ``to`` (weighted mean; see :meth:`project_detailed`)."""
+        """Per-competence values on ``from`` -> values on ``to`` (weighted mean; :meth:`project_detailed`)."""
         return {code: p.value for code, p in self.project_detailed(result, weights).items()}
 
     def to_dict(self) -> dict:
@@ -142,15 +148,19 @@ class Crosswalk(Strict):
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
-def crosswalk_problems(cw: Crosswalk, from_codes: list[str] | None, to_codes: list[str] | None) -> list[Problem]:
-    """Codes must exist in their frameworks, pairs must be unique, sources defined, no mapping above its status."""
+def crosswalk_problems(
+    cw: Crosswalk, from_codes: list[str] | None, to_codes: list[str] | None
+) -> list[Problem]:
+    """Codes exist in their frameworks, pairs are unique, sources defined, no mapping above its status."""
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
     for i, m in enumerate(cw.mappings):
         loc: list[str | int] = ["mappings", i]
-        for key, code, codes, side in (("from", m.from_, from_codes, cw.from_), ("to", m.to, to_codes, cw.to)):
+        sides = (("from", m.from_, from_codes, cw.from_), ("to", m.to, to_codes, cw.to))
+        for key, code, codes, side in sides:
             if codes is not None and code not in codes:
-                problems.append(([*loc, key], f"competence {code!r} is not defined in framework {side.framework!r}"))
+                msg = f"competence {code!r} is not defined in framework {side.framework!r}"
+                problems.append(([*loc, key], msg))
         if (m.from_, m.to) in seen:
             problems.append((loc, f"duplicate mapping {m.from_!r} -> {m.to!r}"))
         seen.add((m.from_, m.to))

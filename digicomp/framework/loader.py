@@ -82,7 +82,8 @@ def _parse(path: Path, model_cls: type[M]) -> tuple[M, LineMap]:
     if isinstance(data, dict) and "kind" in data:
         expected = model_cls.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
         if data["kind"] != expected:
-            raise FrameworkError(problem(path, linemap, "kind", f"this file is a {data['kind']!r}, expected {expected!r}"))
+            msg = f"this file is a {data['kind']!r}, expected {expected!r}"
+            raise FrameworkError(problem(path, linemap, "kind", msg))
     return validate_model(model_cls, data, path, linemap, FrameworkError), linemap
 
 
@@ -110,7 +111,8 @@ def load_framework(id_or_path: PathOrId) -> Framework:
     try:
         scale = load_scale(_resolve(fw.level_scale, "scales", path.parent))
     except FrameworkError as exc:
-        raise FrameworkError(problem(path, linemap, "level_scale", f"cannot load level scale: {exc}")) from None
+        msg = f"cannot load level scale: {exc}"
+        raise FrameworkError(problem(path, linemap, "level_scale", msg)) from None
     _raise_if(path, linemap, framework_problems(fw, scale))
     fw._scale = scale
     return fw
@@ -129,7 +131,8 @@ def load_crosswalk(id_or_path: PathOrId, check: bool = True) -> Crosswalk:
             try:
                 fw = load_framework(_resolve(side.framework, None, path.parent))
             except FrameworkError as exc:
-                raise FrameworkError(problem(path, linemap, f"{key}.framework", f"cannot load framework: {exc}")) from None
+                msg = f"cannot load framework: {exc}"
+                raise FrameworkError(problem(path, linemap, f"{key}.framework", msg)) from None
             if side.version is not None and side.version != fw.version:
                 raise FrameworkError(problem(path, linemap, f"{key}.version", f"crosswalk is for version "
                                              f"{side.version!r} but {fw.id!r} is version {fw.version!r}"))
@@ -145,7 +148,8 @@ def find_crosswalk(from_id: str, to_id: str) -> Crosswalk:
         return load_crosswalk(f"{from_id}--{to_id}")
     if f"{to_id}--{from_id}" in bundled:
         return load_crosswalk(f"{to_id}--{from_id}").reversed()
-    raise FrameworkError(f"no bundled crosswalk between {from_id!r} and {to_id!r} (bundled: {', '.join(sorted(bundled))})")
+    known = ", ".join(sorted(bundled)) or "none"
+    raise FrameworkError(f"no bundled crosswalk between {from_id!r} and {to_id!r} (bundled: {known})")
 
 
 def list_frameworks() -> list[FrameworkInfo]:

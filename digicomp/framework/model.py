@@ -36,7 +36,7 @@ class LevelLabel(Strict):
 
 
 class Indicator(Strict):
-    """A per-level indicator of a competence (e.g. ``1.1.TC1a``); status/source default to the competence's."""
+    """A per-level indicator of a competence (``1.1.TC1a``); status/source default to the competence's."""
 
     code: Code
     level: Code
@@ -130,7 +130,8 @@ class Framework(Strict):
         for area in self.areas:
             if area.code == code:
                 return area
-        raise KeyError(f"framework {self.id!r} has no area {code!r} (areas: {', '.join(a.code for a in self.areas)})")
+        known = ", ".join(a.code for a in self.areas)
+        raise KeyError(f"framework {self.id!r} has no area {code!r} (areas: {known})")
 
     def competence(self, code: str) -> Competence:
         """The competence ``code``; KeyError naming the framework otherwise."""
@@ -177,7 +178,8 @@ class Framework(Strict):
                     cognitive=scale_level.cognitive,
                     status=lab.status,
                 )
-        raise KeyError(f"framework {self.id!r} has no level {level!r} (labels: {', '.join(x.label for x in self.levels)})")
+        known = ", ".join(x.label for x in self.levels)
+        raise KeyError(f"framework {self.id!r} has no level {level!r} (labels: {known})")
 
     def band_of(self, level: int | str) -> Band:
         """The band holding a level given by number or label."""
@@ -205,9 +207,9 @@ class Framework(Strict):
         dump_yaml(self.to_dict(), path)
 
     def to_csv(self, path: str | PathLike[str]) -> None:
-        """Write one row per competence (area, code, names, descriptions in vi/en, status, source) as UTF-8 CSV."""
-        fields = ["framework", "version", "area_code", "area_name_vi", "area_name_en", "code", "name_vi", "name_en",
-                  "description_vi", "description_en", "status", "source"]
+        """Write one UTF-8 CSV row per competence: area, code, names and descriptions in vi/en, provenance."""
+        fields = ["framework", "version", "area_code", "area_name_vi", "area_name_en", "code", "name_vi",
+                  "name_en", "description_vi", "description_en", "status", "source"]
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=fields)
             writer.writeheader()
@@ -223,7 +225,7 @@ class Framework(Strict):
 
 
 def framework_problems(fw: Framework, scale: LevelScale | None) -> list[Problem]:
-    """Cross-reference checks: unique codes, codes inside their area, references defined, levels on the scale."""
+    """Cross-reference checks: unique codes inside their area, references defined, levels on the scale."""
     problems: list[Problem] = []
     seen_areas: set[str] = set()
     seen: dict[str, str] = {}
@@ -232,35 +234,46 @@ def framework_problems(fw: Framework, scale: LevelScale | None) -> list[Problem]
             problems.append((["areas", i, "code"], f"duplicate area code {area.code!r}"))
         seen_areas.add(area.code)
         for j, comp in enumerate(area.competences):
-            loc: list[str | int] = ["areas", i, "competences", j]
+            loc: list[str | int] = ["areas", i, "competences", j, "code"]
             if comp.code in seen:
-                problems.append(([*loc, "code"], f"duplicate competence code {comp.code!r} (also in area {seen[comp.code]})"))
+                msg = f"duplicate competence code {comp.code!r} (also in area {seen[comp.code]})"
+                problems.append((loc, msg))
             seen.setdefault(comp.code, area.code)
             if not comp.code.startswith(area.code + "."):
-                problems.append(([*loc, "code"], f"competence code {comp.code!r} should start with its area code "
-                                                 f"{area.code!r} followed by '.'"))
-    labels = {lab.label: lab.level for lab in fw.levels}
+                msg = f"competence code {comp.code!r} should start with its area code {area.code!r} and '.'"
+                problems.append((loc, msg))
+    labels = [lab.label for lab in fw.levels]
     for i, area in enumerate(fw.areas):
         for j, comp in enumerate(area.competences):
-            loc = ["areas", i, "competences", j]
-            for k, ref in enumerate(comp.related):
-                if ref not in seen:
-                    problems.append(([*loc, "related", k], f"competence {ref!r} is referenced but not defined"))
-                elif ref == comp.code:
-                    problems.append(([*loc, "related", k], "a competence cannot be related to itself"))
-            codes: set[str] = set()
-            for k, ind in enumerate(comp.indicators):
-                if ind.level not in labels:
-                    problems.append(([*loc, "indicators", k, "level"], f"level {ind.level!r} is referenced but not "
-                                     f"defined (labels: {', '.join(labels)})"))
-                if not ind.code.startswith(f"{comp.code}.{ind.level}"):
-                    problems.append(([*loc, "indicators", k, "code"], f"indicator code {ind.code!r} should start with "
-                                     f"'{comp.code}.{ind.level}' (competence.level)"))
-                if ind.code in codes:
-                    problems.append(([*loc, "indicators", k, "code"], f"duplicate indicator code {ind.code!r}"))
-                codes.add(ind.code)
+            problems += _competence_problems(comp, ["areas", i, "competences", j], seen, labels)
     problems += _level_problems(fw, scale)
     problems += source_problems(fw)
+    return problems
+
+
+def _competence_problems(
+    comp: Competence, loc: list[str | int], codes: dict[str, str], labels: list[str]
+) -> list[Problem]:
+    """A competence's related codes exist; its indicators use defined levels and unique, well-formed codes."""
+    problems: list[Problem] = []
+    for k, ref in enumerate(comp.related):
+        if ref not in codes:
+            problems.append(([*loc, "related", k], f"competence {ref!r} is referenced but not defined"))
+        elif ref == comp.code:
+            problems.append(([*loc, "related", k], "a competence cannot be related to itself"))
+    seen: set[str] = set()
+    for k, ind in enumerate(comp.indicators):
+        where: list[str | int] = [*loc, "indicators", k]
+        if ind.level not in labels:
+            msg = f"level {ind.level!r} is referenced but not defined (labels: {', '.join(labels)})"
+            problems.append(([*where, "level"], msg))
+        prefix = f"{comp.code}.{ind.level}"
+        if not ind.code.startswith(prefix):
+            msg = f"indicator code {ind.code!r} should start with {prefix!r} (competence.level)"
+            problems.append(([*where, "code"], msg))
+        if ind.code in seen:
+            problems.append(([*where, "code"], f"duplicate indicator code {ind.code!r}"))
+        seen.add(ind.code)
     return problems
 
 
@@ -272,16 +285,17 @@ def _level_problems(fw: Framework, scale: LevelScale | None) -> list[Problem]:
     seen_labels: set[str] = set()
     for i, lab in enumerate(fw.levels):
         if numbers is not None and lab.level not in numbers:
-            problems.append((["levels", i, "level"], f"level {lab.level} is referenced but not defined in scale "
-                             f"{fw.level_scale!r} (levels {min(numbers)}..{max(numbers)})"))
+            msg = (f"level {lab.level} is referenced but not defined in scale {fw.level_scale!r} "
+                   f"(levels {min(numbers)}..{max(numbers)})")
+            problems.append((["levels", i, "level"], msg))
         if lab.level in seen_levels:
             problems.append((["levels", i, "level"], f"level {lab.level} is labelled twice"))
         if lab.label in seen_labels:
             problems.append((["levels", i, "label"], f"duplicate level label {lab.label!r}"))
         seen_levels.add(lab.level)
         seen_labels.add(lab.label)
-    if numbers is not None:
-        missing = sorted(numbers - seen_levels)
-        if missing:
-            problems.append((["levels"], f"scale {fw.level_scale!r} levels {missing} have no label in this framework"))
+    missing = sorted(numbers - seen_levels) if numbers is not None else []
+    if missing:
+        msg = f"scale {fw.level_scale!r} levels {missing} have no label in this framework"
+        problems.append((["levels"], msg))
     return problems

@@ -1,4 +1,4 @@
-"""Level scales shared between frameworks: ordered levels grouped in bands (DigComp 2.1 §3, 8 levels x 4 bands)."""
+"""Level scales shared between frameworks: ordered levels grouped in bands (DigComp 2.1: 8 levels in 4)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,17 @@ from typing import Literal
 
 from pydantic import Field
 
-from digicomp.framework.schema import Code, NonEmpty, Problem, Source, SourceKeys, Status, Strict, Text, source_problems
+from digicomp.framework.schema import (
+    Code,
+    NonEmpty,
+    Problem,
+    Source,
+    SourceKeys,
+    Status,
+    Strict,
+    Text,
+    source_problems,
+)
 
 
 class Band(Strict):
@@ -53,7 +63,8 @@ class LevelScale(Strict):
         for band in self.bands:
             if band.id == band_id:
                 return band
-        raise KeyError(f"scale {self.id!r} has no band {band_id!r} (bands: {', '.join(b.id for b in self.bands)})")
+        known = ", ".join(b.id for b in self.bands)
+        raise KeyError(f"scale {self.id!r} has no band {band_id!r} (bands: {known})")
 
     def level(self, level: int) -> ScaleLevel:
         """The level numbered ``level``; KeyError naming the range otherwise."""
@@ -64,7 +75,7 @@ class LevelScale(Strict):
 
 
 def scale_problems(scale: LevelScale) -> list[Problem]:
-    """Cross-reference checks pydantic cannot express: numbering, band references, band contiguity, sources."""
+    """Cross-reference checks pydantic cannot express: numbering, band references and contiguity, sources."""
     problems: list[Problem] = []
     band_ids = [b.id for b in scale.bands]
     for i, band in enumerate(scale.bands):
@@ -72,14 +83,15 @@ def scale_problems(scale: LevelScale) -> list[Problem]:
             problems.append((["bands", i, "id"], f"duplicate band id {band.id!r}"))
     for i, level in enumerate(scale.levels):
         if level.level != i + 1:
-            problems.append((["levels", i, "level"], f"levels must be numbered 1, 2, 3... in order; expected {i + 1}"))
+            msg = f"levels must be numbered 1, 2, 3... in order; expected {i + 1}"
+            problems.append((["levels", i, "level"], msg))
         if level.band not in band_ids:
             problems.append(
                 (["levels", i, "band"], f"band {level.band!r} is not defined (bands: {', '.join(band_ids)})")
             )
     order = [band_ids.index(lv.band) for lv in scale.levels if lv.band in band_ids]
     if order != sorted(order):
-        problems.append((["levels"], "the levels of a band must be consecutive and bands in the order listed"))
+        problems.append((["levels"], "a band's levels must be consecutive, bands in the order listed"))
     for i, band in enumerate(scale.bands):
         if band.id not in {lv.band for lv in scale.levels}:
             problems.append((["bands", i, "id"], f"band {band.id!r} has no level"))

@@ -46,7 +46,7 @@ class Text(BaseModel):
     def _extra_languages_are_language_tags(self) -> Text:
         for key, value in (self.model_extra or {}).items():
             if not _LANG_TAG.match(key):
-                raise ValueError(f"unknown key {key!r}: a text has languages vi, en (and other language tags)")
+                raise ValueError(f"unknown key {key!r}: a text has vi, en (and other language tags)")
             if not isinstance(value, str) or not value:
                 raise ValueError(f"translation {key!r} must be non-empty text")
         return self
@@ -70,7 +70,7 @@ class Source(Strict):
 
 
 def source_problems(doc: Strict) -> list[Problem]:
-    """Every ``source`` key must name an entry of ``doc.sources``; official nodes must cite an identified document."""
+    """Every ``source`` key names an entry of ``doc.sources``; official nodes cite an identified document."""
     known = set(doc.sources)  # type: ignore[attr-defined]
     problems: list[Problem] = []
 
@@ -80,8 +80,9 @@ def source_problems(doc: Strict) -> list[Problem]:
                 value = getattr(node, name)
                 key = type(node).model_fields[name].alias or name
                 if name == "source" and value is not None:
+                    bib = doc.sources  # type: ignore[attr-defined]
                     if getattr(node, "status", None) == "official" and not any(
-                        doc.sources[ref].document for ref in value if ref in known  # type: ignore[attr-defined]
+                        bib[ref].document for ref in value if ref in known
                     ):
                         problems.append(([*loc, "status"], "status 'official' needs a source that names its "
                                          "document (document: ...); otherwise use third_party or inferred"))

@@ -35,6 +35,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _MAX_PROBLEMS_SHOWN = 200
+_PATH_PART = re.compile(r"\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\[\"((?:[^\"\\]|\\.)*)\"\]|\.?([^.\[]+)")
 
 
 def format_path(loc: Loc) -> str:
@@ -75,7 +76,9 @@ def raise_problems(error_cls: type[DigicompError], path: str | PathLike[str], pr
     raise exc
 
 
-def load_yaml(path: str | PathLike[str], error_cls: type[DigicompError] = DigicompError) -> tuple[Any, LineMap]:
+def load_yaml(
+    path: str | PathLike[str], error_cls: type[DigicompError] = DigicompError
+) -> tuple[Any, LineMap]:
     """Parse one YAML document safely; return the data and the line of every node.
 
     Malformed YAML, an unreadable file and duplicate mapping keys (which YAML would silently overwrite)
@@ -111,7 +114,10 @@ def dump_yaml(data: Any, path: str | PathLike[str]) -> None:
 
 
 def validation_problems(
-    exc: ValidationError, path: str | PathLike[str], linemap: LineMap, model_cls: type[BaseModel] | None = None
+    exc: ValidationError,
+    path: str | PathLike[str],
+    linemap: LineMap,
+    model_cls: type[BaseModel] | None = None,
 ) -> list[str]:
     """Every error of a pydantic ValidationError as a ``FILE:LINE: path: message`` line."""
     return [
@@ -120,7 +126,10 @@ def validation_problems(
 
 
 def format_validation_error(
-    exc: ValidationError, path: str | PathLike[str], linemap: LineMap, model_cls: type[BaseModel] | None = None
+    exc: ValidationError,
+    path: str | PathLike[str],
+    linemap: LineMap,
+    model_cls: type[BaseModel] | None = None,
 ) -> str:
     """The whole ValidationError as one message: a header and one ``FILE:LINE: path: message`` per line."""
     problems = validation_problems(exc, path, linemap, model_cls)
@@ -200,7 +209,7 @@ def _walk(
 def _split(path: str) -> list[str | int]:
     """Inverse of :func:`format_path` for paths it produced."""
     parts: list[str | int] = []
-    for match in re.finditer(r"\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\[\"((?:[^\"\\]|\\.)*)\"\]|\.?([^.\[]+)", path):
+    for match in _PATH_PART.finditer(path):
         index, single, double, plain = match.groups()
         if index is not None:
             parts.append(int(index))

@@ -1,4 +1,4 @@
-"""The bundled frameworks, scales and crosswalks load, validate, keep their code contracts and honest provenance."""
+"""Bundled frameworks, scales and crosswalks load, validate, keep their code contracts and honest provenance."""
 
 from __future__ import annotations
 
@@ -79,7 +79,8 @@ def test_vietnamese_profiles_keep_the_contracted_codes_and_levels(ident):
     fw = load_framework(ident)
     assert fw.codes == VN_PROFILE_CODES
     assert [a.code for a in fw.areas] == ["0", "1", "2", "3", "4", "5", "6", "7"]
-    assert [(lv.level, lv.label, lv.band.id) for lv in fw.level_list] == list(zip(range(1, 9), VN_LABELS, BANDS))
+    expected = list(zip(range(1, 9), VN_LABELS, BANDS))
+    assert [(lv.level, lv.label, lv.band.id) for lv in fw.level_list] == expected
     assert fw.area("0").name.vi == "Sử dụng thiết bị và phần mềm"
     assert fw.competence("0.2").name.vi == "Sử dụng phần mềm trên thiết bị"
     assert fw.competence("6.1").name.vi == "Hiểu biết về trí tuệ nhân tạo (trong đó có AI tạo sinh)"
@@ -92,7 +93,8 @@ def test_civil_service_area_7_is_digital_government_work():
     assert fw.area("7").name.vi == "Công vụ trên môi trường số"
     assert [c.name.vi for c in fw.area("7").competences] == [
         "Văn bản điện tử và chữ ký số", "Dịch vụ công trực tuyến",
-        "Khai thác và chia sẻ cơ sở dữ liệu quốc gia, dữ liệu chuyên ngành", "Sử dụng trợ lý AI an toàn trong công vụ"]
+        "Khai thác và chia sẻ cơ sở dữ liệu quốc gia, dữ liệu chuyên ngành",
+        "Sử dụng trợ lý AI an toàn trong công vụ"]
 
 
 def test_public_security_area_7_is_police_work_and_all_placeholder():
@@ -100,7 +102,8 @@ def test_public_security_area_7_is_police_work_and_all_placeholder():
     area = fw.area("7")
     assert area.name.vi == "Nghiệp vụ Công an trên môi trường số"
     assert [c.name.en for c in area.competences] == [
-        "Using professional (police) software and databases", "Guiding citizens through VNeID and online public services",
+        "Using professional (police) software and databases",
+        "Guiding citizens through VNeID and online public services",
         "Protecting state secrets and information security", "Recognising and preventing high-tech crime"]
     assert {area.status, *(c.status for c in area.competences)} == {"placeholder"}
 

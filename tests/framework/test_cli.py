@@ -27,7 +27,8 @@ def test_frameworks_json(capsys):
 def test_show_prints_levels_areas_and_competences_in_english(capsys):
     assert main(["show", "vn-civil-service", "--lang", "en"]) == 0
     out = capsys.readouterr().out
-    assert "TC1" in out and "Digital government work" in out and "7.4" in out and "Safe use of AI assistants at work" in out
+    for text in ["TC1", "Digital government work", "7.4", "Safe use of AI assistants at work"]:
+        assert text in out
 
 
 def test_show_json_is_the_framework_document(capsys):
@@ -39,7 +40,8 @@ def test_show_json_is_the_framework_document(capsys):
 def test_show_unknown_framework_is_a_one_line_error(capsys):
     assert main(["show", "no-such-framework"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("digicomp: error: no bundled framework named 'no-such-framework'") and err.count("\n") == 1
+    assert err.startswith("digicomp: error: no bundled framework named 'no-such-framework'")
+    assert err.count("\n") == 1
 
 
 def test_validate_bundled_folder_passes(capsys):
@@ -76,11 +78,12 @@ def test_validate_dispatches_on_kind_and_reports_an_absent_validator(tmp_path, c
     assert "kind: cannot check 'cat_design' documents yet" in capsys.readouterr().out
     (tmp_path / "bank.yaml").write_text("kind: item_bank\n", encoding="utf-8")
     monkeypatch.setitem(validate.VALIDATORS, "item_bank", f"{__name__}:_fake_bank_validator")
-    assert validate.validate_path(tmp_path / "bank.yaml") == [f"{tmp_path / 'bank.yaml'}:1: checked by the bank validator"]
+    expected = [f"{tmp_path / 'bank.yaml'}:1: checked by the bank validator"]
+    assert validate.validate_path(tmp_path / "bank.yaml") == expected
 
 
 def _fake_bank_validator(path) -> list[str]:
-    """Stands in for digicomp.bank:validate_file to show that validate hands the path to the kind's validator."""
+    """Stands in for digicomp.bank:validate_file: validate hands the path to the kind's validator."""
     return [f"{path}:1: checked by the bank validator"]
 
 

@@ -1,4 +1,4 @@
-"""Every malformed fixture fails with a message naming the file, the node path and the line (marked '# ERROR')."""
+"""Every malformed fixture fails with a message naming the file, the node path and the '# ERROR' line."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ FIXTURES = sorted(MALFORMED.glob("*.yaml"))
 
 
 def _expectation(path: Path) -> tuple[str, str, str, int]:
-    """(loader, node path, message fragment, line) from the fixture's '# expect:' header and '# ERROR' marker."""
+    """(loader, node path, message fragment, line) from the '# expect:' header and the '# ERROR' marker."""
     lines = path.read_text(encoding="utf-8").splitlines()
     header = next(line for line in lines if line.startswith("# expect:"))
     kind, node, fragment = (part.strip() for part in header[len("# expect:"):].split("|"))

@@ -61,7 +61,8 @@ def frameworks(draw) -> dict:
                     "status": draw(_status), "source": ["s"]}
             if draw(st.booleans()):
                 level = draw(st.sampled_from(_labels))
-                comp["indicators"] = [{"code": f"{i}.{j + 1}.{level}a", "level": level, "text": draw(_bilingual)}]
+                indicator = {"code": f"{i}.{j + 1}.{level}a", "level": level, "text": draw(_bilingual)}
+                comp["indicators"] = [indicator]
             if j and draw(st.booleans()):
                 comp["related"] = [f"{i}.{j}"]
             if draw(st.booleans()):

@@ -65,14 +65,16 @@ def test_unreadable_file_is_a_clean_error(tmp_path):
 
 
 def test_validation_lists_every_problem_with_line_and_hint(tmp_path):
-    path = _write(tmp_path, "id: x\nitems:\n  - code: 1.1\n    nmae: {vi: a, en: b}\n  - code: b\n    name: {vi: c}\n")
+    text = "id: x\nitems:\n  - code: 1.1\n    nmae: {vi: a, en: b}\n  - code: b\n    name: {vi: c}\n"
+    path = _write(tmp_path, text)
     data, linemap = load_yaml(path)
     with pytest.raises(FrameworkError) as info:
         validate_model(_Doc, data, path, linemap, FrameworkError)
     problems = info.value.problems
     assert f'{path}:3: items[0].code: expected text, got the number 1.1; quote it in YAML ("1.1")' in problems
     assert f"{path}:3: items[0].name: required key is missing" in problems
-    assert any(p.startswith(f"{path}:4: items[0].nmae: unknown key 'nmae' (did you mean 'name'?)") for p in problems)
+    typo = f"{path}:4: items[0].nmae: unknown key 'nmae' (did you mean 'name'?)"
+    assert any(p.startswith(typo) for p in problems)
     assert f"{path}:6: items[1].name.en: required key is missing" in problems
     assert len(problems) == 4
     assert "3 problems" not in str(info.value) and "4 problems" in str(info.value)
