@@ -1,0 +1,233 @@
+"""``AdaptiveTest``: a bank and a design composed into the batch core; starts and resumes sessions."""
+
+from __future__ import annotations
+
+import csv
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.cat.content import ContentControl
+from digicomp.cat.core import CatCore
+from digicomp.cat.design import Design, design_from, load_design, resolve_bank_ref
+from digicomp.cat.draws import person_keys, session_key
+from digicomp.cat.estimation import build_estimator
+from digicomp.cat.exposure import ExposureLedger, build_exposure
+from digicomp.cat.selection import Rule, build_rule, random_rule
+from digicomp.cat.state import BatchState
+from digicomp.cat.stopping import (
+    SPRT,
+    ConfidenceClassification,
+    MinInformation,
+    PosteriorClassification,
+    StandardError,
+    Stopper,
+)
+from digicomp.cat.tables import Tables
+from digicomp.errors import BankError, DesignError, DigicompError
+from digicomp.models import ItemParameters
+from digicomp.scoring.quadrature import NormalPrior
+
+
+def as_bank(bank: Any) -> Any:
+    """An ItemBank from an ItemBank, ItemParameters, a bundled bank id, a bank YAML path or a parameter CSV."""
+    from digicomp.bank import ItemBank, load_bank
+
+    if isinstance(bank, ItemBank):
+        return bank
+    if isinstance(bank, ItemParameters):
+        return ItemBank.from_item_parameters(bank)
+    if isinstance(bank, (str, PathLike)):
+        if str(bank).endswith(".csv"):
+            return ItemBank.from_params(bank)
+        return load_bank(bank)
+    raise BankError(f"expected an ItemBank, ItemParameters, a bank id or a path, got {type(bank).__name__}")
+
+
+class AdaptiveTest:
+    """An adaptive test: ``AdaptiveTest(bank, design)``; ``start()`` a session, ``resume(state)`` one saved.
+
+    Holds only immutable tables and configuration (plus a locked exposure ledger), so one engine may serve
+    many sessions from many threads. ``hmac_key`` (bytes) signs saved states and refuses unsigned or altered ones.
+    """
+
+    def __init__(self, bank: Any, design: Design | dict | str | PathLike[str] | None = None, *,
+                 hmac_key: bytes | None = None, ledger: ExposureLedger | None = None,
+                 rules: dict[str, Rule] | None = None) -> None:
+        self.design: Design = design_from(design if design is not None else Design())
+        self.bank = as_bank(bank)
+        self.hmac_key = hmac_key
+        self.ledger = ledger or ExposureLedger(self.bank.n_items)
+        self.core: CatCore = _build_core(self.bank, self.design, self.ledger, rules or {})
+
+    @classmethod
+    def from_yaml(cls, path: str | PathLike[str], bank: Any = None, **kwargs: Any) -> AdaptiveTest:
+        """Engine from a design file; its ``bank:`` (bundled id, bank YAML or parameter CSV) unless ``bank`` is given."""
+        design = load_design(path)
+        if bank is None:
+            bank = resolve_bank_ref(design, Path(path).parent)
+            if bank is None:
+                raise DesignError(f"{path}: bank: the design names no bank; pass one to AdaptiveTest.from_yaml")
+        return cls(bank, design, **kwargs)
+
+    # ------------------------------------------------------------------ identity
+    @property
+    def fingerprint(self) -> str:
+        """The bank's fingerprint (saved states carry it)."""
+        return self.bank.fingerprint
+
+    @property
+    def design_hash(self) -> str:
+        """The design's hash (saved states carry it)."""
+        return self.design.hash
+
+    def __repr__(self) -> str:
+        return f"AdaptiveTest(bank={self.bank.id!r}, design={self.design.id!r}, items={self.bank.n_items})"
+
+    # ------------------------------------------------------------------ sessions and batches
+    def start(self, person_id: str | None = None, seed: int | tuple[int, int] | None = None,
+              audit: bool | None = None) -> Any:
+        """A new live session; ``seed`` (or ``(seed, person index)``) fixes its random draws."""
+        from digicomp.cat.session import Session
+
+        key = session_key(seed)
+        audit = self.design.report.audit if audit is None else audit
+        return Session(self, person_id, key, audit)
+
+    def resume(self, state: str | dict) -> Any:
+        """The session saved by ``session.to_json()``; refused (SessionError) for another bank/design or tampering."""
+        from digicomp.cat.session import Session
+
+        return Session.from_state(self, state)
+
+    def new_batch(self, n: int, seed: int, audit: bool = False, persons: NDArray | None = None) -> BatchState:
+        """Lock-step state of ``n`` persons; person i draws as ``start(seed=(seed, i))`` would."""
+        idx = np.arange(n) if persons is None else np.asarray(persons)
+        return self.core.new_batch(person_keys(seed, idx), audit=audit)
+
+
+# ---------------------------------------------------------------------- building the core
+def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[str, Rule]) -> CatCore:
+    sc = design.scoring
+    prior = NormalPrior(sc.prior.mean, sc.prior.sd)
+    tables = Tables.build(bank.params, prior, sc.points, tuple(sc.range))
+    max_len = design.stop.max_items
+    sel = design.selection
+    if sel.rule == "custom" and sel.name in rules:
+        rule = rules[sel.name]
+    else:
+        rule = build_rule(sel.rule, tables, max_len, **sel.model_dump(exclude={"rule"}))
+    pretest_rule, n_pre = None, 0
+    if design.start.pretest is not None:
+        n_pre = design.start.pretest.n
+        pretest_rule = random_rule if design.start.pretest.rule == "random" else _fixed_rule(bank, design.start.pretest.items)
+    ex = design.exposure
+    options = ex.model_dump(exclude={"method"})
+    if ex.method == "sympson_hetter":
+        options["parameters"] = _sympson_hetter_parameters(bank, ex.parameters)
+    exposure = build_exposure(ex.method, bank.n_items, ledger, **options)
+    content = _content(bank, design)
+    estimator = build_estimator(sc.method, prior)
+    stopper = Stopper(tuple(_stop_rules(bank, design)), design.stop.combine, design.stop.min_items, max_len, content)
+    return CatCore(tables, rule, sel.rule, pretest_rule, n_pre, exposure, content, estimator, stopper,
+                   design.start.theta, _enemies(bank, design), ledger)
+
+
+def _fixed_rule(bank: Any, items: list[str]) -> Rule:
+    """Pretest rule giving ``items`` in order: criterion −position for listed items, −inf otherwise."""
+    crit = np.full(bank.n_items, -np.inf)
+    for pos, item_id in enumerate(items):
+        try:
+            crit[bank.index_of(item_id)] = -pos
+        except (BankError, KeyError):
+            raise DesignError(f"start.pretest.items[{pos}]: bank {bank.id!r} has no item {item_id!r}") from None
+    return lambda ctx: np.broadcast_to(crit, (ctx.n, crit.size))
+
+
+def _sympson_hetter_parameters(bank: Any, given: dict[str, float] | str) -> NDArray[np.float64]:
+    """K per bank item from a mapping or a CSV (columns ``item``, ``k``); items not named get K = 1."""
+    if isinstance(given, str):
+        with open(given, newline="", encoding="utf-8") as fh:
+            given = {row["item"]: float(row["k"]) for row in csv.DictReader(fh)}
+    k = np.ones(bank.n_items)
+    for item_id, value in given.items():
+        if item_id not in bank.ids:
+            raise DesignError(f"exposure.parameters: bank {bank.id!r} has no item {item_id!r}")
+        k[bank.ids.index(item_id)] = value
+    return k
+
+
+def _groups(bank: Any, by: str) -> tuple[NDArray[np.intp], list[str]]:
+    """Per item its area/competence position, and the group codes; no groups for content-free banks."""
+    if bank.spec.framework is None:
+        return np.full(bank.n_items, -1, np.intp), []
+    if by == "competence":
+        return bank.competence_index, list(bank.competences)
+    return bank.area_index, list(bank.areas)
+
+
+def _content(bank: Any, design: Design) -> ContentControl:
+    spec = design.content
+    allowed = np.ones(bank.n_items, bool)
+    if not spec.self_assessment:
+        allowed &= bank.kind != "self_assessment"
+    for item_id in spec.exclude.ids:
+        if item_id not in bank.ids:
+            raise DesignError(f"content.exclude.ids: bank {bank.id!r} has no item {item_id!r}")
+        allowed[bank.ids.index(item_id)] = False
+    if spec.exclude.flags:
+        flagged = np.array([bool(set(it.flags or []) & set(spec.exclude.flags)) for it in bank.spec.items])
+        allowed &= ~flagged
+    if not spec.constraints:
+        group, names = np.full(bank.n_items, -1, np.intp), []
+    else:
+        try:
+            group, names = _groups(bank, spec.by)
+        except DigicompError as exc:
+            raise DesignError(f"content.by = {spec.by!r}: {exc}") from None
+    G = len(names)
+    lo, hi, tgt = np.full(G, np.nan), np.full(G, np.nan), np.full(G, np.nan)
+    for i, c in enumerate(spec.constraints):
+        if c.group not in names:
+            raise DesignError(f"content.constraints[{i}].group: {c.group!r} is not a{'n' if spec.by == 'area' else ''} "
+                              f"{spec.by} of bank {bank.id!r} (has: {', '.join(names) or 'none'})")
+        g = names.index(c.group)
+        lo[g] = np.nan if c.min is None else c.min
+        hi[g] = np.nan if c.max is None else c.max
+        tgt[g] = np.nan if c.target is None else c.target
+    return ContentControl(np.asarray(group, np.intp), names, lo, hi, tgt, spec.method, allowed)
+
+
+def _enemies(bank: Any, design: Design) -> NDArray[np.bool_] | None:
+    pairs = getattr(bank, "enemy_pairs", np.zeros((0, 2), np.intp))
+    if not design.content.enemies or pairs.size == 0:
+        return None
+    adj = np.zeros((bank.n_items, bank.n_items), bool)
+    adj[pairs[:, 0], pairs[:, 1]] = True
+    adj[pairs[:, 1], pairs[:, 0]] = True
+    return adj
+
+
+def _stop_rules(bank: Any, design: Design) -> list:
+    cuts = bank.cut_scores
+    out: list = []
+    for i, r in enumerate(design.stop.rules):
+        if r.se is not None:
+            out.append(StandardError(r.se))
+        elif r.min_info is not None:
+            out.append(MinInformation(r.min_info))
+        else:
+            if cuts.size == 0:
+                raise DesignError(f"stop.rules[{i}]: classification rules need cut scores; bank {bank.id!r} has none")
+            if r.classification is not None:
+                out.append(PosteriorClassification(cuts, r.classification))
+            elif r.ci is not None:
+                out.append(ConfidenceClassification(cuts, r.ci))
+            else:
+                s = r.sprt
+                at = np.array([s["cut"]]) if "cut" in s else cuts
+                out.append(SPRT.build(bank.params, at, s.get("delta", 0.3), s.get("alpha", 0.05), s.get("beta", 0.05)))
+    return out

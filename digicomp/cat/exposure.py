@@ -1,0 +1,207 @@
+"""Exposure control: how the item to give is chosen from the criterion values (n, J) of the eligible items.
+
+Every method's ``choose`` returns the chosen bank position per active person (-1 when nothing is eligible)
+and, for the audit, the rank of the chosen item among the candidates. Methods that depend on past test
+takers (item eligibility, progressive–restricted) read an :class:`ExposureLedger`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.cat.context import StepContext
+from digicomp.cat.draws import STREAM_ELIGIBILITY, STREAM_PROGRESSIVE, STREAM_RANDOMESQUE, STREAM_SYMPSON_HETTER, uniforms
+from digicomp.errors import DesignError
+
+Choice = tuple[NDArray[np.intp], NDArray[np.intp]]
+
+
+def ranked(crit: NDArray[np.float64], top: int) -> NDArray[np.intp]:
+    """The ``top`` best item positions per row, best first; ties go to the lower bank position."""
+    top = min(top, crit.shape[1])
+    if top < crit.shape[1]:
+        part = np.argpartition(-crit, top - 1, axis=1)[:, :top]
+    else:
+        part = np.broadcast_to(np.arange(crit.shape[1]), crit.shape)
+    vals = np.take_along_axis(crit, part, axis=1)
+    order = np.lexsort((part, -vals), axis=1)
+    return np.take_along_axis(part, order, axis=1)
+
+
+def best(crit: NDArray[np.float64]) -> NDArray[np.intp]:
+    """The best eligible item per row, -1 where every item is masked (criterion −inf)."""
+    j = np.argmax(crit, axis=1)
+    return np.where(np.isneginf(crit[np.arange(crit.shape[0]), j]), -1, j)
+
+
+@dataclass
+class ExposureLedger:
+    """Counts over finished test takers: persons, times each item was eligible and given; thread-safe."""
+
+    n_items: int
+    persons: int = 0
+    eligible: NDArray[np.int64] = field(default=None)  # type: ignore[assignment]
+    given: NDArray[np.int64] = field(default=None)  # type: ignore[assignment]
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.eligible = np.zeros(self.n_items, np.int64) if self.eligible is None else self.eligible
+        self.given = np.zeros(self.n_items, np.int64) if self.given is None else self.given
+
+    def add(self, eligible: NDArray[np.bool_], administered: NDArray[np.bool_]) -> None:
+        """Add finished persons: their eligibility masks and administered masks (n, J)."""
+        with self._lock:
+            self.persons += administered.shape[0]
+            self.eligible += eligible.sum(axis=0)
+            self.given += administered.sum(axis=0)
+
+    def rates(self) -> NDArray[np.float64]:
+        """Exposure rate of each item so far (0 before anyone finished)."""
+        with self._lock:
+            return self.given / max(self.persons, 1)
+
+    def eligibility_probability(self, r_max: float) -> NDArray[np.float64]:
+        """P(E_j) = min(1, r_max · ε_j / α_j) (van der Linden & Veldkamp 2004, eq. 9), 1 without history."""
+        with self._lock:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                p = np.where(self.given > 0, r_max * self.eligible / np.maximum(self.given, 1), 1.0)
+        return np.minimum(p, 1.0)
+
+
+class NoExposureControl:
+    """Give the best item."""
+
+    name = "none"
+
+    def choose(self, crit: NDArray[np.float64], ctx: StepContext) -> Choice:
+        """Best item, rank 0."""
+        chosen = best(crit)
+        return chosen, np.zeros(chosen.size, np.intp)
+
+
+@dataclass(frozen=True)
+class Randomesque:
+    """Choose at random among the k best eligible items (Kingsbury & Zara 1989)."""
+
+    k: int
+    name = "randomesque"
+
+    def choose(self, crit: NDArray[np.float64], ctx: StepContext) -> Choice:
+        """A uniform pick among the ≤ k finite best candidates per person."""
+        top = ranked(crit, self.k)
+        finite = np.isfinite(np.take_along_axis(crit, top, axis=1))
+        m = finite.sum(axis=1)
+        u = uniforms(ctx.keys, ctx.n_given, STREAM_RANDOMESQUE)
+        rank = np.minimum((u * m).astype(np.intp), np.maximum(m - 1, 0))
+        chosen = np.where(m > 0, top[np.arange(top.shape[0]), rank], -1)
+        return chosen, rank
+
+
+@dataclass(frozen=True)
+class SympsonHetter:
+    """Sympson & Hetter (1985): walk down the ranked items, giving item j with probability K_j.
+
+    Every item walked past or given counts as *selected* (P(S_j), what the calibration loop targets). If
+    every eligible item is refused, the best one is given (so a test never ends for want of luck).
+    """
+
+    k: NDArray[np.float64]
+    name = "sympson_hetter"
+    window: int = 64
+
+    def choose(self, crit: NDArray[np.float64], ctx: StepContext) -> Choice:
+        """The first accepted item in rank order; draws are keyed by item so the window size cannot matter."""
+        n, J = crit.shape
+        chosen = np.full(n, -1, np.intp)
+        rank = np.zeros(n, np.intp)
+        todo = np.arange(n)
+        width = min(self.window, J)
+        while todo.size:
+            top = ranked(crit[todo], width)
+            vals = np.take_along_axis(crit[todo], top, axis=1)
+            u = uniforms(ctx.keys[todo], ctx.n_given[todo], STREAM_SYMPSON_HETTER, top)
+            accept = (u < self.k[top]) & np.isfinite(vals)
+            got = accept.any(axis=1)
+            first = np.argmax(accept, axis=1)
+            exhausted = ~got & (~np.isfinite(vals).all(axis=1) | (width == J))
+            walked = np.where(got, first + 1, np.where(exhausted, np.isfinite(vals).sum(axis=1), width))
+            seen = (np.arange(width)[None, :] < walked[:, None]) & np.isfinite(vals)
+            np.add.at(ctx.state.selected, top[seen], 1)
+            chosen[todo[got]] = top[got, first[got]]
+            rank[todo[got]] = first[got]
+            fallback = todo[exhausted]
+            chosen[fallback] = best(crit[fallback])
+            todo = todo[~got & ~exhausted]
+            width = min(width * 4, J)
+        return chosen, rank
+
+
+@dataclass
+class ItemEligibility:
+    """van der Linden & Veldkamp (2004): at the start each item is eligible for a person with probability
+    P(E_j) from the ledger; ineligible items are masked for the whole test."""
+
+    r_max: float
+    ledger: ExposureLedger
+    name = "item_eligibility"
+
+    def draw_eligible(self, keys: NDArray[np.uint64]) -> NDArray[np.bool_]:
+        """Each person's eligible items (N, J), drawn once at the start."""
+        p = self.ledger.eligibility_probability(self.r_max)
+        return uniforms(keys, 0, STREAM_ELIGIBILITY, np.arange(p.size)) < p
+
+    def choose(self, crit: NDArray[np.float64], ctx: StepContext) -> Choice:
+        """Best item among the eligible (the mask was applied by the core)."""
+        chosen = best(crit)
+        return chosen, np.zeros(chosen.size, np.intp)
+
+
+@dataclass
+class ProgressiveRestricted:
+    """Revuelta & Ponsoda (1998): items whose exposure rate reached r_max are withheld (restricted), and the
+    criterion is blended with a random part that fades as the test goes on (progressive):
+    (1 − s/L)·U·max(criterion) + (s/L)·criterion, s items given of at most L."""
+
+    r_max: float
+    ledger: ExposureLedger
+    name = "progressive_restricted"
+
+    def restricted(self) -> NDArray[np.bool_]:
+        """Items withheld now: exposure rate ≥ r_max."""
+        return self.ledger.rates() >= self.r_max
+
+    def choose(self, crit: NDArray[np.float64], ctx: StepContext) -> Choice:
+        """Best item by the blended criterion."""
+        J = crit.shape[1]
+        finite = np.isfinite(crit)
+        top = np.where(finite, crit, -np.inf).max(axis=1, keepdims=True)
+        top = np.where(np.isfinite(top), np.abs(top), 0.0)
+        s = (ctx.n_given / ctx.max_length)[:, None]
+        u = uniforms(ctx.keys, ctx.n_given, STREAM_PROGRESSIVE, np.arange(J))
+        blended = np.where(finite, (1 - s) * u * top + s * np.where(finite, crit, 0.0), -np.inf)
+        chosen = best(blended)
+        return chosen, np.zeros(chosen.size, np.intp)
+
+
+def build_exposure(method: str, n_items: int, ledger: ExposureLedger, **options) -> object:
+    """The exposure method ``method`` configured from the design's options."""
+    if method == "none":
+        return NoExposureControl()
+    if method == "randomesque":
+        return Randomesque(int(options.get("k") or 5))
+    if method == "sympson_hetter":
+        k = options.get("parameters")
+        k = np.ones(n_items) if k is None else np.asarray(k, dtype=float)
+        if k.shape != (n_items,) or np.any((k <= 0) | (k > 1)):
+            raise DesignError(f"exposure.parameters must be {n_items} values in (0, 1], one per bank item")
+        return SympsonHetter(k)
+    if method == "item_eligibility":
+        return ItemEligibility(float(options["r_max"]), ledger)
+    if method == "progressive_restricted":
+        return ProgressiveRestricted(float(options["r_max"]), ledger)
+    raise DesignError(f"exposure.method = {method!r}; expected none, randomesque, sympson_hetter, "
+                      "item_eligibility or progressive_restricted")

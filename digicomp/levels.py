@@ -1,0 +1,99 @@
+"""θ → reporting level by the bank's cut scores, level probabilities, per-area sub-scores, what to work on next.
+
+Levels are the bank's ``scale.levels`` (bands of the framework's level scale) separated by ``scale.cut_scores``;
+a θ exactly on a cut belongs to the higher level. Sub-scores are EAPs from one area's (or competence's) items
+only, on the same grid and prior as the overall score, flagged ``imprecise`` when they rest on too few items
+or their SE is too large to report a level with confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+
+def level_index(theta: ArrayLike, cuts: ArrayLike) -> NDArray[np.intp]:
+    """Index 0..len(cuts) of the level holding each θ (a θ on a cut is in the level above)."""
+    return np.searchsorted(np.asarray(cuts, dtype=float), np.asarray(theta, dtype=float), side="right")
+
+
+def level_probabilities(weights: NDArray[np.float64], points: NDArray[np.float64], cuts: ArrayLike) -> NDArray:
+    """Posterior probability of each level (n, len(cuts) + 1): the grid weight between consecutive cuts."""
+    cuts = np.asarray(cuts, dtype=float)
+    onehot = level_index(points, cuts)[:, None] == np.arange(cuts.size + 1)[None, :]
+    return np.atleast_2d(weights) @ onehot.astype(float)
+
+
+def group_scores(
+    log_prob_jkq: NDArray[np.float64],
+    log_prior: NDArray[np.float64],
+    points: NDArray[np.float64],
+    items: NDArray[np.intp],
+    responses: NDArray[np.int64],
+    group: NDArray[np.intp],
+    n_groups: int,
+) -> tuple[NDArray, NDArray, NDArray]:
+    """EAP θ, posterior SD and item count per group for one person's answers (items/responses (L,)).
+
+    Groups with no answered item get the prior mean and SD and a count of 0.
+    """
+    g = group[items]
+    keep = g >= 0
+    onehot = (g[keep][:, None] == np.arange(n_groups)[None, :]).astype(float)  # (L, G)
+    log_post = onehot.T @ log_prob_jkq[items[keep], responses[keep]] + log_prior  # (G, Q)
+    w = np.exp(log_post - log_post.max(axis=1, keepdims=True))
+    w /= w.sum(axis=1, keepdims=True)
+    mean = w @ points
+    sd = np.sqrt(np.maximum(w @ points**2 - mean**2, 0.0))
+    return mean, sd, onehot.sum(axis=0).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class LevelNames:
+    """Ids and (optionally) human labels of the reporting levels, lowest first."""
+
+    ids: list[str]
+    names: list[str | None]
+    descriptions: list[str | None]
+
+    @classmethod
+    def of_bank(cls, bank: Any, lang: str = "vi") -> LevelNames:
+        """The bank's reporting levels, labelled from its framework when it can be loaded."""
+        cuts = np.asarray(getattr(bank, "cut_scores", []), dtype=float)
+        ids = list(bank.scale.levels or []) or [f"L{i + 1}" for i in range(cuts.size + 1)]
+        names: list[str | None] = [None] * len(ids)
+        descs: list[str | None] = [None] * len(ids)
+        if bank.spec.framework is not None and bank.scale.levels:
+            try:
+                fw = bank.framework
+                for i, band in enumerate(ids):
+                    names[i], descs[i] = fw.describe_band(band, lang)
+            except Exception:  # noqa: BLE001 - labels are optional; ids are always reported
+                pass
+        return cls(ids, names, descs)
+
+    def describe(self, index: int) -> dict[str, Any]:
+        """``{id, index, name, description}`` of level ``index``."""
+        return {"id": self.ids[index], "index": int(index), "name": self.names[index],
+                "description": self.descriptions[index]}
+
+
+def to_work_on(
+    codes: list[str], theta: NDArray[np.float64], counts: NDArray[np.int64], goal: float
+) -> list[dict[str, Any]]:
+    """Assessed competences whose sub-score lies below ``goal`` (the next cut up), weakest first."""
+    order = np.argsort(theta, kind="stable")
+    return [
+        {"competence": codes[c], "theta": round(float(theta[c]), 3), "n_items": int(counts[c])}
+        for c in order
+        if counts[c] > 0 and theta[c] < goal
+    ]
+
+
+def next_goal(theta: float, cuts: NDArray[np.float64]) -> float:
+    """The cut score just above θ (θ itself at the top level): the bar a learner works toward."""
+    above = cuts[cuts > theta]
+    return float(above[0]) if above.size else float(theta)
