@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from digicomp.bundled import bundled_dir, bundled_path, list_bundled
-from digicomp.errors import FrameworkError
+from digicomp.errors import DigicompError, FrameworkError
 from digicomp.framework.crosswalk import Crosswalk, crosswalk_problems
 from digicomp.framework.model import Framework, framework_problems
 from digicomp.framework.scale import LevelScale, scale_problems
@@ -71,7 +71,7 @@ def _resolve(ref: PathOrId, sub: str | None, relative_to: Path | None = None) ->
     if sub is None:
         try:
             return bundled_path("frameworks", ident)
-        except Exception as exc:  # bundled_path raises DigicompError; keep our error class
+        except DigicompError as exc:  # keep the framework error class for callers
             raise FrameworkError(str(exc)) from None
     return _bundled_sub(sub, ident)
 

@@ -52,7 +52,7 @@ class Text(BaseModel):
         return self
 
     def get(self, lang: str = "vi") -> str:
-        """The text in ``lang``; a clear KeyError-free fallback to English when the language is absent."""
+        """The text in ``lang``; the English text when that language is not given."""
         if lang in LANGS:
             return getattr(self, lang)
         return (self.model_extra or {}).get(lang, self.en)

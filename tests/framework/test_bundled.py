@@ -1,4 +1,4 @@
-"""Bundled frameworks, scales and crosswalks load, validate, keep their code contracts and honest provenance."""
+"""Bundled frameworks, scales and crosswalks load, keep their code contracts and honest provenance."""
 
 from __future__ import annotations
 
