@@ -100,6 +100,22 @@ class EMEngine:
         if self.latent.estimate_sd:
             self.latent.sd = float(np.exp(x[pos]))
 
+    def natural(self, x: Array) -> Array:
+        """x with asymptote logits mapped back to probabilities: the scale the convergence rule measures."""
+        mask = []
+        for b in self.blocks:
+            cols = np.zeros(b.eta.shape, dtype=bool)
+            if b.family == "dichotomous":
+                cols[:, 2:] = True
+            mask.append(cols[b.free])
+            if b.shared.any():
+                mask.append(np.zeros(1, dtype=bool))
+        mask.append(np.zeros(int(self.latent.estimate_mean) + int(self.latent.estimate_sd), dtype=bool))
+        m = np.concatenate(mask)
+        out = x.copy()
+        out[m] = 1.0 / (1.0 + np.exp(-x[m]))
+        return out
+
     def valid(self, x: Array) -> bool:
         """True when x is inside every model: positive slopes, ordered graded thresholds, finite values."""
         if not np.all(np.isfinite(x)):
@@ -150,7 +166,7 @@ class EMEngine:
             nonlocal it
             new, st = self.em_map(x)
             it += 1
-            delta = float(np.max(np.abs(new - x), initial=0.0))
+            delta = float(np.max(np.abs(self.natural(new) - self.natural(x)), initial=0.0))
             if progress is not None:
                 progress(it, st.loglik, delta)
             return new, st, delta

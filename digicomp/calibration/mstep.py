@@ -17,6 +17,7 @@ from digicomp.calibration.priors import Priors, prior_terms
 
 Array = NDArray[np.float64]
 MAX_STEP = 1.0
+LOGIT_BOUND = 20.0  # asymptotes live in logit(g) ∈ [-20, 20]: g = 0 and 1 are reached to 2e-9
 HALVINGS = 12
 
 
@@ -88,6 +89,9 @@ def _line_search(block: Block, eta: Array, step: Array, base: Array, counts: Arr
         if not pending.any():
             break
         trial = eta[pending] + frac * step[pending]
+        if block.family == "dichotomous":
+            free_logit = block.free[pending][:, 2:]
+            trial[:, 2:] = np.where(free_logit, np.clip(trial[:, 2:], -LOGIT_BOUND, LOGIT_BOUND), trial[:, 2:])
         sub = Block(block.family, block.index[pending], trial, block.free[pending], block.shared[pending])
         value = objective(sub, trial, counts[pending], points, priors)
         ok = value >= base[pending] - 1e-10 * np.abs(base[pending])
