@@ -24,9 +24,9 @@ class Responses:
 
     def __init__(
         self,
-        person: NDArray[np.intp],
-        item: NDArray[np.intp],
-        value: NDArray[np.int64],
+        person: NDArray[np.intp] | None,
+        item: NDArray[np.intp] | None,
+        value: NDArray[np.int64] | None,
         n_persons: int,
         n_items: int,
         person_ids: Sequence[str] | None = None,
@@ -34,9 +34,13 @@ class Responses:
         weights: ArrayLike | None = None,
         dense: NDArray[np.int64] | None = None,
     ) -> None:
-        self.person = np.asarray(person, dtype=np.intp)
-        self.item = np.asarray(item, dtype=np.intp)
-        self.value = np.asarray(value, dtype=np.int64)
+        if person is None and dense is None:
+            raise ResponseError("responses need either (person, item, value) triplets or a dense matrix")
+        self._triplets = (
+            None
+            if person is None
+            else (np.asarray(person, dtype=np.intp), np.asarray(item, dtype=np.intp), np.asarray(value, dtype=np.int64))
+        )
         self.n_persons = int(n_persons)
         self.n_items = int(n_items)
         self.person_ids = [str(p) for p in person_ids] if person_ids is not None else None
@@ -69,13 +73,10 @@ class Responses:
                 raise ResponseError(f"{_who(person_ids, item_ids, p, i)}: response {arr[p, i]!r} is not a whole number")
             values = np.where(missing, MISSING, whole).astype(np.int64)
         elif arr.dtype.kind in "iub":
-            values = np.where(arr < 0, MISSING, arr).astype(np.int64)
+            values = arr if arr.min(initial=0) >= MISSING else np.where(arr < 0, MISSING, arr)
         else:
             raise ResponseError(f"responses must be numeric, got dtype {arr.dtype}")
-        person, item = np.nonzero(values >= 0)
-        return cls(
-            person, item, values[person, item], arr.shape[0], arr.shape[1], person_ids, item_ids, weights, dense=values
-        )
+        return cls(None, None, None, arr.shape[0], arr.shape[1], person_ids, item_ids, weights, dense=values)
 
     @classmethod
     def from_long(
@@ -111,15 +112,52 @@ class Responses:
         return cls(p_idx[order], i_idx[order], val[order], len(p_ids), len(i_ids), p_ids, i_ids, weights)
 
     # ------------------------------------------------------------------ views
+    def _get_triplets(self) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.int64]]:
+        if self._triplets is None:
+            person, item = np.nonzero(self._dense >= 0)
+            self._triplets = (person, item, self._dense[person, item].astype(np.int64))
+        return self._triplets
+
+    @property
+    def person(self) -> NDArray[np.intp]:
+        """Person index of each observed response (sorted by person, then item)."""
+        return self._get_triplets()[0]
+
+    @property
+    def item(self) -> NDArray[np.intp]:
+        """Item index of each observed response."""
+        return self._get_triplets()[1]
+
+    @property
+    def value(self) -> NDArray[np.int64]:
+        """Category of each observed response."""
+        return self._get_triplets()[2]
+
     @property
     def n_observed(self) -> int:
         """Number of observed responses."""
-        return int(self.value.size)
+        if self._triplets is None:
+            if self._complete_dense():
+                return self.n_persons * self.n_items
+            return int(np.count_nonzero(self._dense >= 0))
+        return int(self._triplets[2].size)
+
+    def _complete_dense(self) -> bool:
+        if not hasattr(self, "_complete"):
+            self._complete = bool(self._dense.min(initial=0) >= 0)
+        return self._complete
 
     @property
     def is_complete(self) -> bool:
         """True when every person answered every item."""
+        if self._dense is not None:
+            return self._complete_dense()
         return self.n_observed == self.n_persons * self.n_items
+
+    @property
+    def has_dense(self) -> bool:
+        """True when the data are held as a dense matrix."""
+        return self._dense is not None
 
     def dense(self) -> NDArray[np.int64]:
         """The (n_persons, n_items) matrix with -1 for missing."""
@@ -131,10 +169,14 @@ class Responses:
 
     def counts_per_person(self) -> NDArray[np.int64]:
         """Number of observed responses of each person."""
+        if self._dense is not None:
+            return (self._dense >= 0).sum(axis=1)
         return np.bincount(self.person, minlength=self.n_persons)
 
     def counts_per_item(self) -> NDArray[np.int64]:
         """Number of observed responses to each item."""
+        if self._dense is not None:
+            return (self._dense >= 0).sum(axis=0)
         return np.bincount(self.item, minlength=self.n_items)
 
     def check_categories(self, n_categories: NDArray[np.intp]) -> None:
@@ -142,14 +184,22 @@ class Responses:
         n_categories = np.asarray(n_categories)
         if n_categories.shape != (self.n_items,):
             raise ResponseError(f"responses cover {self.n_items} items but the item parameters have {n_categories.shape[0]}")
-        bad = self.value >= n_categories[self.item]
-        if np.any(bad):
+        if self._dense is not None:
+            bad_cells = self._dense >= n_categories
+            if not bad_cells.any():
+                return
+            p, i = np.argwhere(bad_cells)[0]
+            value, count = self._dense[p, i], int(bad_cells.sum())
+        else:
+            bad = self.value >= n_categories[self.item]
+            if not bad.any():
+                return
             k = int(np.flatnonzero(bad)[0])
-            p, i = self.person[k], self.item[k]
-            raise ResponseError(
-                f"{_who(self.person_ids, self.item_ids, p, i)}: response {self.value[k]} is outside the item's "
-                f"categories 0..{n_categories[i] - 1} ({int(bad.sum())} such responses in all)"
-            )
+            p, i, value, count = self.person[k], self.item[k], self.value[k], int(bad.sum())
+        raise ResponseError(
+            f"{_who(self.person_ids, self.item_ids, p, i)}: response {value} is outside the item's "
+            f"categories 0..{n_categories[i] - 1} ({count} such responses in all)"
+        )
 
     def design(self, n_categories: NDArray[np.intp]) -> ResponseDesign:
         """The indicator matrices that turn item log-probabilities into per-person log-likelihoods."""
@@ -176,14 +226,16 @@ class ResponseDesign:
         self.column_item = np.repeat(np.arange(self.n_items), steps)
         self.column_category = np.concatenate([np.arange(1, k + 1) for k in steps]) if self.n_items else np.zeros(0, int)
         self.complete = responses.is_complete
-        dense_ok = responses._dense is not None or responses.n_observed > 0.25 * self.n_persons * self.n_items
+        dense_ok = responses.has_dense or responses.n_observed > 0.25 * self.n_persons * self.n_items
+        if dense_ok and np.all(n_categories == 2):
+            data = responses.dense()
+            self.cat = np.maximum(data, 0).astype(float)
+            self.mask = None if self.complete else (data >= 0).astype(float)
+            return
         pos = responses.value > 0
         rows = responses.person[pos]
         cols = self.offset[responses.item[pos]] + responses.value[pos] - 1
-        if dense_ok and np.all(n_categories == 2) and self.complete:
-            self.cat = responses.dense().astype(float)
-            self.mask = None
-        elif dense_ok:
+        if dense_ok:
             self.cat = np.zeros((self.n_persons, self.n_columns))
             self.cat[rows, cols] = 1.0
             self.mask = None if self.complete else (responses.dense() >= 0).astype(float)
@@ -203,11 +255,17 @@ class ResponseDesign:
     def log_likelihood(self, log_p: NDArray[np.float64]) -> NDArray[np.float64]:
         """Per-person log-likelihood on the grid, (n_persons, Q), from item log-probabilities (Q, n_items, K)."""
         diff, base = self.split_log_prob(log_p)
-        out = np.asarray(self.cat @ diff)
+        return self.log_likelihood_rows(diff, base, slice(None))
+
+    def log_likelihood_rows(
+        self, diff: NDArray[np.float64], base: NDArray[np.float64], rows: slice
+    ) -> NDArray[np.float64]:
+        """Log-likelihood on the grid for the persons in ``rows``, from :meth:`split_log_prob`'s tables."""
+        out = np.asarray(self.cat[rows] @ diff)
         if self.mask is None:
             out += base.sum(axis=0)
         else:
-            out += np.asarray(self.mask @ base)
+            out += np.asarray(self.mask[rows] @ base)
         return out
 
     def observed_sum(self, table: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -242,7 +300,7 @@ def _codes(labels: ArrayLike, order: Sequence[str] | None, what: str) -> tuple[N
     idx = sorter[pos] if len(order) else np.zeros(strs.size, np.intp)
     unknown = (known[idx] != strs) if len(order) else np.ones(strs.size, bool)
     if np.any(unknown):
-        bad = strs[np.flatnonzero(unknown)[0]]
+        bad = str(strs[np.flatnonzero(unknown)[0]])
         raise ResponseError(f"unknown {what} {bad!r} (not among the {len(order)} known {what}s)")
     return idx, order
 

@@ -48,6 +48,10 @@ def read_responses(source: Any, fmt: str = "auto", item_ids: list[str] | None = 
     body = np.array(rows[1:], dtype=str)
     if fmt == "long":
         col = {h.lower(): k for k, h in enumerate(header)}
+        missing_cols = [c for c in LONG_COLUMNS if c not in col]
+        if missing_cols:
+            raise ResponseError(f"{where}: a long response file needs the columns person, item, response; "
+                                f"missing {', '.join(missing_cols)}")
         values = _parse(body[:, col["response"]], where, "response")
         keep = ~np.isnan(values)
         return Responses.from_long(
@@ -81,7 +85,7 @@ def _parse(cells: np.ndarray, where: str, what: str) -> np.ndarray:
     try:
         out[~missing] = cells[~missing].astype(float)
     except ValueError:
-        bad = next(c for c in cells[~missing] if not _is_number(c))
+        bad = str(next(c for c in cells[~missing] if not _is_number(c)))
         raise ResponseError(f"{where}: column {what!r}: value {bad!r} is not a response code") from None
     return out
 

@@ -16,15 +16,18 @@ def components(theta: Array, a: Array, d: Array, g: Array, u: Array) -> tuple[Ar
     """log P, d log P / dθ and d² log P / dθ² for categories 0 and 1, each shaped B + (2,)."""
     z = theta * a + d
     s = sigmoid(z)
-    span = u - g
-    log_span = safe_log(span)
-    log_p1 = np.logaddexp(safe_log(g), log_span + log_sigmoid(z))
-    log_p0 = np.logaddexp(safe_log(1.0 - u), log_span + log_sigmoid(-z))
+    ls1, ls0 = log_sigmoid(z), log_sigmoid(-z)
+    if not (np.any(g != 0) or np.any(u != 1)):
+        # 2PL / Rasch: d log P1 = a(1 - s), d log P0 = -a s, both curvatures -a² s(1 - s)
+        curv = -(a * a) * s * (1.0 - s)
+        return np.stack([ls0, ls1], axis=-1), np.stack([-a * s, a * (1.0 - s)], axis=-1), np.stack([curv, curv], axis=-1)
+    log_span = safe_log(u - g)
+    log_p1 = np.logaddexp(safe_log(g), log_span + ls1)
+    log_p0 = np.logaddexp(safe_log(1.0 - u), log_span + ls0)
     # (u-g)s/P and (u-g)(1-s)/Q are ratios in [0, 1]; writing the derivatives through them avoids 0/0.
-    r1 = np.exp(log_span + log_sigmoid(z) - log_p1)
-    r0 = np.exp(log_span + log_sigmoid(-z) - log_p0)
-    one_minus_s = 1.0 - s
-    dl1 = a * r1 * one_minus_s
+    r1 = np.exp(log_span + ls1 - log_p1)
+    r0 = np.exp(log_span + ls0 - log_p0)
+    dl1 = a * r1 * (1.0 - s)
     dl0 = -a * r0 * s
     curv = a * (1.0 - 2.0 * s)
     d2l1 = dl1 * curv - dl1**2
@@ -39,6 +42,8 @@ def components(theta: Array, a: Array, d: Array, g: Array, u: Array) -> tuple[Ar
 def log_prob(theta: Array, a: Array, d: Array, g: Array, u: Array) -> Array:
     """log P(x = k | θ) for k = 0, 1, shaped B + (2,); finite wherever the probability is positive."""
     z = theta * a + d
+    if not (np.any(g != 0) or np.any(u != 1)):
+        return np.stack([log_sigmoid(-z), log_sigmoid(z)], axis=-1)
     log_span = safe_log(u - g)
     log_p1 = np.logaddexp(safe_log(g), log_span + log_sigmoid(z))
     log_p0 = np.logaddexp(safe_log(1.0 - u), log_span + log_sigmoid(-z))

@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.special import expit, log_expit
 
 Array = NDArray[np.float64]
 
 
 def sigmoid(z: Array) -> Array:
-    """Logistic function 1 / (1 + exp(-z)), computed without overflow."""
-    out = np.empty_like(z, dtype=float)
-    pos = z >= 0
-    ez = np.exp(-np.abs(z))
-    out[pos] = 1.0 / (1.0 + ez[pos])
-    out[~pos] = ez[~pos] / (1.0 + ez[~pos])
-    return out
+    """Logistic function 1 / (1 + exp(-z)), computed without overflow (scipy's expit)."""
+    return expit(z)
 
 
 def log_sigmoid(z: Array) -> Array:
-    """log(sigmoid(z)) = -log1p(exp(-z)), exact for large |z| in both directions."""
-    return -np.logaddexp(0.0, -z)
+    """log(sigmoid(z)) = -log1p(exp(-z)), exact for large |z| in both directions (scipy's log_expit)."""
+    return log_expit(z)
 
 
 def safe_log(x: Array | float) -> Array:

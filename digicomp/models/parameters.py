@@ -25,6 +25,9 @@ MODELS = DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS
 _FAMILY = {**{m: "dichotomous" for m in DICHOTOMOUS_MODELS}, "GRM": "graded", "GPCM": "gpcm", "PCM": "gpcm"}
 
 
+_FAMILY_CODE = {"dichotomous": 0, "gpcm": 1, "graded": 2}
+
+
 @dataclass(frozen=True)
 class _Block:
     """Items of one model family: their positions in the bank and their slope-intercept parameters."""
@@ -97,6 +100,7 @@ class ItemParameters:
         n_steps = (~np.isnan(self.intercepts)).sum(axis=1) if self.intercepts.size else np.zeros(n, int)
         self.n_categories = np.where(family == "dichotomous", 2, n_steps + 1).astype(np.intp)
         self._family = family
+        self._family_code = np.searchsorted(np.array(["dichotomous", "gpcm", "graded"]), family.astype(str)).astype(np.int8)
         self._blocks = [
             _Block(fam, np.flatnonzero(family == fam), int(self.n_categories[family == fam].max()))
             for fam in ("dichotomous", "graded", "gpcm")
@@ -339,7 +343,7 @@ class ItemParameters:
             if items is None:
                 i, where, t = blk.index, (Ellipsis, blk.index, slice(0, k)), th[..., None]
             else:
-                sel = self._family[items] == blk.family
+                sel = self._family_code[items] == _FAMILY_CODE[blk.family]
                 i, where, t = items[sel], (sel, slice(0, k)), th[sel]
             if blk.family == "dichotomous":
                 args = (t, self.slope[i], self.intercepts[i, 0], self.lower[i], self.upper[i])

@@ -47,12 +47,22 @@ def log_likelihood_grid(params: ItemParameters, responses: Responses, points: ND
     return responses.design(params.n_categories).log_likelihood(params.log_prob(points))
 
 
+CHUNK = 4096  # persons per block: keeps the (persons × Q) posterior block in cache
+
+
 def eap(params: ItemParameters, responses: Responses, grid: Grid) -> tuple[NDArray, NDArray]:
-    """Expected a posteriori θ and posterior SD (Bock & Mislevy 1982)."""
-    log_post = log_likelihood_grid(params, responses, grid.points)
-    log_post += grid.log_prior
-    weights, _ = normalise_log_posterior(log_post)
-    return posterior_moments(weights, grid.points)
+    """Expected a posteriori θ and posterior SD (Bock & Mislevy 1982), in cache-sized blocks of persons."""
+    design = responses.design(params.n_categories)
+    diff, base = design.split_log_prob(params.log_prob(grid.points))
+    mean = np.empty(responses.n_persons)
+    sd = np.empty(responses.n_persons)
+    for start in range(0, responses.n_persons, CHUNK):
+        rows = slice(start, start + CHUNK)
+        log_post = design.log_likelihood_rows(diff, base, rows)
+        log_post += grid.log_prior
+        weights, _ = normalise_log_posterior(log_post)
+        mean[rows], sd[rows] = posterior_moments(weights, grid.points)
+    return mean, sd
 
 
 def plausible_values(

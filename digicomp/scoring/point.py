@@ -20,23 +20,35 @@ MAX_ITER = 60
 TOLERANCE = 1e-8
 
 
-def _observed_sums(params: ItemParameters, responses: Responses, theta: NDArray[np.float64], need_warm: bool):
-    """Per person: Σ ∂log P, Σ ∂²log P over observed responses, test information, and Warm's J (if needed)."""
-    th_obs = theta[responses.person]
-    lp, dl, d2l = params.derivatives(th_obs, responses.item)
-    pick = responses.value[:, None]
-    d1 = np.take_along_axis(dl, pick, axis=1)[:, 0]
-    d2 = np.take_along_axis(d2l, pick, axis=1)[:, 0]
+def _observed_sums(
+    params: ItemParameters, responses: Responses, theta: NDArray[np.float64], persons: NDArray[np.bool_], need_warm: bool
+):
+    """For the selected persons: Σ ∂log P, Σ ∂²log P over their observed responses, and (for WLE) test
+    information and Warm's J(θ) = Σ_j Σ_k P'_k P''_k / P_k = Σ P dl (d2l + dl²) (Warm 1989, eq. 9)."""
+    sel = persons[responses.person]
+    who = responses.person[sel]
+    lp, dl, d2l = params.derivatives(theta[who], responses.item[sel])
+    pick = responses.value[sel][:, None]
     n = responses.n_persons
-    score = np.bincount(responses.person, d1, minlength=n)
-    hess = np.bincount(responses.person, d2, minlength=n)
+    score = np.bincount(who, np.take_along_axis(dl, pick, axis=1)[:, 0], minlength=n)
+    hess = np.bincount(who, np.take_along_axis(d2l, pick, axis=1)[:, 0], minlength=n)
     info = warm = None
     if need_warm:
         p = np.exp(lp)
-        info = np.bincount(responses.person, (p * dl**2).sum(1), minlength=n)
-        # J(θ) = Σ_j Σ_k P'_k P''_k / P_k = Σ P dl (d2l + dl²)  (Warm 1989, eq. 9 generalised to categories)
-        warm = np.bincount(responses.person, (p * dl * (d2l + dl**2)).sum(1), minlength=n)
+        info = np.bincount(who, (p * dl**2).sum(1), minlength=n)
+        warm = np.bincount(who, (p * dl * (d2l + dl**2)).sum(1), minlength=n)
     return score, hess, info, warm
+
+
+def _gradient(method, params, responses, theta, persons, prior):
+    """Gradient of the ML / MAP / WLE objective and a negative curvature for Newton steps."""
+    g, h, info, warm = _observed_sums(params, responses, theta, persons, method == "WLE")
+    if method == "MAP":
+        g = g - (theta - prior.mean) / prior.sd**2
+        h = h - 1.0 / prior.sd**2
+    elif method == "WLE":
+        g = g + warm / (2.0 * np.maximum(info, 1e-300))
+    return g, h
 
 
 def test_information(params: ItemParameters, responses: Responses, theta: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -65,17 +77,14 @@ def solve(
     theta = points[best].astype(float)
     at_edge = (best == 0) | (best == Q - 1)
     active = ~at_edge
-    need_warm = method == "WLE"
     for _ in range(MAX_ITER):
         if not np.any(active):
             break
-        g, h, info, warm = _observed_sums(params, responses, theta, need_warm)
-        if method == "MAP":
-            g = g - (theta - prior.mean) / prior.sd**2
-            h = h - 1.0 / prior.sd**2
-        elif method == "WLE":
-            g = g + warm / (2.0 * np.maximum(info, 1e-300))
-            h = -info  # Fisher scoring: the expected curvature keeps the step direction sound
+        g, h = _gradient(method, params, responses, theta, active, prior)
+        if method == "WLE":
+            # Warm's estimating function has no closed-form derivative in general: use a forward difference
+            g_step, _ = _gradient(method, params, responses, theta + 1e-6, active, prior)
+            h = (g_step - g) / 1e-6
         # tighten the bracket with the sign of the gradient (objective increases toward the root)
         up = g > 0
         lo = np.where(active & up, np.maximum(lo, theta), lo)
@@ -83,7 +92,8 @@ def solve(
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(h < 0, -g / h, np.nan)
         proposal = theta + step
-        bad = ~np.isfinite(proposal) | (proposal <= lo) | (proposal >= hi)
+        converged = np.abs(step) < TOLERANCE  # a converged step may sit on the bracket edge: accept it
+        bad = ~converged & (~np.isfinite(proposal) | (proposal <= lo) | (proposal >= hi))
         proposal = np.where(bad, 0.5 * (lo + hi), proposal)
         moved = np.abs(proposal - theta)
         theta = np.where(active, proposal, theta)
