@@ -105,8 +105,9 @@ class Randomesque:
 class SympsonHetter:
     """Sympson & Hetter (1985): walk down the ranked items, giving item j with probability K_j.
 
-    Every item walked past or given counts as *selected* (P(S_j), what the calibration loop targets). If
-    every eligible item is refused, the best one is given (so a test never ends for want of luck).
+    Every item walked past or given counts as *selected* (P(S_j)); a refused item is set aside for the rest of
+    that person's test (``state.blocked``), so P(A_j) = P(S_j)·K_j as the method assumes. If every eligible item
+    is refused, the best one is given (so a test never ends for want of luck).
     """
 
     k: NDArray[np.float64]
@@ -131,6 +132,9 @@ class SympsonHetter:
             walked = np.where(got, first + 1, np.where(exhausted, np.isfinite(vals).sum(axis=1), width))
             seen = (np.arange(width)[None, :] < walked[:, None]) & np.isfinite(vals)
             np.add.at(ctx.state.selected, top[seen], 1)
+            refused = seen & (np.arange(width)[None, :] != np.where(got, first, -1)[:, None])
+            r, c = np.nonzero(refused)
+            ctx.state.blocked[ctx.rows[todo[r]], top[r, c]] = True
             chosen[todo[got]] = top[got, first[got]]
             rank[todo[got]] = first[got]
             fallback = todo[exhausted]

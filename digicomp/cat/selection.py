@@ -76,7 +76,7 @@ def _kl(ctx: StepContext, grid_weights: NDArray[np.float64]) -> NDArray[np.float
     J, K = t.prob.shape[1:]
     log_hat = t.params.log_prob(ctx.theta)  # (n, J, K)
     p_hat = np.exp(log_hat)
-    entropy = np.where(p_hat > 0, p_hat * log_hat, 0.0).sum(axis=2)  # Σ_k P log P
+    entropy = (p_hat * np.where(p_hat > 0, log_hat, 0.0)).sum(axis=2)  # Σ_k P log P
     log_grid = t.finite_log_prob
     cross = (grid_weights @ log_grid).reshape(ctx.n, J, K)
     return grid_weights.sum(axis=1)[:, None] * entropy - (p_hat * cross).sum(axis=2)
