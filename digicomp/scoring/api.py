@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,29 +19,37 @@ from digicomp.scoring.quadrature import DEFAULT_POINTS, Prior
 
 @dataclass
 class ScoreResult:
-    """Per-person estimates: ``theta`` and ``se`` (posterior SD for EAP), with ids and flags."""
+    """Per-person estimates: ``theta`` and ``se`` (posterior SD for EAP), with ids and flags.
+
+    ``person_ids`` is None when the responses carried no ids (rows are then numbered from 1).
+    """
 
     theta: NDArray[np.float64]
     se: NDArray[np.float64]
     method: str
-    person_ids: list[str]
+    person_ids: list[str] | None
     n_responses: NDArray[np.int64]
     extreme: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     draws: NDArray[np.float64] | None = None
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write ``person, theta, se`` (plus ``pv1..`` for plausible values) as CSV."""
-        path = Path(path)
+    def to_csv(self, path: str | Path | TextIO) -> None:
+        """Write ``person, theta, se`` (plus ``pv1..`` for plausible values) as CSV to a path or open file."""
+        if hasattr(path, "write"):
+            self._write(path)
+        else:
+            with Path(path).open("w", newline="", encoding="utf-8") as fh:
+                self._write(fh)
+
+    def _write(self, fh: TextIO) -> None:
         extra = [] if self.draws is None else [f"pv{k + 1}" for k in range(self.draws.shape[1])]
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(["person", "theta", "se", *extra])
-            for k, pid in enumerate(self.person_ids):
-                row = [pid, _fmt(self.theta[k]), _fmt(self.se[k])]
-                if self.draws is not None:
-                    row += [_fmt(v) for v in self.draws[k]]
-                w.writerow(row)
-        return path
+        w = csv.writer(fh)
+        w.writerow(["person", "theta", "se", *extra])
+        ids = self.person_ids or [str(k + 1) for k in range(self.theta.size)]
+        for k, pid in enumerate(ids):
+            row = [pid, _fmt(self.theta[k]), _fmt(self.se[k])]
+            if self.draws is not None:
+                row += [_fmt(v) for v in self.draws[k]]
+            w.writerow(row)
 
     def __len__(self) -> int:
         return self.theta.size
@@ -125,7 +133,7 @@ def score(
     resp = as_responses(responses, params)
     grid = Grid.build(prior, n_points, theta_range)
     n_resp = resp.counts_per_person()
-    ids = resp.person_ids or [str(k + 1) for k in range(resp.n_persons)]
+    ids = resp.person_ids
     extreme = np.zeros(resp.n_persons, bool)
     draws = None
     if method in ("EAP", "PV"):
