@@ -61,11 +61,8 @@ def calibrate(
     resp = prep.responses
     J = resp.n_items
     Kmax = int(prep.n_categories.max())
-    w = np.ones(resp.n_persons) if resp.weights is None else resp.weights
-    obs_counts = np.zeros((J, Kmax))
-    np.add.at(obs_counts, (resp.item, resp.value), w[resp.person])
     free_rows = np.setdiff1d(np.arange(J), prep.fixed_rows)
-    blocks = build_blocks(prep.models, free_rows, prep.n_categories, obs_counts, D)
+    blocks = build_blocks(prep.models, free_rows, prep.n_categories, prep.counts, D)
     base = np.full((points.size, J, Kmax), -np.inf)
     if prep.fixed_params is not None:
         lp = prep.fixed_params.log_prob(points)

@@ -39,8 +39,12 @@ def as_responses(source: Any, weights: Any = None) -> Responses:
     else:
         resp = Responses.from_dense(np.asarray(source, dtype=float))
     if weights is not None:
-        resp = Responses(resp.person, resp.item, resp.value, resp.n_persons, resp.n_items, resp.person_ids,
-                         resp.item_ids, weights, dense=resp._dense)
+        if resp.has_dense:
+            resp = Responses(None, None, None, resp.n_persons, resp.n_items, resp.person_ids, resp.item_ids,
+                             weights, dense=resp.dense())
+        else:
+            resp = Responses(resp.person, resp.item, resp.value, resp.n_persons, resp.n_items, resp.person_ids,
+                             resp.item_ids, weights)
     if resp.weights is not None and (np.any(~np.isfinite(resp.weights)) or np.any(resp.weights < 0)):
         raise ResponseError("frequency weights must be finite and non-negative")
     return resp
@@ -90,7 +94,7 @@ class Prepared:
     fixed_params: ItemParameters | None  # parameters of those items, same order
     excluded_items: dict[str, str]
     excluded_persons: list[str]
-    person_ids: list[str]
+    counts: NDArray[np.float64]  # weighted category counts of the kept items (J, K)
 
 
 def prepare(resp: Responses, model: Any, fixed: ItemParameters | None, n_categories: Any) -> Prepared:
@@ -104,8 +108,10 @@ def prepare(resp: Responses, model: Any, fixed: ItemParameters | None, n_categor
     models = item_models(model, ids)
     for j in np.flatnonzero(is_fixed):
         models[j] = str(fixed.models[fixed_pos[ids[j]]])
-    observed_max = np.full(resp.n_items, -1)
-    np.maximum.at(observed_max, resp.item, resp.value)
+    weights = np.ones(resp.n_persons) if resp.weights is None else resp.weights
+    counts = category_counts(resp, weights)
+    seen = counts > 0
+    observed_max = np.where(seen.any(axis=1), seen.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1), -1)
     K = np.empty(resp.n_items, dtype=np.intp)
     for j, m in enumerate(models):
         if is_fixed[j]:
@@ -118,12 +124,9 @@ def prepare(resp: Responses, model: Any, fixed: ItemParameters | None, n_categor
             K[j] = int(n_categories)
         else:
             K[j] = max(observed_max[j] + 1, 2)
-    named = Responses(resp.person, resp.item, resp.value, resp.n_persons, resp.n_items, pids, ids,
-                      resp.weights, dense=resp._dense)
+    named = _relabel(resp, pids, ids)
     named.check_categories(K)
-    weights = np.ones(resp.n_persons) if resp.weights is None else resp.weights
-    counts = np.zeros((resp.n_items, int(K.max())))
-    np.add.at(counts, (resp.item, resp.value), weights[resp.person])
+    counts = np.pad(counts, ((0, 0), (0, max(int(K.max()) - counts.shape[1], 0))))
     excluded: dict[str, str] = {}
     for j in range(resp.n_items):
         if counts[j].sum() == 0:
@@ -138,26 +141,56 @@ def prepare(resp: Responses, model: Any, fixed: ItemParameters | None, n_categor
     keep_items = np.array([i not in excluded for i in ids], dtype=bool)
     if not np.any(keep_items & ~is_fixed):
         raise CalibrationError("no item left to calibrate after the exclusions above")
-    keep_obs = keep_items[resp.item]
-    n_per_person = np.bincount(resp.person[keep_obs], minlength=resp.n_persons)
+    if resp.has_dense:
+        n_per_person = (resp.dense()[:, keep_items] >= 0).sum(axis=1)
+    else:
+        n_per_person = np.bincount(resp.person[keep_items[resp.item]], minlength=resp.n_persons)
     keep_persons = n_per_person > 0
     dropped = [pids[p] for p in np.flatnonzero(~keep_persons)]
     if dropped:
         head = ", ".join(repr(p) for p in dropped[:5])
         warnings.warn(f"{len(dropped)} person(s) excluded: no response to a calibrated item ({head}"
                       f"{', ...' if len(dropped) > 5 else ''})", DataWarning, stacklevel=3)
-    item_map = np.cumsum(keep_items) - 1
-    person_map = np.cumsum(keep_persons) - 1
-    sel = keep_obs & keep_persons[resp.person]
-    dense = None
-    if resp._dense is not None:
-        dense = resp._dense[np.ix_(keep_persons, keep_items)]
     kept_ids = [i for i, k in zip(ids, keep_items) if k]
     kept_pids = [p for p, k in zip(pids, keep_persons) if k]
-    clean = Responses(person_map[resp.person[sel]], item_map[resp.item[sel]], resp.value[sel],
-                      int(keep_persons.sum()), int(keep_items.sum()), kept_pids, kept_ids,
-                      None if resp.weights is None else resp.weights[keep_persons], dense=dense)
+    kept_w = None if resp.weights is None else resp.weights[keep_persons]
+    all_kept = bool(keep_items.all() and keep_persons.all())
+    if resp.has_dense:
+        dense = resp.dense() if all_kept else resp.dense()[np.ix_(keep_persons, keep_items)]
+        clean = Responses(None, None, None, dense.shape[0], dense.shape[1], kept_pids, kept_ids, kept_w, dense=dense)
+    elif all_kept:
+        clean = _relabel(resp, kept_pids, kept_ids)
+    else:
+        item_map = np.cumsum(keep_items) - 1
+        person_map = np.cumsum(keep_persons) - 1
+        sel = keep_items[resp.item] & keep_persons[resp.person]
+        clean = Responses(person_map[resp.person[sel]], item_map[resp.item[sel]], resp.value[sel],
+                          int(keep_persons.sum()), int(keep_items.sum()), kept_pids, kept_ids, kept_w)
     kept_models = [m for m, k in zip(models, keep_items) if k]
     fixed_rows = np.flatnonzero(is_fixed[keep_items])
     fixed_params = fixed.subset([fixed_pos[kept_ids[r]] for r in fixed_rows]) if fixed_rows.size else None
-    return Prepared(clean, kept_ids, kept_models, K[keep_items], fixed_rows, fixed_params, excluded, dropped, kept_pids)
+    kept_counts = category_counts(clean, np.ones(clean.n_persons) if kept_w is None else kept_w)
+    kept_counts = np.pad(kept_counts, ((0, 0), (0, max(int(K.max()) - kept_counts.shape[1], 0))))
+    return Prepared(clean, kept_ids, kept_models, K[keep_items], fixed_rows, fixed_params, excluded, dropped,
+                    kept_counts)
+
+
+def category_counts(resp: Responses, weights: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Weighted number of responses in each category of each item, (n_items, max code + 1)."""
+    if resp.has_dense:
+        dense = resp.dense()
+        top = int(dense.max(initial=0))
+        return np.column_stack([weights @ (dense == c) for c in range(top + 1)]).astype(float)
+    top = int(resp.value.max(initial=0))
+    flat = np.bincount(resp.item * (top + 1) + resp.value, weights=weights[resp.person],
+                       minlength=resp.n_items * (top + 1))
+    return flat.reshape(resp.n_items, top + 1)
+
+
+def _relabel(resp: Responses, person_ids: list[str], item_ids: list[str]) -> Responses:
+    """The same responses with ids attached (no copy of the data)."""
+    if resp.has_dense:
+        return Responses(None, None, None, resp.n_persons, resp.n_items, person_ids, item_ids, resp.weights,
+                         dense=resp.dense())
+    return Responses(resp.person, resp.item, resp.value, resp.n_persons, resp.n_items, person_ids, item_ids,
+                     resp.weights)

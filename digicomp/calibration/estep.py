@@ -37,19 +37,19 @@ class ChunkedData:
         self.n_categories = np.asarray(n_categories, dtype=np.intp)
         size = max(1, CHUNK_CELLS // max(n_points, 1))
         bounds = list(range(0, responses.n_persons, size)) + [responses.n_persons]
-        cuts = np.searchsorted(responses.person, bounds)
-        dense = responses._dense
+        single = len(bounds) == 2
+        cuts = None if single or responses.has_dense else np.searchsorted(responses.person, bounds)
         self.chunks: list[tuple[ResponseDesign, Array | None]] = []
         for k in range(len(bounds) - 1):
             lo, hi = bounds[k], bounds[k + 1]
-            sl = slice(cuts[k], cuts[k + 1])
-            if lo == 0 and hi == responses.n_persons:
+            if single:
                 part = responses
+            elif responses.has_dense:
+                part = Responses(None, None, None, hi - lo, responses.n_items, dense=responses.dense()[lo:hi])
             else:
-                part = Responses(
-                    responses.person[sl] - lo, responses.item[sl], responses.value[sl], hi - lo, responses.n_items,
-                    dense=None if dense is None else dense[lo:hi],
-                )
+                sl = slice(cuts[k], cuts[k + 1])
+                part = Responses(responses.person[sl] - lo, responses.item[sl], responses.value[sl], hi - lo,
+                                 responses.n_items)
             w = None if responses.weights is None else responses.weights[lo:hi]
             self.chunks.append((part.design(self.n_categories), w))
 

@@ -85,7 +85,7 @@ class CalibrationResult:
         out = cls(params=params, fixed=fixed, loglik=outcome.loglik, n_parameters=n_par, n_persons=n_persons,
                   iterations=outcome.iterations, converged=outcome.converged, tol=tol,
                   latent_mean=engine.latent.mean, latent_sd=engine.latent.sd,
-                  n_responses=_weighted_counts(resp), excluded_items=dict(prep.excluded_items),
+                  n_responses=prep.counts.sum(axis=1), excluded_items=dict(prep.excluded_items),
                   excluded_persons=list(prep.excluded_persons), priors=repr(priors) if not priors.empty else "none")
         if not outcome.converged:
             warnings.warn(f"EM stopped after {outcome.iterations} cycles without converging (largest change "
@@ -307,13 +307,6 @@ class CalibrationResult:
         except ValueError as exc:
             raise BankError(f"cannot build a bank from the calibration: {exc}") from None
         return ItemBank(spec)
-
-
-def _weighted_counts(resp: Any) -> Array:
-    """Responses per item, counting each person by their frequency weight."""
-    if resp.weights is None:
-        return resp.counts_per_item().astype(float)
-    return np.bincount(resp.item, weights=resp.weights[resp.person], minlength=resp.n_items)
 
 
 def _posteriors(data: Any, log_p: Array, log_prior: Array):
