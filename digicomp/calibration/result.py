@@ -119,13 +119,9 @@ class CalibrationResult:
         pos = 0
         D = self.params.D
         for b in engine.blocks:
-            names_free = np.argwhere(b.free)
-            var = np.zeros(b.eta.shape)
-            cov_ad = np.zeros(b.eta.shape)
             index = np.full(b.eta.shape, -1)
-            for (r, c) in names_free:
-                index[r, c] = pos
-                pos += 1
+            index[b.free] = pos + np.arange(int(b.free.sum()))
+            pos += int(b.free.sum())
             if b.shared.any():
                 index[b.shared, 0] = pos
                 pos += 1
@@ -133,8 +129,7 @@ class CalibrationResult:
                 j = int(b.index[r])
                 item = self.params.ids[j]
                 model = str(self.params.models[j])
-                k = int(self.params.n_categories[j])
-                names = _internal_names(model, k)
+                names = _internal_names(model, int(self.params.n_categories[j]))
                 cols = [c for c in range(len(names)) if index[r, c] >= 0]
                 sub = cov[np.ix_(index[r, cols], index[r, cols])]
                 se_int = {}
@@ -144,11 +139,8 @@ class CalibrationResult:
                         p = float(expit(b.eta[r, c]))
                         s *= p * (1 - p)
                     se_int[names[c]] = s
-                    var[r, c] = sub[ci, ci]
-                    if c >= 1 and 0 in cols:
-                        cov_ad[r, c] = sub[0, ci]
                 self.se_internal[item] = se_int
-                self.se[item] = _file_form_se(model, b.eta[r], var[r], cov_ad[r], 0 in cols, se_int, D)
+                self.se[item] = _file_form_se(model, b.eta[r], cols, sub, se_int, D)
         lat = engine.latent
         if lat.estimate_mean:
             self.latent_se["mean"] = float(np.sqrt(cov[pos, pos]))
@@ -319,33 +311,38 @@ def _posteriors(data: Any, log_p: Array, log_prior: Array):
         yield normalise_log_posterior(post)
 
 
-def _file_form_se(model: str, eta: Array, var: Array, cov_ad: Array, slope_free: bool, se_int: dict, D: float) -> dict:
-    """Delta-method SEs of a, b (b_k), c, d from the internal (a1, d, logit g, logit u) covariance of one item."""
+def _file_form_se(model: str, eta: Array, cols: list[int], cov: Array, se_int: dict, D: float) -> dict:
+    """Delta-method SEs of a, b (b_k), c, d from the covariance of one item's free internal parameters.
+
+    a = a1 / D; b = -d / a1 (1-4PL), b_k = -d_k / a1 (GRM), b_v = -(d_v - d_{v-1}) / a1 (GPCM steps).
+    """
     a1 = eta[0]
-    va = var[0] if slope_free else 0.0
+    m = eta.size
     out: dict[str, Any] = {}
-    if slope_free:
-        out["a"] = float(np.sqrt(va) / D)
+    if 0 in cols:
+        out["a"] = float(np.sqrt(cov[cols.index(0), cols.index(0)]) / D)
     if model in DICHOTOMOUS_MODELS:
-        d = eta[1]
-        vb = d**2 / a1**4 * va + var[1] / a1**2 - 2 * d / a1**3 * cov_ad[1]
-        out["b"] = float(np.sqrt(max(vb, 0.0)))
-        if "g" in se_int:
-            out["c"] = se_int["g"]
-        if "u" in se_int:
-            out["d"] = se_int["u"]
-        return out
-    d = eta[1:]
-    k = int(np.sum(np.isfinite(d)))
-    if model == "GRM":
-        vb = d[:k] ** 2 / a1**4 * va + var[1 : k + 1] / a1**2 - 2 * d[:k] / a1**3 * cov_ad[1 : k + 1]
+        grads = np.zeros((1, m))
+        grads[0, 0], grads[0, 1] = eta[1] / a1**2, -1.0 / a1
     else:
-        # steps b_v = -(d_v - d_{v-1}) / a1; covariances between intercepts are not kept, so this is the
-        # slope + own-intercept part of the delta method (documented as approximate for GPCM steps)
-        diff = np.diff(np.concatenate([[0.0], d[:k]]))
-        vsum = var[1 : k + 1] + np.concatenate([[0.0], var[1:k]])
-        vb = diff**2 / a1**4 * va + vsum / a1**2
-    out["b"] = [float(v) for v in np.sqrt(np.maximum(vb, 0.0))]
+        d = eta[1:]
+        k = int(np.sum(np.isfinite(d)))
+        grads = np.zeros((k, m))
+        rows = np.arange(k)
+        if model == "GRM":
+            grads[:, 0] = d[:k] / a1**2
+        else:
+            step = np.diff(np.concatenate([[0.0], d[:k]]))
+            grads[:, 0] = step / a1**2
+            grads[rows[1:], rows[1:]] = 1.0 / a1  # ∂b_v/∂d_{v-1}: column v (d_{v-1} is column v of eta)
+        grads[rows, rows + 1] = -1.0 / a1
+    g = grads[:, cols]
+    se_b = np.sqrt(np.maximum(np.einsum("ij,jk,ik->i", g, cov, g), 0.0))
+    out["b"] = float(se_b[0]) if model in DICHOTOMOUS_MODELS else [float(v) for v in se_b]
+    if "g" in se_int:
+        out["c"] = se_int["g"]
+    if "u" in se_int:
+        out["d"] = se_int["u"]
     return out
 
 
