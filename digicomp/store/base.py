@@ -1,0 +1,402 @@
+"""The response store's interface and the SQL it runs, shared by the SQLite and PostgreSQL back ends.
+
+A back end supplies a connection, a transaction context (:meth:`ResponseStore._transaction`), its parameter
+style and which driver exceptions mean what; everything else (schema migration, validation, writing whole
+sessions atomically, reading responses into the calibrator) is written once here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from digicomp.errors import StoreError
+from digicomp.responses import Responses
+from digicomp.store.records import STATUSES, ServedItem, SessionRecord, utc_now
+from digicomp.store.schema import MIGRATIONS, SCHEMA_TABLE, SCHEMA_VERSION
+
+FETCH_ROWS = 50_000
+
+
+@dataclass
+class StoredResponses:
+    """Responses of one bank version read from a store, with what a new bank's provenance must say.
+
+    ``responses`` rows are sessions (person ids are session ids), columns the items answered, in bank order;
+    ``pretest_items`` were seeded (not scored) in those sessions. ``sessions_sha256`` hashes the sorted session
+    ids used, ``max_ref`` is the last session row read (sessions written later are not included).
+    """
+
+    responses: Responses
+    bank_fingerprint: str
+    pretest_items: list[str]
+    n_sessions: int
+    n_responses: int
+    statuses: tuple[str, ...]
+    sessions_sha256: str
+    max_ref: int
+    first_written: str | None
+    last_written: str | None
+    other_versions: dict[str, int] = field(default_factory=dict)
+
+    def provenance(self) -> dict[str, Any]:
+        """Plain data: which sessions (count, hash, row range, write times) and how many responses."""
+        return {
+            "bank_fingerprint": self.bank_fingerprint,
+            "statuses": list(self.statuses),
+            "n_sessions": self.n_sessions,
+            "n_responses": self.n_responses,
+            "sessions_sha256": self.sessions_sha256,
+            "max_session_ref": self.max_ref,
+            "first_written": self.first_written,
+            "last_written": self.last_written,
+            "sessions_of_other_bank_versions": self.other_versions,
+        }
+
+
+class ResponseStore:
+    """Sessions and their responses in SQL. Use :func:`digicomp.store.open_store` to get one.
+
+    Every write is one transaction: a session (or a batch of them) is stored whole or not at all.
+    Sessions are refused when their bank version was not registered (:meth:`register_bank`), when they
+    name an item that bank lacks, or when their id is already stored.
+    """
+
+    dialect = "sql"
+    _id_type = "INTEGER PRIMARY KEY"
+    _driver_error: type[Exception] = Exception
+    _integrity_error: type[Exception] = Exception
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._banks: dict[str, set[str]] = {}
+        self._conn: Any = None
+
+    # ------------------------------------------------------------------ back-end hooks
+    def _transaction(self) -> AbstractContextManager[Any]:
+        """A cursor inside one write transaction, committed on success and rolled back on error."""
+        raise NotImplementedError
+
+    def _sql(self, text: str) -> str:
+        """``text`` with ``?`` placeholders in the driver's parameter style."""
+        return text
+
+    def _lock_schema(self, cur: Any) -> None:
+        """Serialise concurrent migrations (inside the migration transaction)."""
+
+    def _tables(self, cur: Any) -> set[str]:
+        """Names of the tables in the database."""
+        raise NotImplementedError
+
+    def _insert_session(self, cur: Any, row: tuple) -> int:
+        """Insert one sessions row and return its ``ref``."""
+        cur.execute(self._sql(_INSERT_SESSION + " RETURNING ref"), row)
+        return int(cur.fetchone()[0])
+
+    def check(self) -> list[str]:
+        """Problems the database engine finds in its own files or tables ([] when sound)."""
+        return []
+
+    # ------------------------------------------------------------------ life cycle
+    def close(self) -> None:
+        """Close the connection (the store object is unusable afterwards)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> ResponseStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
+
+    def _fail(self, what: str, exc: Exception) -> StoreError:
+        return StoreError(f"{self.url}: {what}: {type(exc).__name__}: {str(exc).strip()}")
+
+    def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
+        try:
+            cur = self._conn.cursor()
+            cur.execute(self._sql(sql), params)
+            return cur.fetchall()
+        except self._driver_error as exc:
+            self._rollback()
+            raise self._fail("cannot read", exc) from None
+
+    def _rollback(self) -> None:
+        """End a failed read's implicit transaction (PostgreSQL refuses further statements until then)."""
+
+    # ------------------------------------------------------------------ schema
+    def _migrate(self) -> None:
+        """Create the tables, or bring an older store up to :data:`SCHEMA_VERSION`, in one transaction."""
+        try:
+            with self._transaction() as cur:
+                self._lock_schema(cur)
+                tables = self._tables(cur)
+                if SCHEMA_TABLE in tables:
+                    cur.execute(f"SELECT MAX(version) FROM {SCHEMA_TABLE}")
+                    version = int(cur.fetchone()[0] or 0)
+                elif tables & {"sessions", "responses", "banks"}:
+                    raise StoreError(f"{self.url}: has tables {sorted(tables)[:5]} but no {SCHEMA_TABLE}: not a "
+                                     "digicomp store; refusing to write into it")
+                else:
+                    version = 0
+                if version > SCHEMA_VERSION:
+                    raise StoreError(f"{self.url}: schema version {version} was written by a newer digicomp "
+                                     f"(this one knows up to {SCHEMA_VERSION}); upgrade digicomp to use it")
+                for v in range(version, SCHEMA_VERSION):
+                    for statement in MIGRATIONS[v]:
+                        cur.execute(statement.replace("{ID}", self._id_type))
+                    cur.execute(self._sql(f"INSERT INTO {SCHEMA_TABLE} (version, migrated_at) VALUES (?, ?)"),
+                                (v + 1, utc_now()))
+        except self._driver_error as exc:
+            raise self._fail("cannot create or migrate the store's tables", exc) from None
+
+    @property
+    def schema_version(self) -> int:
+        """The schema version of the database (always :data:`SCHEMA_VERSION` once opened)."""
+        return int(self._read(f"SELECT MAX(version) FROM {SCHEMA_TABLE}")[0][0])
+
+    # ------------------------------------------------------------------ banks
+    def register_bank(self, bank: Any) -> str:
+        """Accept sessions of this bank version (an ItemBank); returns its fingerprint. Idempotent."""
+        fp = bank.fingerprint
+        ids = list(bank.ids)
+        try:
+            with self._transaction() as cur:
+                cur.execute(self._sql("INSERT INTO banks (fingerprint, bank_id, version, items, registered_at) "
+                                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING"),
+                            (fp, bank.id, str(bank.version), json.dumps(ids), utc_now()))
+        except self._driver_error as exc:
+            raise self._fail(f"cannot register bank {bank.id!r} ({fp})", exc) from None
+        self._banks[fp] = set(ids)
+        return fp
+
+    def banks(self) -> list[dict[str, Any]]:
+        """The registered bank versions with their session counts."""
+        rows = self._read("SELECT b.fingerprint, b.bank_id, b.version, b.registered_at, COUNT(s.ref) FROM banks b "
+                          "LEFT JOIN sessions s ON s.bank_fingerprint = b.fingerprint "
+                          "GROUP BY b.fingerprint, b.bank_id, b.version, b.registered_at ORDER BY b.registered_at")
+        return [{"fingerprint": r[0], "id": r[1], "version": r[2], "registered_at": r[3], "sessions": int(r[4])}
+                for r in rows]
+
+    def _bank_items(self, fingerprint: str) -> set[str] | None:
+        if fingerprint not in self._banks:
+            rows = self._read("SELECT items FROM banks WHERE fingerprint = ?", (fingerprint,))
+            if not rows:
+                return None
+            self._banks[fingerprint] = set(json.loads(rows[0][0]))
+        return self._banks[fingerprint]
+
+    def _validate(self, record: SessionRecord) -> None:
+        record.check()
+        items = self._bank_items(record.bank_fingerprint)
+        if items is None:
+            known = ", ".join(f"{b['id']} {b['version']} {b['fingerprint'][:19]}" for b in self.banks()) or "none"
+            raise StoreError(f"{self.url}: session {record.session_id!r} was taken with bank version "
+                             f"{record.bank_fingerprint!r}, which this store does not accept (registered: {known}); "
+                             "register that bank version first")
+        unknown = [it.item_id for it in record.items if it.item_id not in items]
+        if unknown:
+            raise StoreError(f"{self.url}: session {record.session_id!r}: item {unknown[0]!r} is not in bank "
+                             f"version {record.bank_fingerprint!r}")
+
+    # ------------------------------------------------------------------ writing
+    def write(self, record: SessionRecord) -> None:
+        """Store one session, whole (its row and every response) or not at all."""
+        self.write_many([record])
+
+    def write_many(self, records: Iterable[SessionRecord]) -> int:
+        """Store sessions in one transaction: all of them, or (on any error) none. Returns how many."""
+        records = list(records)
+        for rec in records:
+            self._validate(rec)
+        ids = [r.session_id for r in records]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise StoreError(f"{self.url}: session {dup!r} appears twice in one batch; none of the "
+                             f"{len(records)} sessions was written")
+        written = utc_now()
+        try:
+            with self._transaction() as cur:
+                for rec in records:
+                    ref = self._insert_session(cur, _session_row(rec, written))
+                    cur.executemany(self._sql(_INSERT_RESPONSE), [_response_row(ref, it) for it in rec.items])
+        except self._integrity_error as exc:
+            self._rollback()
+            stored = self._already_stored(ids)
+            if stored:
+                raise StoreError(f"{self.url}: session {stored[0]!r} is already stored ({len(stored)} of this batch "
+                                 f"are); none of the {len(records)} sessions was written") from None
+            raise self._fail(f"refused {len(records)} sessions (none written)", exc) from None
+        except self._driver_error as exc:
+            raise self._fail(f"cannot write {len(records)} sessions (none written)", exc) from None
+        return len(records)
+
+    def _already_stored(self, ids: list[str]) -> list[str]:
+        found: list[str] = []
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            marks = ", ".join("?" * len(chunk))
+            found += [r[0] for r in self._read(f"SELECT session_id FROM sessions WHERE session_id IN ({marks})",
+                                               tuple(chunk))]
+        order = {i: k for k, i in enumerate(ids)}
+        return sorted(found, key=order.__getitem__)
+
+    # ------------------------------------------------------------------ reading
+    def count(self, bank_fingerprint: str | None = None, status: str | None = None) -> tuple[int, int]:
+        """(sessions, responses) stored, optionally of one bank version and one status."""
+        where, params = _filters(bank_fingerprint, (status,) if status else None)
+        n_sessions = self._read(f"SELECT COUNT(*) FROM sessions s{where}", params)[0][0]
+        n_responses = self._read(f"SELECT COUNT(*) FROM responses r JOIN sessions s ON s.ref = r.session_ref{where}",
+                                 params)[0][0]
+        return int(n_sessions), int(n_responses)
+
+    def get(self, session_id: str) -> SessionRecord:
+        """The stored session ``session_id`` (StoreError when absent)."""
+        rows = self._read(f"SELECT {_SESSION_COLUMNS}, ref FROM sessions WHERE session_id = ?", (session_id,))
+        if not rows:
+            raise StoreError(f"{self.url}: no session {session_id!r}")
+        *values, ref = rows[0]
+        items = self._read("SELECT position, item_id, score, answer, seconds, pretest FROM responses "
+                           "WHERE session_ref = ? ORDER BY position", (ref,))
+        served = tuple(ServedItem(int(p), i, int(s), _load(a), sec, bool(pre)) for p, i, s, a, sec, pre in items)
+        rec = dict(zip(_SESSION_COLUMNS.split(", "), values))
+        rec.pop("written_at")
+        rec.pop("n_items")
+        rec["result"] = _load(rec["result"])
+        return SessionRecord(items=served, **rec)
+
+    def stream(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
+        """Rows of a read-only query, fetched in blocks (for exports larger than memory)."""
+        try:
+            cur = self._conn.cursor()
+            cur.execute(self._sql(sql), params)
+            while rows := cur.fetchmany(FETCH_ROWS):
+                yield from rows
+        except self._driver_error as exc:
+            self._rollback()
+            raise self._fail("cannot read", exc) from None
+
+    def read_responses(self, bank: Any, *, statuses: tuple[str, ...] = ("finished",)) -> StoredResponses:
+        """Every stored response to ``bank`` (ItemBank or fingerprint) as :class:`Responses` for the calibrator.
+
+        Only sessions of exactly this bank version and these statuses are read; how many sessions other bank
+        versions have is reported in ``other_versions`` (they are not mixed in: their parameters differ).
+        """
+        fp = bank if isinstance(bank, str) else bank.fingerprint
+        bad = [s for s in statuses if s not in STATUSES]
+        if bad or not statuses:
+            raise StoreError(f"statuses {statuses!r}: expected some of {', '.join(STATUSES)}")
+        bank_items = self._bank_items(fp)
+        if bank_items is None:
+            raise StoreError(f"{self.url}: bank version {fp!r} is not registered in this store; nothing to read")
+        where, params = _filters(fp, statuses)
+        sessions = self._read(f"SELECT ref, session_id, written_at FROM sessions s{where} ORDER BY ref", params)
+        if not sessions:
+            raise StoreError(f"{self.url}: no {'/'.join(statuses)} sessions of bank version {fp!r}")
+        refs = np.fromiter((r[0] for r in sessions), np.int64, len(sessions))
+        max_ref = int(refs[-1])
+        rows = self._read(f"SELECT r.session_ref, r.item_id, r.score, r.pretest FROM responses r "
+                          f"JOIN sessions s ON s.ref = r.session_ref{where} AND s.ref <= ?", (*params, max_ref))
+        order = self._item_order(fp, bank)
+        ref_col, item_col, score_col, pre_col = zip(*rows) if rows else ((), (), (), ())
+        person = np.searchsorted(refs, np.fromiter(ref_col, np.int64, len(rows)))
+        item_codes = np.fromiter((order[i] for i in item_col), np.intp, len(rows))
+        used = np.flatnonzero(np.bincount(item_codes, minlength=len(order)))
+        remap = np.full(len(order), -1, np.intp)
+        remap[used] = np.arange(used.size)
+        item = remap[item_codes]
+        value = np.fromiter(score_col, np.int64, len(rows))
+        sort = np.lexsort((item, person))
+        ordered_ids = sorted(order, key=order.__getitem__)
+        item_ids = [ordered_ids[j] for j in used]
+        session_ids = [r[1] for r in sessions]
+        resp = Responses(person[sort], item[sort], value[sort], len(sessions), used.size, session_ids, item_ids)
+        pre_items = np.unique(item[np.fromiter(pre_col, np.int64, len(rows)) == 1])
+        digest = hashlib.sha256("\n".join(sorted(session_ids)).encode("utf-8")).hexdigest()
+        others = self._read("SELECT bank_fingerprint, COUNT(*) FROM sessions WHERE bank_fingerprint <> ? "
+                            "GROUP BY bank_fingerprint", (fp,))
+        return StoredResponses(resp, fp, [item_ids[j] for j in pre_items], len(sessions), len(rows),
+                               tuple(statuses), digest, max_ref, sessions[0][2], max(r[2] for r in sessions),
+                               {r[0]: int(r[1]) for r in others})
+
+    def _item_order(self, fp: str, bank: Any) -> dict[str, int]:
+        """Item id → position in the bank (its file order when an ItemBank is given, else sorted ids)."""
+        ids = list(bank.ids) if not isinstance(bank, str) else sorted(self._bank_items(fp) or ())
+        return {i: k for k, i in enumerate(ids)}
+
+    # ------------------------------------------------------------------ recalibrations
+    def record_recalibration(self, source: str, new: str, mode: str, provenance: dict[str, Any]) -> None:
+        """Remember that bank version ``new`` was calibrated from this store's sessions of ``source``."""
+        try:
+            with self._transaction() as cur:
+                cur.execute(self._sql("INSERT INTO recalibrations (made_at, source_fingerprint, new_fingerprint, "
+                                      "mode, n_sessions, n_responses, provenance) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                            (utc_now(), source, new, mode, provenance["n_sessions"], provenance["n_responses"],
+                             json.dumps(provenance, ensure_ascii=False)))
+        except self._driver_error as exc:
+            raise self._fail("cannot record the recalibration", exc) from None
+
+    def recalibrations(self) -> list[dict[str, Any]]:
+        """The recalibrations made from this store, oldest first."""
+        rows = self._read("SELECT made_at, source_fingerprint, new_fingerprint, mode, n_sessions, n_responses, "
+                          "provenance FROM recalibrations ORDER BY ref")
+        keys = ("made_at", "source_fingerprint", "new_fingerprint", "mode", "n_sessions", "n_responses")
+        return [{**dict(zip(keys, r[:6])), "provenance": json.loads(r[6])} for r in rows]
+
+    def info(self) -> dict[str, Any]:
+        """Schema version, counts by bank version and status, and the recalibrations made."""
+        rows = self._read("SELECT bank_fingerprint, status, COUNT(*), SUM(n_items) FROM sessions "
+                          "GROUP BY bank_fingerprint, status ORDER BY bank_fingerprint, status")
+        return {
+            "url": self.url,
+            "backend": self.dialect,
+            "schema_version": self.schema_version,
+            "banks": self.banks(),
+            "sessions": [{"bank_fingerprint": r[0], "status": r[1], "sessions": int(r[2]), "responses": int(r[3] or 0)}
+                         for r in rows],
+            "recalibrations": len(self.recalibrations()),
+        }
+
+
+_SESSION_COLUMNS = ("session_id, person_id, bank_fingerprint, design_hash, status, started_at, finished_at, "
+                    "written_at, stop_reason, theta, se, level, n_items, result")
+_INSERT_SESSION = f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+_INSERT_RESPONSE = ("INSERT INTO responses (session_ref, position, item_id, score, answer, seconds, pretest) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+def _session_row(rec: SessionRecord, written: str) -> tuple:
+    result = None if rec.result is None else json.dumps(rec.result, ensure_ascii=False, separators=(",", ":"))
+    return (rec.session_id, rec.person_id, rec.bank_fingerprint, rec.design_hash, rec.status, rec.started_at,
+            rec.finished_at, written, rec.stop_reason, rec.theta, rec.se, rec.level, rec.n_items, result)
+
+
+def _response_row(ref: int, it: ServedItem) -> tuple:
+    answer = None if it.answer is None else json.dumps(it.answer, ensure_ascii=False)
+    return (ref, it.position, it.item_id, int(it.score), answer, it.seconds, int(it.pretest))
+
+
+def _load(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _filters(fingerprint: str | None, statuses: tuple[str, ...] | None) -> tuple[str, tuple]:
+    """A WHERE clause on the sessions alias ``s`` and its parameters."""
+    clauses, params = [], []
+    if fingerprint is not None:
+        clauses.append("s.bank_fingerprint = ?")
+        params.append(fingerprint)
+    if statuses:
+        clauses.append(f"s.status IN ({', '.join('?' * len(statuses))})")
+        params += list(statuses)
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
