@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     engine = AdaptiveTest(args.bank, design_for(None, args.lang))
     rng = np.random.default_rng(args.seed)
+    if not args.json:
+        print_intro(engine, len(args.thetas), args.lang)
     results = []
     for i, theta in enumerate(args.thetas):
         session = engine.start(person_id=f"demo-{i + 1}", seed=(args.seed, i))
@@ -51,10 +53,34 @@ def run(args: argparse.Namespace) -> int:
             print_person(engine, result, answers, args.lang)
     study = run_study(engine, args) if args.study_size > 0 else None
     if args.json:
-        print(json.dumps({"people": results, "study": study}, ensure_ascii=False, indent=2))
+        doc = {"people": results, "study": json.loads(study.to_json()) if study is not None else None}
+        print(json.dumps(doc, ensure_ascii=False, indent=2))
     elif study is not None:
         print_study(study, args.lang)
     return 0
+
+
+def print_intro(engine: Any, n_people: int, lang: str) -> None:
+    """What the demo is about to show: framework, bank, design."""
+    from digicomp.reporting.result import _framework, _provisional
+    from digicomp.reporting.text import wrap
+
+    bank, design = engine.bank, engine.design
+    fw = _framework(bank)
+    where = f"{fw.title.get(lang)} ({fw.id})" if fw is not None else bank.id
+    if lang == "en":
+        lines = [f"digicomp demo: {n_people} simulated people sit an adaptive test on {where}, bank {bank.id} "
+                 f"{bank.version} ({bank.n_items} items), design {design.id!r}: {design.description}."]
+        if _provisional(bank):
+            lines.append("The bank's parameters are provisional (expert-set), so levels are illustrative.")
+    else:
+        lines = [f"digicomp demo: {n_people} người mô phỏng làm bài kiểm tra thích ứng theo {where}, ngân hàng "
+                 f"{bank.id} {bank.version} ({bank.n_items} câu), thiết kế {design.id!r}: {design.description}."]
+        if _provisional(bank):
+            lines.append("Tham số câu hỏi là tạm thời (do chuyên gia ước định), nên bậc chỉ mang tính minh họa.")
+    for line in lines:
+        print(wrap(line, indent=""))
+    print()
 
 
 def sit(session: Any, theta: float, rng: np.random.Generator) -> list[str]:
@@ -98,21 +124,17 @@ def print_person(engine: Any, result: dict[str, Any], answers: list[str], lang: 
     print()
 
 
-def run_study(engine: Any, args: argparse.Namespace) -> dict[str, Any] | None:
-    """A small Monte Carlo study of the demo design (None until digicomp.simulation provides ``simulate``)."""
-    try:
-        from digicomp.simulation import simulate
-    except ImportError:
-        return None
-    result = simulate(engine, n=args.study_size, seed=args.seed)
-    return result.to_dict() if hasattr(result, "to_dict") else result
+def run_study(engine: Any, args: argparse.Namespace) -> Any:
+    """A small Monte Carlo study of the demo design, against the best fixed form of the same mean length."""
+    from digicomp.simulation import simulate
+
+    return simulate(engine, n=args.study_size, seed=args.seed)
 
 
-def print_study(study: dict[str, Any], lang: str) -> None:
-    """The study's summary table."""
+def print_study(study: Any, lang: str) -> None:
+    """The study's side-by-side summary table."""
     from digicomp.reporting.i18n import t
-    from digicomp.reporting.text import table
 
     print(t("study", lang))
     print("=" * len(t("study", lang)))
-    print(table(study.get("summary", [])))
+    print(study.summary())
