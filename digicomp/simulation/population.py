@@ -28,6 +28,18 @@ def parse_population(text: str) -> dict[str, Any]:
     return {"dist": name, **dict(zip(keys, values))}
 
 
+def describe(population: Population) -> str:
+    """A short label such as ``normal(0, 1)`` for reports."""
+    if callable(population):
+        return getattr(population, "__name__", "custom")
+    spec = parse_population(population) if isinstance(population, str) else dict(population)
+    dist = spec.pop("dist", "normal")
+    defaults = {"normal": (0.0, 1.0), "uniform": (-3.0, 3.0)}.get(dist, ())
+    keys = {"normal": ("mean", "sd"), "uniform": ("low", "high")}.get(dist, ())
+    values = [float(spec.get(k, v)) for k, v in zip(keys, defaults)]
+    return f"{dist}({', '.join(f'{v:g}' for v in values)})"
+
+
 def draw_thetas(population: Population, n: int, seed: int) -> NDArray[np.float64]:
     """``n`` true θ from ``population``, reproducible from ``seed`` (numpy's PCG64 seeded with it)."""
     if n < 1:

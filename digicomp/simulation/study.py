@@ -19,7 +19,7 @@ from digicomp.errors import DesignError, ParameterError
 from digicomp.simulation.baseline import BASELINES, baseline_design
 from digicomp.simulation.metrics import DEFAULT_EDGES
 from digicomp.simulation.parallel import auto_processes, run_chunks
-from digicomp.simulation.population import Population, check_thetas, draw_thetas
+from digicomp.simulation.population import Population, check_thetas, describe, draw_thetas
 from digicomp.simulation.responder import item_map
 from digicomp.simulation.results import DesignResult, SimulationResult
 from digicomp.simulation.runner import Truth, merge
@@ -70,7 +70,7 @@ def simulate(
         if n is None:
             raise ParameterError("simulate: give the true abilities (thetas=...) or a number of persons (n=...)")
         theta = draw_thetas(population, int(n), seed)
-        pop = population if isinstance(population, str) else repr(population)
+        pop = describe(population)
     else:
         theta = check_thetas(thetas)
         pop = "given thetas"
