@@ -27,6 +27,7 @@ def build_result(session: Any, lang: str = "vi", bank_source: str | None = None)
     bank = session.engine.bank
     out: dict[str, Any] = {"format": RESULT_FORMAT, "lang": lang, **report}
     out["bank"] = {**report["bank"], "source": bank_source, "provisional": _provisional(bank)}
+    out["scale"] = {"levels": list(bank.scale.levels or []), "cut_scores": bank.cut_scores.tolist()}
     fw = _framework(bank)
     if fw is not None:
         out["framework"] = {"id": fw.id, "version": fw.version, "title": fw.title.get(lang)}
