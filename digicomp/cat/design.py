@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from digicomp.cat.seeding import Seeding
 from digicomp.errors import DesignError, DigicompError
 from digicomp.io.yamlfile import load_yaml, validate_model, validation_problems
 
@@ -188,6 +189,7 @@ class Design(_Strict):
     scoring: Scoring = Field(default_factory=Scoring)
     stop: Stop = Field(default_factory=Stop)
     report: Report = Field(default_factory=Report)
+    seeding: Seeding | None = None
 
     @model_validator(mode="after")
     def _content_fits_length(self) -> Design:

@@ -16,6 +16,7 @@ from digicomp.cat.design import Design, design_from, load_design, resolve_bank_r
 from digicomp.cat.draws import person_keys, session_key
 from digicomp.cat.estimation import build_estimator
 from digicomp.cat.exposure import ExposureLedger, build_exposure
+from digicomp.cat.seeding import SeedPlan, seeding_candidates
 from digicomp.cat.selection import Rule, build_rule, random_rule
 from digicomp.cat.state import BatchState
 from digicomp.cat.stopping import (
@@ -61,6 +62,7 @@ class AdaptiveTest:
         self.bank = as_bank(bank)
         self.hmac_key = hmac_key
         self.ledger = ledger or ExposureLedger(self.bank.n_items)
+        self.seeding: SeedPlan | None = SeedPlan.build(self.bank, self.design.seeding) if self.design.seeding else None
         self.core: CatCore = _build_core(self.bank, self.design, self.ledger, rules or {})
 
     @classmethod
@@ -181,6 +183,8 @@ def _content(bank: Any, design: Design) -> ContentControl:
     if spec.exclude.flags:
         flagged = np.array([bool(set(it.flags or []) & set(spec.exclude.flags)) for it in bank.spec.items])
         allowed &= ~flagged
+    if design.seeding is not None:
+        allowed[seeding_candidates(bank, design.seeding)] = False  # pretest items are seeded, never selected
     if not spec.constraints:
         group, names = np.full(bank.n_items, -1, np.intp), []
     else:

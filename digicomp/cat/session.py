@@ -58,6 +58,9 @@ class Session:
         self.state = engine.core.new_batch(np.array([self.key], np.uint64), audit=audit)
         self.answers: list[Any] = []
         self.pending: int | None = None
+        self.seeded: list[dict[str, Any]] = []
+        plan = engine.seeding.draw(np.array([self.key], np.uint64)) if engine.seeding is not None else None
+        self._seed_plan = [] if plan is None else list(zip(plan[0][0].tolist(), plan[1][0].tolist()))
 
     # ------------------------------------------------------------------ the test
     @property
@@ -81,6 +84,18 @@ class Session:
         return float(self.state.se[0])
 
     @property
+    def position(self) -> int:
+        """1-based position of the item to serve now (scored and seeded pretest items both count)."""
+        return int(self.state.n_given[0]) + len(self.seeded) + 1
+
+    def _seed_due(self) -> int | None:
+        """The seeded pretest item (bank position) planned for the current position, if any."""
+        k = len(self.seeded)
+        if k < len(self._seed_plan) and self._seed_plan[k][1] == self.position:
+            return self._seed_plan[k][0]
+        return None
+
+    @property
     def items(self) -> list[str]:
         """Ids of the items answered, in order."""
         ids = self.engine.bank.ids
@@ -90,6 +105,8 @@ class Session:
         """The item to show now (the same one until it is answered); None when the test is over."""
         if self.finished:
             return None
+        if self.pending is None and (seed := self._seed_due()) is not None:
+            self.pending = seed
         if self.pending is None:
             rows, items = self.engine.core.select(self.state, _ROW)
             if rows.size == 0:
@@ -104,13 +121,17 @@ class Session:
         if self.finished:
             raise SessionFinishedError(f"session of {self.person_id!r}: the test is over ({self.stop_reason}); "
                                        f"no answer to {item_id!r} can be recorded")
-        if item_id in self.items:
+        if item_id in self.items or any(s["item"] == item_id for s in self.seeded):
             raise DuplicateAnswerError(f"session of {self.person_id!r}: item {item_id!r} was already answered")
         if self.pending is None or bank.ids[self.pending] != item_id:
             served = bank.ids[self.pending] if self.pending is not None else None
             raise WrongItemError(f"session of {self.person_id!r}: answer for item {item_id!r}, but the item served "
                                  f"is {served!r}" + (" (call next_item() first)" if served is None else ""))
         score = score_answer(bank, self.pending, answer)
+        if self.pending == self._seed_due():
+            self.seeded.append({"item": item_id, "position": self.position, "answer": answer, "score": score})
+            self.pending = None
+            return
         self.engine.core.record(self.state, _ROW, np.array([self.pending]), np.array([score]))
         self.answers.append(answer)
         self.pending = None
@@ -141,6 +162,8 @@ class Session:
             "pending": bank.ids[self.pending] if self.pending is not None else None,
             "stop_reason": self.stop_reason,
         }
+        if self.engine.seeding is not None:
+            data["seeded"] = self.seeded
         if st.eligible is not None:
             data["ineligible"] = [bank.ids[j] for j in np.flatnonzero(~st.eligible[0])]
         if self.engine.hmac_key is not None:
@@ -160,7 +183,9 @@ class Session:
                 st.eligible[0] = True
                 st.eligible[0, bank.index_of(list(data["ineligible"]))] = False
             verify = not isinstance(engine.core.exposure, (ItemEligibility, ProgressiveRestricted))
+            seeded = list(data.get("seeded", []))
             for item_id, score, answer in zip(data["items"], data["scores"], data["answers"], strict=True):
+                _replay_seeded(session, seeded)
                 if session.finished:
                     raise TamperedStateError("the saved state has answers after the test ended")
                 if verify:
@@ -174,6 +199,10 @@ class Session:
                 engine.core.record(st, _ROW, np.array([j]), np.array([score]))
                 session.answers.append(answer)
                 session.pending = None
+            _replay_seeded(session, seeded)
+            if seeded:
+                raise TamperedStateError(f"the saved state has seeded item {seeded[0].get('item')!r} at position "
+                                         f"{seeded[0].get('position')!r}, which this engine's plan does not give")
             if data.get("pending") is not None:
                 session.pending = int(bank.index_of(data["pending"]))
             if (data.get("stop_reason") or None) != session.stop_reason:
@@ -191,7 +220,7 @@ class Session:
         dump = lambda x: None if x is None else x.model_dump(mode="json", exclude_none=True)  # noqa: E731
         return ItemView(
             id=item.id,
-            position=int(self.state.n_given[0]) + 1,
+            position=self.position,
             kind=item.kind,
             competence=item.competence,
             level=item.level,
@@ -200,6 +229,20 @@ class Session:
             categories=[dump(c) for c in item.categories] if item.categories else None,
             media=dump(item.media),
         )
+
+
+def _replay_seeded(session: Session, seeded: list[dict[str, Any]]) -> None:
+    """Record the saved seeded answers due at the session's current position (they are checked like live ones)."""
+    while (seeded and not session.finished and seeded[0].get("position") == session.position
+           and session._seed_due() is not None):
+        entry = seeded.pop(0)
+        if session.engine.bank.ids[session._seed_due()] != entry.get("item"):
+            raise TamperedStateError(f"the saved state gives seeded item {entry.get('item')!r} where this engine's "
+                                     f"plan seeds {session.engine.bank.ids[session._seed_due()]!r}")
+        session.next_item()
+        session.record(entry["item"], entry["answer"])
+        if session.seeded[-1]["score"] != entry.get("score"):
+            raise TamperedStateError(f"the saved score of seeded item {entry['item']!r} does not match its answer")
 
 
 def score_answer(bank: Any, j: int, answer: Any) -> int:
