@@ -1,0 +1,126 @@
+"""Embed an adaptive test in a web back end: a standard-library HTTP handler whose session state travels as JSON.
+
+The server keeps nothing between requests: ``POST /start`` returns the first item and the signed session state;
+the client sends the state back with each answer to ``POST /answer`` and gets the next item (or the report)
+and the new state. Restart the server between two answers and the test goes on; alter the state and it is
+refused (HMAC-SHA256). Run it as a demo (a scripted client sits a whole test against it) or serve for real:
+
+    python examples/web_backend.py            # start, answer every question, print the level, stop
+    python examples/web_backend.py --serve 8000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import urllib.error
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from digicomp import AdaptiveTest, DigicompError
+from digicomp.commands.take import design_for
+
+# One engine for the whole process: it holds only immutable tables, so every request thread may use it.
+ENGINE = AdaptiveTest("civil-service", design_for(None, "vi"), hmac_key=b"change me: a secret of your server")
+
+
+def start(body: dict[str, Any]) -> dict[str, Any]:
+    """A new session: the first item and the state to send back."""
+    session = ENGINE.start(person_id=body.get("person"), seed=body.get("seed"))
+    return {"item": session.next_item().to_dict(), "state": session.to_json()}
+
+
+def answer(body: dict[str, Any]) -> dict[str, Any]:
+    """Record one answer to the served item; the next item (or the report) and the new state."""
+    session = ENGINE.resume(body["state"])
+    session.record(body["item"], body["answer"])
+    item = session.next_item()
+    out: dict[str, Any] = {"state": session.to_json()}
+    if item is None:
+        report = session.report()
+        report.pop("audit", None)
+        out["report"] = report
+    else:
+        out["item"] = item.to_dict()
+    return out
+
+
+ROUTES = {"/start": start, "/answer": answer}
+
+
+class Handler(BaseHTTPRequestHandler):
+    """POST JSON in, JSON out; a refused call (wrong item, altered state, ...) is a 400 with the message."""
+
+    def do_POST(self) -> None:  # noqa: N802 - the name http.server calls
+        route = ROUTES.get(self.path)
+        if route is None:
+            return self._send(404, {"error": f"no route {self.path}; use {', '.join(ROUTES)}"})
+        try:
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            return self._send(200, route(body))
+        except (DigicompError, KeyError, ValueError) as exc:
+            return self._send(400, {"error": f"{type(exc).__name__}: {exc}"})
+
+    def _send(self, status: int, data: dict[str, Any]) -> None:
+        payload = json.dumps(data, ensure_ascii=False).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet: the demo prints its own lines."""
+
+
+def post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The client side: POST JSON, read JSON (HTTP errors carry JSON too)."""
+    req = urllib.request.Request(base + path, json.dumps(body).encode("utf-8"),
+                                 {"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return json.loads(exc.read())
+
+
+def demo_client(base: str) -> int:
+    """Sit a whole test over HTTP, always choosing option B, and check that an altered state is refused."""
+    reply = post(base, "/start", {"person": "web-demo", "seed": 1})
+    sizes = []
+    while "item" in reply:
+        item = reply["item"]
+        sizes.append(len(reply["state"]))
+        reply = post(base, "/answer", {"state": reply["state"], "item": item["id"], "answer": "B"})
+    report = reply["report"]
+    print(f"{report['n_items']} items over HTTP; state JSON {min(sizes)}–{max(sizes)} bytes between requests")
+    print(f"level: {report['level']['name']} (θ = {report['theta']:+.2f}, SE {report['se']:.2f}, "
+          f"stop: {report['stop_reason']})")
+    forged = json.loads(reply["state"])
+    forged["scores"][0] = 1 - forged["scores"][0]
+    refused = post(base, "/answer", {"state": json.dumps(forged), "item": "x", "answer": "B"})
+    print(f"altered state refused: {refused['error'][:70]}...")
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--serve", type=int, metavar="PORT", help="serve on this port until Ctrl-C")
+    args = parser.parse_args()
+    server = ThreadingHTTPServer(("127.0.0.1", args.serve or 0), Handler)
+    if args.serve:
+        print(f"serving on http://127.0.0.1:{args.serve} (POST /start, POST /answer)")
+        server.serve_forever()
+        return 0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        return demo_client(f"http://127.0.0.1:{server.server_address[1]}")
+    finally:
+        server.shutdown()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
