@@ -23,7 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--baseline", default="linear", choices=["linear", "random", "none"],
                    help="non-adaptive baseline (default linear: the best fixed form)")
     p.add_argument("--baseline-length", type=int, help="baseline items (default: the first design's mean length)")
-    p.add_argument("--cuts", help="comma-separated cut scores on θ, replacing the bank's (e.g. -1,0,1)")
+    p.add_argument("--cuts", help="comma-separated cut scores on θ, replacing the bank's (write --cuts=-1,0,1)")
     p.add_argument("--processes", type=int, help="worker processes (default: by study size; never changes results)")
     p.add_argument("--chunk-size", type=int, default=1000, help="persons per lock-step batch (default 1000)")
     p.add_argument("--out", metavar="DIR", help="write the CSV tables, summary.json and plots.png here")
