@@ -49,7 +49,8 @@ def simulate(
     """Simulate the same persons through each design's engine core in lock-step, and through a baseline.
 
     ``designs``: a design (file path, dict, Design or AdaptiveTest) or a list of them; ``bank`` overrides
-    their ``bank:``. Persons: ``thetas`` (true θ), or ``n`` drawn from ``population`` with ``seed``; person i
+    their ``bank:``. A given AdaptiveTest is used as it is (no rebuild), so its exposure ledger receives the
+    simulated persons; other designs get a fresh engine. Persons: ``thetas`` (true θ), or ``n`` drawn from ``population`` with ``seed``; person i
     draws as a live session started with ``seed=(seed, i)``. Answers come from the design's bank, or from
     ``true_bank`` (same item ids) to study calibration error. ``baseline``: ``linear`` (best fixed form),
     ``random`` (random items) or ``none``, of ``baseline_length`` items (default: the first design's mean
@@ -134,9 +135,9 @@ class _Study:
 
 
 def _engine(design: DesignLike, bank: Any, banks: dict[str, Any]) -> AdaptiveTest:
-    """An engine with a fresh exposure ledger for ``design``; banks named by the same reference load once."""
+    """The engine of ``design`` (an AdaptiveTest is used as it is); banks named by the same reference load once."""
     if isinstance(design, AdaptiveTest):
-        return AdaptiveTest(design.bank if bank is None else _bank(bank, banks), design.design)
+        return design if bank is None else AdaptiveTest(_bank(bank, banks), design.design)
     base = None
     if isinstance(design, (str, PathLike)):
         base = Path(design).parent
