@@ -36,8 +36,8 @@ def simulate(n_items: int, n_persons: int, per_person: int | None, seed: int = 2
         x = (rng.random((n_persons, n_items)) < 1 / (1 + np.exp(-a * (theta[:, None] - b)))).astype(np.int8)
         return a, b, Responses.from_dense(x), x
     item = np.empty((n_persons, per_person), dtype=np.intp)
-    for lo in range(0, n_persons, 100_000):  # a random subset per person, in slabs to bound memory
-        hi = min(lo + 100_000, n_persons)
+    for lo in range(0, n_persons, 20_000):  # a random subset per person, in slabs to bound memory
+        hi = min(lo + 20_000, n_persons)
         item[lo:hi] = np.argpartition(rng.random((hi - lo, n_items)), per_person, axis=1)[:, :per_person]
     item.sort(axis=1)
     person = np.repeat(np.arange(n_persons), per_person)
