@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from ._run import ENV, ROOT
 
 
@@ -20,6 +22,7 @@ def test_web_backend_sits_a_test_over_http_and_refuses_an_altered_state():
     assert "altered state refused: TamperedStateError" in proc.stdout
 
 
+@pytest.mark.slow  # a 3PL calibration with standard errors: ~10 s
 def test_calibrate_and_publish_writes_a_valid_new_bank_version(tmp_path):
     proc = run_example("calibrate_and_publish.py", str(tmp_path))
     assert proc.returncode == 0, proc.stderr
@@ -32,6 +35,7 @@ def test_calibrate_and_publish_writes_a_valid_new_bank_version(tmp_path):
     assert sum(it.calibration.status == "calibrated" for it in bank.spec.items) == 30
 
 
+@pytest.mark.slow  # fixed-parameter EM on 2,000 persons: ~10 s
 def test_pretest_fixed_recovers_the_sample_and_the_new_items():
     proc = run_example("pretest_fixed.py")
     assert proc.returncode == 0, proc.stderr
