@@ -39,6 +39,17 @@ def workload(n_persons: int, seed: int = 2026) -> tuple[np.ndarray, np.ndarray, 
     return a, b, c, rng.standard_normal(n_persons)
 
 
+def timed(fn, repeats: int) -> tuple[list[float], list[float], object]:
+    """Wall-clock and CPU seconds (this process, all threads) of ``repeats`` calls, and the last result."""
+    wall, cpu, result = [], [], None
+    for _ in range(repeats):
+        w0, c0 = time.perf_counter(), time.process_time()
+        result = fn()
+        wall.append(time.perf_counter() - w0)
+        cpu.append(time.process_time() - c0)
+    return wall, cpu, result
+
+
 def accuracy(theta_true: np.ndarray, theta: np.ndarray, lengths: np.ndarray) -> dict[str, float]:
     err = theta - theta_true
     return {"mean_length": float(np.mean(lengths)), "at_40": float(np.mean(lengths >= 40)),
@@ -51,8 +62,8 @@ def run_digicomp(a, b, c, theta, repeats: int, processes: int = 1) -> tuple[list
         params = ItemParameters.dichotomous(a=a, b=b, c=c)
         return simulate(DESIGN, bank=params, thetas=theta, seed=1, baseline="none", processes=processes)["w4"]
 
-    times, d = time_runs(once, repeats)
-    return times, accuracy(theta, d.outcome["theta"], d.outcome["n_items"])
+    times, cpu, d = timed(once, repeats)
+    return times, cpu, accuracy(theta, d.outcome["theta"], d.outcome["n_items"])
 
 
 def run_digicomp_core(a, b, c, theta, repeats: int) -> tuple[list[float], list[float]]:
@@ -78,8 +89,8 @@ def run_pymirt(a, b, c, theta, repeats: int, n_quadpts: int) -> tuple[list[float
                            se_threshold=0.30, max_items=40, n_quadpts=n_quadpts, seed=1)
         return engine.run_batch_simulation(theta)
 
-    times, res = time_runs(once, repeats)
-    return times, accuracy(theta, np.array([r.theta for r in res]), np.array([r.n_items_administered for r in res]))
+    times, cpu, res = timed(once, repeats)
+    return times, cpu, accuracy(theta, np.array([r.theta for r in res]), np.array([r.n_items_administered for r in res]))
 
 
 def run_catsim(a, b, c, theta, subset: int) -> tuple[list[float], dict]:
@@ -92,13 +103,13 @@ def run_catsim(a, b, c, theta, subset: int) -> tuple[list[float], dict]:
 
     items = np.column_stack([a, b, c, np.ones_like(a)])
     sim = Simulator(items, theta[:subset], seed=1)
-    start = time.perf_counter()
+    start, cpu0 = time.perf_counter(), time.process_time()
     sim.simulate(initializer=FixedPointInitializer(0.0), selector=MaxInfoSelector(),
                  estimator=NumericalSearchEstimator(), stopper=MinErrorStopper(0.30, max_items=40))
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
     est = np.array([e[-1] for e in sim.estimations])
     lengths = np.array([len(x) for x in sim.administered_items])
-    return [seconds], accuracy(theta[:subset], est, lengths)
+    return [seconds], [cpu], accuracy(theta[:subset], est, lengths)
 
 
 def med(times: list[float]) -> float:
@@ -117,38 +128,42 @@ def main() -> None:
     a, b, c, theta = workload(1000)
 
     rows, base = [], None
-    times, acc = run_digicomp(a, b, c, theta, args.repeats)
+    times, cpu, acc = run_digicomp(a, b, c, theta, args.repeats)
     base = med(times)
-    rows.append(["digicomp simulate() (build + run + results)", "EAP 61 pts", summarise(times), "1.0",
+    rows.append(["digicomp simulate() (build + run + results)", "EAP 61 pts", summarise(times), f"{med(cpu):.3f}", "1.0",
                  f"{acc['mean_length']:.2f}", f"{acc['at_40']:.1%}", f"{acc['rmse']:.4f}", f"{acc['bias']:+.4f}"])
     build, run = run_digicomp_core(a, b, c, theta, args.repeats)
-    rows.append(["  of which engine build (tables)", "", summarise(build), "", "", "", "", ""])
-    rows.append(["  simulate() on a built engine", "", summarise(run), "", "", "", "", ""])
+    rows.append(["  engine build alone (tables)", "", summarise(build), "", "", "", "", "", ""])
+    rows.append(["  simulate() on a built engine", "", summarise(run), "", "", "", "", "", ""])
     if not args.skip_peers:
         for q in (21, 61):
-            times, acc = run_pymirt(a, b, c, theta, max(1, args.repeats // 2 + 1), q)
-            rows.append([f"PyPI mirt 1.2 CATEngine batch", f"EAP {q} pts", summarise(times),
+            times, cpu, acc = run_pymirt(a, b, c, theta, max(1, args.repeats // 2 + 1), q)
+            rows.append(["PyPI mirt 1.2 CATEngine batch", f"EAP {q} pts", summarise(times), f"{med(cpu):.3f}",
                          f"{med(times) / base:.1f}", f"{acc['mean_length']:.2f}", f"{acc['at_40']:.1%}",
                          f"{acc['rmse']:.4f}", f"{acc['bias']:+.4f}"])
         if args.catsim_subset:
-            times, acc = run_catsim(a, b, c, theta, args.catsim_subset)
-            scaled = [t * 1000 / args.catsim_subset for t in times]
-            rows.append([f"catsim 0.21 ({args.catsim_subset} persons, time x{1000 // args.catsim_subset})",
-                         "ML (Dodd)", f"~{med(scaled):.1f} (extrapolated)", f"{med(scaled) / base:.0f}",
+            times, cpu, acc = run_catsim(a, b, c, theta, args.catsim_subset)
+            k = 1000 / args.catsim_subset
+            scaled = [t * k for t in times]
+            rows.append([f"catsim 0.21 ({args.catsim_subset} persons, time x{k:g})",
+                         "ML (Dodd)", f"~{med(scaled):.1f} (extrapolated)", f"~{med(cpu) * k:.1f}",
+                         f"{med(scaled) / base:.0f}",
                          f"{acc['mean_length']:.2f}", f"{acc['at_40']:.1%}", f"{acc['rmse']:.4f}",
                          f"{acc['bias']:+.4f}"])
     print("\nW4: 1,000 persons, 500 3PL items, MFI, EAP, SE < 0.30 or 40 items; seconds median (min-max)")
-    print_table(["program", "scoring", "s for 1,000", "x digicomp", "mean length", "at 40", "RMSE", "bias"], rows)
+    print_table(["program", "scoring", "wall s for 1,000", "CPU s", "x digicomp (wall)", "mean length", "at 40", "RMSE", "bias"], rows)
 
     if args.large:
         _, _, _, big = workload(args.large, seed=2027)
         rows = []
         for procs in (1, 2):
-            times, acc = run_digicomp(a, b, c, big, 1, processes=procs)
+            times, cpu, acc = run_digicomp(a, b, c, big, 1, processes=procs)
             rows.append([f"digicomp simulate(), {procs} process{'es' if procs > 1 else ''}", summarise(times),
+                         f"{med(cpu):.2f}",
                          f"{acc['mean_length']:.2f}", f"{acc['rmse']:.4f}", f"{acc['bias']:+.4f}"])
         print(f"\nW4 bank, {args.large:,} persons (one run each)")
-        print_table(["program", "s", "mean length", "RMSE", "bias"], rows)
+        print_table(["program", "wall s", "CPU s (parent only)", "mean length", "RMSE", "bias"], rows)
+    print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
 if __name__ == "__main__":
