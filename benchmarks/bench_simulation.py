@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import blas_report, print_table, summarise, time_runs  # noqa: E402
+from _common import blas_report, print_table, summarise, time_runs
 
-from digicomp.cat import AdaptiveTest  # noqa: E402
-from digicomp.models import ItemParameters  # noqa: E402
-from digicomp.simulation import simulate  # noqa: E402
+from digicomp.cat import AdaptiveTest
+from digicomp.models import ItemParameters
+from digicomp.simulation import simulate
 
 DESIGN = {"id": "w4", "start": {"theta": 0.0}, "selection": {"rule": "mfi"}, "exposure": {"method": "none"},
           "scoring": {"method": "EAP", "prior": {"mean": 0.0, "sd": 1.0}, "points": 61, "range": [-6.0, 6.0]},

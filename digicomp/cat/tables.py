@@ -12,7 +12,6 @@ from digicomp.models import ItemParameters
 from digicomp.scoring.estimators import Grid
 from digicomp.scoring.quadrature import Prior
 
-
 FINE_STEP = 0.01
 """Spacing of the information table that maximum-information selection interpolates (relative error ~1e-4)."""
 

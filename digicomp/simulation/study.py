@@ -88,7 +88,7 @@ def simulate(
         results[name] = study.run(engine, name)
     if baseline != "none":
         first = next(iter(results.values()))
-        length = baseline_length or max(1, int(round(first.metrics["mean_length"])))
+        length = baseline_length or max(1, round(first.metrics["mean_length"]))
         engine = AdaptiveTest(engines[0].bank, baseline_design(baseline, engines[0], length))
         name = _unique(engine.design.id, results)
         results[name] = study.run(engine, name)

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from digicomp.errors import ParameterError
 from digicomp.simulation import metrics
 from digicomp.simulation.population import describe, draw_thetas, parse_population
 from digicomp.simulation.responder import category_from_uniform
-from digicomp.errors import ParameterError
 
 
 @settings(max_examples=40, deadline=None)
