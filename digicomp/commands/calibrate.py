@@ -8,7 +8,9 @@ import sys
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calibrate", help="estimate item parameters by marginal maximum likelihood (EM)")
-    p.add_argument("responses", help="response CSV: long (person,item,response) or wide (person, one column per item)")
+    p.add_argument("responses", nargs="?",
+                   help="response CSV: long (person,item,response) or wide (person, one column per item); "
+                        "not with --store")
     p.add_argument("--model", default="2PL", help="Rasch, 1PL, 2PL, 3PL, 4PL, GRM, GPCM or PCM (default 2PL)")
     p.add_argument("--fixed", metavar="BANK.yaml", help="hold this bank's items fixed (new items go on its scale)")
     p.add_argument("--out", metavar="BANK.yaml", required=True, help="write the calibrated item bank here")
@@ -21,6 +23,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-iter", type=int, default=500, help="maximum EM cycles (default 500)")
     p.add_argument("--bank-id", default="calibrated", help="id of the new bank when --fixed is not given")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
+    s = p.add_argument_group("from a response store (docs/assessment-loop.md)")
+    s.add_argument("--store", metavar="URL", help="read the sessions of --bank from this store (file or postgresql://)")
+    s.add_argument("--bank", metavar="BANK", help="the bank version the stored sessions were taken with")
+    s.add_argument("--all", action="store_true", help="re-estimate every item (default: the pretest items only)")
+    s.add_argument("--abandoned", action="store_true", help="also use abandoned sessions")
+    s.add_argument("--no-drift", action="store_true", help="skip the drift checks of the operational items")
+    s.add_argument("--drift-z", type=float, default=1.96, help="flag a change beyond this many SEs (default 1.96)")
+    s.add_argument("--min-responses", type=int, default=200,
+                   help="free calibrations use items with at least this many responses (default 200)")
+    s.add_argument("--new-version", help="version of the new bank (default: the bank's, last number + 1)")
     p.set_defaults(run=run)
 
 
@@ -29,7 +41,14 @@ def run(args: argparse.Namespace) -> int:
 
     from digicomp.bank import load_bank
     from digicomp.calibration import calibrate
+    from digicomp.errors import CalibrationError
 
+    if args.store:
+        from digicomp.loop.command import run_store
+
+        return run_store(args)
+    if args.responses is None:
+        raise CalibrationError("give a response CSV, or --store URL --bank BANK")
     base = load_bank(args.fixed) if args.fixed else None
 
     def progress(iteration: int, loglik: float, change: float) -> None:
