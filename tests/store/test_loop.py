@@ -98,6 +98,7 @@ def test_drift_check_flags_the_item_that_moved(loop_store):
     assert np.mean([r.drifted for r in others]) < 0.15
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # heavy: the store is covered on both
 def test_recalibrating_everything_keeps_the_bank_scale(loop_store):
     store, bank, truth, moved = loop_store
