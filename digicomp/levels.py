@@ -21,10 +21,25 @@ def level_index(theta: ArrayLike, cuts: ArrayLike) -> NDArray[np.intp]:
 
 
 def level_probabilities(weights: NDArray[np.float64], points: NDArray[np.float64], cuts: ArrayLike) -> NDArray:
-    """Posterior probability of each level (n, len(cuts) + 1): the grid weight between consecutive cuts."""
+    """Posterior probability of each level (n, len(cuts) + 1) from weights on a quadrature grid.
+
+    Each grid point stands for the cell halfway to its neighbours (the rectangle rule the posterior uses);
+    a cell that a cut crosses gives each level the share of its width on that side, so a cut lying on a
+    grid point splits that point's mass evenly instead of handing it all to one level.
+    """
+    return np.atleast_2d(weights) @ level_cell_fractions(points, cuts)
+
+
+def level_cell_fractions(points: NDArray[np.float64], cuts: ArrayLike) -> NDArray[np.float64]:
+    """(Q, len(cuts) + 1): the fraction of each grid point's cell that lies in each level."""
+    pts = np.asarray(points, dtype=float)
     cuts = np.asarray(cuts, dtype=float)
-    onehot = level_index(points, cuts)[:, None] == np.arange(cuts.size + 1)[None, :]
-    return np.atleast_2d(weights) @ onehot.astype(float)
+    half = np.diff(pts) / 2
+    lo = pts - np.concatenate([half[:1], half])
+    hi = pts + np.concatenate([half, half[-1:]])
+    bounds = np.concatenate([[-np.inf], cuts, [np.inf]])
+    overlap = np.minimum(hi[:, None], bounds[None, 1:]) - np.maximum(lo[:, None], bounds[None, :-1])
+    return np.clip(overlap, 0.0, None) / (hi - lo)[:, None]
 
 
 def group_scores(

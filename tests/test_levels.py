@@ -25,7 +25,18 @@ def test_level_probabilities_sum_to_one_and_match_grid_mass(ws):
     pts = np.linspace(-3, 3, w.size)
     probs = level_probabilities(w, pts, CUTS)[0]
     assert probs.sum() == pytest.approx(1.0)
-    assert probs[0] == pytest.approx(w[pts < -1.0].sum())
+    # points strictly inside the lowest level count whole; a point whose cell the cut crosses counts by share
+    h = (pts[1] - pts[0]) / 2
+    inside = pts + h <= CUTS[0]
+    crossing = (pts - h < CUTS[0]) & (pts + h > CUTS[0])
+    share = (CUTS[0] - (pts[crossing] - h)) / (2 * h)
+    assert probs[0] == pytest.approx(w[inside].sum() + (w[crossing] * share).sum())
+
+
+def test_a_cut_on_a_grid_point_splits_its_mass_evenly():
+    pts = np.linspace(-2, 2, 5)  # the cut 0.0 is the middle point
+    w = np.array([0.0, 0.0, 1.0, 0.0, 0.0])
+    np.testing.assert_allclose(level_probabilities(w, pts, [0.0])[0], [0.5, 0.5])
 
 
 def test_group_scores_equal_eap_of_each_groups_items_alone():

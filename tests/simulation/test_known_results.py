@@ -71,8 +71,6 @@ def test_level_probabilities_are_calibrated_bin_by_bin(param_bank):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="digicomp.levels.level_probabilities gives the whole mass of a grid point "
-                   "lying on a cut to the upper level (cuts -1, 0, 1 are points of the default 61-point grid)")
 def test_level_probabilities_are_calibrated_when_cuts_lie_on_grid_points(param_bank):
     assert max(abs(g) for g in calibration_gaps(param_bank, [-1.0, 0.0, 1.0])) < 3
 
