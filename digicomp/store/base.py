@@ -94,10 +94,13 @@ class ResponseStore:
         """Names of the tables in the database."""
         raise NotImplementedError
 
-    def _insert_session(self, cur: Any, row: tuple) -> int:
-        """Insert one sessions row and return its ``ref``."""
-        cur.execute(self._sql(_INSERT_SESSION + " RETURNING ref"), row)
-        return int(cur.fetchone()[0])
+    def _insert_sessions(self, cur: Any, rows: list[tuple]) -> list[int]:
+        """Insert sessions rows and return their ``ref`` values, in order."""
+        refs = []
+        for row in rows:
+            cur.execute(self._sql(_INSERT_SESSION + " RETURNING ref"), row)
+            refs.append(int(cur.fetchone()[0]))
+        return refs
 
     def check(self) -> list[str]:
         """Problems the database engine finds in its own files or tables ([] when sound)."""
@@ -227,9 +230,9 @@ class ResponseStore:
         written = utc_now()
         try:
             with self._transaction() as cur:
-                for rec in records:
-                    ref = self._insert_session(cur, _session_row(rec, written))
-                    cur.executemany(self._sql(_INSERT_RESPONSE), [_response_row(ref, it) for it in rec.items])
+                refs = self._insert_sessions(cur, [_session_row(rec, written) for rec in records])
+                rows = [_response_row(ref, it) for ref, rec in zip(refs, records) for it in rec.items]
+                cur.executemany(self._sql(_INSERT_RESPONSE), rows)
         except self._integrity_error as exc:
             self._rollback()
             stored = self._already_stored(ids)
@@ -336,12 +339,15 @@ class ResponseStore:
 
     # ------------------------------------------------------------------ recalibrations
     def record_recalibration(self, source: str, new: str, mode: str, provenance: dict[str, Any]) -> None:
-        """Remember that bank version ``new`` was calibrated from this store's sessions of ``source``."""
+        """Remember that bank version ``new`` was calibrated from this store's sessions of ``source``.
+
+        ``provenance`` is the JSON-ready record; its ``data`` holds ``n_sessions`` and ``n_responses``.
+        """
         try:
             with self._transaction() as cur:
                 cur.execute(self._sql("INSERT INTO recalibrations (made_at, source_fingerprint, new_fingerprint, "
                                       "mode, n_sessions, n_responses, provenance) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-                            (utc_now(), source, new, mode, provenance["n_sessions"], provenance["n_responses"],
+                            (utc_now(), source, new, mode, provenance["data"]["n_sessions"], provenance["data"]["n_responses"],
                              json.dumps(provenance, ensure_ascii=False)))
         except self._driver_error as exc:
             raise self._fail("cannot record the recalibration", exc) from None

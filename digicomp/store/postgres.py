@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from digicomp.errors import StoreError
-from digicomp.store.base import ResponseStore
+from digicomp.store.base import _INSERT_SESSION, ResponseStore
 
 _MIGRATION_LOCK = 0x6469_6769  # "digi": advisory lock id held while the schema is created or migrated
 
@@ -54,6 +54,15 @@ class PostgresStore(ResponseStore):
     def _transaction(self) -> Iterator[Any]:
         with self._conn.transaction(), self._conn.cursor() as cur:
             yield cur
+
+    def _insert_sessions(self, cur: Any, rows: list[tuple]) -> list[int]:
+        """One pipelined ``executemany`` for the whole batch (psycopg returns each row's ``ref``)."""
+        cur.executemany(self._sql(_INSERT_SESSION + " RETURNING ref"), rows, returning=True)
+        refs = []
+        while True:
+            refs.append(int(cur.fetchone()[0]))
+            if not cur.nextset():
+                return refs
 
     def _lock_schema(self, cur: Any) -> None:
         cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
