@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from digicomp.parallel import block_rows, thread_map
 from digicomp.responses import ResponseDesign, Responses
 from digicomp.scoring.posterior import normalise_log_posterior
 
 Array = NDArray[np.float64]
-CHUNK_CELLS = 8_000_000  # persons × quadrature points held at once (64 MB in float64)
+CHUNK_CELLS = 8_000_000  # persons × quadrature points held at once per block (64 MB in float64)
 
 
 @dataclass
@@ -28,6 +29,19 @@ class EStepResult:
     loglik: float
 
 
+def _chunk_statistics(design: ResponseDesign, weights: Array | None, log_p: Array, log_prior: Array):
+    """(expected counts, latent counts, log-likelihood) of one block of persons: the pure E-step function."""
+    post = design.log_likelihood(log_p)
+    post += log_prior
+    post, log_marginal = normalise_log_posterior(post)
+    if weights is not None:
+        post *= weights[:, None]
+        loglik = float(weights @ log_marginal)
+    else:
+        loglik = float(log_marginal.sum())
+    return design.expected_counts(post), post.sum(axis=0), loglik
+
+
 class ChunkedData:
     """Responses split into person chunks, each with its design matrices and frequency weights."""
 
@@ -35,7 +49,7 @@ class ChunkedData:
         self.n_persons = responses.n_persons
         self.n_items = responses.n_items
         self.n_categories = np.asarray(n_categories, dtype=np.intp)
-        size = max(1, CHUNK_CELLS // max(n_points, 1))
+        size = block_rows(responses.n_persons, n_points, CHUNK_CELLS)
         bounds = list(range(0, responses.n_persons, size)) + [responses.n_persons]
         single = len(bounds) == 2
         cuts = None if single or responses.has_dense else np.searchsorted(responses.person, bounds)
@@ -54,22 +68,16 @@ class ChunkedData:
             self.chunks.append((part.design(self.n_categories), w))
 
     def e_step(self, log_p: Array, log_prior: Array) -> EStepResult:
-        """Counts and log-likelihood for item log-probabilities (Q, J, K) and log prior weights (Q,)."""
-        Q = log_prior.size
-        counts = np.zeros((self.n_items, int(self.n_categories.max()), Q))
-        latent = np.zeros(Q)
-        loglik = 0.0
-        for design, weights in self.chunks:
-            post = design.log_likelihood(log_p)
-            post += log_prior
-            post, log_marginal = normalise_log_posterior(post)
-            if weights is not None:
-                post *= weights[:, None]
-                loglik += float(weights @ log_marginal)
-            else:
-                loglik += float(log_marginal.sum())
-            counts += design.expected_counts(post)
-            latent += post.sum(axis=0)
+        """Counts and log-likelihood for item log-probabilities (Q, J, K) and log prior weights (Q,).
+
+        Blocks run on a thread per core; their statistics are summed in block order.
+        """
+        parts = thread_map(lambda chunk: _chunk_statistics(chunk[0], chunk[1], log_p, log_prior), self.chunks)
+        counts, latent, loglik = parts[0]
+        for c, lat, ll in parts[1:]:
+            counts += c
+            latent += lat
+            loglik += ll
         return EStepResult(counts, latent, loglik)
 
     def posterior(self, log_p: Array, log_prior: Array) -> tuple[Array, Array]:

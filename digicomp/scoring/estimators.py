@@ -6,10 +6,7 @@ Newton steps (:mod:`digicomp.scoring.point`).
 
 from __future__ import annotations
 
-import os
 import warnings
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,6 +14,7 @@ from numpy.typing import NDArray
 
 from digicomp.errors import DataWarning, DigicompError
 from digicomp.models import ItemParameters
+from digicomp.parallel import thread_map
 from digicomp.responses import Responses
 from digicomp.scoring import point
 from digicomp.scoring.posterior import normalise_log_posterior, posterior_moments
@@ -56,8 +54,8 @@ CHUNK = 4096  # persons per block: keeps the (persons × Q) posterior block in c
 def eap(params: ItemParameters, responses: Responses, grid: Grid) -> tuple[NDArray, NDArray]:
     """Expected a posteriori θ and posterior SD (Bock & Mislevy 1982).
 
-    Persons are processed in cache-sized blocks spread over the machine's cores (numpy releases the
-    GIL in matrix products and ufuncs, so threads run in parallel); results do not depend on the split.
+    Persons are processed in cache-sized blocks spread over the machine's cores
+    (:func:`digicomp.parallel.thread_map`); results do not depend on the split.
     """
     design = responses.design(params.n_categories)
     diff, base = design.split_log_prob(params.log_prob(grid.points))
@@ -71,20 +69,8 @@ def eap(params: ItemParameters, responses: Responses, grid: Grid) -> tuple[NDArr
         weights, _ = normalise_log_posterior(log_post)
         mean[rows], sd[rows] = posterior_moments(weights, grid.points)
 
-    for_each_block(block, responses.n_persons)
+    thread_map(block, range(0, responses.n_persons, CHUNK))
     return mean, sd
-
-
-def for_each_block(work: Callable[[int], None], n_rows: int, chunk: int = CHUNK) -> None:
-    """Call ``work(start)`` for each block of ``chunk`` rows, on a thread per core when there are several."""
-    starts = range(0, n_rows, chunk)
-    workers = min(os.cpu_count() or 1, len(starts))
-    if workers <= 1:
-        for start in starts:
-            work(start)
-        return
-    with ThreadPoolExecutor(workers) as pool:
-        list(pool.map(work, starts))
 
 
 def plausible_values(
