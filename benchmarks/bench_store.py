@@ -23,14 +23,14 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import blas_report, print_table  # noqa: E402
+from _common import blas_report, print_table
 
-from digicomp.bank import ItemBank  # noqa: E402
-from digicomp.bank.schema import BankFile  # noqa: E402
-from digicomp.cat import AdaptiveTest  # noqa: E402
-from digicomp.loop.simulate import simulate_records  # noqa: E402
-from digicomp.store import open_store  # noqa: E402
-from digicomp.store.pgserver import TemporaryPostgres  # noqa: E402
+from digicomp.bank import ItemBank
+from digicomp.bank.schema import BankFile
+from digicomp.cat import AdaptiveTest
+from digicomp.loop.simulate import simulate_records
+from digicomp.store import open_store
+from digicomp.store.pgserver import TemporaryPostgres
 
 N_OPERATIONAL, N_PRETEST = 300, 20
 

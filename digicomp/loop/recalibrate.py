@@ -64,9 +64,9 @@ class Recalibration:
                  f"({self.mode}): {len(self.free_items)} items estimated from {p['n_responses']} responses in "
                  f"{p['n_sessions']} sessions; converged: {self.result.converged}"]
         if self.drift:
+            listed = f": {', '.join(self.drifted[:20])}" if self.drifted else ""
             lines.append(f"drift: {len(self.drifted)} of {len({r.item for r in self.drift})} operational items "
-                         f"changed beyond {self.provenance['drift']['z']} SE" +
-                         (f": {', '.join(self.drifted[:20])}" if self.drifted else ""))
+                         f"changed beyond {self.provenance['drift']['z']} SE{listed}")
         return "\n".join(lines)
 
 

@@ -32,5 +32,5 @@ def open_store(url: str | PathLike[str], **options: float) -> ResponseStore:
     return SQLiteStore(text, **options)
 
 
-__all__ = ["ResponseStore", "SCHEMA_VERSION", "ServedItem", "SessionRecord", "StoredResponses", "export_csv",
+__all__ = ["SCHEMA_VERSION", "ResponseStore", "ServedItem", "SessionRecord", "StoredResponses", "export_csv",
            "open_store"]

@@ -131,11 +131,7 @@ class ResponseStore:
             cur.execute(self._sql(sql), params)
             return cur.fetchall()
         except self._driver_error as exc:
-            self._rollback()
             raise self._fail("cannot read", exc) from None
-
-    def _rollback(self) -> None:
-        """End a failed read's implicit transaction (PostgreSQL refuses further statements until then)."""
 
     # ------------------------------------------------------------------ schema
     def _migrate(self) -> None:
@@ -234,7 +230,6 @@ class ResponseStore:
                 rows = [_response_row(ref, it) for ref, rec in zip(refs, records) for it in rec.items]
                 cur.executemany(self._sql(_INSERT_RESPONSE), rows)
         except self._integrity_error as exc:
-            self._rollback()
             stored = self._already_stored(ids)
             if stored:
                 raise StoreError(f"{self.url}: session {stored[0]!r} is already stored ({len(stored)} of this batch "
@@ -286,7 +281,6 @@ class ResponseStore:
             while rows := cur.fetchmany(FETCH_ROWS):
                 yield from rows
         except self._driver_error as exc:
-            self._rollback()
             raise self._fail("cannot read", exc) from None
 
     def read_responses(self, bank: Any, *, statuses: tuple[str, ...] = ("finished",)) -> StoredResponses:

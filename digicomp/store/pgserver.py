@@ -41,7 +41,7 @@ class TemporaryPostgres:
         cmd = [str(server_bin() / program), *args]
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        done = subprocess.run(cmd, capture_output=True, text=True)
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if done.returncode:
             raise StoreError(f"{program} failed ({done.returncode}): {(done.stdout + done.stderr).strip()}")
 

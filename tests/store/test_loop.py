@@ -64,7 +64,7 @@ def _central(records: list[dict]) -> int:
 
 
 def test_recalibration_builds_the_next_bank_version_with_provenance(loop_store, tmp_path):
-    store, bank, truth, _ = loop_store
+    store, bank, _, _ = loop_store
     rec = recalibrate(store, bank, drift=False)
     new = rec.bank
     assert new.version == "1.1" and new.id == bank.id and new.fingerprint != bank.fingerprint
