@@ -12,7 +12,8 @@ from digicomp.cat import AdaptiveTest, TamperedStateError
 from digicomp.cat.draws import STREAM_RESPONSE, uniforms
 from digicomp.errors import DesignError
 from digicomp.models import ItemParameters
-from digicomp.store import SessionRecord
+from digicomp.store import SessionRecord, open_store
+from tests.cat.conftest import content_bank
 
 CANDIDATES = [f"item{j}" for j in range(51, 61)]
 BASE = {"stop": {"min_items": 10, "max_items": 15, "rules": [{"se": 0.4}]}}
@@ -107,3 +108,26 @@ def test_unknown_or_too_few_candidates_are_design_errors(bank):
         AdaptiveTest(bank, {"seeding": {"n": 3, "items": CANDIDATES[:2]}})
     with pytest.raises(DesignError, match="within = 2 leaves no room"):
         AdaptiveTest(bank, {"seeding": {"n": 3, "items": CANDIDATES, "within": 2}})
+
+
+def test_live_content_session_round_trips_through_the_store(store_url):
+    """Multiple-choice answers (option ids), pretest flags, level and an abandoned session survive the store."""
+    cbank = content_bank()
+    engine = AdaptiveTest(cbank, {"stop": {"min_items": 6, "max_items": 10},
+                                  "seeding": {"n": 2, "items": ["q000", "q001", "q002", "q003"], "within": 5}})
+    done = engine.start(person_id="u-1", seed=3)
+    while (item := done.next_item()) is not None:
+        done.record(item.id, "B")
+    left = engine.start(person_id="u-2", seed=4)
+    for _ in range(3):
+        left.record(left.next_item().id, "A")
+    records = [SessionRecord.from_session(done, "done", seconds=[4.5] * len(done.items + done.seeded)),
+               SessionRecord.from_session(left, "left")]
+    with open_store(store_url) as store:
+        store.register_bank(cbank)
+        store.write_many(records)
+        back = store.get("done")
+        assert back == records[0] and back.level == done.report()["level"]["id"]
+        assert {it.answer for it in back.items} == {"B"} and all(it.seconds == 4.5 for it in back.items)
+        assert sum(it.pretest for it in back.items) == 2
+        assert store.get("left").status == "abandoned" and store.count(status="abandoned") == (1, 3)
