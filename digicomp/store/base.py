@@ -103,8 +103,13 @@ class ResponseStore:
         return refs
 
     def check(self) -> list[str]:
-        """Problems the database engine finds in its own files or tables ([] when sound)."""
-        return []
+        """Sessions that are not whole: responses missing, extra, or not at positions 1..n_items ([] when sound)."""
+        rows = self._read("SELECT s.session_id, s.n_items, COUNT(r.position), MIN(r.position), MAX(r.position) "
+                          "FROM sessions s LEFT JOIN responses r ON r.session_ref = s.ref "
+                          "GROUP BY s.session_id, s.n_items HAVING COUNT(r.position) <> s.n_items "
+                          "OR MIN(r.position) <> 1 OR MAX(r.position) <> s.n_items")
+        return [f"session {sid!r}: {n} responses at positions {lo}..{hi}, expected {want} at 1..{want}"
+                for sid, want, n, lo, hi in rows]
 
     # ------------------------------------------------------------------ life cycle
     def close(self) -> None:

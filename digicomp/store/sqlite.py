@@ -58,10 +58,11 @@ class SQLiteStore(ResponseStore):
         return {r[0] for r in cur.fetchall()}
 
     def check(self) -> list[str]:
-        """SQLite's ``integrity_check`` of every page and index, plus foreign keys (slow on big files)."""
+        """SQLite's ``integrity_check`` of every page and index, foreign keys, then whole sessions (slow on big files)."""
         try:
             problems = [r[0] for r in self._read("PRAGMA integrity_check") if r[0] != "ok"]
-            return problems or [f"foreign key: {r}" for r in self._read("PRAGMA foreign_key_check")]
+            problems = problems or [f"foreign key: {r}" for r in self._read("PRAGMA foreign_key_check")]
+            return problems or super().check()
         except StoreError as exc:
             return [str(exc)]
 

@@ -223,3 +223,11 @@ def test_unreachable_postgresql_is_a_clear_error():
         port = sock.getsockname()[1]
     with pytest.raises(StoreError, match=rf"postgresql://digicomp:\*\*\*@127\.0\.0\.1:{port}/x: cannot connect"):
         open_store(f"postgresql://digicomp:secret@127.0.0.1:{port}/x", connect_timeout=2)
+
+
+def test_check_names_a_session_that_lost_responses(store, bank):
+    store.write_many([make_record(bank, "whole"), make_record(bank, "cut", seed=1)])
+    with store._transaction() as cur:  # damage done behind the store's back, as a faulty tool might
+        cur.execute(store._sql("DELETE FROM responses WHERE position = 5 AND session_ref = "
+                               "(SELECT ref FROM sessions WHERE session_id = ?)"), ("cut",))
+    assert store.check() == ["session 'cut': 4 responses at positions 1..4, expected 5 at 1..5"]
