@@ -25,7 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     exp.add_argument("--bank", help="only sessions of this bank version (bundled id, bank YAML or fingerprint)")
     exp.add_argument("--status", choices=["finished", "abandoned", "all"], default="all")
     exp.set_defaults(run=run_export)
-    chk = ops.add_parser("check", help="ask the database to verify its files (SQLite integrity_check)")
+    chk = ops.add_parser("check", help="verify the database (SQLite integrity_check) and that every session is whole")
     chk.add_argument("url")
     chk.set_defaults(run=run_check)
 
