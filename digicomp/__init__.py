@@ -22,9 +22,17 @@ _PUBLIC = {
     "load_framework": "digicomp.framework",
     "load_bank": "digicomp.bank",
     "ItemBank": "digicomp.bank",
+    "find_crosswalk": "digicomp.framework",
+    "list_frameworks": "digicomp.framework",
     "calibrate": "digicomp.calibration",
+    "CalibrationResult": "digicomp.calibration",
     "AdaptiveTest": "digicomp.cat",
+    "register_rule": "digicomp.cat",
     "simulate": "digicomp.simulation",
+    "SimulationResult": "digicomp.simulation",
+    "open_store": "digicomp.store",
+    "SessionRecord": "digicomp.store",
+    "recalibrate": "digicomp.loop",
 }
 
 __all__ = ["__version__", *_PUBLIC]
