@@ -58,9 +58,10 @@ def score_and_information(block: Block, eta: Array, counts: Array, points: Array
     P, J = prob_jacobian(block.family, eta, points)
     r = counts.transpose(2, 0, 1)  # (Q, n, K)
     safe = np.where(P > 1e-300, P, 1.0)
-    grad = np.einsum("qnk,qnkm->nm", r / safe, J)
-    JP = J / safe[..., None]
-    info = np.einsum("qn,qnkm,qnkl->nml", r.sum(axis=-1), JP, J)
+    grad = np.einsum("qnk,qnkm->nm", r / safe, J, optimize=True)
+    # expected information Σ_q n_q Σ_k J_m J_l / P_k: weight J once, then one two-operand contraction
+    weighted = J * (r.sum(axis=-1)[..., None] / safe)[..., None]
+    info = np.einsum("qnkm,qnkl->nml", weighted, J, optimize=True)
     if not priors.empty:
         _, g, h = prior_terms(priors, block.family, eta, block.free)
         grad += g
