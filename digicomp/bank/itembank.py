@@ -38,13 +38,20 @@ class ItemBank:
     competence); ``enemy_pairs`` lists each pair of items never to give together once, as (i, j), i < j.
     """
 
-    def __init__(self, spec: BankFile, source: str | PathLike[str] | None = None, framework: Any = None) -> None:
+    def __init__(
+        self,
+        spec: BankFile,
+        source: str | PathLike[str] | None = None,
+        framework: Any = None,
+        params: ItemParameters | None = None,
+    ) -> None:
         self.spec = spec
         self.source = Path(source) if source is not None else None
         self._framework = framework
         where = f"{self.source}: " if self.source else ""
         try:
-            self.params: ItemParameters = ItemParameters.from_file_form(
+            # ``params`` (the arrays ``spec`` was written from) saves re-deriving them from the file form
+            self.params: ItemParameters = params or ItemParameters.from_file_form(
                 file_form_records(spec.items), D=spec.scale.D
             )
         except ParameterError as exc:
@@ -215,4 +222,4 @@ class ItemBank:
             spec = BankFile.model_validate(data)
         except ValueError as exc:
             raise BankError(f"{source}: cannot build a bank from these parameters: {exc}") from None
-        return cls(spec)
+        return cls(spec, params=params)
