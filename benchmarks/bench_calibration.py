@@ -94,8 +94,14 @@ def blas_info() -> str:
         from threadpoolctl import threadpool_info
     except ImportError:
         return "threadpoolctl not installed"
-    return "; ".join(f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} threads={i.get('num_threads')}"
-                     for i in threadpool_info() if i.get("user_api") == "blas") or "no BLAS found"
+    return (
+        "; ".join(
+            f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} threads={i.get('num_threads')}"
+            for i in threadpool_info()
+            if i.get("user_api") == "blas"
+        )
+        or "no BLAS found"
+    )
 
 
 def main() -> None:
@@ -107,7 +113,8 @@ def main() -> None:
     args = ap.parse_args()
     names = args.only or ["W1", "W2", "W3"] + (["W4"] if args.large else [])
     print(f"BLAS: {blas_info()}")
-    print(f"{'workload':<9} {'tool':<16} {'fit s median (min-max)':>24} {'ratio':>6} {'RMSE a':>7} {'RMSE b':>7} {'iters':>5}")
+    header = ("workload", "tool", "fit s median (min-max)", "ratio", "RMSE a", "RMSE b", "iters")
+    print(f"{header[0]:<9} {header[1]:<16} {header[2]:>24} {header[3]:>6} {header[4]:>7} {header[5]:>7} {header[6]:>5}")
     for w in names:
         J, N, per = WORKLOADS[w]
         a, b, resp, dense = simulate(J, N, per)
@@ -127,8 +134,11 @@ def main() -> None:
             med = float(np.median(times))
             base = med if tool == "digicomp" else base
             ratio = f"{med / base:6.1f}" if base else "     -"
-            print(f"{w:<9} {tool:<16} {med:9.2f} ({min(times):.2f}-{max(times):.2f}){'':>6} {ratio} "
-                  f"{rmse(ea, a):7.4f} {rmse(eb, b):7.4f} {iters:>5}", flush=True)
+            print(
+                f"{w:<9} {tool:<16} {med:9.2f} ({min(times):.2f}-{max(times):.2f}){'':>6} {ratio} "
+                f"{rmse(ea, a):7.4f} {rmse(eb, b):7.4f} {iters:>5}",
+                flush=True,
+            )
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 

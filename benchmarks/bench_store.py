@@ -38,19 +38,47 @@ N_OPERATIONAL, N_PRETEST = 300, 20
 def bench_bank() -> ItemBank:
     """300 operational 2PL items plus 20 provisional pretest items (flag 'pretest')."""
     rng = np.random.default_rng(1)
-    items = [{"id": f"op{j:03d}", "model": "2PL",
-              "params": {"a": round(float(rng.lognormal(0.1, 0.25)), 3), "b": round(float(rng.normal(0, 1.1)), 3)},
-              "calibration": {"status": "imported", "source": "benchmark"}} for j in range(N_OPERATIONAL)]
-    items += [{"id": f"pre{j:02d}", "model": "2PL", "params": {"a": 1.0, "b": 0.0}, "flags": ["pretest"],
-               "calibration": {"status": "provisional", "rule": "expert"}} for j in range(N_PRETEST)]
-    return ItemBank(BankFile.model_validate({
-        "kind": "item_bank", "id": "bench", "version": "1", "scale": {"D": 1.0},
-        "rules": {"expert": {"vi": "Giá trị do chuyên gia đặt", "en": "Expert-set values"}}, "items": items}))
+    items = [
+        {
+            "id": f"op{j:03d}",
+            "model": "2PL",
+            "params": {"a": round(float(rng.lognormal(0.1, 0.25)), 3), "b": round(float(rng.normal(0, 1.1)), 3)},
+            "calibration": {"status": "imported", "source": "benchmark"},
+        }
+        for j in range(N_OPERATIONAL)
+    ]
+    items += [
+        {
+            "id": f"pre{j:02d}",
+            "model": "2PL",
+            "params": {"a": 1.0, "b": 0.0},
+            "flags": ["pretest"],
+            "calibration": {"status": "provisional", "rule": "expert"},
+        }
+        for j in range(N_PRETEST)
+    ]
+    return ItemBank(
+        BankFile.model_validate(
+            {
+                "kind": "item_bank",
+                "id": "bench",
+                "version": "1",
+                "scale": {"D": 1.0},
+                "rules": {"expert": {"vi": "Giá trị do chuyên gia đặt", "en": "Expert-set values"}},
+                "items": items,
+            }
+        )
+    )
 
 
 def records(bank: ItemBank, n: int, seed: int, prefix: str) -> list:
-    engine = AdaptiveTest(bank, {"stop": {"min_items": 10, "max_items": 30, "rules": [{"se": 0.3}]},
-                                 "seeding": {"n": 5, "flags": ["pretest"], "within": 20}})
+    engine = AdaptiveTest(
+        bank,
+        {
+            "stop": {"min_items": 10, "max_items": 30, "rules": [{"se": 0.3}]},
+            "seeding": {"n": 5, "flags": ["pretest"], "within": 20},
+        },
+    )
     return simulate_records(engine, bank.params, np.random.default_rng(seed).normal(size=n), seed, prefix)
 
 
@@ -58,7 +86,7 @@ def _writer(url: str, part: list, batch: int, start: mp.Barrier) -> None:
     with open_store(url) as store:
         start.wait()
         for k in range(0, len(part), batch):
-            store.write_many(part[k:k + batch])
+            store.write_many(part[k : k + batch])
 
 
 def write_rate(url: str, recs: list, batch: int, processes: int = 2) -> float:
@@ -109,8 +137,14 @@ def run_backend(name: str, url: str, bank: ItemBank, sessions: int, batches: lis
     for b in batches:
         recs = records(bank, sessions, seed=b, prefix=f"w{b}")
         rate = write_rate(url, recs, b)
-        rows.append([name, f"write, 2 processes, {b} session(s)/transaction", f"{rate:,.0f} sessions/s",
-                     f"{rate * np.mean([r.n_items for r in recs]):,.0f} responses/s"])
+        rows.append(
+            [
+                name,
+                f"write, 2 processes, {b} session(s)/transaction",
+                f"{rate:,.0f} sessions/s",
+                f"{rate * np.mean([r.n_items for r in recs]):,.0f} responses/s",
+            ]
+        )
     with open_store(url) as store:
         have = store.count()[1]
     fill(url, bank, responses, have)
@@ -131,14 +165,16 @@ def main() -> None:
     print(f"digicomp store benchmark; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; {blas_report()}")
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
-        rows += run_backend("SQLite (WAL, synchronous=FULL)", str(Path(tmp) / "bench.db"), bank, args.sessions,
-                            batches, args.responses)
+        rows += run_backend(
+            "SQLite (WAL, synchronous=FULL)", str(Path(tmp) / "bench.db"), bank, args.sessions, batches, args.responses
+        )
     if args.postgres:
         rows += run_backend("PostgreSQL", args.postgres, bank, args.sessions, batches, args.responses)
     else:
         with TemporaryPostgres() as server:
-            rows += run_backend("PostgreSQL (local, 127.0.0.1)", server.new_database(), bank, args.sessions, batches,
-                                args.responses)
+            rows += run_backend(
+                "PostgreSQL (local, 127.0.0.1)", server.new_database(), bank, args.sessions, batches, args.responses
+            )
     print_table(["back end", "measure", "result", "rate"], rows)
 
 

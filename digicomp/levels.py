@@ -92,8 +92,12 @@ class LevelNames:
 
     def describe(self, index: int) -> dict[str, Any]:
         """``{id, index, name, description}`` of level ``index``."""
-        return {"id": self.ids[index], "index": int(index), "name": self.names[index],
-                "description": self.descriptions[index]}
+        return {
+            "id": self.ids[index],
+            "index": int(index),
+            "name": self.names[index],
+            "description": self.descriptions[index],
+        }
 
 
 def to_work_on(

@@ -96,7 +96,9 @@ class Responses:
         if val.dtype.kind == "f":
             if np.any(~np.isfinite(val)) or np.any(val != np.round(val)):
                 k = int(np.flatnonzero(~np.isfinite(val) | (val != np.round(val)))[0])
-                raise ResponseError(f"person {p_ids[p_idx[k]]!r}, item {i_ids[i_idx[k]]!r}: response {val[k]!r} is not a whole number")
+                raise ResponseError(
+                    f"person {p_ids[p_idx[k]]!r}, item {i_ids[i_idx[k]]!r}: response {val[k]!r} is not a whole number"
+                )
         val = val.astype(np.int64)
         keep = val >= 0
         p_idx, i_idx, val = p_idx[keep], i_idx[keep], val[keep]
@@ -183,7 +185,9 @@ class Responses:
         """Raise ResponseError naming the first response outside its item's categories 0..K-1."""
         n_categories = np.asarray(n_categories)
         if n_categories.shape != (self.n_items,):
-            raise ResponseError(f"responses cover {self.n_items} items but the item parameters have {n_categories.shape[0]}")
+            raise ResponseError(
+                f"responses cover {self.n_items} items but the item parameters have {n_categories.shape[0]}"
+            )
         if self._dense is not None:
             bad_cells = self._dense >= n_categories
             if not bad_cells.any():
@@ -224,7 +228,9 @@ class ResponseDesign:
         self.offset = np.concatenate([[0], np.cumsum(steps)[:-1]]).astype(np.intp)
         self.n_columns = int(steps.sum())
         self.column_item = np.repeat(np.arange(self.n_items), steps)
-        self.column_category = np.concatenate([np.arange(1, k + 1) for k in steps]) if self.n_items else np.zeros(0, int)
+        self.column_category = (
+            np.concatenate([np.arange(1, k + 1) for k in steps]) if self.n_items else np.zeros(0, int)
+        )
         self.complete = responses.is_complete
         dense_ok = responses.has_dense or responses.n_observed > 0.25 * self.n_persons * self.n_items
         if dense_ok and np.all(n_categories == 2):
@@ -243,7 +249,8 @@ class ResponseDesign:
             shape = (self.n_persons, self.n_columns)
             self.cat = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=shape)
             self.mask = sparse.csr_matrix(
-                (np.ones(responses.n_observed), (responses.person, responses.item)), shape=(self.n_persons, self.n_items)
+                (np.ones(responses.n_observed), (responses.person, responses.item)),
+                shape=(self.n_persons, self.n_items),
             )
 
     def split_log_prob(self, log_p: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
@@ -281,7 +288,11 @@ class ResponseDesign:
         counts = np.zeros((self.n_items, K, Q))
         upper = np.asarray(self.cat.T @ weights)
         counts[self.column_item, self.column_category] = upper
-        total = np.broadcast_to(weights.sum(axis=0), (self.n_items, Q)) if self.mask is None else np.asarray(self.mask.T @ weights)
+        total = (
+            np.broadcast_to(weights.sum(axis=0), (self.n_items, Q))
+            if self.mask is None
+            else np.asarray(self.mask.T @ weights)
+        )
         counts[:, 0] = total - counts[:, 1:].sum(axis=1)
         return counts
 

@@ -38,8 +38,9 @@ def field_trial(bank, path: Path, rng: np.random.Generator) -> ItemParameters:
     """Write a wide response CSV for the first N_ITEMS multiple-choice items; the true parameters used."""
     items = [i for i, kind in zip(bank.ids, bank.kind) if kind == "multiple_choice"][:N_ITEMS]
     b_prov = file_b(bank.params.subset(bank.index_of(items)))
-    truth = ItemParameters.dichotomous(a=rng.lognormal(0.1, 0.25, len(items)), b=b_prov + rng.normal(0, 0.4, len(items)),
-                                       c=0.2, ids=items)
+    truth = ItemParameters.dichotomous(
+        a=rng.lognormal(0.1, 0.25, len(items)), b=b_prov + rng.normal(0, 0.4, len(items)), c=0.2, ids=items
+    )
     responses = truth.simulate(rng.normal(0, 1, N_PERSONS), rng=rng)
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
@@ -61,8 +62,10 @@ def main(argv: list[str]) -> int:
     print(result.summary())
     est = result.params.subset([result.params.ids.index(i) for i in truth.ids])
     for name, true, got in (("a", file_a(truth), file_a(est)), ("b", file_b(truth), file_b(est))):
-        print(f"recovery of {name}: RMSE {np.sqrt(np.mean((got - true) ** 2)):.3f}, "
-              f"correlation {np.corrcoef(got, true)[0, 1]:.3f}")
+        print(
+            f"recovery of {name}: RMSE {np.sqrt(np.mean((got - true) ** 2)):.3f}, "
+            f"correlation {np.corrcoef(got, true)[0, 1]:.3f}"
+        )
 
     new_version = f"{bank.version}.1"
     new_bank = result.to_bank(bank, id=bank.id, version=new_version)
@@ -72,8 +75,10 @@ def main(argv: list[str]) -> int:
     for line in problems:
         print(line)
     calibrated = sum(it.calibration.status == "calibrated" for it in new_bank.spec.items)
-    print(f"published {target}: {bank.id} {bank.version} -> {new_version}, {calibrated} of {new_bank.n_items} "
-          f"items calibrated")
+    print(
+        f"published {target}: {bank.id} {bank.version} -> {new_version}, {calibrated} of {new_bank.n_items} "
+        f"items calibrated"
+    )
     print(f"fingerprint {bank.fingerprint[:23]}... -> {new_bank.fingerprint[:23]}...")
     return 1 if problems or not result.converged else 0
 

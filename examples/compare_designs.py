@@ -28,8 +28,10 @@ def main(argv: list[str]) -> int:
         print(f"\n{design.design.id}: RMSE and mean SE by true θ")
         for row in design.conditional():
             if row["n"]:
-                print(f"  θ in [{row['low']:+.1f}, {row['high']:+.1f}): n = {row['n']:4d}  RMSE {row['rmse']:.3f}  "
-                      f"SE {row['mean_se']:.3f}  length {row['mean_length']:.1f}")
+                print(
+                    f"  θ in [{row['low']:+.1f}, {row['high']:+.1f}): n = {row['n']:4d}  RMSE {row['rmse']:.3f}  "
+                    f"SE {row['mean_se']:.3f}  length {row['mean_length']:.1f}"
+                )
     if "--csv" in argv:
         folder = argv[argv.index("--csv") + 1]
         print("\nwrote", ", ".join(str(p) for p in result.to_csv(folder)))

@@ -39,14 +39,18 @@ def main() -> int:
     result = calibrate(responses, "2PL", fixed=bank)
     est = result.params.subset([result.params.ids.index(i) for i in new.ids])
     se = result.se
-    print(f"{N_PERSONS} persons, {N_OPERATIONAL} fixed operational items, {NEW_B.size} pretest items "
-          f"(each person 3); converged: {result.converged} in {result.iterations} EM cycles")
+    print(
+        f"{N_PERSONS} persons, {N_OPERATIONAL} fixed operational items, {NEW_B.size} pretest items "
+        f"(each person 3); converged: {result.converged} in {result.iterations} EM cycles"
+    )
     print(f"latent mean {result.latent_mean:+.3f} (true +0.5), SD {result.latent_sd:.3f} (true 1.2)")
     print(f"{'item':<12} {'a true':>7} {'a est':>7} {'SE':>6}   {'b true':>7} {'b est':>7} {'SE':>6}")
     for k, rec in enumerate(est.to_file_form()):
         s = se[rec["id"]]
-        print(f"{rec['id']:<12} {NEW_A[k]:>7.2f} {rec['a']:>7.2f} {s['a']:>6.2f}   "
-              f"{NEW_B[k]:>7.2f} {rec['b']:>7.2f} {s['b']:>6.2f}")
+        print(
+            f"{rec['id']:<12} {NEW_A[k]:>7.2f} {rec['a']:>7.2f} {s['a']:>6.2f}   "
+            f"{NEW_B[k]:>7.2f} {rec['b']:>7.2f} {s['b']:>6.2f}"
+        )
     return 0 if result.converged else 1
 
 

@@ -77,8 +77,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     """The client side: POST JSON, read JSON (HTTP errors carry JSON too)."""
-    req = urllib.request.Request(base + path, json.dumps(body).encode("utf-8"),
-                                 {"Content-Type": "application/json"})
+    req = urllib.request.Request(base + path, json.dumps(body).encode("utf-8"), {"Content-Type": "application/json"})
     try:
         with urllib.request.urlopen(req, timeout=30) as resp:
             return json.loads(resp.read())
@@ -96,8 +95,10 @@ def demo_client(base: str) -> int:
         reply = post(base, "/answer", {"state": reply["state"], "item": item["id"], "answer": "B"})
     report = reply["report"]
     print(f"{report['n_items']} items over HTTP; state JSON {min(sizes)}–{max(sizes)} bytes between requests")
-    print(f"level: {report['level']['name']} (θ = {report['theta']:+.2f}, SE {report['se']:.2f}, "
-          f"stop: {report['stop_reason']})")
+    print(
+        f"level: {report['level']['name']} (θ = {report['theta']:+.2f}, SE {report['se']:.2f}, "
+        f"stop: {report['stop_reason']})"
+    )
     forged = json.loads(reply["state"])
     forged["scores"][0] = 1 - forged["scores"][0]
     refused = post(base, "/answer", {"state": json.dumps(forged), "item": "x", "answer": "B"})

@@ -53,7 +53,11 @@ def test_group_scores_equal_eap_of_each_groups_items_alone():
 
 
 def test_competences_to_work_on_are_those_below_the_next_cut_weakest_first():
-    out = to_work_on(["1.1", "1.2", "2.1", "2.2"], np.array([0.5, -0.8, 0.1, -2.0]), np.array([3, 2, 0, 1]),
-                     goal=next_goal(-0.3, CUTS))
+    out = to_work_on(
+        ["1.1", "1.2", "2.1", "2.2"],
+        np.array([0.5, -0.8, 0.1, -2.0]),
+        np.array([3, 2, 0, 1]),
+        goal=next_goal(-0.3, CUTS),
+    )
     assert [c["competence"] for c in out] == ["2.2", "1.2"]
     assert next_goal(2.0, CUTS) == 2.0

@@ -18,8 +18,21 @@ from digicomp.errors import BankError, DigicompError
 from digicomp.io.yamlfile import dump_yaml, load_yaml
 
 ITEM_KEYS = (
-    "id", "type", "competence", "level", "model", "params", "calibration",
-    "stem", "options", "key", "categories", "explanation", "enemies", "media", "flags",
+    "id",
+    "type",
+    "competence",
+    "level",
+    "model",
+    "params",
+    "calibration",
+    "stem",
+    "options",
+    "key",
+    "categories",
+    "explanation",
+    "enemies",
+    "media",
+    "flags",
 )
 
 RULE_TEXT = {

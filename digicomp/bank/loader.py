@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from os import PathLike
 import re
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ def _name_item(line: str, data: dict[str, Any]) -> str:
     item_id = item.get("id") if isinstance(item, dict) else None
     if item_id is None or f"item {item_id!r}" in line:
         return line
-    return f"{match['head']}item {item_id!r}: {line[match.end():]}"
+    return f"{match['head']}item {item_id!r}: {line[match.end() :]}"
 
 
 def located(path: str | PathLike[str], linemap: LineMap, found: list[checks.Problem]) -> list[str]:

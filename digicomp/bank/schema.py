@@ -7,7 +7,7 @@ and :mod:`digicomp.bank.validate`; parameter ranges are checked by :mod:`digicom
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Literal, Union
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -93,7 +93,7 @@ class Imported(_Strict):
     source: NonEmpty
 
 
-Calibration = Annotated[Union[Provisional, Calibrated, Imported], Field(discriminator="status")]
+Calibration = Annotated[Provisional | Calibrated | Imported, Field(discriminator="status")]
 
 
 class Item(_Strict):
@@ -205,9 +205,7 @@ class Scale(_Strict):
         if len(set(levels)) != len(levels):
             raise ValueError(f"'levels' must be unique, got {levels}")
         if levels and len(cuts) != len(levels) - 1:
-            raise ValueError(
-                f"{len(levels)} levels need {len(levels) - 1} cut_scores (one fewer), got {len(cuts)}"
-            )
+            raise ValueError(f"{len(levels)} levels need {len(levels) - 1} cut_scores (one fewer), got {len(cuts)}")
         if cuts and not levels:
             raise ValueError("cut_scores need the 'levels' they separate")
         if any(lo >= hi for lo, hi in zip(cuts, cuts[1:])):

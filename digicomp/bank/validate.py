@@ -28,28 +28,37 @@ def framework_problems(spec: BankFile, framework: Any) -> list[checks.Problem]:
         problems.append((("framework", "id"), f"bank is tagged for framework {ref.id!r}, validated against {fw_id!r}"))
     if ref.version != fw_version:
         problems.append(
-            (("framework", "version"), f"bank is tagged for version {ref.version!r} of {ref.id!r}; the framework is "
-             f"version {fw_version!r}")
+            (
+                ("framework", "version"),
+                f"bank is tagged for version {ref.version!r} of {ref.id!r}; the framework is version {fw_version!r}",
+            )
         )
     codes = frameworkview.competence_codes(framework)
     levels = frameworkview.level_numbers(framework)
     for i, item in enumerate(spec.items):
         if item.competence is not None and item.competence not in codes:
             problems.append(
-                (("items", i, "competence"), f"item {item.id!r}: competence {item.competence!r} is not in framework "
-                 f"{fw_id!r}")
+                (
+                    ("items", i, "competence"),
+                    f"item {item.id!r}: competence {item.competence!r} is not in framework {fw_id!r}",
+                )
             )
         if item.level is not None and item.level not in levels:
             problems.append(
-                (("items", i, "level"), f"item {item.id!r}: level {item.level} is not on the framework's scale "
-                 f"(levels {min(levels)}..{max(levels)})")
+                (
+                    ("items", i, "level"),
+                    f"item {item.id!r}: level {item.level} is not on the framework's scale "
+                    f"(levels {min(levels)}..{max(levels)})",
+                )
             )
     bands = frameworkview.band_ids(framework)
     for j, level in enumerate(spec.scale.levels or []):
         if level not in bands:
             problems.append(
-                (("scale", "levels", j), f"reporting level {level!r} is not a band of the framework's scale "
-                 f"({', '.join(bands)})")
+                (
+                    ("scale", "levels", j),
+                    f"reporting level {level!r} is not a band of the framework's scale ({', '.join(bands)})",
+                )
             )
     reported = [lv for lv in spec.scale.levels or [] if lv in bands]
     if reported != sorted(reported, key=bands.index):

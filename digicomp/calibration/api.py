@@ -72,8 +72,17 @@ def calibrate(
     engine = EMEngine(data, blocks, base, points, lat, priors_)
     outcome = engine.run(tol=tol, max_iter=max_iter, accelerate=accelerate, progress=progress)
     params = assemble(prep.item_ids, prep.models, prep.n_categories, blocks, prep.fixed_rows, prep.fixed_params, D)
-    return CalibrationResult.build(engine=engine, outcome=outcome, prep=prep, params=params, priors=priors_,
-                                   points=points, tol=tol, compute_se=se, compute_fit=fit)
+    return CalibrationResult.build(
+        engine=engine,
+        outcome=outcome,
+        prep=prep,
+        params=params,
+        priors=priors_,
+        points=points,
+        tol=tol,
+        compute_se=se,
+        compute_fit=fit,
+    )
 
 
 def _latent(mode: str, models: list[str], free_rows: NDArray[np.intp], has_fixed: bool) -> Latent:
@@ -89,8 +98,15 @@ def _latent(mode: str, models: list[str], free_rows: NDArray[np.intp], has_fixed
     return Latent(estimate_mean=mode == "mean_sd", estimate_sd=mode in ("sd", "mean_sd"))
 
 
-def assemble(ids: list[str], models: list[str], K: NDArray[np.intp], blocks: list[Block],
-             fixed_rows: NDArray[np.intp], fixed: ItemParameters | None, D: float) -> ItemParameters:
+def assemble(
+    ids: list[str],
+    models: list[str],
+    K: NDArray[np.intp],
+    blocks: list[Block],
+    fixed_rows: NDArray[np.intp],
+    fixed: ItemParameters | None,
+    D: float,
+) -> ItemParameters:
     """ItemParameters of every fitted item (estimated and fixed) from the blocks' internal parameters."""
     J = len(ids)
     width = max(int(K.max()) - 1, 1)

@@ -40,11 +40,28 @@ def as_responses(source: Any, weights: Any = None) -> Responses:
         resp = Responses.from_dense(np.asarray(source, dtype=float))
     if weights is not None:
         if resp.has_dense:
-            resp = Responses(None, None, None, resp.n_persons, resp.n_items, resp.person_ids, resp.item_ids,
-                             weights, dense=resp.dense())
+            resp = Responses(
+                None,
+                None,
+                None,
+                resp.n_persons,
+                resp.n_items,
+                resp.person_ids,
+                resp.item_ids,
+                weights,
+                dense=resp.dense(),
+            )
         else:
-            resp = Responses(resp.person, resp.item, resp.value, resp.n_persons, resp.n_items, resp.person_ids,
-                             resp.item_ids, weights)
+            resp = Responses(
+                resp.person,
+                resp.item,
+                resp.value,
+                resp.n_persons,
+                resp.n_items,
+                resp.person_ids,
+                resp.item_ids,
+                weights,
+            )
     if resp.weights is not None and (np.any(~np.isfinite(resp.weights)) or np.any(resp.weights < 0)):
         raise ResponseError("frequency weights must be finite and non-negative")
     return resp
@@ -149,8 +166,12 @@ def prepare(resp: Responses, model: Any, fixed: ItemParameters | None, n_categor
     dropped = [pids[p] for p in np.flatnonzero(~keep_persons)]
     if dropped:
         head = ", ".join(repr(p) for p in dropped[:5])
-        warnings.warn(f"{len(dropped)} person(s) excluded: no response to a calibrated item ({head}"
-                      f"{', ...' if len(dropped) > 5 else ''})", DataWarning, stacklevel=3)
+        warnings.warn(
+            f"{len(dropped)} person(s) excluded: no response to a calibrated item ({head}"
+            f"{', ...' if len(dropped) > 5 else ''})",
+            DataWarning,
+            stacklevel=3,
+        )
     kept_ids = [i for i, k in zip(ids, keep_items) if k]
     kept_pids = [p for p, k in zip(pids, keep_persons) if k]
     kept_w = None if resp.weights is None else resp.weights[keep_persons]
@@ -164,15 +185,24 @@ def prepare(resp: Responses, model: Any, fixed: ItemParameters | None, n_categor
         item_map = np.cumsum(keep_items) - 1
         person_map = np.cumsum(keep_persons) - 1
         sel = keep_items[resp.item] & keep_persons[resp.person]
-        clean = Responses(person_map[resp.person[sel]], item_map[resp.item[sel]], resp.value[sel],
-                          int(keep_persons.sum()), int(keep_items.sum()), kept_pids, kept_ids, kept_w)
+        clean = Responses(
+            person_map[resp.person[sel]],
+            item_map[resp.item[sel]],
+            resp.value[sel],
+            int(keep_persons.sum()),
+            int(keep_items.sum()),
+            kept_pids,
+            kept_ids,
+            kept_w,
+        )
     kept_models = [m for m, k in zip(models, keep_items) if k]
     fixed_rows = np.flatnonzero(is_fixed[keep_items])
     fixed_params = fixed.subset([fixed_pos[kept_ids[r]] for r in fixed_rows]) if fixed_rows.size else None
     kept_counts = category_counts(clean, np.ones(clean.n_persons) if kept_w is None else kept_w)
     kept_counts = np.pad(kept_counts, ((0, 0), (0, max(int(K.max()) - kept_counts.shape[1], 0))))
-    return Prepared(clean, kept_ids, kept_models, K[keep_items], fixed_rows, fixed_params, excluded, dropped,
-                    kept_counts)
+    return Prepared(
+        clean, kept_ids, kept_models, K[keep_items], fixed_rows, fixed_params, excluded, dropped, kept_counts
+    )
 
 
 def category_counts(resp: Responses, weights: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -182,15 +212,18 @@ def category_counts(resp: Responses, weights: NDArray[np.float64]) -> NDArray[np
         top = int(dense.max(initial=0))
         return np.column_stack([weights @ (dense == c) for c in range(top + 1)]).astype(float)
     top = int(resp.value.max(initial=0))
-    flat = np.bincount(resp.item * (top + 1) + resp.value, weights=weights[resp.person],
-                       minlength=resp.n_items * (top + 1))
+    flat = np.bincount(
+        resp.item * (top + 1) + resp.value, weights=weights[resp.person], minlength=resp.n_items * (top + 1)
+    )
     return flat.reshape(resp.n_items, top + 1)
 
 
 def _relabel(resp: Responses, person_ids: list[str], item_ids: list[str]) -> Responses:
     """The same responses with ids attached (no copy of the data)."""
     if resp.has_dense:
-        return Responses(None, None, None, resp.n_persons, resp.n_items, person_ids, item_ids, resp.weights,
-                         dense=resp.dense())
-    return Responses(resp.person, resp.item, resp.value, resp.n_persons, resp.n_items, person_ids, item_ids,
-                     resp.weights)
+        return Responses(
+            None, None, None, resp.n_persons, resp.n_items, person_ids, item_ids, resp.weights, dense=resp.dense()
+        )
+    return Responses(
+        resp.person, resp.item, resp.value, resp.n_persons, resp.n_items, person_ids, item_ids, resp.weights
+    )

@@ -61,8 +61,9 @@ class EMOutcome:
 class EMEngine:
     """The EM map over packed parameters; holds the data chunks, blocks, fixed items and latent distribution."""
 
-    def __init__(self, data: ChunkedData, blocks: list[Block], fixed_log_p: Array, points: Array,
-                 latent: Latent, priors: Priors) -> None:
+    def __init__(
+        self, data: ChunkedData, blocks: list[Block], fixed_log_p: Array, points: Array, latent: Latent, priors: Priors
+    ) -> None:
         self.data = data
         self.blocks = blocks
         self.points = points
@@ -149,14 +150,16 @@ class EMEngine:
         self.unpack(x)
         stats = self.e_step()
         for b in self.blocks:
-            b.eta = m_step(b, stats.counts[b.index, : b.eta.shape[1] if b.family != "dichotomous" else 2],
-                           self.points, self.priors)
+            b.eta = m_step(
+                b, stats.counts[b.index, : b.eta.shape[1] if b.family != "dichotomous" else 2], self.points, self.priors
+            )
         self.latent.update(stats.latent, self.points)
         return self.pack(), stats
 
     # ----------------------------------------------------------------- the loop
-    def run(self, tol: float = 1e-4, max_iter: int = 500, accelerate: bool = True,
-            progress: Progress | None = None) -> EMOutcome:
+    def run(
+        self, tol: float = 1e-4, max_iter: int = 500, accelerate: bool = True, progress: Progress | None = None
+    ) -> EMOutcome:
         """Iterate to convergence (or ``max_iter`` EM cycles); leaves the engine at the final parameters."""
         x0 = self.pack()
         it, change = 0, np.inf
@@ -194,7 +197,7 @@ class EMEngine:
                 continue
             x3, stats3, _ = step(xp)
             if np.isfinite(stats3.loglik) and stats3.loglik >= stats1.loglik and self.valid(x3):
-                x0, stats = x3, stats3
+                x0 = x3
             else:
                 x0 = x2
         self.unpack(x0)

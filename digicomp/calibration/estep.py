@@ -62,8 +62,9 @@ class ChunkedData:
                 part = Responses(None, None, None, hi - lo, responses.n_items, dense=responses.dense()[lo:hi])
             else:
                 sl = slice(cuts[k], cuts[k + 1])
-                part = Responses(responses.person[sl] - lo, responses.item[sl], responses.value[sl], hi - lo,
-                                 responses.n_items)
+                part = Responses(
+                    responses.person[sl] - lo, responses.item[sl], responses.value[sl], hi - lo, responses.n_items
+                )
             w = None if responses.weights is None else responses.weights[lo:hi]
             self.chunks.append((part.design(self.n_categories), w))
 

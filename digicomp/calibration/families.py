@@ -19,8 +19,16 @@ from digicomp.models import dichotomous, graded, partial_credit
 from digicomp.models.logistic import sigmoid
 
 Array = NDArray[np.float64]
-FAMILY_OF = {"Rasch": "dichotomous", "1PL": "dichotomous", "2PL": "dichotomous", "3PL": "dichotomous",
-             "4PL": "dichotomous", "GRM": "graded", "GPCM": "gpcm", "PCM": "gpcm"}
+FAMILY_OF = {
+    "Rasch": "dichotomous",
+    "1PL": "dichotomous",
+    "2PL": "dichotomous",
+    "3PL": "dichotomous",
+    "4PL": "dichotomous",
+    "GRM": "graded",
+    "GPCM": "gpcm",
+    "PCM": "gpcm",
+}
 
 
 def expit(x: Array) -> Array:

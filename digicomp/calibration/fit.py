@@ -43,7 +43,10 @@ def s_x2(resp: Responses, P: Array, K: NDArray[np.intp], log_prior: Array, n_fre
     n_obs = resp.counts_per_person()
     complete = n_obs == J
     if complete.sum() < 2 * J:
-        return {"available": False, "reason": "S-X2 needs complete response vectors; too few persons answered every item"}
+        return {
+            "available": False,
+            "reason": "S-X2 needs complete response vectors; too few persons answered every item",
+        }
     data = resp.dense()[complete]
     freq = np.ones(data.shape[0]) if resp.weights is None else resp.weights[complete]
     total = data.sum(axis=1)
@@ -90,8 +93,7 @@ def _merge(n_s: Array, expected: Array, observed: Array) -> tuple[Array, Array]:
     return np.array(out_e), np.array(out_o)
 
 
-def infit_outfit(resp: Responses, P: Array, items: NDArray[np.intp],
-                 points: Array, eap: Array) -> tuple[Array, Array]:
+def infit_outfit(resp: Responses, P: Array, items: NDArray[np.intp], points: Array, eap: Array) -> tuple[Array, Array]:
     """Infit and outfit mean squares of ``items`` at each person's EAP (responses' own observations)."""
     # probabilities at each person's EAP by linear interpolation on the grid
     Kmax = P.shape[2]

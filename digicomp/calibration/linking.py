@@ -103,8 +103,9 @@ def link(source: ItemParameters, target: ItemParameters, method: str = "stocking
         diff = ((p_t - p_s) @ cats).sum(axis=1)
         return float(w @ diff**2)
 
-    opt = minimize(loss, np.array([np.log(A0), B0]), method="Nelder-Mead",
-                   options={"xatol": 1e-8, "fatol": 1e-14, "maxiter": 4000})
+    opt = minimize(
+        loss, np.array([np.log(A0), B0]), method="Nelder-Mead", options={"xatol": 1e-8, "fatol": 1e-14, "maxiter": 4000}
+    )
     if not opt.success:
         raise CalibrationError(f"{method} linking did not converge: {opt.message}")
     return Linking(float(np.exp(opt.x[0])), float(opt.x[1]), method, tuple(common))

@@ -53,7 +53,9 @@ def objective(block: Block, eta: Array, counts: Array, points: Array, priors: Pr
     return value
 
 
-def score_and_information(block: Block, eta: Array, counts: Array, points: Array, priors: Priors) -> tuple[Array, Array]:
+def score_and_information(
+    block: Block, eta: Array, counts: Array, points: Array, priors: Priors
+) -> tuple[Array, Array]:
     """Gradient (n, m) and expected information (n, m, m) of ℓ_j, prior included, all parameters."""
     P, J = prob_jacobian(block.family, eta, points)
     r = counts.transpose(2, 0, 1)  # (Q, n, K)
@@ -80,8 +82,9 @@ def _restricted_step(grad: Array, info: Array, free: NDArray[np.bool_]) -> Array
     return np.where(big > MAX_STEP, step * (MAX_STEP / np.maximum(big, 1e-300)), step)
 
 
-def _line_search(block: Block, eta: Array, step: Array, base: Array, counts: Array, points: Array,
-                 priors: Priors) -> tuple[Array, Array]:
+def _line_search(
+    block: Block, eta: Array, step: Array, base: Array, counts: Array, points: Array, priors: Priors
+) -> tuple[Array, Array]:
     """Per-item step halving: take the largest fraction of ``step`` that does not lower ℓ_j."""
     out, best = eta.copy(), base.copy()
     pending = np.abs(step).max(axis=1) > 0

@@ -74,23 +74,47 @@ class CalibrationResult:
 
     # ----------------------------------------------------------------- building
     @classmethod
-    def build(cls, engine: Any, outcome: Any, prep: Any, params: ItemParameters, priors: Any, points: Array,
-              tol: float, compute_se: bool, compute_fit: bool) -> CalibrationResult:
+    def build(
+        cls,
+        engine: Any,
+        outcome: Any,
+        prep: Any,
+        params: ItemParameters,
+        priors: Any,
+        points: Array,
+        tol: float,
+        compute_se: bool,
+        compute_fit: bool,
+    ) -> CalibrationResult:
         """Assemble the result from the finished EM engine (SEs and fit computed here when asked)."""
         resp = prep.responses
         fixed = np.zeros(params.n_items, dtype=bool)
         fixed[prep.fixed_rows] = True
         n_par = sum(b.n_free for b in engine.blocks) + int(engine.latent.estimate_mean) + int(engine.latent.estimate_sd)
         n_persons = float(resp.n_persons if resp.weights is None else resp.weights.sum())
-        out = cls(params=params, fixed=fixed, loglik=outcome.loglik, n_parameters=n_par, n_persons=n_persons,
-                  iterations=outcome.iterations, converged=outcome.converged, tol=tol,
-                  latent_mean=engine.latent.mean, latent_sd=engine.latent.sd,
-                  n_responses=prep.counts.sum(axis=1), excluded_items=dict(prep.excluded_items),
-                  excluded_persons=list(prep.excluded_persons), priors=repr(priors) if not priors.empty else "none")
+        out = cls(
+            params=params,
+            fixed=fixed,
+            loglik=outcome.loglik,
+            n_parameters=n_par,
+            n_persons=n_persons,
+            iterations=outcome.iterations,
+            converged=outcome.converged,
+            tol=tol,
+            latent_mean=engine.latent.mean,
+            latent_sd=engine.latent.sd,
+            n_responses=prep.counts.sum(axis=1),
+            excluded_items=dict(prep.excluded_items),
+            excluded_persons=list(prep.excluded_persons),
+            priors=repr(priors) if not priors.empty else "none",
+        )
         if not outcome.converged:
-            warnings.warn(f"EM stopped after {outcome.iterations} cycles without converging (largest change "
-                          f"{outcome.last_change:.2e} > tol {tol:g}); estimates may be inaccurate",
-                          ConvergenceWarning, stacklevel=3)
+            warnings.warn(
+                f"EM stopped after {outcome.iterations} cycles without converging (largest change "
+                f"{outcome.last_change:.2e} > tol {tol:g}); estimates may be inaccurate",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         log_prior = engine.latent.log_weights(points)
         P = np.exp(params.log_prob(points))
         info = params.subset(np.flatnonzero(~fixed)).information(points).sum(axis=1)
@@ -104,15 +128,22 @@ class CalibrationResult:
     def _standard_errors(self, engine: Any) -> None:
         x = engine.pack()
         if x.size > MAX_SE_PARAMETERS:
-            warnings.warn(f"standard errors skipped: {x.size} free parameters exceed {MAX_SE_PARAMETERS} "
-                          "(the observed information costs 2 E-steps per parameter); pass se=False to silence",
-                          DataWarning, stacklevel=4)
+            warnings.warn(
+                f"standard errors skipped: {x.size} free parameters exceed {MAX_SE_PARAMETERS} "
+                "(the observed information costs 2 E-steps per parameter); pass se=False to silence",
+                DataWarning,
+                stacklevel=4,
+            )
             self.se_method = "skipped"
             return
         cov = covariance(observed_information(engine))
         if cov is None:
-            warnings.warn("standard errors not available: the observed information is not positive definite "
-                          "(a parameter is not identified by these data)", DataWarning, stacklevel=4)
+            warnings.warn(
+                "standard errors not available: the observed information is not positive definite "
+                "(a parameter is not identified by these data)",
+                DataWarning,
+                stacklevel=4,
+            )
             self.se_method = "failed"
             return
         self.se_method = "observed information (central differences of the Fisher-identity score)"
@@ -156,9 +187,7 @@ class CalibrationResult:
         rasch = np.flatnonzero(np.isin(self.params.models, ["Rasch", "PCM"]) & ~self.fixed)
         if rasch.size:
             log_p = engine.log_p()
-            eap = np.concatenate([
-                post @ points for post, _ in _posteriors(engine.data, log_p, log_prior)
-            ])
+            eap = np.concatenate([post @ points for post, _ in _posteriors(engine.data, log_p, log_prior)])
             infit, outfit = fitstats.infit_outfit(resp, P, rasch, points, eap)
             self.item_fit["infit"] = dict(zip([self.params.ids[j] for j in rasch], infit.tolist()))
             self.item_fit["outfit"] = dict(zip([self.params.ids[j] for j in rasch], outfit.tolist()))
@@ -167,7 +196,9 @@ class CalibrationResult:
     def mirt_table(self) -> tuple[list[str], list[list[str]]]:
         """(header, rows) in mirt's columns (a1, d, g, u, d1..dk) with a ``_se`` column beside each parameter."""
         width = max(self.params.max_categories - 1, 1)
-        names = ["a1", "d", "g", "u"] + ([f"d{k}" for k in range(1, width + 1)] if not self.params.is_dichotomous else [])
+        names = ["a1", "d", "g", "u"] + (
+            [f"d{k}" for k in range(1, width + 1)] if not self.params.is_dichotomous else []
+        )
         header = ["item", "itemtype", "status"]
         for n in names:
             header += [n, f"{n}_se"]
@@ -202,21 +233,40 @@ class CalibrationResult:
         fit = {}
         sx = self.item_fit.get("S_X2", {})
         if sx.get("available"):
-            fit["S_X2"] = {i: {"S_X2": float(sx["S_X2"][j]), "df": int(sx["df"][j]), "p": float(sx["p"][j])}
-                           for j, i in enumerate(self.params.ids) if not self.fixed[j]}
+            fit["S_X2"] = {
+                i: {"S_X2": float(sx["S_X2"][j]), "df": int(sx["df"][j]), "p": float(sx["p"][j])}
+                for j, i in enumerate(self.params.ids)
+                if not self.fixed[j]
+            }
         elif sx:
             fit["S_X2"] = {"available": False, "reason": sx["reason"]}
         for key in ("infit", "outfit"):
             if key in self.item_fit:
                 fit[key] = self.item_fit[key]
         return {
-            "loglik": self.loglik, "aic": self.aic, "bic": self.bic, "n_parameters": self.n_parameters,
-            "n_persons": self.n_persons, "iterations": self.iterations, "converged": self.converged,
-            "tol": self.tol, "latent": {"mean": self.latent_mean, "sd": self.latent_sd, "se": self.latent_se},
-            "marginal_reliability": self.marginal_reliability, "se_method": self.se_method, "priors": self.priors,
-            "excluded_items": self.excluded_items, "excluded_persons": len(self.excluded_persons),
-            "items": [{**rec, "status": "fixed" if self.fixed[j] else "estimated", "n": int(self.n_responses[j]),
-                       "se": self.se.get(rec["id"], {})} for j, rec in enumerate(self.params.to_file_form())],
+            "loglik": self.loglik,
+            "aic": self.aic,
+            "bic": self.bic,
+            "n_parameters": self.n_parameters,
+            "n_persons": self.n_persons,
+            "iterations": self.iterations,
+            "converged": self.converged,
+            "tol": self.tol,
+            "latent": {"mean": self.latent_mean, "sd": self.latent_sd, "se": self.latent_se},
+            "marginal_reliability": self.marginal_reliability,
+            "se_method": self.se_method,
+            "priors": self.priors,
+            "excluded_items": self.excluded_items,
+            "excluded_persons": len(self.excluded_persons),
+            "items": [
+                {
+                    **rec,
+                    "status": "fixed" if self.fixed[j] else "estimated",
+                    "n": int(self.n_responses[j]),
+                    "se": self.se.get(rec["id"], {}),
+                }
+                for j, rec in enumerate(self.params.to_file_form())
+            ],
             "item_fit": fit,
         }
 
@@ -229,12 +279,14 @@ class CalibrationResult:
     def summary(self) -> str:
         """A readable table: item, model, file-form parameters with SEs, n, and S-X2 p-value."""
         sx = self.item_fit.get("S_X2", {})
-        lines = [f"Calibration: {self.params.n_items} items, {self.n_persons:g} persons; logLik = {self.loglik:.3f}, "
-                 f"AIC = {self.aic:.3f}, BIC = {self.bic:.3f}",
-                 f"EM cycles: {self.iterations} ({'converged' if self.converged else 'NOT converged'}, tol {self.tol:g}); "
-                 f"latent N({self.latent_mean:.3f}, {self.latent_sd:.3f}²); marginal reliability "
-                 f"{self.marginal_reliability:.3f}",
-                 f"{'item':<14} {'model':<6} {'a':>13} {'b':>24} {'c':>13} {'n':>7} {'S-X2 p':>7}"]
+        lines = [
+            f"Calibration: {self.params.n_items} items, {self.n_persons:g} persons; logLik = {self.loglik:.3f}, "
+            f"AIC = {self.aic:.3f}, BIC = {self.bic:.3f}",
+            f"EM cycles: {self.iterations} ({'converged' if self.converged else 'NOT converged'}, tol {self.tol:g}); "
+            f"latent N({self.latent_mean:.3f}, {self.latent_sd:.3f}²); marginal reliability "
+            f"{self.marginal_reliability:.3f}",
+            f"{'item':<14} {'model':<6} {'a':>13} {'b':>24} {'c':>13} {'n':>7} {'S-X2 p':>7}",
+        ]
         for j, rec in enumerate(self.params.to_file_form()):
             se = self.se.get(rec["id"], {})
             a = _pm(rec["a"], se.get("a"))
@@ -244,7 +296,9 @@ class CalibrationResult:
             c = _pm(rec.get("c", 0.0), se.get("c")) if rec["model"] in ("3PL", "4PL") else ""
             p = f"{sx['p'][j]:.3f}" if sx.get("available") and not self.fixed[j] else ""
             tag = "*" if self.fixed[j] else ""
-            lines.append(f"{rec['id'] + tag:<14} {rec['model']:<6} {a:>13} {b:>24} {c:>13} {int(self.n_responses[j]):>7} {p:>7}")
+            lines.append(
+                f"{rec['id'] + tag:<14} {rec['model']:<6} {a:>13} {b:>24} {c:>13} {int(self.n_responses[j]):>7} {p:>7}"
+            )
         if self.fixed.any():
             lines.append("* fixed (anchor) item")
         if self.excluded_items:
@@ -252,12 +306,15 @@ class CalibrationResult:
         return "\n".join(lines)
 
     def __repr__(self) -> str:
-        return (f"CalibrationResult({self.params.n_items} items, logLik={self.loglik:.3f}, "
-                f"iterations={self.iterations}, converged={self.converged})")
+        return (
+            f"CalibrationResult({self.params.n_items} items, logLik={self.loglik:.3f}, "
+            f"iterations={self.iterations}, converged={self.converged})"
+        )
 
     # ----------------------------------------------------------------- bank
-    def to_bank(self, base: Any = None, *, id: str = "calibrated", version: str = "1",
-                date: datetime.date | None = None) -> Any:
+    def to_bank(
+        self, base: Any = None, *, id: str = "calibrated", version: str = "1", date: datetime.date | None = None
+    ) -> Any:
         """An ItemBank whose estimated items are marked ``calibrated`` (n, date, SEs); fixed items keep their status.
 
         With ``base`` (an ItemBank) its items keep content and tags and only parameters and calibration change;
@@ -282,18 +339,30 @@ class CalibrationResult:
             if rec["model"] != "4PL":
                 params.pop("d", None)
             se = {k: v for k, v in self.se.get(item["id"], {}).items() if k in params}
-            calib = {"status": "calibrated", "n": max(int(self.n_responses[j]), 1), "date": date.isoformat(),
-                     "se": se, "method": f"MML-EM ({self.se_method})"}
+            calib = {
+                "status": "calibrated",
+                "n": max(int(self.n_responses[j]), 1),
+                "date": date.isoformat(),
+                "se": se,
+                "method": f"MML-EM ({self.se_method})",
+            }
             return {**item, "model": rec["model"], "params": params, "calibration": calib}
 
         if base is not None:
             data = base.to_dict()
             data["items"] = [updated(it) for it in data["items"]]
             known = {it["id"] for it in data["items"]}
-            data["items"] += [updated({"id": i}) for i in self.params.ids if i not in known and not self.fixed[position[i]]]
+            data["items"] += [
+                updated({"id": i}) for i in self.params.ids if i not in known and not self.fixed[position[i]]
+            ]
         else:
-            data = {"kind": "item_bank", "id": id, "version": version, "scale": {"D": self.params.D},
-                    "items": [updated({"id": i}) for j, i in enumerate(self.params.ids) if not self.fixed[j]]}
+            data = {
+                "kind": "item_bank",
+                "id": id,
+                "version": version,
+                "scale": {"D": self.params.D},
+                "items": [updated({"id": i}) for j, i in enumerate(self.params.ids) if not self.fixed[j]],
+            }
         try:
             spec = BankFile.model_validate(data)
         except ValueError as exc:

@@ -22,8 +22,13 @@ FREE_COLUMNS = {
 START_LOWER, START_UPPER = 0.2, 0.95
 
 
-def build_blocks(models: list[str], free_rows: NDArray[np.intp], n_categories: NDArray[np.intp],
-                 counts: NDArray[np.float64], D: float) -> list[Block]:
+def build_blocks(
+    models: list[str],
+    free_rows: NDArray[np.intp],
+    n_categories: NDArray[np.intp],
+    counts: NDArray[np.float64],
+    D: float,
+) -> list[Block]:
     """One block per family among ``free_rows``; ``counts`` (J, K) are observed category counts."""
     blocks = []
     for family in ("dichotomous", "graded", "gpcm"):
@@ -49,8 +54,9 @@ def _dichotomous(rows: NDArray[np.intp], models: list[str], counts: NDArray[np.f
     return Block("dichotomous", rows, eta, free, shared)
 
 
-def _polytomous(family: str, rows: NDArray[np.intp], models: list[str], K: NDArray[np.intp],
-                counts: NDArray[np.float64], D: float) -> Block:
+def _polytomous(
+    family: str, rows: NDArray[np.intp], models: list[str], K: NDArray[np.intp], counts: NDArray[np.float64], D: float
+) -> Block:
     Kmax = int(K.max())
     c = counts[:, :Kmax] + 0.5
     valid = np.arange(Kmax)[None, :] < K[:, None]

@@ -8,9 +8,11 @@ import sys
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("calibrate", help="estimate item parameters by marginal maximum likelihood (EM)")
-    p.add_argument("responses", nargs="?",
-                   help="response CSV: long (person,item,response) or wide (person, one column per item); "
-                        "not with --store")
+    p.add_argument(
+        "responses",
+        nargs="?",
+        help="response CSV: long (person,item,response) or wide (person, one column per item); not with --store",
+    )
     p.add_argument("--model", default="2PL", help="Rasch, 1PL, 2PL, 3PL, 4PL, GRM, GPCM or PCM (default 2PL)")
     p.add_argument("--fixed", metavar="BANK.yaml", help="hold this bank's items fixed (new items go on its scale)")
     p.add_argument("--out", metavar="BANK.yaml", required=True, help="write the calibrated item bank here")
@@ -30,8 +32,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--abandoned", action="store_true", help="also use abandoned sessions")
     s.add_argument("--no-drift", action="store_true", help="skip the drift checks of the operational items")
     s.add_argument("--drift-z", type=float, default=1.96, help="flag a change beyond this many SEs (default 1.96)")
-    s.add_argument("--min-responses", type=int, default=200,
-                   help="free calibrations use items with at least this many responses (default 200)")
+    s.add_argument(
+        "--min-responses",
+        type=int,
+        default=200,
+        help="free calibrations use items with at least this many responses (default 200)",
+    )
     s.add_argument("--new-version", help="version of the new bank (default: the bank's, last number + 1)")
     p.set_defaults(run=run)
 
@@ -57,8 +63,17 @@ def run(args: argparse.Namespace) -> int:
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res = calibrate(args.responses, args.model, fixed=base, priors=args.priors, D=args.D, quadpts=args.quadpts,
-                        tol=args.tol, max_iter=args.max_iter, progress=progress)
+        res = calibrate(
+            args.responses,
+            args.model,
+            fixed=base,
+            priors=args.priors,
+            D=args.D,
+            quadpts=args.quadpts,
+            tol=args.tol,
+            max_iter=args.max_iter,
+            progress=progress,
+        )
     for w in caught:
         sys.stderr.write(f"warning: {w.message}\n")
     bank = res.to_bank(base, id=args.bank_id)
@@ -68,5 +83,7 @@ def run(args: argparse.Namespace) -> int:
     if args.report:
         res.write_report(args.report)
     print(res.summary())
-    print(f"wrote {args.out}" + (f", {args.params}" if args.params else "") + (f", {args.report}" if args.report else ""))
+    print(
+        f"wrote {args.out}" + (f", {args.params}" if args.params else "") + (f", {args.report}" if args.report else "")
+    )
     return 0 if res.converged else 1

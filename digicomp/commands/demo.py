@@ -26,8 +26,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bank", default="civil-service", help="bundled bank id or bank YAML (default civil-service)")
     p.add_argument("--lang", choices=["vi", "en"], default="vi", help="language (default vi)")
     p.add_argument("--seed", type=int, default=2026, help="seed of the simulated answers (default 2026)")
-    p.add_argument("--thetas", type=float, nargs="+", default=list(DEMO_THETAS), metavar="θ",
-                   help=f"true abilities of the simulated people (default {' '.join(map(str, DEMO_THETAS))})")
+    p.add_argument(
+        "--thetas",
+        type=float,
+        nargs="+",
+        default=list(DEMO_THETAS),
+        metavar="θ",
+        help=f"true abilities of the simulated people (default {' '.join(map(str, DEMO_THETAS))})",
+    )
     p.add_argument("--study-size", type=int, default=500, help="simulees in the study (default 500; 0 skips it)")
     p.add_argument("--json", action="store_true", help="print the people's result documents (and study) as JSON")
     p.set_defaults(run=run)
@@ -69,13 +75,17 @@ def print_intro(engine: Any, n_people: int, lang: str) -> None:
     fw = _framework(bank)
     where = f"{fw.title.get(lang)} ({fw.id})" if fw is not None else bank.id
     if lang == "en":
-        lines = [f"digicomp demo: {n_people} simulated people sit an adaptive test on {where}, bank {bank.id} "
-                 f"{bank.version} ({bank.n_items} items), design {design.id!r}: {design.description}."]
+        lines = [
+            f"digicomp demo: {n_people} simulated people sit an adaptive test on {where}, bank {bank.id} "
+            f"{bank.version} ({bank.n_items} items), design {design.id!r}: {design.description}."
+        ]
         if _provisional(bank):
             lines.append("The bank's parameters are provisional (expert-set), so levels are illustrative.")
     else:
-        lines = [f"digicomp demo: {n_people} người mô phỏng làm bài kiểm tra thích ứng theo {where}, ngân hàng "
-                 f"{bank.id} {bank.version} ({bank.n_items} câu), thiết kế {design.id!r}: {design.description}."]
+        lines = [
+            f"digicomp demo: {n_people} người mô phỏng làm bài kiểm tra thích ứng theo {where}, ngân hàng "
+            f"{bank.id} {bank.version} ({bank.n_items} câu), thiết kế {design.id!r}: {design.description}."
+        ]
         if _provisional(bank):
             lines.append("Tham số câu hỏi là tạm thời (do chuyên gia ước định), nên bậc chỉ mang tính minh họa.")
     for line in lines:
@@ -105,8 +115,11 @@ def print_person(engine: Any, result: dict[str, Any], answers: list[str], lang: 
     from digicomp.reporting.text import path_line, percent, wrap
 
     bank = engine.bank
-    head = (f"{result['person']}: θ = {result['true_theta']:+.2f}" if lang == "en"
-            else f"{result['person']}: năng lực thật θ = {result['true_theta']:+.2f}")
+    head = (
+        f"{result['person']}: θ = {result['true_theta']:+.2f}"
+        if lang == "en"
+        else f"{result['person']}: năng lực thật θ = {result['true_theta']:+.2f}"
+    )
     print(head)
     print("-" * len(head))
     for i, (step, answer) in enumerate(zip(result["path"], answers), 1):
@@ -118,9 +131,11 @@ def print_person(engine: Any, result: dict[str, Any], answers: list[str], lang: 
     level = result.get("level", {})
     prob = level.get("probability")
     where = f" ({t('certainty', lang, p=percent(prob))})" if prob is not None else ""
-    print(f"  {t('overall', lang)}: {level.get('name') or level.get('id')}{where}; "
-          f"θ̂ = {result['theta']:+.2f} ± {result['se']:.2f}, {result['n_items']} "
-          f"{'items' if lang == 'en' else 'câu'}")
+    print(
+        f"  {t('overall', lang)}: {level.get('name') or level.get('id')}{where}; "
+        f"θ̂ = {result['theta']:+.2f} ± {result['se']:.2f}, {result['n_items']} "
+        f"{'items' if lang == 'en' else 'câu'}"
+    )
     print()
 
 

@@ -19,8 +19,7 @@ def run(args: argparse.Namespace) -> int:
     infos = list_frameworks()
     if args.json:
         rows = [
-            {"id": i.id, "version": i.version, "status": i.status,
-             "title": {"vi": i.title_vi, "en": i.title_en}}
+            {"id": i.id, "version": i.version, "status": i.status, "title": {"vi": i.title_vi, "en": i.title_en}}
             for i in infos
         ]
         print(json.dumps(rows, ensure_ascii=False, indent=2))

@@ -19,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("input", metavar="RESULT_OR_STUDY.json", help="test result or simulation study JSON")
     p.add_argument("--html", metavar="REPORT.html", help="also write a self-contained HTML report here")
-    p.add_argument("--lang", choices=["vi", "en"], help="language of the words around the data (default: the "
-                   "result's, or vi)")
+    p.add_argument(
+        "--lang", choices=["vi", "en"], help="language of the words around the data (default: the result's, or vi)"
+    )
     p.add_argument("--answers", action="store_true", help="list every answer with θ̂ after it (results)")
     p.add_argument("--json", action="store_true", help="print what was read, as JSON, with its kind")
     p.set_defaults(run=run)
@@ -42,8 +43,10 @@ def run(args: argparse.Namespace) -> int:
         text = study_text(doc, lang)
         page = study_html(doc, lang, exposure_rates(args.input)) if args.html else None
     else:
-        raise DigicompError(f"{args.input}: neither a test result (format {RESULT_FORMAT!r}) nor a simulation "
-                            "study (keys 'n' and 'designs')")
+        raise DigicompError(
+            f"{args.input}: neither a test result (format {RESULT_FORMAT!r}) nor a simulation "
+            "study (keys 'n' and 'designs')"
+        )
     if page is not None:
         try:
             with open(args.html, "w", encoding="utf-8") as fh:

@@ -20,8 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--population", default="normal", help="normal[:MEAN,SD] or uniform[:LOW,HIGH] (default N(0,1))")
     p.add_argument("--bank", help="bank for every design (bundled id, bank YAML or parameter CSV)")
     p.add_argument("--true-bank", help="bank that generates the answers (same item ids): calibration-error studies")
-    p.add_argument("--baseline", default="linear", choices=["linear", "random", "none"],
-                   help="non-adaptive baseline (default linear: the best fixed form)")
+    p.add_argument(
+        "--baseline",
+        default="linear",
+        choices=["linear", "random", "none"],
+        help="non-adaptive baseline (default linear: the best fixed form)",
+    )
     p.add_argument("--baseline-length", type=int, help="baseline items (default: the first design's mean length)")
     p.add_argument("--cuts", help="comma-separated cut scores on θ, replacing the bank's (write --cuts=-1,0,1)")
     p.add_argument("--processes", type=int, help="worker processes (default: by study size; never changes results)")
@@ -43,9 +47,18 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             raise ParameterError(f"--cuts {args.cuts!r}: expected comma-separated numbers such as -1,0,1") from None
     result = simulate(
-        args.designs, n=args.n, seed=args.seed, population=parse_population(args.population), bank=args.bank,
-        true_bank=args.true_bank, baseline=args.baseline, baseline_length=args.baseline_length, cuts=cuts,
-        processes=args.processes, chunk_size=args.chunk_size, progress=not args.quiet and sys.stderr.isatty(),
+        args.designs,
+        n=args.n,
+        seed=args.seed,
+        population=parse_population(args.population),
+        bank=args.bank,
+        true_bank=args.true_bank,
+        baseline=args.baseline,
+        baseline_length=args.baseline_length,
+        cuts=cuts,
+        processes=args.processes,
+        chunk_size=args.chunk_size,
+        progress=not args.quiet and sys.stderr.isatty(),
     )
     if args.out:
         from pathlib import Path

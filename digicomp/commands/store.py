@@ -20,8 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     exp = ops.add_parser("export", help="stored responses as a long CSV (person,item,response)")
     exp.add_argument("url")
     exp.add_argument("out", help="CSV file to write ('-' for standard output)")
-    exp.add_argument("--layout", choices=["long", "full"], default="long",
-                     help="long: person,item,response (default); full: also position, answer, seconds, pretest, ...")
+    exp.add_argument(
+        "--layout",
+        choices=["long", "full"],
+        default="long",
+        help="long: person,item,response (default); full: also position, answer, seconds, pretest, ...",
+    )
     exp.add_argument("--bank", help="only sessions of this bank version (bundled id, bank YAML or fingerprint)")
     exp.add_argument("--status", choices=["finished", "abandoned", "all"], default="all")
     exp.set_defaults(run=run_export)
@@ -50,7 +54,9 @@ def run_info(args: argparse.Namespace) -> int:
     for b in info["banks"]:
         print(f"  bank {b['id']} {b['version']} {b['fingerprint']}: {b['sessions']} sessions")
     for s in info["sessions"]:
-        print(f"  {s['status']:>9}: {s['sessions']} sessions, {s['responses']} responses ({s['bank_fingerprint'][:19]})")
+        print(
+            f"  {s['status']:>9}: {s['sessions']} sessions, {s['responses']} responses ({s['bank_fingerprint'][:19]})"
+        )
     print(f"  recalibrations: {info['recalibrations']}")
     return 0
 

@@ -23,11 +23,9 @@ TAKE_DESIGN: dict[str, Any] = {
     "description": "Terminal test: MPWI, randomesque k = 3, at least 1 item per area, level at 90% or SE < 0.35",
     "selection": {"rule": "mpwi"},
     "exposure": {"method": "randomesque", "k": 3},
-    "content": {"by": "area", "method": "mpi",
-                "constraints": [{"group": str(a), "min": 1} for a in range(8)]},
+    "content": {"by": "area", "method": "mpi", "constraints": [{"group": str(a), "min": 1} for a in range(8)]},
     "scoring": {"method": "EAP"},
-    "stop": {"combine": "any", "min_items": 12, "max_items": 30,
-             "rules": [{"classification": 0.9}, {"se": 0.35}]},
+    "stop": {"combine": "any", "min_items": 12, "max_items": 30, "rules": [{"classification": 0.9}, {"se": 0.35}]},
     "report": {"levels": True, "areas": True, "audit": True},
 }
 """The default design of ``take`` and ``demo`` (the bundled banks' areas are 0–7)."""
@@ -71,8 +69,10 @@ def run(args: argparse.Namespace) -> int:
     saved = _read_state(args.state) if args.state and not args.restart else None
     if saved is not None:
         if args.bank and args.bank != saved["bank"]:
-            raise DigicompError(f"{args.state}: the saved test uses bank {saved['bank']!r}, not {args.bank!r}; "
-                                "use --restart to start a new test")
+            raise DigicompError(
+                f"{args.state}: the saved test uses bank {saved['bank']!r}, not {args.bank!r}; "
+                "use --restart to start a new test"
+            )
         bank_ref, design, lang = saved["bank"], saved["design"], args.lang or saved["lang"]
     else:
         bank_ref, lang = args.bank or "civil-service", args.lang or "vi"
@@ -89,8 +89,17 @@ def run(args: argparse.Namespace) -> int:
 class TerminalTest:
     """One test sat at the terminal: asks, reads answers, saves the state, shows the result."""
 
-    def __init__(self, engine: Any, session: Any, bank_ref: str, design: dict, lang: str, state_path: str | None,
-                 stdin: TextIO, stdout: TextIO) -> None:
+    def __init__(
+        self,
+        engine: Any,
+        session: Any,
+        bank_ref: str,
+        design: dict,
+        lang: str,
+        state_path: str | None,
+        stdin: TextIO,
+        stdout: TextIO,
+    ) -> None:
         self.engine, self.session, self.bank_ref, self.design = engine, session, bank_ref, design
         self.lang, self.state_path, self.stdin, self.stdout = lang, state_path, stdin, stdout
 
@@ -195,8 +204,13 @@ class TerminalTest:
         """Write the state file atomically (a crash mid-write never leaves half a file)."""
         if not self.state_path:
             return
-        doc = {"format": STATE_FORMAT, "bank": str(self.bank_ref), "design": self.design, "lang": self.lang,
-               "session": json.loads(self.session.to_json())}
+        doc = {
+            "format": STATE_FORMAT,
+            "bank": str(self.bank_ref),
+            "design": self.design,
+            "lang": self.lang,
+            "session": json.loads(self.session.to_json()),
+        }
         path = Path(self.state_path)
         tmp = path.with_name(path.name + ".tmp")
         try:
@@ -256,10 +270,13 @@ def _read_state(path: str) -> dict[str, Any] | None:
     try:
         doc = json.loads(p.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise DigicompError(f"{path}: not a saved test (cannot read it as JSON: {exc}); "
-                            "use --restart to overwrite it") from None
+        raise DigicompError(
+            f"{path}: not a saved test (cannot read it as JSON: {exc}); use --restart to overwrite it"
+        ) from None
     missing = [k for k in ("bank", "design", "lang", "session") if not isinstance(doc, dict) or k not in doc]
     if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT or missing:
-        raise DigicompError(f"{path}: not a saved test of 'digicomp take' (format {STATE_FORMAT!r} with "
-                            f"bank, design, lang, session); use --restart to overwrite it")
+        raise DigicompError(
+            f"{path}: not a saved test of 'digicomp take' (format {STATE_FORMAT!r} with "
+            f"bank, design, lang, session); use --restart to overwrite it"
+        )
     return doc

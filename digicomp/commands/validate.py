@@ -63,8 +63,10 @@ def validate_path(path: Path) -> list[str]:
     try:
         validator = getattr(import_module(module_name), func_name)
     except (ImportError, AttributeError) as exc:
-        return [f"{path}:{line_of(linemap, 'kind')}: kind: cannot check {kind!r} documents yet "
-                f"({target} is not available: {exc})"]
+        return [
+            f"{path}:{line_of(linemap, 'kind')}: kind: cannot check {kind!r} documents yet "
+            f"({target} is not available: {exc})"
+        ]
     return list(validator(path))
 
 

@@ -32,13 +32,22 @@ from digicomp.framework.schema import (
 Relation = Literal["exact", "close", "partial", "broader", "narrower"]
 
 RELATION_WEIGHTS: dict[str, float] = {
-    "exact": 1.0, "close": 0.8, "broader": 0.6, "narrower": 0.6, "partial": 0.4,
+    "exact": 1.0,
+    "close": 0.8,
+    "broader": 0.6,
+    "narrower": 0.6,
+    "partial": 0.4,
 }
 """Default weight of a mapping in a projection: the share of meaning the two competences are taken to have in
 common. Broader/narrower: one contains the other, so a result on one is only partly evidence on the other."""
 
-_INVERSE: dict[str, str] = {"exact": "exact", "close": "close", "partial": "partial",
-                            "broader": "narrower", "narrower": "broader"}
+_INVERSE: dict[str, str] = {
+    "exact": "exact",
+    "close": "close",
+    "partial": "partial",
+    "broader": "narrower",
+    "narrower": "broader",
+}
 
 
 class Endpoint(Strict):
@@ -110,8 +119,7 @@ class Crosswalk(Strict):
         :meth:`unmapped` lists the source codes that had nowhere to go.
         """
         table = dict(RELATION_WEIGHTS if weights is None else weights)
-        bad = {r: table.get(r) for r in _INVERSE
-               if not isinstance(table.get(r), (int, float)) or table[r] < 0}
+        bad = {r: table.get(r) for r in _INVERSE if not isinstance(table.get(r), (int, float)) or table[r] < 0}
         if bad:
             from digicomp.errors import FrameworkError
 
@@ -148,9 +156,7 @@ class Crosswalk(Strict):
         return self.model_dump(mode="json", by_alias=True, exclude_defaults=True)
 
 
-def crosswalk_problems(
-    cw: Crosswalk, from_codes: list[str] | None, to_codes: list[str] | None
-) -> list[Problem]:
+def crosswalk_problems(cw: Crosswalk, from_codes: list[str] | None, to_codes: list[str] | None) -> list[Problem]:
     """Codes exist in their frameworks, pairs are unique, sources defined, no mapping above its status."""
     problems: list[Problem] = []
     seen: set[tuple[str, str]] = set()
@@ -165,7 +171,12 @@ def crosswalk_problems(
             problems.append((loc, f"duplicate mapping {m.from_!r} -> {m.to!r}"))
         seen.add((m.from_, m.to))
         if m.status is not None and STATUS_RANK[m.status] < STATUS_RANK[cw.status] and m.source is None:
-            problems.append(([*loc, "status"], f"status {m.status!r} is stronger than the crosswalk's "
-                             f"{cw.status!r}; cite the source that supports it"))
+            problems.append(
+                (
+                    [*loc, "status"],
+                    f"status {m.status!r} is stronger than the crosswalk's "
+                    f"{cw.status!r}; cite the source that supports it",
+                )
+            )
     problems += source_problems(cw)
     return problems

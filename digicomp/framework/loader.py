@@ -50,8 +50,7 @@ def _bundled_sub(sub: str, ident: str) -> Path:
         entry = folder.joinpath(ident + suffix)
         if entry.is_file():
             return Path(str(entry))
-    raise FrameworkError(f"no bundled {sub[:-1]} named {ident!r} "
-                         f"(bundled: {', '.join(_list_sub(sub)) or 'none'})")
+    raise FrameworkError(f"no bundled {sub[:-1]} named {ident!r} (bundled: {', '.join(_list_sub(sub)) or 'none'})")
 
 
 def _list_sub(sub: str) -> list[str]:
@@ -134,8 +133,14 @@ def load_crosswalk(id_or_path: PathOrId, check: bool = True) -> Crosswalk:
                 msg = f"cannot load framework: {exc}"
                 raise FrameworkError(problem(path, linemap, f"{key}.framework", msg)) from None
             if side.version is not None and side.version != fw.version:
-                raise FrameworkError(problem(path, linemap, f"{key}.version", f"crosswalk is for version "
-                                             f"{side.version!r} but {fw.id!r} is version {fw.version!r}"))
+                raise FrameworkError(
+                    problem(
+                        path,
+                        linemap,
+                        f"{key}.version",
+                        f"crosswalk is for version {side.version!r} but {fw.id!r} is version {fw.version!r}",
+                    )
+                )
             codes[i] = fw.codes
     _raise_if(path, linemap, crosswalk_problems(cw, codes[0], codes[1]))
     return cw

@@ -208,20 +208,41 @@ class Framework(Strict):
 
     def to_csv(self, path: str | PathLike[str]) -> None:
         """Write one UTF-8 CSV row per competence: area, code, names and descriptions in vi/en, provenance."""
-        fields = ["framework", "version", "area_code", "area_name_vi", "area_name_en", "code", "name_vi",
-                  "name_en", "description_vi", "description_en", "status", "source"]
+        fields = [
+            "framework",
+            "version",
+            "area_code",
+            "area_name_vi",
+            "area_name_en",
+            "code",
+            "name_vi",
+            "name_en",
+            "description_vi",
+            "description_en",
+            "status",
+            "source",
+        ]
         with open(path, "w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=fields)
             writer.writeheader()
             for area in self.areas:
                 for comp in area.competences:
-                    writer.writerow({
-                        "framework": self.id, "version": self.version, "area_code": area.code,
-                        "area_name_vi": area.name.vi, "area_name_en": area.name.en, "code": comp.code,
-                        "name_vi": comp.name.vi, "name_en": comp.name.en,
-                        "description_vi": comp.description.vi, "description_en": comp.description.en,
-                        "status": comp.status, "source": ";".join(comp.source),
-                    })
+                    writer.writerow(
+                        {
+                            "framework": self.id,
+                            "version": self.version,
+                            "area_code": area.code,
+                            "area_name_vi": area.name.vi,
+                            "area_name_en": area.name.en,
+                            "code": comp.code,
+                            "name_vi": comp.name.vi,
+                            "name_en": comp.name.en,
+                            "description_vi": comp.description.vi,
+                            "description_en": comp.description.en,
+                            "status": comp.status,
+                            "source": ";".join(comp.source),
+                        }
+                    )
 
 
 def framework_problems(fw: Framework, scale: LevelScale | None) -> list[Problem]:
@@ -285,8 +306,10 @@ def _level_problems(fw: Framework, scale: LevelScale | None) -> list[Problem]:
     seen_labels: set[str] = set()
     for i, lab in enumerate(fw.levels):
         if numbers is not None and lab.level not in numbers:
-            msg = (f"level {lab.level} is referenced but not defined in scale {fw.level_scale!r} "
-                   f"(levels {min(numbers)}..{max(numbers)})")
+            msg = (
+                f"level {lab.level} is referenced but not defined in scale {fw.level_scale!r} "
+                f"(levels {min(numbers)}..{max(numbers)})"
+            )
             problems.append((["levels", i, "level"], msg))
         if lab.level in seen_levels:
             problems.append((["levels", i, "level"], f"level {lab.level} is labelled twice"))

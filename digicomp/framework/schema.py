@@ -84,11 +84,19 @@ def source_problems(doc: Strict) -> list[Problem]:
                     if getattr(node, "status", None) == "official" and not any(
                         bib[ref].document for ref in value if ref in known
                     ):
-                        problems.append(([*loc, "status"], "status 'official' needs a source that names its "
-                                         "document (document: ...); otherwise use third_party or inferred"))
+                        problems.append(
+                            (
+                                [*loc, "status"],
+                                "status 'official' needs a source that names its "
+                                "document (document: ...); otherwise use third_party or inferred",
+                            )
+                        )
                     problems.extend(
-                        ([*loc, key, j], f"source {ref!r} is not defined under 'sources' (defined: "
-                         f"{', '.join(sorted(known)) or 'none'})")
+                        (
+                            [*loc, key, j],
+                            f"source {ref!r} is not defined under 'sources' (defined: "
+                            f"{', '.join(sorted(known)) or 'none'})",
+                        )
                         for j, ref in enumerate(value)
                         if ref not in known
                     )

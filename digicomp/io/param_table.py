@@ -21,16 +21,36 @@ from digicomp.errors import ParameterError
 from digicomp.models import ItemParameters
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
 
-TO_MIRT = {"Rasch": "Rasch", "1PL": "2PL", "2PL": "2PL", "3PL": "3PL", "4PL": "4PL", "GRM": "graded", "GPCM": "gpcm", "PCM": "Rasch"}
-_FROM_MIRT = {"rasch": "Rasch", "1pl": "1PL", "2pl": "2PL", "3pl": "3PL", "4pl": "4PL", "graded": "GRM", "grm": "GRM",
-              "gpcm": "GPCM", "pcm": "PCM"}
+TO_MIRT = {
+    "Rasch": "Rasch",
+    "1PL": "2PL",
+    "2PL": "2PL",
+    "3PL": "3PL",
+    "4PL": "4PL",
+    "GRM": "graded",
+    "GPCM": "gpcm",
+    "PCM": "Rasch",
+}
+_FROM_MIRT = {
+    "rasch": "Rasch",
+    "1pl": "1PL",
+    "2pl": "2PL",
+    "3pl": "3PL",
+    "4pl": "4PL",
+    "graded": "GRM",
+    "grm": "GRM",
+    "gpcm": "GPCM",
+    "pcm": "PCM",
+}
 
 
 def _read_columns(source: Any) -> tuple[dict[str, list[str]], str]:
     """Columns of a CSV path, CSV text buffer, mapping of columns or pandas DataFrame, as strings."""
     if hasattr(source, "to_dict") and hasattr(source, "columns"):
         frame = source.reset_index() if "item" not in source.columns and source.index.name else source
-        return {str(k): ["" if v is None else str(v) for v in vals] for k, vals in frame.to_dict("list").items()}, "table"
+        return {
+            str(k): ["" if v is None else str(v) for v in vals] for k, vals in frame.to_dict("list").items()
+        }, "table"
     if isinstance(source, Mapping):
         return {str(k): [str(v) for v in np.atleast_1d(vals)] for k, vals in source.items()}, "table"
     path = Path(source)
@@ -83,8 +103,10 @@ def read_param_table(source: Any, D: float = 1.0) -> ItemParameters:
         models = [_model_name(cols[type_col][k], where, ids[k]) for k in range(n)] if type_col else None
         return ItemParameters.dichotomous(a, b, c, d, D=D, ids=ids, model=models)
     if "a1" not in cols:
-        raise ParameterError(f"{where}: unrecognised parameter table; expected mirt columns (a1, d, g, u / a1, d1..dk) "
-                             f"or catR columns (a, b, c, d), found {', '.join(cols)}")
+        raise ParameterError(
+            f"{where}: unrecognised parameter table; expected mirt columns (a1, d, g, u / a1, d1..dk) "
+            f"or catR columns (a, b, c, d), found {', '.join(cols)}"
+        )
     a1 = _numbers(cols, "a1", where, ids)
     steps = sorted((c for c in cols if c[:1] == "d" and c[1:].isdigit() and c != "d0"), key=lambda c: int(c[1:]))
     poly = np.column_stack([_numbers(cols, c, where, ids) for c in steps]) if steps else np.full((n, 1), np.nan)
@@ -120,8 +142,9 @@ def read_param_table(source: Any, D: float = 1.0) -> ItemParameters:
 def _model_name(raw: str, where: str, ident: str) -> str:
     name = _FROM_MIRT.get(raw.strip().lower())
     if name is None:
-        raise ParameterError(f"{where}: item {ident!r}: unknown itemtype {raw!r} (expected one of "
-                             f"{', '.join(sorted(set(_FROM_MIRT)))})")
+        raise ParameterError(
+            f"{where}: item {ident!r}: unknown itemtype {raw!r} (expected one of {', '.join(sorted(set(_FROM_MIRT)))})"
+        )
     return name
 
 

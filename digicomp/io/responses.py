@@ -50,13 +50,13 @@ def read_responses(source: Any, fmt: str = "auto", item_ids: list[str] | None = 
         col = {h.lower(): k for k, h in enumerate(header)}
         missing_cols = [c for c in LONG_COLUMNS if c not in col]
         if missing_cols:
-            raise ResponseError(f"{where}: a long response file needs the columns person, item, response; "
-                                f"missing {', '.join(missing_cols)}")
+            raise ResponseError(
+                f"{where}: a long response file needs the columns person, item, response; "
+                f"missing {', '.join(missing_cols)}"
+            )
         values = _parse(body[:, col["response"]], where, "response")
         keep = ~np.isnan(values)
-        return Responses.from_long(
-            body[keep, col["person"]], body[keep, col["item"]], values[keep], item_ids=item_ids
-        )
+        return Responses.from_long(body[keep, col["person"]], body[keep, col["item"]], values[keep], item_ids=item_ids)
     if fmt != "wide":
         raise ResponseError(f"unknown response format {fmt!r}; expected 'long', 'wide' or 'auto'")
     persons = body[:, 0].tolist()
@@ -106,7 +106,10 @@ def _from_frame(frame: Any, fmt: str, item_ids: list[str] | None) -> Responses:
         values = frame[lower["response"]].to_numpy(dtype=float)
         keep = ~np.isnan(values)
         return Responses.from_long(
-            frame[lower["person"]].to_numpy()[keep], frame[lower["item"]].to_numpy()[keep], values[keep], item_ids=item_ids
+            frame[lower["person"]].to_numpy()[keep],
+            frame[lower["item"]].to_numpy()[keep],
+            values[keep],
+            item_ids=item_ids,
         )
     data = frame.to_numpy(dtype=float)
     return Responses.from_dense(data, person_ids=[str(i) for i in frame.index], item_ids=cols)

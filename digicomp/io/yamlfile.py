@@ -76,9 +76,7 @@ def raise_problems(error_cls: type[DigicompError], path: str | PathLike[str], pr
     raise exc
 
 
-def load_yaml(
-    path: str | PathLike[str], error_cls: type[DigicompError] = DigicompError
-) -> tuple[Any, LineMap]:
+def load_yaml(path: str | PathLike[str], error_cls: type[DigicompError] = DigicompError) -> tuple[Any, LineMap]:
     """Parse one YAML document safely; return the data and the line of every node.
 
     Malformed YAML, an unreadable file and duplicate mapping keys (which YAML would silently overwrite)
@@ -120,9 +118,7 @@ def validation_problems(
     model_cls: type[BaseModel] | None = None,
 ) -> list[str]:
     """Every error of a pydantic ValidationError as a ``FILE:LINE: path: message`` line."""
-    return [
-        problem(path, linemap, _clean_loc(err["loc"]), _message(err, model_cls)) for err in exc.errors()
-    ]
+    return [problem(path, linemap, _clean_loc(err["loc"]), _message(err, model_cls)) for err in exc.errors()]
 
 
 def format_validation_error(
@@ -150,8 +146,9 @@ def validate_model(
     try:
         return model_cls.model_validate(data, context=context)
     except ValidationError as exc:
-        raise_problems(error_cls, path, validation_problems(exc, path, linemap, model_cls))
-        raise AssertionError("unreachable")  # pragma: no cover
+        problems = validation_problems(exc, path, linemap, model_cls)
+    raise_problems(error_cls, path, problems)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _describe_yaml_error(path: str | PathLike[str], exc: yaml.MarkedYAMLError) -> str:
@@ -175,9 +172,7 @@ def _key_value(node: yaml.Node) -> str | int:
     return node.value if isinstance(node, yaml.ScalarNode) else str(node.start_mark)
 
 
-def _walk(
-    node: yaml.Node, path: str, linemap: LineMap, duplicates: list[str], file: Any, active: set[int]
-) -> None:
+def _walk(node: yaml.Node, path: str, linemap: LineMap, duplicates: list[str], file: Any, active: set[int]) -> None:
     """Record the line of ``node`` and of every descendant; collect duplicate mapping keys."""
     linemap.setdefault(path, node.start_mark.line + 1)
     if id(node) in active:  # a recursive alias; its lines are already recorded
@@ -237,7 +232,7 @@ def _message(err: dict[str, Any], model_cls: type[BaseModel] | None) -> str:
             msg += f" (did you mean {hint[0]!r}?)"
         return msg + (f"; allowed here: {', '.join(allowed)}" if allowed else "")
     if kind == "string_type" and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return f"expected text, got the number {value!r}; quote it in YAML (\"{value}\")"
+        return f'expected text, got the number {value!r}; quote it in YAML ("{value}")'
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]

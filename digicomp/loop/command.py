@@ -28,10 +28,21 @@ def run_store(args: argparse.Namespace) -> int:
     statuses = ("finished", "abandoned") if args.abandoned else ("finished",)
     with open_store(args.store) as store, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        rec = recalibrate(store, bank, mode="all" if args.all else "pretest", statuses=statuses,
-                          drift=not args.no_drift, drift_z=args.drift_z, version=args.new_version,
-                          min_responses=args.min_responses, priors=args.priors, quadpts=args.quadpts, tol=args.tol,
-                          max_iter=args.max_iter, progress=progress)
+        rec = recalibrate(
+            store,
+            bank,
+            mode="all" if args.all else "pretest",
+            statuses=statuses,
+            drift=not args.no_drift,
+            drift_z=args.drift_z,
+            version=args.new_version,
+            min_responses=args.min_responses,
+            priors=args.priors,
+            quadpts=args.quadpts,
+            tol=args.tol,
+            max_iter=args.max_iter,
+            progress=progress,
+        )
     for w in caught:
         sys.stderr.write(f"warning: {w.message}\n")
     bank_path, side = rec.write(args.out)
@@ -42,6 +53,9 @@ def run_store(args: argparse.Namespace) -> int:
         with open(args.report, "w", encoding="utf-8") as fh:
             json.dump(report, fh, ensure_ascii=False, indent=2, default=str)
     print(rec.summary())
-    print(f"wrote {bank_path}, {side}" + (f", {args.params}" if args.params else "") +
-          (f", {args.report}" if args.report else ""))
+    print(
+        f"wrote {bank_path}, {side}"
+        + (f", {args.params}" if args.params else "")
+        + (f", {args.report}" if args.report else "")
+    )
     return 0 if rec.result.converged else 1

@@ -51,8 +51,13 @@ def linked_se(se: dict[str, Any], linking: Linking) -> dict[str, Any]:
     return out
 
 
-def drift_rows(old: list[dict[str, Any]], old_se: dict[str, dict[str, Any]], new: list[dict[str, Any]],
-               new_se: dict[str, dict[str, Any]], z: float) -> list[DriftRow]:
+def drift_rows(
+    old: list[dict[str, Any]],
+    old_se: dict[str, dict[str, Any]],
+    new: list[dict[str, Any]],
+    new_se: dict[str, dict[str, Any]],
+    z: float,
+) -> list[DriftRow]:
     """Per item and parameter (a, b…, c, d) of the items in ``old``: change, SE of the change, flag at |Δ| > z·SE.
 
     ``old``/``new`` are file-form records on the same scale; ``*_se`` map item id → file-form SEs.
@@ -65,7 +70,10 @@ def drift_rows(old: list[dict[str, Any]], old_se: dict[str, dict[str, Any]], new
             continue
         for key in ("a", "b", "c", "d"):
             olds, news = _flat(rec, key), _flat(by_id[item], key)
-            s_old, s_new = _flat({key: old_se.get(item, {}).get(key)}, key), _flat({key: new_se.get(item, {}).get(key)}, key)
+            s_old, s_new = (
+                _flat({key: old_se.get(item, {}).get(key)}, key),
+                _flat({key: new_se.get(item, {}).get(key)}, key),
+            )
             if not news or len(olds) != len(news) or not s_new:
                 continue
             s_old_d = dict(s_old)

@@ -60,13 +60,17 @@ class Recalibration:
     def summary(self) -> str:
         """A few readable lines: what was estimated from how much data, and which items drifted."""
         p = self.provenance["data"]
-        lines = [f"bank {self.bank.id} {self.provenance['source_bank']['version']} -> {self.bank.version} "
-                 f"({self.mode}): {len(self.free_items)} items estimated from {p['n_responses']} responses in "
-                 f"{p['n_sessions']} sessions; converged: {self.result.converged}"]
+        lines = [
+            f"bank {self.bank.id} {self.provenance['source_bank']['version']} -> {self.bank.version} "
+            f"({self.mode}): {len(self.free_items)} items estimated from {p['n_responses']} responses in "
+            f"{p['n_sessions']} sessions; converged: {self.result.converged}"
+        ]
         if self.drift:
             listed = f": {', '.join(self.drifted[:20])}" if self.drifted else ""
-            lines.append(f"drift: {len(self.drifted)} of {len({r.item for r in self.drift})} operational items "
-                         f"changed beyond {self.provenance['drift']['z']} SE{listed}")
+            lines.append(
+                f"drift: {len(self.drifted)} of {len({r.item for r in self.drift})} operational items "
+                f"changed beyond {self.provenance['drift']['z']} SE{listed}"
+            )
         return "\n".join(lines)
 
 
@@ -75,13 +79,24 @@ def next_version(version: str) -> str:
     m = re.search(r"(\d+)(?!.*\d)", version)
     if m is None:
         return f"{version}.1"
-    return f"{version[:m.start()]}{int(m.group(1)) + 1}{version[m.end():]}"
+    return f"{version[: m.start()]}{int(m.group(1)) + 1}{version[m.end() :]}"
 
 
-def recalibrate(store: ResponseStore, bank: Any, *, mode: str = "pretest", statuses: tuple[str, ...] = ("finished",),
-                drift: bool = True, drift_z: float = 1.96, version: str | None = None,
-                date: datetime.date | None = None, progress: Callable[[int, float, float], None] | None = None,
-                min_responses: int = 200, record: bool = True, **options: Any) -> Recalibration:
+def recalibrate(
+    store: ResponseStore,
+    bank: Any,
+    *,
+    mode: str = "pretest",
+    statuses: tuple[str, ...] = ("finished",),
+    drift: bool = True,
+    drift_z: float = 1.96,
+    version: str | None = None,
+    date: datetime.date | None = None,
+    progress: Callable[[int, float, float], None] | None = None,
+    min_responses: int = 200,
+    record: bool = True,
+    **options: Any,
+) -> Recalibration:
     """Calibrate ``bank`` (an ItemBank) from its stored sessions and build its next version.
 
     ``options`` go to :func:`digicomp.calibration.calibrate` (``priors``, ``quadpts``, ``tol``, ``max_iter``).
@@ -94,8 +109,12 @@ def recalibrate(store: ResponseStore, bank: Any, *, mode: str = "pretest", statu
     stored = store.read_responses(bank, statuses=statuses)
     if stored.other_versions:
         n = sum(stored.other_versions.values())
-        warnings.warn(f"{store.url}: {n} stored sessions of other bank versions are not used (their parameters "
-                      f"differ from {bank.id} {bank.version}): {stored.other_versions}", DataWarning, stacklevel=2)
+        warnings.warn(
+            f"{store.url}: {n} stored sessions of other bank versions are not used (their parameters "
+            f"differ from {bank.id} {bank.version}): {stored.other_versions}",
+            DataWarning,
+            stacklevel=2,
+        )
     ids = stored.responses.item_ids
     models = {i: str(bank.params.models[bank.index_of(i)]) for i in ids}
     pretest = [i for i in ids if i in set(stored.pretest_items)]
@@ -105,8 +124,10 @@ def recalibrate(store: ResponseStore, bank: Any, *, mode: str = "pretest", statu
     free_fit, linking = None, None
     if mode == "pretest":
         if not pretest:
-            raise CalibrationError(f"{store.url}: the sessions of bank {bank.id} {bank.version} have no pretest items; "
-                                   "recalibrate with mode='all' (--all) instead")
+            raise CalibrationError(
+                f"{store.url}: the sessions of bank {bank.id} {bank.version} have no pretest items; "
+                "recalibrate with mode='all' (--all) instead"
+            )
         fixed = bank.params.subset(bank.index_of(operational)) if operational else None
         result = calibrate(stored.responses, models, fixed=fixed, **_options(kwargs))
         free = pretest
@@ -126,27 +147,33 @@ def recalibrate(store: ResponseStore, bank: Any, *, mode: str = "pretest", statu
     return out
 
 
-def _free_linked(stored: StoredResponses, bank: Any, models: dict[str, str], operational: list[str],
-                 kwargs: dict[str, Any]) -> tuple[CalibrationResult, Linking]:
+def _free_linked(
+    stored: StoredResponses, bank: Any, models: dict[str, str], operational: list[str], kwargs: dict[str, Any]
+) -> tuple[CalibrationResult, Linking]:
     """Items with enough responses estimated freely (latent N(0, 1)), then linked to the bank's scale over the
     operational ones among them (Stocking & Lord 1983)."""
     resp = stored.responses
     counts = resp.counts_per_item()
     keep = np.flatnonzero(counts >= kwargs["min_responses"])
     if keep.size < 2:
-        raise CalibrationError(f"only {keep.size} items have at least {kwargs['min_responses']} responses; a free "
-                               "calibration needs more (lower min_responses or collect more sessions)")
+        raise CalibrationError(
+            f"only {keep.size} items have at least {kwargs['min_responses']} responses; a free "
+            "calibration needs more (lower min_responses or collect more sessions)"
+        )
     if keep.size < resp.n_items:
         resp = _items_subset(resp, keep)
     fit = calibrate(resp, {i: models[i] for i in resp.item_ids}, **_options(kwargs))
     common = [i for i in operational if i in set(resp.item_ids)]
     if len(common) < 2:
-        raise CalibrationError(f"linking to the bank's scale needs 2 operational items with at least "
-                               f"{kwargs['min_responses']} responses; found {len(common)}")
+        raise CalibrationError(
+            f"linking to the bank's scale needs 2 operational items with at least "
+            f"{kwargs['min_responses']} responses; found {len(common)}"
+        )
     target = bank.params.subset(bank.index_of(common))
     linking = link(fit.params, target, "stocking-lord")
-    linked = dataclasses.replace(fit, params=linking.transform(fit.params),
-                                 se={i: linked_se(s, linking) for i, s in fit.se.items()})
+    linked = dataclasses.replace(
+        fit, params=linking.transform(fit.params), se={i: linked_se(s, linking) for i, s in fit.se.items()}
+    )
     return linked, linking
 
 
@@ -159,8 +186,15 @@ def _items_subset(resp: Responses, keep: NDArray[np.intp]) -> Responses:
     remap = np.full(resp.n_items, -1, np.intp)
     remap[keep] = np.arange(keep.size)
     mask = remap[resp.item] >= 0
-    return Responses(resp.person[mask], remap[resp.item[mask]], resp.value[mask], resp.n_persons, keep.size,
-                     resp.person_ids, [resp.item_ids[k] for k in keep])
+    return Responses(
+        resp.person[mask],
+        remap[resp.item[mask]],
+        resp.value[mask],
+        resp.n_persons,
+        keep.size,
+        resp.person_ids,
+        [resp.item_ids[k] for k in keep],
+    )
 
 
 def _drift(bank: Any, linked: CalibrationResult, operational: list[str], z: float) -> list[DriftRow]:
@@ -182,11 +216,14 @@ def _new_version(bank: Any, version: str) -> Any:
     try:
         return ItemBank(BankFile.model_validate(data))
     except ValueError as exc:
-        raise BankError(f"bank {bank.id!r} version {version!r}: the recalibrated bank does not validate: {exc}") from None
+        raise BankError(
+            f"bank {bank.id!r} version {version!r}: the recalibrated bank does not validate: {exc}"
+        ) from None
 
 
-def _provenance(store: ResponseStore, bank: Any, new_bank: Any, out: Recalibration, stored: StoredResponses,
-                z: float | None) -> dict[str, Any]:
+def _provenance(
+    store: ResponseStore, bank: Any, new_bank: Any, out: Recalibration, stored: StoredResponses, z: float | None
+) -> dict[str, Any]:
     res = out.result
     return {
         "made_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
@@ -197,10 +234,17 @@ def _provenance(store: ResponseStore, bank: Any, new_bank: Any, out: Recalibrati
         "data": stored.provenance(),
         "estimated_items": out.free_items,
         "fixed_items": int(res.fixed.sum()),
-        "calibration": {"loglik": res.loglik, "iterations": res.iterations, "converged": res.converged,
-                        "latent_mean": res.latent_mean, "latent_sd": res.latent_sd, "se_method": res.se_method,
-                        "excluded_items": res.excluded_items},
+        "calibration": {
+            "loglik": res.loglik,
+            "iterations": res.iterations,
+            "converged": res.converged,
+            "latent_mean": res.latent_mean,
+            "latent_sd": res.latent_sd,
+            "se_method": res.se_method,
+            "excluded_items": res.excluded_items,
+        },
         "linking": out.linking.to_dict() if out.linking is not None else None,
-        "drift": None if z is None else {"z": z, "drifted_items": out.drifted,
-                                         "rows": [r.to_dict() for r in out.drift]},
+        "drift": None
+        if z is None
+        else {"z": z, "drifted_items": out.drifted, "rows": [r.to_dict() for r in out.drift]},
     }

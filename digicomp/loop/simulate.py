@@ -29,12 +29,23 @@ def draw_scores(truth: ItemParameters, theta: NDArray, items: NDArray, u: NDArra
     return (u[:, None] > np.cumsum(p, axis=1)[:, :-1]).sum(axis=1).astype(np.int64)
 
 
-def simulated_answer(engine: Any, truth: ItemParameters, theta: float, key: int, item_index: int, position: int,
-                     n_given: int, pretest: bool) -> Any:
+def simulated_answer(
+    engine: Any,
+    truth: ItemParameters,
+    theta: float,
+    key: int,
+    item_index: int,
+    position: int,
+    n_given: int,
+    pretest: bool,
+) -> Any:
     """The answer a simulated person sends in a live session: the same draw as :func:`simulate_records` makes."""
     keys = np.array([key], np.uint64)
-    u = (uniforms(keys, [position], STREAM_RESPONSE, PRETEST_SLOT) if pretest
-         else uniforms(keys, [n_given], STREAM_RESPONSE))
+    u = (
+        uniforms(keys, [position], STREAM_RESPONSE, PRETEST_SLOT)
+        if pretest
+        else uniforms(keys, [n_given], STREAM_RESPONSE)
+    )
     score = int(draw_scores(truth, np.array([theta]), np.array([item_index]), np.asarray(u).reshape(1))[0])
     return answer_of(engine.bank, item_index, score)
 
@@ -47,8 +58,9 @@ def answer_of(bank: Any, j: int, score: int) -> Any:
     return int(score)
 
 
-def simulate_records(engine: Any, truth: ItemParameters, theta: NDArray, seed: int,
-                     prefix: str = "sim") -> list[SessionRecord]:
+def simulate_records(
+    engine: Any, truth: ItemParameters, theta: NDArray, seed: int, prefix: str = "sim"
+) -> list[SessionRecord]:
     """Finished sessions of persons with abilities ``theta`` (person i draws as ``engine.start(seed=(seed, i))``).
 
     ``truth`` holds the true parameters of every bank item, in bank order.
@@ -66,16 +78,34 @@ def simulate_records(engine: Any, truth: ItemParameters, theta: NDArray, seed: i
     level = _levels(engine, state.theta)
     records = []
     for i in range(theta.size):
-        served = tuple(ServedItem(p + 1, bank.ids[j], s, answer_of(bank, j, s), None, pre)
-                       for p, (j, s, pre) in enumerate(zip(items[i, :length[i]].tolist(), scores[i, :length[i]].tolist(),
-                                                           pretest[i, :length[i]].tolist())))
+        served = tuple(
+            ServedItem(p + 1, bank.ids[j], s, answer_of(bank, j, s), None, pre)
+            for p, (j, s, pre) in enumerate(
+                zip(items[i, : length[i]].tolist(), scores[i, : length[i]].tolist(), pretest[i, : length[i]].tolist())
+            )
+        )
         t, se, reason = round(float(state.theta[i]), 4), round(float(state.se[i]), 4), str(state.stop_reason[i])
-        records.append(SessionRecord(
-            session_id=f"{prefix}-{i}", person_id=f"{prefix}-{i}", bank_fingerprint=engine.fingerprint,
-            design_hash=engine.design_hash, items=served, status="finished", stop_reason=reason, theta=t, se=se,
-            level=None if level is None else level[i],
-            result={"theta": t, "se": se, "n_items": int(state.n_given[i]), "stop_reason": reason, "simulated": True},
-        ))
+        records.append(
+            SessionRecord(
+                session_id=f"{prefix}-{i}",
+                person_id=f"{prefix}-{i}",
+                bank_fingerprint=engine.fingerprint,
+                design_hash=engine.design_hash,
+                items=served,
+                status="finished",
+                stop_reason=reason,
+                theta=t,
+                se=se,
+                level=None if level is None else level[i],
+                result={
+                    "theta": t,
+                    "se": se,
+                    "n_items": int(state.n_given[i]),
+                    "stop_reason": reason,
+                    "simulated": True,
+                },
+            )
+        )
     return records
 
 

@@ -1,8 +1,9 @@
 """The four-parameter logistic family (Rasch, 1PL, 2PL, 3PL, 4PL) in slope-intercept form.
 
 P(x = 1 | θ) = g + (u - g) σ(a θ + d), with a = D·a_file, d = -D·a_file·b, g = c, u = d_file
-(Birnbaum 1968; Barton & Lord 1981 for the upper asymptote). Functions take θ and parameters already broadcastable against each other (shape B) and return arrays
-shaped B + (2,); the caller decides whether that means a grid × items or one θ per observation.
+(Birnbaum 1968; Barton & Lord 1981 for the upper asymptote). Functions take θ and parameters already
+broadcastable against each other (shape B) and return arrays shaped B + (2,); the caller decides whether
+that means a grid × items or one θ per observation.
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ def components(theta: Array, a: Array, d: Array, g: Array, u: Array) -> tuple[Ar
     if not (np.any(g != 0) or np.any(u != 1)):
         # 2PL / Rasch: d log P1 = a(1 - s), d log P0 = -a s, both curvatures -a² s(1 - s)
         curv = -(a * a) * s * (1.0 - s)
-        return np.stack([ls0, ls1], axis=-1), np.stack([-a * s, a * (1.0 - s)], axis=-1), np.stack([curv, curv], axis=-1)
+        return (
+            np.stack([ls0, ls1], axis=-1),
+            np.stack([-a * s, a * (1.0 - s)], axis=-1),
+            np.stack([curv, curv], axis=-1),
+        )
     log_span = safe_log(u - g)
     log_p1 = np.logaddexp(safe_log(g), log_span + ls1)
     log_p0 = np.logaddexp(safe_log(1.0 - u), log_span + ls0)

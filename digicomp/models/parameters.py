@@ -82,7 +82,9 @@ class ItemParameters:
             raise ParameterError(f"duplicate item ids: {', '.join(dup)}")
         for j, m in enumerate(models):
             if m not in _FAMILY:
-                raise ParameterError(f"item {self.ids[j]!r}: field 'model' = {m!r}, expected one of {', '.join(MODELS)}")
+                raise ParameterError(
+                    f"item {self.ids[j]!r}: field 'model' = {m!r}, expected one of {', '.join(MODELS)}"
+                )
         if not (np.isfinite(D) and D > 0):
             raise ParameterError(f"scaling constant D = {D!r} must be a positive number (1.0 or 1.702)")
         self.D = float(D)
@@ -100,7 +102,9 @@ class ItemParameters:
         n_steps = (~np.isnan(self.intercepts)).sum(axis=1) if self.intercepts.size else np.zeros(n, int)
         self.n_categories = np.where(family == "dichotomous", 2, n_steps + 1).astype(np.intp)
         self._family = family
-        self._family_code = np.searchsorted(np.array(["dichotomous", "gpcm", "graded"]), family.astype(str)).astype(np.int8)
+        self._family_code = np.searchsorted(np.array(["dichotomous", "gpcm", "graded"]), family.astype(str)).astype(
+            np.int8
+        )
         self._blocks = [
             _Block(fam, np.flatnonzero(family == fam), int(self.n_categories[family == fam].max()))
             for fam in ("dichotomous", "graded", "gpcm")
@@ -266,7 +270,9 @@ class ItemParameters:
                 j = int(rows[0])
                 who = ids[j] if ids is not None else f"item{j + 1}"
                 expected = "a positive finite number" if name == "a" else "finite numbers"
-                raise ParameterError(f"item {who!r}: field {name!r} = {values.reshape(n, -1)[j].tolist()} must be {expected}")
+                raise ParameterError(
+                    f"item {who!r}: field {name!r} = {values.reshape(n, -1)[j].tolist()} must be {expected}"
+                )
 
     def _fail(self, j: int, field: str, message: str) -> None:
         raise ParameterError(f"item {self.ids[j]!r} ({self.models[j]}): field {field!r} {message}")

@@ -23,10 +23,23 @@ figure{margin:1rem 0}svg{max-width:100%;height:auto}
 
 
 def _page(title: str, lang: str, body: list[str]) -> str:
-    return "\n".join([
-        "<!DOCTYPE html>", f'<html lang="{lang}">', "<head>", '<meta charset="utf-8">',
-        f"<title>{escape(title)}</title>", f"<style>{CSS}</style>", "</head>", "<body>", *body,
-        f'<p class="muted">digicomp {__version__}</p>', "</body>", "</html>", ""])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            f'<html lang="{lang}">',
+            "<head>",
+            '<meta charset="utf-8">',
+            f"<title>{escape(title)}</title>",
+            f"<style>{CSS}</style>",
+            "</head>",
+            "<body>",
+            *body,
+            f'<p class="muted">digicomp {__version__}</p>',
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 def _table(rows: list[dict[str, Any]], columns: list[str] | None = None, digits: int = 3) -> str:
@@ -62,47 +75,84 @@ def result_html(result: dict[str, Any], lang: str | None = None) -> str:
     if level:
         prob = level.get("probability")
         extra = f" ({escape(t('certainty', lang, p=percent(prob)))})" if prob is not None else ""
-        body.append(f'<p>{escape(t("overall", lang))}: <span class="level">'
-                    f'{escape(level.get("name") or level["id"])}</span>{extra}</p>')
+        body.append(
+            f'<p>{escape(t("overall", lang))}: <span class="level">'
+            f"{escape(level.get('name') or level['id'])}</span>{extra}</p>"
+        )
         if level.get("description"):
             body.append(f"<p>{escape(level['description'])}</p>")
-    body.append("<p>" + escape(t("theta_line", lang, theta=f"{result['theta']:+.2f}", se=f"{result['se']:.2f}",
-                                 n=result["n_items"], why=stop_reason(result.get("stop_reason"), lang))) + "</p>")
+    body.append(
+        "<p>"
+        + escape(
+            t(
+                "theta_line",
+                lang,
+                theta=f"{result['theta']:+.2f}",
+                se=f"{result['se']:.2f}",
+                n=result["n_items"],
+                why=stop_reason(result.get("stop_reason"), lang),
+            )
+        )
+        + "</p>"
+    )
     if result.get("areas"):
-        rows = [{t("area", lang): f"{a['area']} {a.get('name') or ''}", t("level", lang): a.get("level_name") or
-                 a.get("level"), "θ̂": a["theta"], "SE": a["se"], "n": a["n_items"],
-                 "": t("imprecise", lang) if a.get("imprecise") else ""} for a in result["areas"]]
+        rows = [
+            {
+                t("area", lang): f"{a['area']} {a.get('name') or ''}",
+                t("level", lang): a.get("level_name") or a.get("level"),
+                "θ̂": a["theta"],
+                "SE": a["se"],
+                "n": a["n_items"],
+                "": t("imprecise", lang) if a.get("imprecise") else "",
+            }
+            for a in result["areas"]
+        ]
         body += [f"<h2>{escape(t('by_area', lang))}</h2>", _table(rows, digits=2)]
     if "to_work_on" in result:
         body.append(f"<h2>{escape(t('work_on', lang))}</h2>")
         if not result["to_work_on"]:
             body.append(f"<p>{escape(t('work_on_none', lang))}</p>")
         else:
-            items = "".join(f"<li><b>{escape(c['competence'])} {escape(c.get('name') or '')}</b>"
-                            f"<br><span class='muted'>{escape(c.get('description') or '')}</span></li>"
-                            for c in result["to_work_on"])
+            items = "".join(
+                f"<li><b>{escape(c['competence'])} {escape(c.get('name') or '')}</b>"
+                f"<br><span class='muted'>{escape(c.get('description') or '')}</span></li>"
+                for c in result["to_work_on"]
+            )
             body.append(f"<ul>{items}</ul>")
     body.append(f"<h2>{escape(t('theta_path', lang))}</h2>")
     body += _figures([plots.theta_path(result, lang), plots.information(result, lang)], lang)
     if result.get("path"):
-        rows = [{"#": i, "item": p["item"], t("area", lang): p.get("competence"),
-                 "": t("right", lang) if p["score"] else t("wrong", lang), "θ̂": p["theta"], "SE": p["se"]}
-                for i, p in enumerate(result["path"], 1)]
+        rows = [
+            {
+                "#": i,
+                "item": p["item"],
+                t("area", lang): p.get("competence"),
+                "": t("right", lang) if p["score"] else t("wrong", lang),
+                "θ̂": p["theta"],
+                "SE": p["se"],
+            }
+            for i, p in enumerate(result["path"], 1)
+        ]
         body += [f"<h2>{escape(t('answers', lang))}</h2>", _table(rows, digits=2)]
     if result.get("bank", {}).get("provisional"):
         body.append(f'<p class="note">{escape(t("provisional", lang))}</p>')
     bank = result.get("bank", {})
-    body.append(f'<p class="muted">{escape(t("bank", lang))}: {escape(str(bank.get("id")))} '
-                f'{escape(str(bank.get("version")))} ({escape(str(bank.get("fingerprint")))})</p>')
+    body.append(
+        f'<p class="muted">{escape(t("bank", lang))}: {escape(str(bank.get("id")))} '
+        f"{escape(str(bank.get('version')))} ({escape(str(bank.get('fingerprint')))})</p>"
+    )
     return _page(title, lang, body)
 
 
 def study_html(study: dict[str, Any], lang: str = "vi", exposure: dict[str, list[float]] | None = None) -> str:
     """A simulation study as one HTML page: the comparison table, conditional tables and plots."""
     title = f"{t('study', lang)}: n = {study['n']}"
-    body = [f"<h1>{escape(title)}</h1>",
-            f"<p class='muted'>{escape(str(study.get('population')))}, seed {escape(str(study.get('seed')))}</p>",
-            f"<h2>{escape(t('summary', lang))}</h2>", _table(compare_rows(study), digits=4)]
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        f"<p class='muted'>{escape(str(study.get('population')))}, seed {escape(str(study.get('seed')))}</p>",
+        f"<h2>{escape(t('summary', lang))}</h2>",
+        _table(compare_rows(study), digits=4),
+    ]
     body += _figures([plots.study_conditional(study, lang), plots.study_exposure(exposure or {}, lang)], lang)
     for name, d in study["designs"].items():
         body.append(f"<h2>{escape(name)}</h2><p>{escape(d.get('description') or '')}</p>")

@@ -21,7 +21,10 @@ CURVE_GRID = np.linspace(-4.0, 4.0, 81)
 
 
 def build_result(session: Any, lang: str = "vi", bank_source: str | None = None) -> dict[str, Any]:
-    """Result document of ``session`` in ``lang``; ``bank_source`` (bundled id or path) tells readers where the bank is."""
+    """Result document of ``session`` in ``lang``.
+
+    ``bank_source`` (bundled id or path) tells readers where the bank is.
+    """
     report = session.report()
     audit = report.pop("audit", None)
     bank = session.engine.bank
@@ -77,8 +80,11 @@ def information_curve(session: Any) -> dict[str, list[float]]:
     params = session.engine.bank.params.subset(items) if items.size else None
     info = params.information(CURVE_GRID).sum(axis=-1) if params is not None else np.zeros_like(CURVE_GRID)
     prior_sd = session.engine.design.scoring.prior.sd
-    return {"theta": CURVE_GRID.round(3).tolist(), "information": info.round(5).tolist(),
-            "prior_precision": round(1.0 / prior_sd**2, 6)}
+    return {
+        "theta": CURVE_GRID.round(3).tolist(),
+        "information": info.round(5).tolist(),
+        "prior_precision": round(1.0 / prior_sd**2, 6),
+    }
 
 
 def load_document(path: str | PathLike[str]) -> dict[str, Any]:
@@ -91,8 +97,9 @@ def load_document(path: str | PathLike[str]) -> dict[str, Any]:
     except ValueError as exc:
         raise DigicompError(f"{path}: not a JSON document: {exc}") from None
     if not isinstance(data, dict):
-        raise DigicompError(f"{path}: expected a JSON object (a test result or a simulation study), "
-                            f"got {type(data).__name__}")
+        raise DigicompError(
+            f"{path}: expected a JSON object (a test result or a simulation study), got {type(data).__name__}"
+        )
     return data
 
 

@@ -10,9 +10,23 @@ from typing import Any
 from digicomp.reporting.i18n import t
 from digicomp.reporting.text import table
 
-HEADLINE = ("n", "bias", "rmse", "correlation", "marginal_reliability", "mean_se", "mean_length", "min_length",
-            "max_length", "share_at_max_items", "classification_accuracy", "expected_accuracy", "max_exposure",
-            "overlap_rate", "unused_items")
+HEADLINE = (
+    "n",
+    "bias",
+    "rmse",
+    "correlation",
+    "marginal_reliability",
+    "mean_se",
+    "mean_length",
+    "min_length",
+    "max_length",
+    "share_at_max_items",
+    "classification_accuracy",
+    "expected_accuracy",
+    "max_exposure",
+    "overlap_rate",
+    "unused_items",
+)
 
 
 def is_study(doc: dict[str, Any]) -> bool:
@@ -48,10 +62,18 @@ def study_text(study: dict[str, Any], lang: str = "vi") -> str:
         reasons = ", ".join(f"{k} {v}" for k, v in (d.get("stop_reasons") or {}).items())
         if reasons:
             lines.append(f"  stop: {reasons}")
-        cond = [{**{k: r.get(k) for k in ("low", "high", "n", "bias", "rmse", "mean_se", "mean_length",
-                                       "classification_accuracy") if k in r},
-                 "low": _bound(r.get("low"), "-inf"), "high": _bound(r.get("high"), "inf")}
-                for r in d.get("conditional", [])]
+        cond = [
+            {
+                **{
+                    k: r.get(k)
+                    for k in ("low", "high", "n", "bias", "rmse", "mean_se", "mean_length", "classification_accuracy")
+                    if k in r
+                },
+                "low": _bound(r.get("low"), "-inf"),
+                "high": _bound(r.get("high"), "inf"),
+            }
+            for r in d.get("conditional", [])
+        ]
         if cond:
             lines += ["", table(cond)]
         if d.get("areas"):

@@ -29,8 +29,19 @@ def result_text(result: dict[str, Any], lang: str | None = None, answers: bool =
         lines.append(f"{t('overall', lang)}: {name.upper()}{extra}")
         if level.get("description"):
             lines.append(wrap(level["description"]))
-    lines.append(wrap(t("theta_line", lang, theta=f"{result['theta']:+.2f}", se=f"{result['se']:.2f}",
-                   n=result["n_items"], why=stop_reason(result.get("stop_reason"), lang)), indent=""))
+    lines.append(
+        wrap(
+            t(
+                "theta_line",
+                lang,
+                theta=f"{result['theta']:+.2f}",
+                se=f"{result['se']:.2f}",
+                n=result["n_items"],
+                why=stop_reason(result.get("stop_reason"), lang),
+            ),
+            indent="",
+        )
+    )
     areas = result.get("areas") or []
     if areas:
         lines += ["", t("by_area", lang) + ":"]
@@ -38,8 +49,10 @@ def result_text(result: dict[str, Any], lang: str | None = None, answers: bool =
         for a in areas:
             lvl = a.get("level_name") or a.get("level", "")
             note = f", {t('imprecise', lang)}" if a.get("imprecise") else ""
-            lines.append(f"  {a['area']:<3} {(a.get('name') or ''):<{width}}  {lvl:<14} "
-                         f"({t('area_items', lang, n=a['n_items'])}{note})")
+            lines.append(
+                f"  {a['area']:<3} {(a.get('name') or ''):<{width}}  {lvl:<14} "
+                f"({t('area_items', lang, n=a['n_items'])}{note})"
+            )
     if "to_work_on" in result:
         lines += ["", t("work_on", lang) + ":"]
         if not result["to_work_on"]:

@@ -84,7 +84,9 @@ def as_responses(data: Any, params: ItemParameters) -> Responses:
         if arr.ndim == 1:
             arr = arr[None, :]
         if arr.ndim != 2 or arr.shape[1] != params.n_items:
-            raise ResponseError(f"responses have shape {arr.shape}; expected (persons, {params.n_items}) for these items")
+            raise ResponseError(
+                f"responses have shape {arr.shape}; expected (persons, {params.n_items}) for these items"
+            )
         resp = Responses.from_dense(arr, item_ids=params.ids)
     if resp.item_ids is not None and resp.item_ids != params.ids:
         resp = _align(resp, params.ids)
@@ -102,7 +104,14 @@ def _align(resp: Responses, ids: list[str]) -> Responses:
     items = remap[resp.item]
     order = np.lexsort((items, resp.person))
     return Responses(
-        resp.person[order], items[order], resp.value[order], resp.n_persons, len(ids), resp.person_ids, ids, resp.weights
+        resp.person[order],
+        items[order],
+        resp.value[order],
+        resp.n_persons,
+        len(ids),
+        resp.person_ids,
+        ids,
+        resp.weights,
     )
 
 

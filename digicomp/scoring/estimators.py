@@ -18,7 +18,7 @@ from digicomp.parallel import thread_map
 from digicomp.responses import Responses
 from digicomp.scoring import point
 from digicomp.scoring.posterior import normalise_log_posterior, posterior_moments
-from digicomp.scoring.quadrature import DEFAULT_POINTS, DEFAULT_RANGE, GridPrior, NormalPrior, Prior
+from digicomp.scoring.quadrature import DEFAULT_RANGE, GridPrior, NormalPrior, Prior
 
 METHODS = ("EAP", "MAP", "ML", "WLE", "PV")
 

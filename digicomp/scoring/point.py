@@ -21,7 +21,11 @@ TOLERANCE = 1e-8
 
 
 def _observed_sums(
-    params: ItemParameters, responses: Responses, theta: NDArray[np.float64], persons: NDArray[np.bool_], need_warm: bool
+    params: ItemParameters,
+    responses: Responses,
+    theta: NDArray[np.float64],
+    persons: NDArray[np.bool_],
+    need_warm: bool,
 ):
     """For the selected persons: Σ ∂log P, Σ ∂²log P over their observed responses, and (for WLE) test
     information and Warm's J(θ) = Σ_j Σ_k P'_k P''_k / P_k = Σ P dl (d2l + dl²) (Warm 1989, eq. 9)."""
@@ -69,7 +73,6 @@ def solve(
 
     ``grid_objective`` (N, Q) is the objective on the grid, used to bracket the global maximum.
     """
-    n = responses.n_persons
     best = np.argmax(grid_objective, axis=1)
     Q = points.size
     lo = points[np.maximum(best - 1, 0)]

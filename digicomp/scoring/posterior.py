@@ -14,7 +14,9 @@ from digicomp.models import ItemParameters
 from digicomp.responses import ResponseDesign
 
 
-def grid_log_likelihood(design: ResponseDesign, params: ItemParameters, points: NDArray[np.float64]) -> NDArray[np.float64]:
+def grid_log_likelihood(
+    design: ResponseDesign, params: ItemParameters, points: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """log L(x_p | θ_q) for every person p and grid point q, shaped (n_persons, Q)."""
     return design.log_likelihood(params.log_prob(points))
 

@@ -20,7 +20,9 @@ def make_grid(n_points: int = DEFAULT_POINTS, theta_range: tuple[float, float] =
     """Equally spaced quadrature points on ``theta_range`` (inclusive)."""
     lo, hi = theta_range
     if not (n_points >= 3 and np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-        raise DigicompError(f"quadrature needs at least 3 points on a finite range lo < hi, got {n_points} on {theta_range}")
+        raise DigicompError(
+            f"quadrature needs at least 3 points on a finite range lo < hi, got {n_points} on {theta_range}"
+        )
     return np.linspace(float(lo), float(hi), int(n_points))
 
 
@@ -66,7 +68,9 @@ class GridPrior:
             raise DigicompError("grid prior weights must be finite, ≥ 0 and not all zero, on increasing points")
         return cls(tuple(pts.tolist()), tuple(w.tolist()))
 
-    def grid(self, n_points: int | None = None, theta_range: tuple[float, float] | None = None) -> tuple[NDArray, NDArray]:
+    def grid(
+        self, n_points: int | None = None, theta_range: tuple[float, float] | None = None
+    ) -> tuple[NDArray, NDArray]:
         """(points, log weights summing to 1); the prior's own points are the grid."""
         pts = np.array(self.points)
         w = np.array(self.weights)

@@ -24,7 +24,7 @@ def open_store(url: str | PathLike[str], **options: float) -> ResponseStore:
 
         return PostgresStore(text, **options)
     if text.startswith("sqlite:///"):
-        text = text[len("sqlite:///"):]
+        text = text[len("sqlite:///") :]
     elif "://" in text:
         raise StoreError(f"{text}: unknown store URL scheme; expected postgresql://, sqlite:/// or a file path")
     from digicomp.store.sqlite import SQLiteStore
@@ -32,5 +32,12 @@ def open_store(url: str | PathLike[str], **options: float) -> ResponseStore:
     return SQLiteStore(text, **options)
 
 
-__all__ = ["SCHEMA_VERSION", "ResponseStore", "ServedItem", "SessionRecord", "StoredResponses", "export_csv",
-           "open_store"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "ResponseStore",
+    "ServedItem",
+    "SessionRecord",
+    "StoredResponses",
+    "export_csv",
+    "open_store",
+]

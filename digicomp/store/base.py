@@ -104,12 +104,16 @@ class ResponseStore:
 
     def check(self) -> list[str]:
         """Sessions that are not whole: responses missing, extra, or not at positions 1..n_items ([] when sound)."""
-        rows = self._read("SELECT s.session_id, s.n_items, COUNT(r.position), MIN(r.position), MAX(r.position) "
-                          "FROM sessions s LEFT JOIN responses r ON r.session_ref = s.ref "
-                          "GROUP BY s.session_id, s.n_items HAVING COUNT(r.position) <> s.n_items "
-                          "OR MIN(r.position) <> 1 OR MAX(r.position) <> s.n_items")
-        return [f"session {sid!r}: {n} responses at positions {lo}..{hi}, expected {want} at 1..{want}"
-                for sid, want, n, lo, hi in rows]
+        rows = self._read(
+            "SELECT s.session_id, s.n_items, COUNT(r.position), MIN(r.position), MAX(r.position) "
+            "FROM sessions s LEFT JOIN responses r ON r.session_ref = s.ref "
+            "GROUP BY s.session_id, s.n_items HAVING COUNT(r.position) <> s.n_items "
+            "OR MIN(r.position) <> 1 OR MAX(r.position) <> s.n_items"
+        )
+        return [
+            f"session {sid!r}: {n} responses at positions {lo}..{hi}, expected {want} at 1..{want}"
+            for sid, want, n, lo, hi in rows
+        ]
 
     # ------------------------------------------------------------------ life cycle
     def close(self) -> None:
@@ -149,18 +153,24 @@ class ResponseStore:
                     cur.execute(f"SELECT MAX(version) FROM {SCHEMA_TABLE}")
                     version = int(cur.fetchone()[0] or 0)
                 elif tables & {"sessions", "responses", "banks"}:
-                    raise StoreError(f"{self.url}: has tables {sorted(tables)[:5]} but no {SCHEMA_TABLE}: not a "
-                                     "digicomp store; refusing to write into it")
+                    raise StoreError(
+                        f"{self.url}: has tables {sorted(tables)[:5]} but no {SCHEMA_TABLE}: not a "
+                        "digicomp store; refusing to write into it"
+                    )
                 else:
                     version = 0
                 if version > SCHEMA_VERSION:
-                    raise StoreError(f"{self.url}: schema version {version} was written by a newer digicomp "
-                                     f"(this one knows up to {SCHEMA_VERSION}); upgrade digicomp to use it")
+                    raise StoreError(
+                        f"{self.url}: schema version {version} was written by a newer digicomp "
+                        f"(this one knows up to {SCHEMA_VERSION}); upgrade digicomp to use it"
+                    )
                 for v in range(version, SCHEMA_VERSION):
                     for statement in MIGRATIONS[v]:
                         cur.execute(statement.replace("{ID}", self._id_type))
-                    cur.execute(self._sql(f"INSERT INTO {SCHEMA_TABLE} (version, migrated_at) VALUES (?, ?)"),
-                                (v + 1, utc_now()))
+                    cur.execute(
+                        self._sql(f"INSERT INTO {SCHEMA_TABLE} (version, migrated_at) VALUES (?, ?)"),
+                        (v + 1, utc_now()),
+                    )
         except self._driver_error as exc:
             raise self._fail("cannot create or migrate the store's tables", exc) from None
 
@@ -176,9 +186,13 @@ class ResponseStore:
         ids = list(bank.ids)
         try:
             with self._transaction() as cur:
-                cur.execute(self._sql("INSERT INTO banks (fingerprint, bank_id, version, items, registered_at) "
-                                      "VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING"),
-                            (fp, bank.id, str(bank.version), json.dumps(ids), utc_now()))
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO banks (fingerprint, bank_id, version, items, registered_at) "
+                        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (fingerprint) DO NOTHING"
+                    ),
+                    (fp, bank.id, str(bank.version), json.dumps(ids), utc_now()),
+                )
         except self._driver_error as exc:
             raise self._fail(f"cannot register bank {bank.id!r} ({fp})", exc) from None
         self._banks[fp] = set(ids)
@@ -186,11 +200,15 @@ class ResponseStore:
 
     def banks(self) -> list[dict[str, Any]]:
         """The registered bank versions with their session counts."""
-        rows = self._read("SELECT b.fingerprint, b.bank_id, b.version, b.registered_at, COUNT(s.ref) FROM banks b "
-                          "LEFT JOIN sessions s ON s.bank_fingerprint = b.fingerprint "
-                          "GROUP BY b.fingerprint, b.bank_id, b.version, b.registered_at ORDER BY b.registered_at")
-        return [{"fingerprint": r[0], "id": r[1], "version": r[2], "registered_at": r[3], "sessions": int(r[4])}
-                for r in rows]
+        rows = self._read(
+            "SELECT b.fingerprint, b.bank_id, b.version, b.registered_at, COUNT(s.ref) FROM banks b "
+            "LEFT JOIN sessions s ON s.bank_fingerprint = b.fingerprint "
+            "GROUP BY b.fingerprint, b.bank_id, b.version, b.registered_at ORDER BY b.registered_at"
+        )
+        return [
+            {"fingerprint": r[0], "id": r[1], "version": r[2], "registered_at": r[3], "sessions": int(r[4])}
+            for r in rows
+        ]
 
     def _bank_items(self, fingerprint: str) -> set[str] | None:
         if fingerprint not in self._banks:
@@ -205,13 +223,17 @@ class ResponseStore:
         items = self._bank_items(record.bank_fingerprint)
         if items is None:
             known = ", ".join(f"{b['id']} {b['version']} {b['fingerprint'][:19]}" for b in self.banks()) or "none"
-            raise StoreError(f"{self.url}: session {record.session_id!r} was taken with bank version "
-                             f"{record.bank_fingerprint!r}, which this store does not accept (registered: {known}); "
-                             "register that bank version first")
+            raise StoreError(
+                f"{self.url}: session {record.session_id!r} was taken with bank version "
+                f"{record.bank_fingerprint!r}, which this store does not accept (registered: {known}); "
+                "register that bank version first"
+            )
         unknown = [it.item_id for it in record.items if it.item_id not in items]
         if unknown:
-            raise StoreError(f"{self.url}: session {record.session_id!r}: item {unknown[0]!r} is not in bank "
-                             f"version {record.bank_fingerprint!r}")
+            raise StoreError(
+                f"{self.url}: session {record.session_id!r}: item {unknown[0]!r} is not in bank "
+                f"version {record.bank_fingerprint!r}"
+            )
 
     # ------------------------------------------------------------------ writing
     def write(self, record: SessionRecord) -> None:
@@ -226,8 +248,10 @@ class ResponseStore:
         ids = [r.session_id for r in records]
         if len(set(ids)) != len(ids):
             dup = next(i for i in ids if ids.count(i) > 1)
-            raise StoreError(f"{self.url}: session {dup!r} appears twice in one batch; none of the "
-                             f"{len(records)} sessions was written")
+            raise StoreError(
+                f"{self.url}: session {dup!r} appears twice in one batch; none of the "
+                f"{len(records)} sessions was written"
+            )
         written = utc_now()
         try:
             with self._transaction() as cur:
@@ -237,8 +261,10 @@ class ResponseStore:
         except self._integrity_error as exc:
             stored = self._already_stored(ids)
             if stored:
-                raise StoreError(f"{self.url}: session {stored[0]!r} is already stored ({len(stored)} of this batch "
-                                 f"are); none of the {len(records)} sessions was written") from None
+                raise StoreError(
+                    f"{self.url}: session {stored[0]!r} is already stored ({len(stored)} of this batch "
+                    f"are); none of the {len(records)} sessions was written"
+                ) from None
             raise self._fail(f"refused {len(records)} sessions (none written)", exc) from None
         except self._driver_error as exc:
             raise self._fail(f"cannot write {len(records)} sessions (none written)", exc) from None
@@ -247,10 +273,11 @@ class ResponseStore:
     def _already_stored(self, ids: list[str]) -> list[str]:
         found: list[str] = []
         for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
+            chunk = ids[start : start + 500]
             marks = ", ".join("?" * len(chunk))
-            found += [r[0] for r in self._read(f"SELECT session_id FROM sessions WHERE session_id IN ({marks})",
-                                               tuple(chunk))]
+            found += [
+                r[0] for r in self._read(f"SELECT session_id FROM sessions WHERE session_id IN ({marks})", tuple(chunk))
+            ]
         order = {i: k for k, i in enumerate(ids)}
         return sorted(found, key=order.__getitem__)
 
@@ -259,8 +286,9 @@ class ResponseStore:
         """(sessions, responses) stored, optionally of one bank version and one status."""
         where, params = _filters(bank_fingerprint, (status,) if status else None)
         n_sessions = self._read(f"SELECT COUNT(*) FROM sessions s{where}", params)[0][0]
-        n_responses = self._read(f"SELECT COUNT(*) FROM responses r JOIN sessions s ON s.ref = r.session_ref{where}",
-                                 params)[0][0]
+        n_responses = self._read(
+            f"SELECT COUNT(*) FROM responses r JOIN sessions s ON s.ref = r.session_ref{where}", params
+        )[0][0]
         return int(n_sessions), int(n_responses)
 
     def get(self, session_id: str) -> SessionRecord:
@@ -269,8 +297,11 @@ class ResponseStore:
         if not rows:
             raise StoreError(f"{self.url}: no session {session_id!r}")
         *values, ref = rows[0]
-        items = self._read("SELECT position, item_id, score, answer, seconds, pretest FROM responses "
-                           "WHERE session_ref = ? ORDER BY position", (ref,))
+        items = self._read(
+            "SELECT position, item_id, score, answer, seconds, pretest FROM responses "
+            "WHERE session_ref = ? ORDER BY position",
+            (ref,),
+        )
         served = tuple(ServedItem(int(p), i, int(s), _load(a), sec, bool(pre)) for p, i, s, a, sec, pre in items)
         rec = dict(zip(_SESSION_COLUMNS.split(", "), values))
         rec.pop("written_at")
@@ -307,8 +338,11 @@ class ResponseStore:
             raise StoreError(f"{self.url}: no {'/'.join(statuses)} sessions of bank version {fp!r}")
         refs = np.fromiter((r[0] for r in sessions), np.int64, len(sessions))
         max_ref = int(refs[-1])
-        rows = self._read(f"SELECT r.session_ref, r.item_id, r.score, r.pretest FROM responses r "
-                          f"JOIN sessions s ON s.ref = r.session_ref{where} AND s.ref <= ?", (*params, max_ref))
+        rows = self._read(
+            f"SELECT r.session_ref, r.item_id, r.score, r.pretest FROM responses r "
+            f"JOIN sessions s ON s.ref = r.session_ref{where} AND s.ref <= ?",
+            (*params, max_ref),
+        )
         order = self._item_order(fp, bank)
         ref_col, item_col, score_col, pre_col = zip(*rows) if rows else ((), (), (), ())
         person = np.searchsorted(refs, np.fromiter(ref_col, np.int64, len(rows)))
@@ -325,11 +359,23 @@ class ResponseStore:
         resp = Responses(person[sort], item[sort], value[sort], len(sessions), used.size, session_ids, item_ids)
         pre_items = np.unique(item[np.fromiter(pre_col, np.int64, len(rows)) == 1])
         digest = hashlib.sha256("\n".join(sorted(session_ids)).encode("utf-8")).hexdigest()
-        others = self._read("SELECT bank_fingerprint, COUNT(*) FROM sessions WHERE bank_fingerprint <> ? "
-                            "GROUP BY bank_fingerprint", (fp,))
-        return StoredResponses(resp, fp, [item_ids[j] for j in pre_items], len(sessions), len(rows),
-                               tuple(statuses), digest, max_ref, sessions[0][2], max(r[2] for r in sessions),
-                               {r[0]: int(r[1]) for r in others})
+        others = self._read(
+            "SELECT bank_fingerprint, COUNT(*) FROM sessions WHERE bank_fingerprint <> ? GROUP BY bank_fingerprint",
+            (fp,),
+        )
+        return StoredResponses(
+            resp,
+            fp,
+            [item_ids[j] for j in pre_items],
+            len(sessions),
+            len(rows),
+            tuple(statuses),
+            digest,
+            max_ref,
+            sessions[0][2],
+            max(r[2] for r in sessions),
+            {r[0]: int(r[1]) for r in others},
+        )
 
     def _item_order(self, fp: str, bank: Any) -> dict[str, int]:
         """Item id → position in the bank (its file order when an ItemBank is given, else sorted ids)."""
@@ -344,46 +390,81 @@ class ResponseStore:
         """
         try:
             with self._transaction() as cur:
-                cur.execute(self._sql("INSERT INTO recalibrations (made_at, source_fingerprint, new_fingerprint, "
-                                      "mode, n_sessions, n_responses, provenance) VALUES (?, ?, ?, ?, ?, ?, ?)"),
-                            (utc_now(), source, new, mode, provenance["data"]["n_sessions"], provenance["data"]["n_responses"],
-                             json.dumps(provenance, ensure_ascii=False)))
+                cur.execute(
+                    self._sql(
+                        "INSERT INTO recalibrations (made_at, source_fingerprint, new_fingerprint, "
+                        "mode, n_sessions, n_responses, provenance) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                    ),
+                    (
+                        utc_now(),
+                        source,
+                        new,
+                        mode,
+                        provenance["data"]["n_sessions"],
+                        provenance["data"]["n_responses"],
+                        json.dumps(provenance, ensure_ascii=False),
+                    ),
+                )
         except self._driver_error as exc:
             raise self._fail("cannot record the recalibration", exc) from None
 
     def recalibrations(self) -> list[dict[str, Any]]:
         """The recalibrations made from this store, oldest first."""
-        rows = self._read("SELECT made_at, source_fingerprint, new_fingerprint, mode, n_sessions, n_responses, "
-                          "provenance FROM recalibrations ORDER BY ref")
+        rows = self._read(
+            "SELECT made_at, source_fingerprint, new_fingerprint, mode, n_sessions, n_responses, "
+            "provenance FROM recalibrations ORDER BY ref"
+        )
         keys = ("made_at", "source_fingerprint", "new_fingerprint", "mode", "n_sessions", "n_responses")
         return [{**dict(zip(keys, r[:6])), "provenance": json.loads(r[6])} for r in rows]
 
     def info(self) -> dict[str, Any]:
         """Schema version, counts by bank version and status, and the recalibrations made."""
-        rows = self._read("SELECT bank_fingerprint, status, COUNT(*), SUM(n_items) FROM sessions "
-                          "GROUP BY bank_fingerprint, status ORDER BY bank_fingerprint, status")
+        rows = self._read(
+            "SELECT bank_fingerprint, status, COUNT(*), SUM(n_items) FROM sessions "
+            "GROUP BY bank_fingerprint, status ORDER BY bank_fingerprint, status"
+        )
         return {
             "url": self.url,
             "backend": self.dialect,
             "schema_version": self.schema_version,
             "banks": self.banks(),
-            "sessions": [{"bank_fingerprint": r[0], "status": r[1], "sessions": int(r[2]), "responses": int(r[3] or 0)}
-                         for r in rows],
+            "sessions": [
+                {"bank_fingerprint": r[0], "status": r[1], "sessions": int(r[2]), "responses": int(r[3] or 0)}
+                for r in rows
+            ],
             "recalibrations": len(self.recalibrations()),
         }
 
 
-_SESSION_COLUMNS = ("session_id, person_id, bank_fingerprint, design_hash, status, started_at, finished_at, "
-                    "written_at, stop_reason, theta, se, level, n_items, result")
+_SESSION_COLUMNS = (
+    "session_id, person_id, bank_fingerprint, design_hash, status, started_at, finished_at, "
+    "written_at, stop_reason, theta, se, level, n_items, result"
+)
 _INSERT_SESSION = f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({', '.join('?' * 14)})"
-_INSERT_RESPONSE = ("INSERT INTO responses (session_ref, position, item_id, score, answer, seconds, pretest) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)")
+_INSERT_RESPONSE = (
+    "INSERT INTO responses (session_ref, position, item_id, score, answer, seconds, pretest) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 
 
 def _session_row(rec: SessionRecord, written: str) -> tuple:
     result = None if rec.result is None else json.dumps(rec.result, ensure_ascii=False, separators=(",", ":"))
-    return (rec.session_id, rec.person_id, rec.bank_fingerprint, rec.design_hash, rec.status, rec.started_at,
-            rec.finished_at, written, rec.stop_reason, rec.theta, rec.se, rec.level, rec.n_items, result)
+    return (
+        rec.session_id,
+        rec.person_id,
+        rec.bank_fingerprint,
+        rec.design_hash,
+        rec.status,
+        rec.started_at,
+        rec.finished_at,
+        written,
+        rec.stop_reason,
+        rec.theta,
+        rec.se,
+        rec.level,
+        rec.n_items,
+        result,
+    )
 
 
 def _response_row(ref: int, it: ServedItem) -> tuple:

@@ -18,18 +18,39 @@ from digicomp.store.base import ResponseStore, _filters
 
 LAYOUTS = {
     "long": ("person", "item", "response"),
-    "full": ("person", "item", "response", "position", "answer", "seconds", "pretest", "person_id",
-             "bank_fingerprint", "design_hash", "status", "started_at", "finished_at"),
+    "full": (
+        "person",
+        "item",
+        "response",
+        "position",
+        "answer",
+        "seconds",
+        "pretest",
+        "person_id",
+        "bank_fingerprint",
+        "design_hash",
+        "status",
+        "started_at",
+        "finished_at",
+    ),
 }
 _SELECT = {
     "long": "s.session_id, r.item_id, r.score",
-    "full": ("s.session_id, r.item_id, r.score, r.position, r.answer, r.seconds, r.pretest, s.person_id, "
-             "s.bank_fingerprint, s.design_hash, s.status, s.started_at, s.finished_at"),
+    "full": (
+        "s.session_id, r.item_id, r.score, r.position, r.answer, r.seconds, r.pretest, s.person_id, "
+        "s.bank_fingerprint, s.design_hash, s.status, s.started_at, s.finished_at"
+    ),
 }
 
 
-def export_csv(store: ResponseStore, out: str | PathLike[str] | TextIO, *, layout: str = "long",
-               bank_fingerprint: str | None = None, statuses: tuple[str, ...] | None = None) -> int:
+def export_csv(
+    store: ResponseStore,
+    out: str | PathLike[str] | TextIO,
+    *,
+    layout: str = "long",
+    bank_fingerprint: str | None = None,
+    statuses: tuple[str, ...] | None = None,
+) -> int:
     """Write the stored responses (optionally of one bank version and some statuses) to ``out``; returns rows.
 
     Rows are ordered by session (in the order stored) and position, streamed so the file may exceed memory.
@@ -37,8 +58,10 @@ def export_csv(store: ResponseStore, out: str | PathLike[str] | TextIO, *, layou
     if layout not in LAYOUTS:
         raise StoreError(f"layout {layout!r}: expected one of {', '.join(LAYOUTS)}")
     where, params = _filters(bank_fingerprint, statuses)
-    sql = (f"SELECT {_SELECT[layout]} FROM responses r JOIN sessions s ON s.ref = r.session_ref{where} "
-           "ORDER BY r.session_ref, r.position")
+    sql = (
+        f"SELECT {_SELECT[layout]} FROM responses r JOIN sessions s ON s.ref = r.session_ref{where} "
+        "ORDER BY r.session_ref, r.position"
+    )
     if isinstance(out, (str, PathLike)):
         try:
             with open(Path(out), "w", newline="", encoding="utf-8") as fh:

@@ -54,12 +54,25 @@ class TemporaryPostgres:
             self.port = s.getsockname()[1]
         data = self.root / "data"
         self._run("initdb", "-D", str(data), "-U", self.user, "--auth=trust", "-E", "UTF8", "--locale=C")
-        self._run("pg_ctl", "-D", str(data), "-l", str(self.root / "log"), "-w", "-t", "60", "start", "-o",
-                  f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c max_connections=50")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(data),
+            "-l",
+            str(self.root / "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+            "-o",
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.root} -c max_connections=50",
+        )
         self._n = 0
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.root / "data"), "-m", "immediate", "-w", "stop")
         finally:

@@ -37,8 +37,10 @@ class PostgresStore(ResponseStore):
         try:
             import psycopg
         except ImportError:
-            raise StoreError(f"{self.url}: PostgreSQL stores need psycopg; install digicomp[postgres] "
-                             "(pip install 'psycopg[binary]>=3.1')") from None
+            raise StoreError(
+                f"{self.url}: PostgreSQL stores need psycopg; install digicomp[postgres] "
+                "(pip install 'psycopg[binary]>=3.1')"
+            ) from None
         self._driver_error = psycopg.Error
         self._integrity_error = psycopg.IntegrityError
         try:

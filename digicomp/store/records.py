@@ -71,8 +71,10 @@ class SessionRecord:
             raise StoreError(f"{who}: item {dup!r} is served more than once")
         for it in self.items:
             if isinstance(it.score, bool) or not isinstance(it.score, int) or it.score < 0:
-                raise StoreError(f"{who}: item {it.item_id!r} at position {it.position}: score {it.score!r}: "
-                                 "expected a category 0, 1, 2, ...")
+                raise StoreError(
+                    f"{who}: item {it.item_id!r} at position {it.position}: score {it.score!r}: "
+                    "expected a category 0, 1, 2, ..."
+                )
             if it.seconds is not None and not (math.isfinite(it.seconds) and it.seconds >= 0):
                 raise StoreError(f"{who}: item {it.item_id!r}: seconds {it.seconds!r}: expected a time >= 0 or None")
         if self.status == "finished" and self.theta is None:
@@ -90,9 +92,16 @@ class SessionRecord:
         return out
 
     @classmethod
-    def from_session(cls, session: Any, session_id: str, *, seconds: Sequence[float | None] | None = None,
-                     started_at: str | None = None, finished_at: str | None = None,
-                     status: str | None = None) -> SessionRecord:
+    def from_session(
+        cls,
+        session: Any,
+        session_id: str,
+        *,
+        seconds: Sequence[float | None] | None = None,
+        started_at: str | None = None,
+        finished_at: str | None = None,
+        status: str | None = None,
+    ) -> SessionRecord:
         """The record of a live :class:`~digicomp.cat.Session`: items in served order (pretest ones flagged).
 
         ``seconds`` gives the time taken per served item in position order (None: not measured); ``status``
@@ -101,13 +110,28 @@ class SessionRecord:
         state = json.loads(session.to_json())
         report = session.report()
         report.pop("audit", None)
-        return cls.from_state(state, report, session_id, seconds=seconds, started_at=started_at,
-                              finished_at=finished_at, status=status or ("finished" if session.finished else "abandoned"))
+        return cls.from_state(
+            state,
+            report,
+            session_id,
+            seconds=seconds,
+            started_at=started_at,
+            finished_at=finished_at,
+            status=status or ("finished" if session.finished else "abandoned"),
+        )
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], report: dict[str, Any] | None, session_id: str, *,
-                   seconds: Sequence[float | None] | None = None, started_at: str | None = None,
-                   finished_at: str | None = None, status: str = "finished") -> SessionRecord:
+    def from_state(
+        cls,
+        state: dict[str, Any],
+        report: dict[str, Any] | None,
+        session_id: str,
+        *,
+        seconds: Sequence[float | None] | None = None,
+        started_at: str | None = None,
+        finished_at: str | None = None,
+        status: str = "finished",
+    ) -> SessionRecord:
         """The record of a saved session state (``session.to_json()`` parsed) and its report (or None)."""
         seeded = {s["position"]: s for s in state.get("seeded", [])}
         operational = iter(zip(state["items"], state["scores"], state["answers"], strict=True))

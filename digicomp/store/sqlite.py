@@ -38,8 +38,9 @@ class SQLiteStore(ResponseStore):
             self._conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
             self.close()
-            raise StoreError(f"{self.path}: cannot open as a SQLite store ({exc}); the file is damaged or is not "
-                             "a SQLite database") from None
+            raise StoreError(
+                f"{self.path}: cannot open as a SQLite store ({exc}); the file is damaged or is not a SQLite database"
+            ) from None
         self._migrate()
 
     @contextmanager
@@ -58,7 +59,10 @@ class SQLiteStore(ResponseStore):
         return {r[0] for r in cur.fetchall()}
 
     def check(self) -> list[str]:
-        """SQLite's ``integrity_check`` of every page and index, foreign keys, then whole sessions (slow on big files)."""
+        """SQLite's ``integrity_check`` of every page and index, foreign keys, then whole sessions.
+
+        Slow on big files, so it is not run when a store is opened.
+        """
         try:
             problems = [r[0] for r in self._read("PRAGMA integrity_check") if r[0] != "ok"]
             problems = problems or [f"foreign key: {r}" for r in self._read("PRAGMA foreign_key_check")]
@@ -78,5 +82,7 @@ def _check_file(path: Path) -> None:
     with open(path, "rb") as fh:
         head = fh.read(len(SQLITE_HEADER))
     if head and head != SQLITE_HEADER:
-        raise StoreError(f"{path}: is not a SQLite database (its first bytes are {head[:8]!r}); the file is "
-                         "corrupted or is something else; refusing to open it as a store")
+        raise StoreError(
+            f"{path}: is not a SQLite database (its first bytes are {head[:8]!r}); the file is "
+            "corrupted or is something else; refusing to open it as a store"
+        )

@@ -16,14 +16,26 @@ OPTIONS = [{"id": k, "vi": f"Phương án {k}", "en": f"Option {k}"} for k in "A
 
 
 def _mc(item_id: str, competence: str, level: int, **extra):
-    return {"id": item_id, "competence": competence, "level": level, "stem": {"vi": "Hỏi?", "en": "Ask?"},
-            "options": OPTIONS, "key": "B", **extra}
+    return {
+        "id": item_id,
+        "competence": competence,
+        "level": level,
+        "stem": {"vi": "Hỏi?", "en": "Ask?"},
+        "options": OPTIONS,
+        "key": "B",
+        **extra,
+    }
 
 
 def _sa(item_id: str, competence: str):
     cats = [{"vi": f"Mức {k}", "en": f"Level {k}"} for k in range(4)]
-    return {"id": item_id, "competence": competence, "type": "self_assessment",
-            "stem": {"vi": "Tôi làm được.", "en": "I can."}, "categories": cats}
+    return {
+        "id": item_id,
+        "competence": competence,
+        "type": "self_assessment",
+        "stem": {"vi": "Tôi làm được.", "en": "I can."},
+        "categories": cats,
+    }
 
 
 @pytest.fixture

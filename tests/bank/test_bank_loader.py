@@ -87,27 +87,50 @@ def _mutations():
         ("negative slope", item(1, params={"a": -1.0, "b": 0.0}), "items[1].params", "'a'"),
         ("guessing above one", item(0, params={"a": 1, "b": 0, "c": 1.5, "d": 1}), "items[0].params", "'c'"),
         ("list b for 3PL", item(0, params={"a": 1, "b": [0, 1]}), "items[0]", "params.b as one number"),
-        ("thresholds not increasing", item(2, params={"a": 1, "b": [0.5, 0.0, 1.5]}), "items[2].params",
-         "strictly increasing"),
-        ("thresholds do not fit categories", item(2, params={"a": 1, "b": [0.0, 1.0]}), "items[2]",
-         "need 3 thresholds"),
+        (
+            "thresholds not increasing",
+            item(2, params={"a": 1, "b": [0.5, 0.0, 1.5]}),
+            "items[2].params",
+            "strictly increasing",
+        ),
+        (
+            "thresholds do not fit categories",
+            item(2, params={"a": 1, "b": [0.0, 1.0]}),
+            "items[2]",
+            "need 3 thresholds",
+        ),
         ("unknown key", item(0, difficulty=3), "items[0].difficulty", "unknown key 'difficulty'"),
         ("enemy missing", item(0, enemies=["ghost"]), "items[0].enemies[0]", "'ghost' is not an item"),
         ("enemy is itself", item(0, enemies=["t-1.1-01"]), "items[0].enemies[0]", "lists itself"),
         ("duplicate id", duplicate_id, "items[1].id", "duplicate item id 't-1.1-01'"),
-        ("calibrated without se", item(1, calibration={"status": "calibrated", "n": 10, "date": "2026-01-01"}),
-         "items[1].calibration.calibrated.se", "required key is missing"),
-        ("unknown calibration status", item(1, calibration={"status": "guessed"}), "items[1].calibration",
-         "provisional"),
-        ("undescribed rule", item(0, calibration={"status": "provisional", "rule": "gut-feel"}),
-         "items[0].calibration.rule", "not described in 'rules'"),
+        (
+            "calibrated without se",
+            item(1, calibration={"status": "calibrated", "n": 10, "date": "2026-01-01"}),
+            "items[1].calibration.calibrated.se",
+            "required key is missing",
+        ),
+        (
+            "unknown calibration status",
+            item(1, calibration={"status": "guessed"}),
+            "items[1].calibration",
+            "provisional",
+        ),
+        (
+            "undescribed rule",
+            item(0, calibration={"status": "provisional", "rule": "gut-feel"}),
+            "items[0].calibration.rule",
+            "not described in 'rules'",
+        ),
         ("cut scores not increasing", scale(cut_scores=[0.0, -1.0, 1.0]), "scale", "strictly increasing"),
         ("one cut too many", scale(cut_scores=[-1.0, 0.0, 1.0, 2.0]), "scale", "need 3 cut_scores"),
         ("cut scores without source", scale(cut_source=None), "scale", "cut_source"),
         ("level zero", item(0, level=0), "items[0].level", "greater than or equal to 1"),
-        ("decomposed diacritics", item(0, stem={"vi": unicodedata.normalize("NFD", "Câu hỏi"), "en": "Q"}),
-         "items[0].stem.vi",
-         "NFC"),
+        (
+            "decomposed diacritics",
+            item(0, stem={"vi": unicodedata.normalize("NFD", "Câu hỏi"), "en": "Q"}),
+            "items[0].stem.vi",
+            "NFC",
+        ),
     ]
 
 
@@ -143,20 +166,31 @@ def test_wrong_kind_is_refused(mini_data, write_bank):
 
 def test_duplicate_yaml_key_is_refused(tmp_path):
     path = tmp_path / "dup.yaml"
-    path.write_text(MINI.read_text(encoding="utf-8").replace("version: \"2026.1\"", "version: \"1\"\nid: again"))
+    path.write_text(MINI.read_text(encoding="utf-8").replace('version: "2026.1"', 'version: "1"\nid: again'))
     with pytest.raises(BankError, match="duplicate key 'id'"):
         load_bank(path)
 
 
 def test_content_free_bank_needs_no_framework(mini_data, write_bank):
-    data = {"kind": "item_bank", "id": "bare", "version": "1", "scale": {"D": 1.702},
-            "items": [{"id": "i1", "model": "2PL", "params": {"a": 1.2, "b": 0.3},
-                       "calibration": {"status": "imported", "source": "paper.csv"}}]}
+    data = {
+        "kind": "item_bank",
+        "id": "bare",
+        "version": "1",
+        "scale": {"D": 1.702},
+        "items": [
+            {
+                "id": "i1",
+                "model": "2PL",
+                "params": {"a": 1.2, "b": 0.3},
+                "calibration": {"status": "imported", "source": "paper.csv"},
+            }
+        ],
+    }
     bank = load_bank(write_bank(data))
     assert bank.kind.tolist() == ["parameters"] and bank.competence_index.tolist() == [-1]
     assert bank.params.D == 1.702
     with pytest.raises(BankError, match="names no framework"):
-        bank.framework
+        _ = bank.framework
 
 
 def test_bank_is_an_itembank_with_repr():

@@ -49,8 +49,13 @@ def test_param_table_export_and_import_round_trip(tmp_path, style):
     rng = np.random.default_rng(4)
     n = 12
     params = ItemParameters.dichotomous(
-        a=rng.lognormal(0, 0.3, n), b=rng.normal(0, 1, n), c=rng.uniform(0, 0.3, n), d=rng.uniform(0.9, 1, n),
-        D=1.702, ids=[f"q{j:02d}" for j in range(n)], model="4PL",
+        a=rng.lognormal(0, 0.3, n),
+        b=rng.normal(0, 1, n),
+        c=rng.uniform(0, 0.3, n),
+        d=rng.uniform(0.9, 1, n),
+        D=1.702,
+        ids=[f"q{j:02d}" for j in range(n)],
+        model="4PL",
     )
     bank = ItemBank.from_item_parameters(params, id="sim")
     bank.to_param_table(tmp_path / "table.csv", style=style)

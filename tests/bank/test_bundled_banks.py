@@ -73,10 +73,17 @@ def test_parameters_are_labelled_provisional_with_the_documented_rule(bundled):
 
 def test_no_catch_all_options(bundled):
     bank, _ = bundled
-    pattern = re.compile(r"all of the above|none of the above|tất cả các (phương án|đáp án|ý) trên|"
-                         r"cả [a-d], [a-d] (và|và cả) [a-d]|không (phương án|đáp án) nào", re.IGNORECASE)
-    found = [(item.id, opt.id) for item in bank.spec.items for opt in item.options or []
-             if pattern.search(opt.vi) or pattern.search(opt.en)]
+    pattern = re.compile(
+        r"all of the above|none of the above|tất cả các (phương án|đáp án|ý) trên|"
+        r"cả [a-d], [a-d] (và|và cả) [a-d]|không (phương án|đáp án) nào",
+        re.IGNORECASE,
+    )
+    found = [
+        (item.id, opt.id)
+        for item in bank.spec.items
+        for opt in item.options or []
+        if pattern.search(opt.vi) or pattern.search(opt.en)
+    ]
     assert not found
 
 

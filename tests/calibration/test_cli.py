@@ -23,8 +23,21 @@ def test_calibrate_then_fixed_calibration_of_new_items(tmp_path, capsys):
     rng = np.random.default_rng(51)
     old = ItemParameters.dichotomous(rng.lognormal(0, 0.3, 10), rng.normal(0, 1, 10), ids=[f"o{j}" for j in range(10)])
     _write_long(tmp_path / "a.csv", old, old.simulate(rng.normal(0, 1, 1500), rng))
-    code = main(["calibrate", str(tmp_path / "a.csv"), "--model", "2PL", "--out", str(tmp_path / "bank.yaml"),
-                 "--params", str(tmp_path / "p.csv"), "--report", str(tmp_path / "r.json"), "--quiet"])
+    code = main(
+        [
+            "calibrate",
+            str(tmp_path / "a.csv"),
+            "--model",
+            "2PL",
+            "--out",
+            str(tmp_path / "bank.yaml"),
+            "--params",
+            str(tmp_path / "p.csv"),
+            "--report",
+            str(tmp_path / "r.json"),
+            "--quiet",
+        ]
+    )
     assert code == 0
     bank = load_bank(tmp_path / "bank.yaml")
     assert all(it.calibration.status == "calibrated" for it in bank.spec.items)
@@ -35,8 +48,17 @@ def test_calibrate_then_fixed_calibration_of_new_items(tmp_path, capsys):
     new = ItemParameters.dichotomous(rng.lognormal(0, 0.3, 3), rng.normal(0, 1, 3), ids=["n0", "n1", "n2"])
     both = ItemParameters.concat([bank.params, new])
     _write_long(tmp_path / "b.csv", both, both.simulate(rng.normal(0.3, 1, 1500), rng))
-    code = main(["calibrate", str(tmp_path / "b.csv"), "--fixed", str(tmp_path / "bank.yaml"),
-                 "--out", str(tmp_path / "bank2.yaml"), "--quiet"])
+    code = main(
+        [
+            "calibrate",
+            str(tmp_path / "b.csv"),
+            "--fixed",
+            str(tmp_path / "bank.yaml"),
+            "--out",
+            str(tmp_path / "bank2.yaml"),
+            "--quiet",
+        ]
+    )
     assert code == 0
     bank2 = load_bank(tmp_path / "bank2.yaml")
     assert bank2.ids[:10] == bank.ids and bank2.ids[10:] == ["n0", "n1", "n2"]

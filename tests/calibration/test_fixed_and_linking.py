@@ -15,7 +15,9 @@ from digicomp.responses import Responses
 @pytest.fixture(scope="module")
 def bank() -> ItemParameters:
     rng = np.random.default_rng(21)
-    return ItemParameters.dichotomous(rng.lognormal(0, 0.3, 25), rng.normal(0, 1, 25), ids=[f"old{j}" for j in range(25)])
+    return ItemParameters.dichotomous(
+        rng.lognormal(0, 0.3, 25), rng.normal(0, 1, 25), ids=[f"old{j}" for j in range(25)]
+    )
 
 
 def test_fixed_calibration_recovers_new_items_and_population_on_the_old_scale(bank):
@@ -30,7 +32,9 @@ def test_fixed_calibration_recovers_new_items_and_population_on_the_old_scale(ba
     se_a = np.array([res.se_internal[i]["a1"] for i in new.ids])
     se_d = np.array([res.se_internal[i]["d"] for i in new.ids])
     assert np.sqrt(np.mean((res.params.slope[25:] - new.slope) ** 2)) < 1.6 * np.sqrt(np.mean(se_a**2))
-    assert np.sqrt(np.mean((res.params.intercepts[25:, 0] - new.intercepts[:, 0]) ** 2)) < 1.6 * np.sqrt(np.mean(se_d**2))
+    assert np.sqrt(np.mean((res.params.intercepts[25:, 0] - new.intercepts[:, 0]) ** 2)) < 1.6 * np.sqrt(
+        np.mean(se_d**2)
+    )
     # the latent moments are those of this sample of θ, within their SEs
     assert abs(res.latent_mean - theta.mean()) < 3 * res.latent_se["mean"]
     assert abs(res.latent_sd - theta.std()) < 3 * res.latent_se["sd"]

@@ -3,7 +3,8 @@
 Expected values and their sources:
 * LSAT7 2PL: philchalmers/mirt tests/testthat/test-01-mirtOne.R ('dich', coefficients at 1e-2) and the
   PLCI.mirt reference page (reference/PLCI.mirt.md, 7 digits); logLik -2658.805, AIC 5337.610 and BIC 5386.688
-  from mirt's anova reference page (reference/anova-method.md); SEs from test-01's Richardson CIs ((upper - est) / 1.96).
+  from mirt's anova reference page (reference/anova-method.md); SEs from test-01's Richardson CIs
+  ((upper - est) / 1.96).
 * LSAT7 S-X2: test-01-mirtOne.R, ``itemfit(modm1)``: 4.749440, 14.451071, 1.270381, 5.237400, 0.941125, df 2.
 * LSAT6 Rasch: test-01-mirtOne.R (``itemtype = 'Rasch'``): d = 2.73, 0.999, 0.24, 1.306, 2.099, latent variance 0.57.
 * Science GRM: reference/PLCI.mirt.md (``mirt(Science, 1)``); logLik -1608.870, AIC 3249.739, BIC 3313.279 from
@@ -84,8 +85,12 @@ def test_lsat6_rasch_matches_mirt_with_latent_variance():
 def test_science_grm_matches_mirt():
     res = calibrate(_science(), "GRM", tol=1e-6, se=False)
     a = [1.0417547, 1.2259618, 2.2933717, 1.0949151]
-    d = [[4.8641542, 2.6399417, -1.4660135], [2.9240027, 0.9011651, -2.2665647],
-         [5.2339928, 2.2137728, -1.9637062], [3.3479196, 0.9916289, -1.6882599]]
+    d = [
+        [4.8641542, 2.6399417, -1.4660135],
+        [2.9240027, 0.9011651, -2.2665647],
+        [5.2339928, 2.2137728, -1.9637062],
+        [3.3479196, 0.9916289, -1.6882599],
+    ]
     assert res.loglik == pytest.approx(-1608.870, abs=0.01)
     assert res.aic == pytest.approx(3249.739, abs=0.01)
     assert res.bic == pytest.approx(3313.279, abs=0.01)

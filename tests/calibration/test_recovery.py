@@ -82,8 +82,13 @@ def test_3pl_with_priors_recovers_parameters():
 def test_4pl_with_priors_recovers_asymptotes():
     rng = np.random.default_rng(15)
     J = 15
-    truth = ItemParameters.dichotomous(rng.lognormal(0.3, 0.2, J), rng.normal(0, 0.8, J), rng.uniform(0.1, 0.25, J),
-                                       rng.uniform(0.8, 0.95, J), model="4PL")
+    truth = ItemParameters.dichotomous(
+        rng.lognormal(0.3, 0.2, J),
+        rng.normal(0, 0.8, J),
+        rng.uniform(0.1, 0.25, J),
+        rng.uniform(0.8, 0.95, J),
+        model="4PL",
+    )
     x = truth.simulate(rng.normal(0, 1, 10000), rng)
     res = calibrate(x, "4PL", priors="bayes", fit=False)
     _check(res.params.upper, truth.upper, _internal(res, "u"), factor=2.0)
@@ -121,12 +126,18 @@ def test_pcm_recovers_steps():
 def test_mixed_models_in_one_fit():
     rng = np.random.default_rng(18)
     dich = ItemParameters.dichotomous(rng.lognormal(0, 0.3, 10), rng.normal(0, 1, 10), ids=[f"d{j}" for j in range(10)])
-    poly = ItemParameters.graded(rng.lognormal(0, 0.3, 5), np.sort(rng.normal(0, 1, (5, 2)), axis=1) + [-0.5, 0.5],
-                                 ids=[f"g{j}" for j in range(5)])
+    poly = ItemParameters.graded(
+        rng.lognormal(0, 0.3, 5),
+        np.sort(rng.normal(0, 1, (5, 2)), axis=1) + [-0.5, 0.5],
+        ids=[f"g{j}" for j in range(5)],
+    )
     truth = ItemParameters.concat([dich, poly])
     x = truth.simulate(rng.normal(0, 1, 3000), rng)
-    res = calibrate(Responses.from_dense(x, item_ids=truth.ids), {**{i: "2PL" for i in dich.ids},
-                                                                  **{i: "GRM" for i in poly.ids}}, fit=False)
+    res = calibrate(
+        Responses.from_dense(x, item_ids=truth.ids),
+        {**{i: "2PL" for i in dich.ids}, **{i: "GRM" for i in poly.ids}},
+        fit=False,
+    )
     assert list(res.params.models) == ["2PL"] * 10 + ["GRM"] * 5
     _check(res.params.slope, truth.slope, _internal(res, "a1"))
 
@@ -139,7 +150,10 @@ def test_2pl_confidence_intervals_cover_95_percent():
     hits = []
     for _ in range(reps):
         res = calibrate(truth.simulate(rng.normal(0, 1, 1500), rng), "2PL", fit=False)
-        for est, true, key in ((res.params.slope, truth.slope, "a1"), (res.params.intercepts[:, 0], truth.intercepts[:, 0], "d")):
+        for est, true, key in (
+            (res.params.slope, truth.slope, "a1"),
+            (res.params.intercepts[:, 0], truth.intercepts[:, 0], "d"),
+        ):
             hits.append(np.abs(est - true) < 1.959964 * _internal(res, key))
     coverage = np.mean(np.concatenate(hits))
     # 1000 intervals (correlated within a replication): binomial SD 0.007; allow ±0.025

@@ -11,10 +11,20 @@ ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONIOENCODING": "utf-8"}
 
 
-def digicomp(*args: str, input: str | None = "", cwd: Path | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
+def digicomp(
+    *args: str, input: str | None = "", cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess:
     """``digicomp ARGS`` with ``input`` on stdin; the completed process with text stdout/stderr."""
-    return subprocess.run([sys.executable, "-m", "digicomp.cli", *args], input=input, capture_output=True,
-                          text=True, encoding="utf-8", env=ENV, cwd=cwd or ROOT, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "digicomp.cli", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=ENV,
+        cwd=cwd or ROOT,
+        timeout=timeout,
+    )
 
 
 def assert_one_line_error(proc: subprocess.CompletedProcess, code: int = 1) -> None:

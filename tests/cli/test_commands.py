@@ -46,8 +46,13 @@ def test_score_and_calibrate_on_a_response_file(tmp_path):
     sub = params.subset(items)
     data = sub.simulate(np.random.default_rng(4).normal(size=300), rng=np.random.default_rng(5))
     csv = tmp_path / "responses.csv"
-    csv.write_text("person," + ",".join(sub.ids) + "\n"
-                   + "\n".join(f"p{i}," + ",".join(map(str, row)) for i, row in enumerate(data.tolist())) + "\n")
+    csv.write_text(
+        "person,"
+        + ",".join(sub.ids)
+        + "\n"
+        + "\n".join(f"p{i}," + ",".join(map(str, row)) for i, row in enumerate(data.tolist()))
+        + "\n"
+    )
     scored = digicomp("score", "civil-service", str(csv), "--json")
     assert scored.returncode == 0, scored.stderr
     assert json.loads(scored.stdout)["persons"] == 300
@@ -64,16 +69,19 @@ def test_simulate_then_report_its_summary(tmp_path):
     assert rep.returncode == 0 and "Simulation study: n = 200" in rep.stdout
 
 
-@pytest.mark.parametrize("args", [
-    ["show", "no-such-framework"],
-    ["validate", "no/such/path.yaml"],
-    ["score", "civil-service", "no-such.csv"],
-    ["calibrate", "no-such.csv", "--out", "x.yaml"],
-    ["simulate", "no-such-design.yaml", "--n", "10"],
-    ["report", "no-such.json"],
-    ["take", "--design", "no-such-design.yaml"],
-    ["demo", "--bank", "no-such-bank"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["show", "no-such-framework"],
+        ["validate", "no/such/path.yaml"],
+        ["score", "civil-service", "no-such.csv"],
+        ["calibrate", "no-such.csv", "--out", "x.yaml"],
+        ["simulate", "no-such-design.yaml", "--n", "10"],
+        ["report", "no-such.json"],
+        ["take", "--design", "no-such-design.yaml"],
+        ["demo", "--bank", "no-such-bank"],
+    ],
+)
 def test_bad_input_is_one_line_on_stderr_with_exit_1(args, tmp_path):
     assert_one_line_error(digicomp(*args, cwd=tmp_path))
 
@@ -88,4 +96,3 @@ def test_invalid_file_makes_validate_exit_1(tmp_path):
 def test_debug_shows_the_traceback():
     proc = digicomp("--debug", "show", "no-such-framework")
     assert proc.returncode == 1 and "Traceback" in proc.stderr
-

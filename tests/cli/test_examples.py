@@ -11,8 +11,15 @@ from ._run import ENV, ROOT
 
 
 def run_example(name: str, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "examples" / name), *args], capture_output=True, text=True,
-                          encoding="utf-8", env=ENV, cwd=ROOT, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name), *args],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=ENV,
+        cwd=ROOT,
+        timeout=300,
+    )
 
 
 def test_web_backend_sits_a_test_over_http_and_refuses_an_altered_state():

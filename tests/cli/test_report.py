@@ -47,7 +47,7 @@ def test_result_html_is_self_contained_with_plots(result_file, tmp_path):
     html = page.read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and '<html lang="en">' in html
     assert html.count("<svg") == 2  # θ path; information and conditional SE
-    assert "src=\"http" not in html and "<link" not in html and "<script" not in html
+    assert 'src="http' not in html and "<link" not in html and "<script" not in html
 
 
 def test_study_text_and_html(study_file, tmp_path):
@@ -67,8 +67,13 @@ def test_without_matplotlib_reports_still_work(result_file, tmp_path):
 
     page = tmp_path / "r.html"
     env = {**ENV, "PYTHONPATH": str(blocker.parent)}
-    proc = subprocess.run([sys.executable, "-m", "digicomp.cli", "report", str(result_file), "--html", str(page)],
-                          capture_output=True, text=True, encoding="utf-8", env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "digicomp.cli", "report", str(result_file), "--html", str(page)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+    )
     assert proc.returncode == 0, proc.stderr
     html = page.read_text(encoding="utf-8")
     assert "<svg" not in html and 'pip install "digicomp[plot]"' in html.replace("&quot;", '"')

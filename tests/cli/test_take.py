@@ -78,8 +78,14 @@ def test_q_pauses_with_exit_130_and_restart_starts_over(tmp_path):
 
 def test_ctrl_c_keeps_the_state(tmp_path):
     state = tmp_path / "s.json"
-    proc = subprocess.Popen([sys.executable, "-m", "digicomp.cli", "take", "--seed", "5", "--state", str(state)],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=ROOT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "digicomp.cli", "take", "--seed", "5", "--state", str(state)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
+        cwd=ROOT,
+    )
     proc.stdin.write(b"1\n2\n")
     proc.stdin.flush()
     seen, deadline = b"", time.monotonic() + 60
@@ -97,7 +103,7 @@ def test_ctrl_c_keeps_the_state(tmp_path):
 
 def test_json_output_is_the_result_document():
     proc = digicomp("take", "--seed", "7", "--json", input=ANSWERS)
-    doc = json.loads(proc.stdout[proc.stdout.index("{\n"):])
+    doc = json.loads(proc.stdout[proc.stdout.index("{\n") :])
     assert doc["format"] == "digicomp.result/1" and doc["level"]["id"]
 
 

@@ -15,12 +15,41 @@ from digicomp.framework import (
 )
 
 FRAMEWORK_IDS = ["digcomp-2.2", "vn-civil-service", "vn-public-security", "vn-tt02-2025"]
-DIGCOMP_CODES = ["1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "3.1", "3.2", "3.3", "3.4",
-                 "4.1", "4.2", "4.3", "4.4", "5.1", "5.2", "5.3", "5.4"]
+DIGCOMP_CODES = [
+    "1.1",
+    "1.2",
+    "1.3",
+    "2.1",
+    "2.2",
+    "2.3",
+    "2.4",
+    "2.5",
+    "2.6",
+    "3.1",
+    "3.2",
+    "3.3",
+    "3.4",
+    "4.1",
+    "4.2",
+    "4.3",
+    "4.4",
+    "5.1",
+    "5.2",
+    "5.3",
+    "5.4",
+]
 VN_PROFILE_CODES = ["0.1", "0.2", *DIGCOMP_CODES, "6.1", "6.2", "6.3", "7.1", "7.2", "7.3", "7.4"]
 VN_LABELS = ["CB1", "CB2", "TC1", "TC2", "NC1", "NC2", "CS1", "CS2"]
-BANDS = ["foundation", "foundation", "intermediate", "intermediate", "advanced", "advanced",
-         "highly_specialised", "highly_specialised"]
+BANDS = [
+    "foundation",
+    "foundation",
+    "intermediate",
+    "intermediate",
+    "advanced",
+    "advanced",
+    "highly_specialised",
+    "highly_specialised",
+]
 
 
 def test_catalogue_lists_every_bundled_framework_with_status():
@@ -55,7 +84,7 @@ def test_bundled_crosswalk_loads_against_both_frameworks(ident):
 
 def test_crosswalks_connect_every_pair_of_bundled_frameworks():
     for i, a in enumerate(FRAMEWORK_IDS):
-        for b in FRAMEWORK_IDS[i + 1:]:
+        for b in FRAMEWORK_IDS[i + 1 :]:
             assert find_crosswalk(a, b).mappings
 
 
@@ -92,9 +121,11 @@ def test_civil_service_area_7_is_digital_government_work():
     fw = load_framework("vn-civil-service")
     assert fw.area("7").name.vi == "Công vụ trên môi trường số"
     assert [c.name.vi for c in fw.area("7").competences] == [
-        "Văn bản điện tử và chữ ký số", "Dịch vụ công trực tuyến",
+        "Văn bản điện tử và chữ ký số",
+        "Dịch vụ công trực tuyến",
         "Khai thác và chia sẻ cơ sở dữ liệu quốc gia, dữ liệu chuyên ngành",
-        "Sử dụng trợ lý AI an toàn trong công vụ"]
+        "Sử dụng trợ lý AI an toàn trong công vụ",
+    ]
 
 
 def test_public_security_area_7_is_police_work_and_all_placeholder():
@@ -104,7 +135,9 @@ def test_public_security_area_7_is_police_work_and_all_placeholder():
     assert [c.name.en for c in area.competences] == [
         "Using professional (police) software and databases",
         "Guiding citizens through VNeID and online public services",
-        "Protecting state secrets and information security", "Recognising and preventing high-tech crime"]
+        "Protecting state secrets and information security",
+        "Recognising and preventing high-tech crime",
+    ]
     assert {area.status, *(c.status for c in area.competences)} == {"placeholder"}
 
 

@@ -18,7 +18,7 @@ def _expectation(path: Path) -> tuple[str, str, str, int]:
     """(loader, node path, message fragment, line) from the '# expect:' header and the '# ERROR' marker."""
     lines = path.read_text(encoding="utf-8").splitlines()
     header = next(line for line in lines if line.startswith("# expect:"))
-    kind, node, fragment = (part.strip() for part in header[len("# expect:"):].split("|"))
+    kind, node, fragment = (part.strip() for part in header[len("# expect:") :].split("|"))
     line = next(i for i, text in enumerate(lines, start=1) if text.rstrip().endswith("# ERROR"))
     return kind, node, fragment, line
 

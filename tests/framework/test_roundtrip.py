@@ -57,8 +57,13 @@ def frameworks(draw) -> dict:
         comps = []
         n_comp = draw(st.integers(1, 4))
         for j in range(n_comp):
-            comp = {"code": f"{i}.{j + 1}", "name": draw(_bilingual), "description": draw(_bilingual),
-                    "status": draw(_status), "source": ["s"]}
+            comp = {
+                "code": f"{i}.{j + 1}",
+                "name": draw(_bilingual),
+                "description": draw(_bilingual),
+                "status": draw(_status),
+                "source": ["s"],
+            }
             if draw(st.booleans()):
                 level = draw(st.sampled_from(_labels))
                 indicator = {"code": f"{i}.{j + 1}.{level}a", "level": level, "text": draw(_bilingual)}
@@ -68,14 +73,40 @@ def frameworks(draw) -> dict:
             if draw(st.booleans()):
                 comp["note"] = draw(_bilingual)
             comps.append(comp)
-        areas.append({"code": str(i), "name": draw(_bilingual), "description": draw(_bilingual),
-                      "status": draw(_status), "source": ["s"], "competences": comps})
-    levels = [{"level": k + 1, "label": lab, "name": draw(_bilingual), "descriptor": draw(_bilingual),
-               "status": draw(_status), "source": ["s"]} for k, lab in enumerate(_labels)]
-    return {"kind": "framework", "id": "generated", "version": draw(_text), "title": draw(_bilingual),
-            "description": draw(_bilingual), "status": draw(_status), "source": ["s"],
-            "sources": {"s": {"title": draw(_bilingual)}}, "level_scale": str(SCALE_3.resolve()),
-            "levels": levels, "areas": areas}
+        areas.append(
+            {
+                "code": str(i),
+                "name": draw(_bilingual),
+                "description": draw(_bilingual),
+                "status": draw(_status),
+                "source": ["s"],
+                "competences": comps,
+            }
+        )
+    levels = [
+        {
+            "level": k + 1,
+            "label": lab,
+            "name": draw(_bilingual),
+            "descriptor": draw(_bilingual),
+            "status": draw(_status),
+            "source": ["s"],
+        }
+        for k, lab in enumerate(_labels)
+    ]
+    return {
+        "kind": "framework",
+        "id": "generated",
+        "version": draw(_text),
+        "title": draw(_bilingual),
+        "description": draw(_bilingual),
+        "status": draw(_status),
+        "source": ["s"],
+        "sources": {"s": {"title": draw(_bilingual)}},
+        "level_scale": str(SCALE_3.resolve()),
+        "levels": levels,
+        "areas": areas,
+    }
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

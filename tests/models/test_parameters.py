@@ -40,11 +40,13 @@ def test_polytomous_file_form_round_trip(a, b, model):
 
 
 def test_mirt_table_round_trip_keeps_slope_intercept_values(tmp_path):
-    bank = ItemParameters.concat([
-        ItemParameters.dichotomous(a=[1.2, 0.7], b=[0.1, -0.4], c=[0.0, 0.2], ids=["i1", "i2"]),
-        ItemParameters.graded(a=[0.9], b=[[-1.0, 0.0, 1.2]], ids=["g1"]),
-        ItemParameters.partial_credit(a=[1.1], b=[[0.3, -0.2]], ids=["p1"]),
-    ])
+    bank = ItemParameters.concat(
+        [
+            ItemParameters.dichotomous(a=[1.2, 0.7], b=[0.1, -0.4], c=[0.0, 0.2], ids=["i1", "i2"]),
+            ItemParameters.graded(a=[0.9], b=[[-1.0, 0.0, 1.2]], ids=["g1"]),
+            ItemParameters.partial_credit(a=[1.1], b=[[0.3, -0.2]], ids=["p1"]),
+        ]
+    )
     path = write_param_table(bank, tmp_path / "mirt.csv", style="mirt")
     back = read_param_table(path)
     assert back.ids == bank.ids

@@ -59,10 +59,12 @@ def test_graded_middle_category_has_no_cancellation_in_the_tail():
 
 
 def test_mixed_bank_pads_missing_categories_with_zero_probability():
-    bank = ItemParameters.concat([
-        ItemParameters.dichotomous(a=[1.0], b=[0.0], ids=["d"]),
-        ItemParameters.graded(a=[1.0], b=[[-1.0, 0.0, 1.0]], ids=["g"]),
-    ])
+    bank = ItemParameters.concat(
+        [
+            ItemParameters.dichotomous(a=[1.0], b=[0.0], ids=["d"]),
+            ItemParameters.graded(a=[1.0], b=[[-1.0, 0.0, 1.0]], ids=["g"]),
+        ]
+    )
     pr = bank.prob(np.array([0.5]))[0]
     assert pr.shape == (2, 4)
     assert np.all(pr[0, 2:] == 0.0)
@@ -71,10 +73,12 @@ def test_mixed_bank_pads_missing_categories_with_zero_probability():
 
 @pytest.mark.filterwarnings("ignore:invalid value")  # -inf - -inf in padded categories, masked below
 def test_polytomous_derivatives_match_finite_differences():
-    bank = ItemParameters.concat([
-        ItemParameters.graded(a=[0.8, 1.6], b=[[-1.5, -0.2, 1.1], [0.0, 0.8, np.nan]], ids=["g1", "g2"]),
-        ItemParameters.partial_credit(a=[1.1], b=[[0.4, -0.6]], ids=["p1"]),
-    ])
+    bank = ItemParameters.concat(
+        [
+            ItemParameters.graded(a=[0.8, 1.6], b=[[-1.5, -0.2, 1.1], [0.0, 0.8, np.nan]], ids=["g1", "g2"]),
+            ItemParameters.partial_credit(a=[1.1], b=[[0.4, -0.6]], ids=["p1"]),
+        ]
+    )
     th = np.linspace(-3, 3, 13)
     h = 1e-5
     lp, dl, d2l = bank.derivatives(th)

@@ -18,13 +18,15 @@ def banks(draw):
     f = st.floats
     if n_d:
         c = draw(st.lists(f(0, 0.4), min_size=n_d, max_size=n_d))
-        parts.append(ItemParameters.dichotomous(
-            a=draw(st.lists(f(0.1, 4), min_size=n_d, max_size=n_d)),
-            b=draw(st.lists(f(-4, 4), min_size=n_d, max_size=n_d)),
-            c=c,
-            d=[min(1.0, ci + draw(f(0.3, 1.0))) for ci in c],
-            ids=[f"d{k}" for k in range(n_d)],
-        ))
+        parts.append(
+            ItemParameters.dichotomous(
+                a=draw(st.lists(f(0.1, 4), min_size=n_d, max_size=n_d)),
+                b=draw(st.lists(f(-4, 4), min_size=n_d, max_size=n_d)),
+                c=c,
+                d=[min(1.0, ci + draw(f(0.3, 1.0))) for ci in c],
+                ids=[f"d{k}" for k in range(n_d)],
+            )
+        )
     for k in range(n_g):
         cuts = sorted(draw(st.lists(f(-3, 3), min_size=1, max_size=4, unique=True)))
         if np.any(np.diff(cuts) < 1e-3):

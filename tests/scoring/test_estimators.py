@@ -1,7 +1,5 @@
 """θ estimators against closed forms, textbook values and direct numerical optimisation."""
 
-import warnings
-
 import numpy as np
 import pytest
 from scipy import integrate, optimize
@@ -38,8 +36,11 @@ def test_rasch_ml_solves_the_raw_score_equation():
 
 def test_eap_matches_numerical_integration(bank):
     x = np.array([[1, 0, 1, 1, 0, 1, 1, 0, 0, 1, 1, 1]])
-    like = lambda t: np.prod(np.where(x[0] == 1, bank.prob(np.array([t]))[0, :, 1], bank.prob(np.array([t]))[0, :, 0]))
-    dens = lambda t: like(t) * np.exp(-t * t / 2)
+
+    def dens(t):
+        pr = bank.prob(np.array([t]))[0]
+        return np.prod(np.where(x[0] == 1, pr[:, 1], pr[:, 0])) * np.exp(-t * t / 2)
+
     z = integrate.quad(dens, -8, 8, epsabs=1e-13)[0]
     mean = integrate.quad(lambda t: t * dens(t), -8, 8, epsabs=1e-13)[0] / z
     var = integrate.quad(lambda t: (t - mean) ** 2 * dens(t), -8, 8, epsabs=1e-13)[0] / z
@@ -119,11 +120,13 @@ def test_plausible_values_follow_the_posterior(bank):
 
 
 def test_polytomous_eap_and_ml_agree_with_direct_optimisation():
-    p = ItemParameters.concat([
-        ItemParameters.graded(a=[1.2, 0.8], b=[[-1.0, 0.0, 1.0], [-0.5, 0.5, np.nan]], ids=["g1", "g2"]),
-        ItemParameters.partial_credit(a=[1.0], b=[[0.2, -0.4]], ids=["p1"]),
-        ItemParameters.dichotomous(a=[1.1], b=[0.3], ids=["d1"]),
-    ])
+    p = ItemParameters.concat(
+        [
+            ItemParameters.graded(a=[1.2, 0.8], b=[[-1.0, 0.0, 1.0], [-0.5, 0.5, np.nan]], ids=["g1", "g2"]),
+            ItemParameters.partial_credit(a=[1.0], b=[[0.2, -0.4]], ids=["p1"]),
+            ItemParameters.dichotomous(a=[1.1], b=[0.3], ids=["d1"]),
+        ]
+    )
     x = np.array([[2, 1, 1, 0]])
 
     def nll(t):

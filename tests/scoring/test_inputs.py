@@ -37,7 +37,9 @@ def test_score_accepts_a_parameter_table_path(tmp_path, bank):
 def test_response_outside_categories_names_person_and_item(tmp_path, bank):
     path = tmp_path / "bad.csv"
     path.write_text("person,item,response\nann,q1,1\nann,q2,2\n")
-    with pytest.raises(ResponseError, match=r"person 'ann', item 'q2': response 2 is outside the item's categories 0..1"):
+    with pytest.raises(
+        ResponseError, match=r"person 'ann', item 'q2': response 2 is outside the item's categories 0..1"
+    ):
         score(bank, path)
 
 

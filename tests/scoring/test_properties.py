@@ -13,11 +13,17 @@ METHODS = ("EAP", "MAP", "ML", "WLE")
 
 def _bank(seed, n=8):
     rng = np.random.default_rng(seed)
-    return ItemParameters.concat([
-        ItemParameters.dichotomous(a=rng.lognormal(0, 0.3, n), b=rng.normal(0, 1, n), c=rng.uniform(0, 0.2, n),
-                                   ids=[f"d{k}" for k in range(n)]),
-        ItemParameters.graded(a=[1.1], b=[[-0.8, 0.1, 0.9]], ids=["g"]),
-    ])
+    return ItemParameters.concat(
+        [
+            ItemParameters.dichotomous(
+                a=rng.lognormal(0, 0.3, n),
+                b=rng.normal(0, 1, n),
+                c=rng.uniform(0, 0.2, n),
+                ids=[f"d{k}" for k in range(n)],
+            ),
+            ItemParameters.graded(a=[1.1], b=[[-0.8, 0.1, 0.9]], ids=["g"]),
+        ]
+    )
 
 
 @pytest.mark.filterwarnings("ignore::digicomp.errors.DataWarning")  # all-correct patterns: ML at the bound

@@ -54,9 +54,18 @@ def make_record(bank: ItemBank, session_id: str, n_items: int = 5, seed: int = 0
         ServedItem(k + 1, bank.ids[j], int(s), int(s), round(float(t), 3), k == n_items - 1)
         for k, (j, s, t) in enumerate(zip(items, rng.integers(0, 2, n_items), rng.uniform(3, 60, n_items)))
     )
-    base = dict(person_id=f"p-{session_id}", bank_fingerprint=bank.fingerprint, design_hash="sha256:design",
-                status="finished", started_at="2026-11-01T08:00:00+00:00", finished_at="2026-11-01T08:10:00+00:00",
-                stop_reason="se", theta=float(rng.normal()), se=0.3, level="intermediate",
-                result={"theta": 0.1, "n_items": n_items})
+    base = dict(
+        person_id=f"p-{session_id}",
+        bank_fingerprint=bank.fingerprint,
+        design_hash="sha256:design",
+        status="finished",
+        started_at="2026-11-01T08:00:00+00:00",
+        finished_at="2026-11-01T08:10:00+00:00",
+        stop_reason="se",
+        theta=float(rng.normal()),
+        se=0.3,
+        level="intermediate",
+        result={"theta": 0.1, "n_items": n_items},
+    )
     base.update(kw)
     return SessionRecord(session_id=session_id, items=served, **base)

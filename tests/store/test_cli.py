@@ -55,8 +55,21 @@ def test_check_passes_on_a_sound_store(filled, capsys):
 def test_calibrate_from_the_store_writes_the_next_bank_version(filled, capsys):
     url, bank_path, root = filled
     out = root / "loop-1.1.yaml"
-    code = main(["calibrate", "--store", url, "--bank", str(bank_path), "--out", str(out), "--no-drift", "--quiet",
-                 "--report", str(root / "r.json")])
+    code = main(
+        [
+            "calibrate",
+            "--store",
+            url,
+            "--bank",
+            str(bank_path),
+            "--out",
+            str(out),
+            "--no-drift",
+            "--quiet",
+            "--report",
+            str(root / "r.json"),
+        ]
+    )
     assert code == 0
     new = load_bank(out)
     assert new.version == "1.1" and new.item("pre00").calibration.status == "calibrated"

@@ -28,8 +28,19 @@ def test_simulated_records_equal_what_live_sessions_write():
         session = engine.start(person_id=f"sim-{i}", seed=(9, i))
         while (item := session.next_item()) is not None:
             j = bank.ids.index(item.id)
-            session.record(item.id, simulated_answer(engine, truth, t, session.key, j, item.position,
-                                                     int(session.state.n_given[0]), item.id in pretest_ids))
+            session.record(
+                item.id,
+                simulated_answer(
+                    engine,
+                    truth,
+                    t,
+                    session.key,
+                    j,
+                    item.position,
+                    int(session.state.n_given[0]),
+                    item.id in pretest_ids,
+                ),
+            )
         live = SessionRecord.from_session(session, f"sim-{i}")
         assert dataclasses.replace(live, finished_at=None) == batch[i]
     assert sum(it.pretest for r in batch for it in r.items) > 0
@@ -51,10 +62,11 @@ def loop_store(store_url):
     engine = AdaptiveTest(bank, loop_design(2, 8))
     with open_store(store_url) as store:
         store.register_bank(bank)
-        records = simulate_records(engine, ItemParameters.from_file_form(recs), np.random.default_rng(5).normal(size=2000),
-                                   seed=1)
+        records = simulate_records(
+            engine, ItemParameters.from_file_form(recs), np.random.default_rng(5).normal(size=2000), seed=1
+        )
         for k in range(0, len(records), 500):
-            store.write_many(records[k:k + 500])
+            store.write_many(records[k : k + 500])
         yield store, bank, truth, bank.ids[moved]
 
 
@@ -148,7 +160,7 @@ def test_full_loop_recovers_pretest_parameters_within_their_standard_errors(tmp_
     with open_store(tmp_path / "loop.db") as store:
         store.register_bank(bank)
         for k in range(0, len(records), 1000):
-            store.write_many(records[k:k + 1000])
+            store.write_many(records[k : k + 1000])
         with warnings.catch_warnings():
             warnings.simplefilter("error", DataWarning)
             rec = recalibrate(store, bank, drift=False)

@@ -22,7 +22,9 @@ BASE = {"stop": {"min_items": 10, "max_items": 15, "rules": [{"se": 0.4}]}}
 @pytest.fixture(scope="module")
 def bank() -> ItemBank:
     rng = np.random.default_rng(8)
-    return ItemBank.from_item_parameters(ItemParameters.dichotomous(a=rng.lognormal(0, 0.3, 60), b=rng.normal(0, 1, 60)))
+    return ItemBank.from_item_parameters(
+        ItemParameters.dichotomous(a=rng.lognormal(0, 0.3, 60), b=rng.normal(0, 1, 60))
+    )
 
 
 def seeded_engine(bank, n=3, within=8):
@@ -113,16 +115,23 @@ def test_unknown_or_too_few_candidates_are_design_errors(bank):
 def test_live_content_session_round_trips_through_the_store(store_url):
     """Multiple-choice answers (option ids), pretest flags, level and an abandoned session survive the store."""
     cbank = content_bank()
-    engine = AdaptiveTest(cbank, {"stop": {"min_items": 6, "max_items": 10},
-                                  "seeding": {"n": 2, "items": ["q000", "q001", "q002", "q003"], "within": 5}})
+    engine = AdaptiveTest(
+        cbank,
+        {
+            "stop": {"min_items": 6, "max_items": 10},
+            "seeding": {"n": 2, "items": ["q000", "q001", "q002", "q003"], "within": 5},
+        },
+    )
     done = engine.start(person_id="u-1", seed=3)
     while (item := done.next_item()) is not None:
         done.record(item.id, "B")
     left = engine.start(person_id="u-2", seed=4)
     for _ in range(3):
         left.record(left.next_item().id, "A")
-    records = [SessionRecord.from_session(done, "done", seconds=[4.5] * len(done.items + done.seeded)),
-               SessionRecord.from_session(left, "left")]
+    records = [
+        SessionRecord.from_session(done, "done", seconds=[4.5] * len(done.items + done.seeded)),
+        SessionRecord.from_session(left, "left"),
+    ]
     with open_store(store_url) as store:
         store.register_bank(cbank)
         store.write_many(records)

@@ -17,8 +17,13 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _writer(url: str, prefix: str, n: int, batch: int) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tests.store.writer", url, prefix, str(n), str(batch)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.store.writer", url, prefix, str(n), str(batch)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _assert_every_session_whole(store) -> None:

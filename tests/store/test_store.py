@@ -71,11 +71,14 @@ def test_session_naming_an_item_outside_its_bank_is_refused(store, bank):
         store.write(rec)
 
 
-@pytest.mark.parametrize("change, message", [
-    ({"status": "paused"}, "status 'paused'"),
-    ({"theta": None}, "finished session needs its final theta"),
-    ({"session_id": ""}, "non-empty string"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"status": "paused"}, "status 'paused'"),
+        ({"theta": None}, "finished session needs its final theta"),
+        ({"session_id": ""}, "non-empty string"),
+    ],
+)
 def test_malformed_record_is_refused_naming_the_field(store, bank, change, message):
     with pytest.raises(StoreError, match=message):
         store.write(dataclasses.replace(make_record(bank, "m"), **change))
@@ -197,7 +200,7 @@ def test_corrupted_pages_are_reported_not_read_as_data(tmp_path, bank):
     data = bytearray(path.read_bytes())
     page = 4096
     for p in range(2, len(data) // page):
-        data[p * page + 8: p * page + 1000] = b"\xff" * 992
+        data[p * page + 8 : p * page + 1000] = b"\xff" * 992
     path.write_bytes(bytes(data))
     with open_store(path) as s:
         assert s.check()
@@ -228,6 +231,11 @@ def test_unreachable_postgresql_is_a_clear_error():
 def test_check_names_a_session_that_lost_responses(store, bank):
     store.write_many([make_record(bank, "whole"), make_record(bank, "cut", seed=1)])
     with store._transaction() as cur:  # damage done behind the store's back, as a faulty tool might
-        cur.execute(store._sql("DELETE FROM responses WHERE position = 5 AND session_ref = "
-                               "(SELECT ref FROM sessions WHERE session_id = ?)"), ("cut",))
+        cur.execute(
+            store._sql(
+                "DELETE FROM responses WHERE position = 5 AND session_ref = "
+                "(SELECT ref FROM sessions WHERE session_id = ?)"
+            ),
+            ("cut",),
+        )
     assert store.check() == ["session 'cut': 4 responses at positions 1..4, expected 5 at 1..5"]

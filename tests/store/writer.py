@@ -17,7 +17,9 @@ def main(url: str, prefix: str, n: int, batch: int) -> None:
     with open_store(url) as store:
         store.register_bank(bank)
         for start in range(0, n, batch):
-            records = [make_record(bank, f"{prefix}-{i}", n_items=8, seed=i) for i in range(start, min(n, start + batch))]
+            records = [
+                make_record(bank, f"{prefix}-{i}", n_items=8, seed=i) for i in range(start, min(n, start + batch))
+            ]
             store.write_many(records)
             print(" ".join(r.session_id for r in records), flush=True)
 
