@@ -8,7 +8,7 @@ maximum priority index.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -27,43 +27,53 @@ class ContentControl:
     target: NDArray[np.float64]
     method: str
     allowed: NDArray[np.bool_]
+    n_groups: int = field(init=False)
+    """Number of content groups G."""
+    steers: bool = field(init=False)
+    """True when target proportions change the criterion (a method and at least one target)."""
+    _floor: NDArray[np.float64] = field(init=False, repr=False)
+    _has_minimum: bool = field(init=False, repr=False)
 
-    @property
-    def n_groups(self) -> int:
-        """Number of content groups G."""
-        return len(self.names)
+    def __post_init__(self) -> None:
+        """Precompute what every step needs from the (constant) limits."""
+        object.__setattr__(self, "n_groups", len(self.names))
+        object.__setattr__(self, "steers", self.method != "none" and bool((~np.isnan(self.target)).any()))
+        object.__setattr__(self, "_floor", np.nan_to_num(self.minimum, nan=0.0))  # minimum, 0 where none
+        object.__setattr__(self, "_has_minimum", bool((self._floor > 0).any()))
 
-    def counts_of(self, items: NDArray[np.intp]) -> NDArray[np.int64]:
-        """One-hot group rows (n, G) of the given items (for updating counts)."""
-        out = np.zeros((items.size, max(self.n_groups, 1)), np.int64)[:, : self.n_groups]
+    def add_counts(self, group_counts: NDArray[np.int64], rows: NDArray[np.intp], items: NDArray[np.intp]) -> None:
+        """Count each row's new item in its group (``rows`` are distinct, so a fancy-indexed add is exact)."""
         g = self.group[items]
         has = g >= 0
-        out[np.flatnonzero(has), g[has]] = 1
-        return out
+        group_counts[rows[has], g[has]] += 1
 
-    def mask(self, ctx: StepContext) -> NDArray[np.bool_]:
-        """Items whose group is open for each active person (n, J)."""
+    def mask(self, ctx: StepContext) -> NDArray[np.bool_] | None:
+        """Items whose group is open for each active person (n, J); None when every allowed item is open.
+
+        The caller ANDs the result with its own mask and ``allowed`` (kept separate so nothing is recomputed).
+        """
         if self.n_groups == 0:
-            return np.broadcast_to(self.allowed, (ctx.n, self.allowed.size))
+            return None
         counts = ctx.state.group_counts[ctx.rows]
         closed = counts >= self.maximum  # NaN compares False
-        deficit = np.maximum(np.nan_to_num(self.minimum, nan=0.0) - counts, 0.0)
+        deficit = np.maximum(self._floor - counts, 0.0)
         remaining = ctx.max_length - ctx.n_given
         forced = deficit.sum(axis=1) >= remaining
         open_ = ~closed & (~forced[:, None] | (deficit > 0))
-        open_items = np.concatenate([open_, ~forced[:, None]], axis=1)[:, self.group]  # group -1 -> last column
-        return open_items & self.allowed
+        ext = np.empty((ctx.n, self.n_groups + 1), bool)
+        ext[:, :-1] = open_
+        ext[:, -1] = ~forced
+        return ext[:, self.group]  # group -1 -> last column
 
-    def minimums_met(self, state, rows: NDArray[np.intp]) -> NDArray[np.bool_]:
-        """True for persons who have reached every group minimum."""
-        if self.n_groups == 0:
-            return np.ones(rows.size, bool)
-        return np.all(state.group_counts[rows] >= np.nan_to_num(self.minimum, nan=0.0), axis=1)
+    def minimums_met(self, state, rows: NDArray[np.intp]) -> NDArray[np.bool_] | bool:
+        """True for persons who have reached every group minimum (plain True when no group has one)."""
+        if not self._has_minimum:
+            return True
+        return np.all(state.group_counts[rows] >= self._floor, axis=1)
 
     def steer(self, crit: NDArray[np.float64], ctx: StepContext) -> NDArray[np.float64]:
         """Apply target proportions to the (already masked) criterion."""
-        targeted = ~np.isnan(self.target)
-        if self.method == "none" or not targeted.any():
+        if not self.steers:
             return crit
         counts = ctx.state.group_counts[ctx.rows].astype(float)
         if self.method == "kingsbury_zara":
@@ -87,9 +97,16 @@ class ContentControl:
     def _priority_index(self, crit: NDArray[np.float64], counts: NDArray[np.float64], ctx: StepContext) -> NDArray:
         """Multiply the criterion (shifted to be positive) by PI_j = f_g, f_g = 1 − x_g / (target_g · L)."""
         quota = self.target * ctx.max_length
-        f = np.where(np.isnan(quota), 1.0, np.maximum(1.0 - counts / np.where(np.isnan(quota), 1.0, quota), 0.0))
-        pi = np.concatenate([f, np.ones((f.shape[0], 1))], axis=1)[:, self.group]
+        untargeted = np.isnan(quota)
+        f = np.where(untargeted, 1.0, np.maximum(1.0 - counts / np.where(untargeted, 1.0, quota), 0.0))
+        pi = np.empty((f.shape[0], f.shape[1] + 1))
+        pi[:, :-1] = f
+        pi[:, -1] = 1.0
+        pi += 1e-9  # on (n, G + 1), then gathered to items: the same values as adding after the gather
         finite = np.isfinite(crit)
-        low = np.where(finite, crit, np.inf).min(axis=1, keepdims=True)
-        shifted = np.where(finite, crit - np.where(np.isfinite(low), low, 0.0) + 1e-12, 0.0)
-        return np.where(finite, shifted * (pi + 1e-9), -np.inf)
+        low = np.min(crit, axis=1, where=finite, initial=np.inf, keepdims=True)
+        out = crit - np.where(np.isfinite(low), low, 0.0)
+        out += 1e-12
+        out *= pi[:, self.group]
+        out[~finite] = -np.inf
+        return out

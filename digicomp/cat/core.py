@@ -7,14 +7,20 @@ A live session and a 100,000-person simulation run this same code; a session is 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.cat.content import ContentControl
 from digicomp.cat.context import StepContext
-from digicomp.cat.exposure import ExposureLedger, ItemEligibility, NoExposureControl, ProgressiveRestricted
+from digicomp.cat.exposure import (
+    ExposureLedger,
+    ItemEligibility,
+    NoExposureControl,
+    ProgressiveRestricted,
+    SympsonHetter,
+)
 from digicomp.cat.selection import Rule
 from digicomp.cat.state import BatchState
 from digicomp.cat.stopping import Stopper
@@ -47,19 +53,22 @@ class CatCore:
     theta0: float
     enemies: NDArray[np.bool_] | None
     ledger: ExposureLedger
+    max_length: int = field(init=False)
+    """Hard maximum number of items (the stopper's)."""
+    prior_sd: float = field(init=False)
+    """SD of the prior on the grid (the SE before any answer)."""
+    _may_block: bool = field(init=False, repr=False)
 
-    @property
-    def max_length(self) -> int:
-        """Hard maximum number of items."""
-        return self.stopper.max_items
-
-    @property
-    def prior_sd(self) -> float:
-        """SD of the prior on the grid (the SE before any answer)."""
+    def __post_init__(self) -> None:
+        """Precompute the constants every step reads."""
+        self.max_length = self.stopper.max_items
         w = np.exp(self.tables.log_prior - self.tables.log_prior.max())
         w /= w.sum()
         mean = w @ self.tables.points
-        return float(np.sqrt(w @ (self.tables.points - mean) ** 2))
+        self.prior_sd = float(np.sqrt(w @ (self.tables.points - mean) ** 2))
+        # state.blocked is only ever set by enemies and Sympson-Hetter (or, conservatively, a custom rule)
+        self._may_block = (self.enemies is not None or isinstance(self.exposure, SympsonHetter)
+                           or self.rule_name == "custom")
 
     # ------------------------------------------------------------------ batch life cycle
     def new_batch(self, keys: NDArray[np.uint64], audit: bool = False) -> BatchState:
@@ -91,7 +100,13 @@ class CatCore:
     def eligible(self, ctx: StepContext) -> NDArray[np.bool_]:
         """Items each active person may be given now (n, J)."""
         st, rows = ctx.state, ctx.rows
-        mask = ~(st.administered[rows] | st.blocked[rows]) & self.content.mask(ctx)
+        mask = st.administered[rows]
+        if self._may_block:
+            mask |= st.blocked[rows]
+        np.logical_not(mask, out=mask)
+        mask &= self.content.allowed
+        if (open_ := self.content.mask(ctx)) is not None:
+            mask &= open_
         if st.eligible is not None:
             mask &= st.eligible[rows]
         if isinstance(self.exposure, ProgressiveRestricted):
@@ -109,28 +124,38 @@ class CatCore:
             return rows, chosen
         ctx = StepContext(self.tables, state, rows, self.max_length)
         ctx.eligible = self.eligible(ctx)
-        pre = ctx.n_given < self.n_pretest if self.pretest_rule is not None else np.zeros(rows.size, bool)
-        for part, rule, exposure, name in (
-            (np.flatnonzero(pre), self.pretest_rule, NoExposureControl(), "pretest"),
-            (np.flatnonzero(~pre), self.rule, self.exposure, self.rule_name),
-        ):
-            if part.size:
-                sub = StepContext(self.tables, state, rows[part], self.max_length, ctx.eligible[part])
-                crit = np.where(sub.eligible, rule(sub), -np.inf)
-                crit = self.content.steer(crit, sub)
-                chosen[part], rank = exposure.choose(crit, sub)
-                if state.audit is not None:
-                    self._audit(sub, crit, chosen[part], rank, name, exposure)
+        pre = ctx.n_given < self.n_pretest if self.pretest_rule is not None else None
+        if pre is None or not pre.any():
+            chosen = self._choose(ctx, self.rule, self.exposure, self.rule_name)
+        else:
+            for part, rule, exposure, name in (
+                (np.flatnonzero(pre), self.pretest_rule, NoExposureControl(), "pretest"),
+                (np.flatnonzero(~pre), self.rule, self.exposure, self.rule_name),
+            ):
+                if part.size:
+                    sub = StepContext(self.tables, state, rows[part], self.max_length, ctx.eligible[part])
+                    chosen[part] = self._choose(sub, rule, exposure, name)
         none = chosen < 0
+        if not none.any():
+            return rows, chosen
         state.stop_reason[rows[none]] = "no_items"
         return rows[~none], chosen[~none]
+
+    def _choose(self, ctx: StepContext, rule: Rule, exposure: object, name: str) -> NDArray[np.intp]:
+        """The item ``exposure`` picks by ``rule`` among each row's eligible items (-1 where none is left)."""
+        crit = np.where(ctx.eligible, rule(ctx), -np.inf)
+        crit = self.content.steer(crit, ctx)
+        chosen, rank = exposure.choose(crit, ctx)
+        if ctx.state.audit is not None:
+            self._audit(ctx, crit, chosen, rank, name, exposure)
+        return chosen
 
     def check_responses(self, items: NDArray[np.intp], responses: NDArray[np.int64]) -> None:
         """ResponseError naming the first item whose response is outside its categories."""
         k = self.tables.params.n_categories[items]
-        bad = np.flatnonzero((responses < 0) | (responses >= k))
-        if bad.size:
-            i = bad[0]
+        outside = (responses < 0) | (responses >= k)
+        if outside.any():
+            i = np.flatnonzero(outside)[0]
             raise ResponseError(f"item {self.tables.params.ids[items[i]]!r}: response {responses[i]!r} is outside "
                                 f"its categories 0..{k[i] - 1}")
 
@@ -148,14 +173,16 @@ class CatCore:
         if self.enemies is not None:
             state.blocked[rows] |= self.enemies[items]
         if self.content.n_groups:
-            state.group_counts[rows] += self.content.counts_of(items)
-        state.exposed += np.bincount(items, minlength=self.tables.n_items)
+            self.content.add_counts(state.group_counts, rows, items)
+        if items.size == 1:
+            state.exposed[items] += 1
+        else:
+            state.exposed += np.bincount(items, minlength=self.tables.n_items)
         state.n_given[rows] += 1
         self.estimator.update(state, rows, self.tables)
-        ctx = StepContext(self.tables, state, rows, self.max_length)
-        reasons = self.stopper.reasons(ctx)
-        stop = reasons != ""
-        state.stop_reason[rows[stop]] = reasons[stop]
+        stop, reasons = self.stopper.decide(StepContext(self.tables, state, rows, self.max_length))
+        if stop is not None:
+            state.stop_reason[rows[stop]] = reasons
 
     # ------------------------------------------------------------------ audit (live sessions; off in simulation)
     def _audit(self, ctx: StepContext, crit: NDArray, chosen: NDArray, rank: NDArray, rule: str, exposure) -> None:

@@ -26,12 +26,21 @@ STREAM_RESPONSE = 7
 """Streams keep the draws of different parts independent; simulations draw responses on STREAM_RESPONSE."""
 
 
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
+
+
 def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """splitmix64 finaliser: a bijective avalanche hash of 64-bit words."""
-    with np.errstate(over="ignore"):
-        x = (x ^ (x >> np.uint64(30))) * _M1
-        x = (x ^ (x >> np.uint64(27))) * _M2
-    return x ^ (x >> np.uint64(31))
+    """splitmix64 finaliser, in place on ``x`` (a fresh array): a bijective avalanche hash of 64-bit words.
+
+    uint64 array arithmetic wraps modulo 2**64 without warnings (only numpy scalar arithmetic warns, and ``x``
+    is always an array here), so no ``np.errstate`` is needed.
+    """
+    x ^= x >> _S30
+    x *= _M1
+    x ^= x >> _S27
+    x *= _M2
+    x ^= x >> _S31
+    return x
 
 
 def _u64(values: ArrayLike) -> NDArray[np.uint64]:
@@ -39,8 +48,8 @@ def _u64(values: ArrayLike) -> NDArray[np.uint64]:
 
 
 def _combine(h: NDArray[np.uint64], value: ArrayLike) -> NDArray[np.uint64]:
-    with np.errstate(over="ignore"):
-        return _mix(h + _GOLDEN + _u64(value))
+    """mix(h + golden + value) as a fresh (at least 1-d) array; ``h`` is not modified."""
+    return _mix(h + _GOLDEN + _u64(value))
 
 
 def person_keys(seed: int, persons: ArrayLike) -> NDArray[np.uint64]:
@@ -76,4 +85,5 @@ def uniforms(keys: NDArray[np.uint64], step: ArrayLike, stream: int, slot: Array
     if slot.ndim:
         h = h.reshape(h.shape + (1,) * (slot.ndim if slot.ndim == 1 else slot.ndim - 1))
     out = _combine(h, slot.astype(np.uint64))
-    return (out >> np.uint64(11)).astype(np.float64) * 2.0**-53
+    out >>= _S11
+    return out.astype(np.float64) * 2.0**-53

@@ -17,10 +17,12 @@ from digicomp.scoring.quadrature import NormalPrior
 def eap(state: BatchState, rows: NDArray[np.intp], tables: Tables) -> tuple[NDArray, NDArray]:
     """Posterior mean and SD on the grid (Bock & Mislevy 1982); row-wise sums keep rows batch-independent."""
     w = state.weights(rows)
-    pts = tables.points
-    mean = (w * pts).sum(axis=1)
-    var = (w * pts**2).sum(axis=1) - mean**2
-    return mean, np.sqrt(np.maximum(var, 0.0))
+    mean = (w * tables.points).sum(axis=1)
+    w *= tables.points_squared  # w is not needed after this
+    var = w.sum(axis=1)
+    var -= mean**2
+    np.maximum(var, 0.0, out=var)
+    return mean, np.sqrt(var, out=var)
 
 
 def answered(state: BatchState, rows: NDArray[np.intp], n_items: int) -> Responses:

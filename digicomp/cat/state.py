@@ -88,6 +88,8 @@ class BatchState:
 
     def weights(self, rows: NDArray[np.intp]) -> NDArray[np.float64]:
         """Normalised posterior weights (n, Q) of ``rows``; row-wise reductions keep each row batch-independent."""
-        lp = self.log_post[rows]
-        w = np.exp(lp - lp.max(axis=1, keepdims=True))
-        return w / w.sum(axis=1, keepdims=True)
+        w = np.take(self.log_post, rows, axis=0)  # always a copy, so it is worked on in place
+        w -= w.max(axis=1, keepdims=True)
+        np.exp(w, out=w)
+        w /= w.sum(axis=1, keepdims=True)
+        return w

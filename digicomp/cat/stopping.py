@@ -6,7 +6,7 @@ minimums are met, and always stops at ``max_items``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -107,18 +107,41 @@ class Stopper:
     max_items: int
     content: ContentControl
 
+    _names: NDArray[np.object_] = field(init=False, repr=False)
+    _joined: str = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Precompute the reason names."""
+        object.__setattr__(self, "_names", np.array([rule.name for rule in self.rules], dtype=object))
+        object.__setattr__(self, "_joined", "+".join(rule.name for rule in self.rules))
+
     def reasons(self, ctx: StepContext) -> NDArray[np.object_]:
         """Stop reason per active person ("" = go on): the first rule that fired (any), all names joined by '+' (all), or 'max_items'."""
-        given = ctx.n_given
         out = np.full(ctx.n, "", dtype=object)
-        if self.rules:
-            fired = np.stack([rule.check(ctx) for rule in self.rules])  # (R, n)
-            met = fired.any(axis=0) if self.combine == "any" else fired.all(axis=0)
-            allowed = met & (given >= self.min_items) & self.content.minimums_met(ctx.state, ctx.rows)
-            if self.combine == "any":
-                names = np.array([rule.name for rule in self.rules], dtype=object)
-                out[allowed] = names[np.argmax(fired[:, allowed], axis=0)]
-            else:
-                out[allowed] = "+".join(rule.name for rule in self.rules)
-        out[given >= self.max_items] = "max_items"
+        stop, why = self.decide(ctx)
+        if stop is not None:
+            out[stop] = why
         return out
+
+    def decide(self, ctx: StepContext) -> tuple[NDArray[np.bool_] | None, NDArray[np.object_] | str]:
+        """(who stops (n,) bool, their reasons) as in :meth:`reasons`; (None, "") when nobody stops."""
+        given = ctx.n_given
+        at_max = given >= self.max_items
+        if not self.rules:
+            return (at_max, "max_items") if at_max.any() else (None, "")
+        fired = [rule.check(ctx) for rule in self.rules]  # R × (n,)
+        if len(fired) == 1:
+            met = fired[0]
+        else:
+            met = np.logical_or.reduce(fired) if self.combine == "any" else np.logical_and.reduce(fired)
+        allowed = met & (given >= self.min_items) & self.content.minimums_met(ctx.state, ctx.rows)
+        stop = allowed | at_max
+        if not stop.any():
+            return None, ""
+        why = np.full(ctx.n, "", dtype=object)
+        if self.combine == "any" and len(fired) > 1:
+            why[allowed] = self._names[np.argmax(np.stack(fired)[:, allowed], axis=0)]
+        else:
+            why[allowed] = self._names[0] if self.combine == "any" else self._joined
+        why[at_max] = "max_items"
+        return stop, why[stop]
