@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 
 
@@ -65,9 +66,9 @@ def run(args: argparse.Namespace) -> int:
 
         result.to_csv(args.out)
         result.to_json(Path(args.out) / "summary.json")
-        try:
+        if importlib.util.find_spec("matplotlib") is not None:
             result.plot(Path(args.out) / "plots.png")
-        except ImportError:
-            pass
+        else:
+            sys.stderr.write("digicomp: note: plots.png not written (pip install 'digicomp[plot]' for plots)\n")
     print(result.to_json() if args.json else result.summary())
     return 0

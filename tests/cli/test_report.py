@@ -41,6 +41,7 @@ def test_result_text_names_the_level_areas_and_answers(result_file):
 
 
 def test_result_html_is_self_contained_with_plots(result_file, tmp_path):
+    pytest.importorskip("matplotlib", reason="the plots need the plot extra (matplotlib)")
     page = tmp_path / "r.html"
     proc = digicomp("report", str(result_file), "--html", str(page))
     assert proc.returncode == 0, proc.stderr
@@ -51,6 +52,7 @@ def test_result_html_is_self_contained_with_plots(result_file, tmp_path):
 
 
 def test_study_text_and_html(study_file, tmp_path):
+    pytest.importorskip("matplotlib", reason="the plots need the plot extra (matplotlib)")
     page = tmp_path / "s.html"
     proc = digicomp("report", str(study_file), "--html", str(page))
     assert proc.returncode == 0, proc.stderr
