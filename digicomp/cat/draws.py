@@ -43,6 +43,18 @@ def _mix(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
     return x
 
 
+_MASK = 2**64 - 1
+_GOLDEN_INT, _M1_INT, _M2_INT = int(_GOLDEN), int(_M1), int(_M2)
+
+
+def _combine_int(h: int, value: int) -> int:
+    """:func:`_combine` on Python ints (the batch-of-one fast path: the same bits, without array overhead)."""
+    x = (h + _GOLDEN_INT + value) & _MASK
+    x = ((x ^ (x >> 30)) * _M1_INT) & _MASK
+    x = ((x ^ (x >> 27)) * _M2_INT) & _MASK
+    return x ^ (x >> 31)
+
+
 def _u64(values: ArrayLike) -> NDArray[np.uint64]:
     return np.asarray(values).astype(np.uint64, copy=False) if np.ndim(values) else np.array([values], np.uint64)
 
@@ -80,6 +92,10 @@ def uniforms(keys: NDArray[np.uint64], step: ArrayLike, stream: int, slot: Array
     case the result is (n, m).
     """
     keys = np.asarray(keys, dtype=np.uint64)
+    if keys.shape == (1,) and np.ndim(step) <= 1 and np.size(step) == 1 and isinstance(slot, (int, np.integer)):
+        h = _combine_int(_combine_int(int(keys[0]), int(np.ravel(step)[0]) & _MASK), stream)
+        h = _combine_int(h, int(slot) & _MASK)
+        return np.array([(h >> 11) * 2.0**-53])
     h = _combine(_combine(keys, np.asarray(step, dtype=np.int64)), stream)
     slot = np.asarray(slot, dtype=np.int64)
     if slot.ndim:

@@ -64,6 +64,7 @@ class AdaptiveTest:
         self.ledger = ledger or ExposureLedger(self.bank.n_items)
         self.seeding: SeedPlan | None = SeedPlan.build(self.bank, self.design.seeding) if self.design.seeding else None
         self.core: CatCore = _build_core(self.bank, self.design, self.ledger, rules or {})
+        self._content: dict[int, dict[str, Any]] = {}
 
     @classmethod
     def from_yaml(cls, path: str | PathLike[str], bank: Any = None, **kwargs: Any) -> AdaptiveTest:
@@ -88,6 +89,19 @@ class AdaptiveTest:
 
     def __repr__(self) -> str:
         return f"AdaptiveTest(bank={self.bank.id!r}, design={self.design.id!r}, items={self.bank.n_items})"
+
+    def item_content(self, j: int) -> dict[str, Any]:
+        """What a session shows of bank item j (see ``session.ItemView``), dumped once per item and kept.
+
+        Shared between sessions: callers copy it before handing it out (the bank is immutable, so the cache
+        never goes stale; a race between threads only dumps an item twice).
+        """
+        content = self._content.get(j)
+        if content is None:
+            from digicomp.cat.session import item_content
+
+            content = self._content[j] = item_content(self.bank, j)
+        return content
 
     # ------------------------------------------------------------------ sessions and batches
     def start(self, person_id: str | None = None, seed: int | tuple[int, int] | None = None,

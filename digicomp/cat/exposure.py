@@ -22,14 +22,20 @@ Choice = tuple[NDArray[np.intp], NDArray[np.intp]]
 
 def ranked(crit: NDArray[np.float64], top: int) -> NDArray[np.intp]:
     """The ``top`` best item positions per row, best first; ties go to the lower bank position."""
+    return ranked_values(crit, top)[0]
+
+
+def ranked_values(crit: NDArray[np.float64], top: int) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """:func:`ranked` and the criterion values at those positions (n, top)."""
     top = min(top, crit.shape[1])
     if top < crit.shape[1]:
         part = np.argpartition(-crit, top - 1, axis=1)[:, :top]
     else:
         part = np.broadcast_to(np.arange(crit.shape[1]), crit.shape)
-    vals = np.take_along_axis(crit, part, axis=1)
+    r = np.arange(crit.shape[0])[:, None]
+    vals = crit[r, part]
     order = np.lexsort((part, -vals), axis=1)
-    return np.take_along_axis(part, order, axis=1)
+    return part[r, order], vals[r, order]
 
 
 def best(crit: NDArray[np.float64]) -> NDArray[np.intp]:
@@ -92,9 +98,8 @@ class Randomesque:
 
     def choose(self, crit: NDArray[np.float64], ctx: StepContext) -> Choice:
         """A uniform pick among the ≤ k finite best candidates per person."""
-        top = ranked(crit, self.k)
-        finite = np.isfinite(np.take_along_axis(crit, top, axis=1))
-        m = finite.sum(axis=1)
+        top, vals = ranked_values(crit, self.k)
+        m = np.isfinite(vals).sum(axis=1)
         u = uniforms(ctx.keys, ctx.n_given, STREAM_RANDOMESQUE)
         rank = np.minimum((u * m).astype(np.intp), np.maximum(m - 1, 0))
         chosen = np.where(m > 0, top[np.arange(top.shape[0]), rank], -1)
@@ -122,8 +127,7 @@ class SympsonHetter:
         todo = np.arange(n)
         width = min(self.window, J)
         while todo.size:
-            top = ranked(crit[todo], width)
-            vals = np.take_along_axis(crit[todo], top, axis=1)
+            top, vals = ranked_values(crit[todo], width)
             u = uniforms(ctx.keys[todo], ctx.n_given[todo], STREAM_SYMPSON_HETTER, top)
             accept = (u < self.k[top]) & np.isfinite(vals)
             got = accept.any(axis=1)

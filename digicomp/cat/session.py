@@ -215,20 +215,7 @@ class Session:
         return session
 
     def _view(self, j: int) -> ItemView:
-        bank = self.engine.bank
-        item = bank.item(bank.ids[j])
-        dump = lambda x: None if x is None else x.model_dump(mode="json", exclude_none=True)  # noqa: E731
-        return ItemView(
-            id=item.id,
-            position=self.position,
-            kind=item.kind,
-            competence=item.competence,
-            level=item.level,
-            stem=dump(item.stem),
-            options=[dump(o) for o in item.options] if item.options else None,
-            categories=[dump(c) for c in item.categories] if item.categories else None,
-            media=dump(item.media),
-        )
+        return ItemView(position=self.position, **_copy_json(self.engine.item_content(j)))
 
 
 def _replay_seeded(session: Session, seeded: list[dict[str, Any]]) -> None:
@@ -243,6 +230,29 @@ def _replay_seeded(session: Session, seeded: list[dict[str, Any]]) -> None:
         session.record(entry["item"], entry["answer"])
         if session.seeded[-1]["score"] != entry.get("score"):
             raise TamperedStateError(f"the saved score of seeded item {entry['item']!r} does not match its answer")
+
+
+def item_content(bank: Any, j: int) -> dict[str, Any]:
+    """What :class:`ItemView` shows of item j (all but the position), as plain JSON data."""
+    item = bank.item(bank.ids[j])
+    dump = lambda x: None if x is None else x.model_dump(mode="json", exclude_none=True)  # noqa: E731
+    return {
+        "id": item.id,
+        "kind": item.kind,
+        "competence": item.competence,
+        "level": item.level,
+        "stem": dump(item.stem),
+        "options": [dump(o) for o in item.options] if item.options else None,
+        "categories": [dump(c) for c in item.categories] if item.categories else None,
+        "media": dump(item.media),
+    }
+
+
+def _copy_json(data: dict | list) -> dict | list:
+    """A deep copy of plain JSON data (dicts, lists, scalars): each view gets content it may change freely."""
+    if isinstance(data, dict):
+        return {k: _copy_json(v) if isinstance(v, (dict, list)) else v for k, v in data.items()}
+    return [_copy_json(v) if isinstance(v, (dict, list)) else v for v in data]
 
 
 def score_answer(bank: Any, j: int, answer: Any) -> int:
