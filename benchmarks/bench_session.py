@@ -1,13 +1,15 @@
 """Live-session latency: next_item() + record() on a 1,000-item bank with content balancing and randomesque.
 
 Run: python benchmarks/bench_session.py [--sessions 200] [--items 1000]
-Prints p50/p99/max per-step latency (next_item + record, audit on and off), the session JSON size, and the BLAS.
+Prints p50/p99/max per-step latency (next_item + record, audit on and off) of ``--runs`` runs, the session JSON
+size, the BLAS and the load average (the machine may be shared: quote figures with it).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -78,6 +80,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sessions", type=int, default=200)
     ap.add_argument("--items", type=int, default=1000)
+    ap.add_argument("--runs", type=int, default=1, help="repeat each measurement (medians differ under load)")
     args = ap.parse_args()
     for pool in threadpool_info():
         print(f"BLAS: {pool.get('internal_api')} {pool.get('version')} threads={pool.get('num_threads')} "
@@ -86,13 +89,16 @@ def main() -> None:
     t0 = time.perf_counter()
     engine = AdaptiveTest(bank, DESIGN)
     print(f"engine build: {1e3 * (time.perf_counter() - t0):.0f} ms for {bank.n_items} items")
+    print(f"cpus: {os.cpu_count()}, load average: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     measure(engine, bank, 5, audit=False)  # warm-up
-    for audit in (False, True):
-        steps, sizes = measure(engine, bank, args.sessions, audit)
-        p50, p99 = np.percentile(steps, [50, 99]) * 1e3
-        print(f"audit={'on ' if audit else 'off'}: {steps.size} steps in {args.sessions} sessions; "
-              f"next_item+record p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {steps.max() * 1e3:.3f} ms; "
-              f"session JSON {int(np.median(sizes))} B median, {max(sizes)} B max")
+    for run in range(args.runs):
+        for audit in (False, True):
+            steps, sizes = measure(engine, bank, args.sessions, audit)
+            p50, p99 = np.percentile(steps, [50, 99]) * 1e3
+            print(f"run {run + 1} audit={'on ' if audit else 'off'}: {steps.size} steps in {args.sessions} sessions; "
+                  f"next_item+record p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {steps.max() * 1e3:.3f} ms; "
+                  f"session JSON {int(np.median(sizes))} B median, {max(sizes)} B max")
+    print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("design:", json.dumps(DESIGN))
 
 

@@ -33,6 +33,7 @@ class ContentControl:
     """True when target proportions change the criterion (a method and at least one target)."""
     _floor: NDArray[np.float64] = field(init=False, repr=False)
     _has_minimum: bool = field(init=False, repr=False)
+    _quotas: dict = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Precompute what every step needs from the (constant) limits."""
@@ -40,6 +41,7 @@ class ContentControl:
         object.__setattr__(self, "steers", self.method != "none" and bool((~np.isnan(self.target)).any()))
         object.__setattr__(self, "_floor", np.nan_to_num(self.minimum, nan=0.0))  # minimum, 0 where none
         object.__setattr__(self, "_has_minimum", bool((self._floor > 0).any()))
+        object.__setattr__(self, "_quotas", {})
 
     def add_counts(self, group_counts: NDArray[np.int64], rows: NDArray[np.intp], items: NDArray[np.intp]) -> None:
         """Count each row's new item in its group (``rows`` are distinct, so a fancy-indexed add is exact)."""
@@ -75,9 +77,9 @@ class ContentControl:
         """Apply target proportions to the (already masked) criterion."""
         if not self.steers:
             return crit
-        counts = ctx.state.group_counts[ctx.rows].astype(float)
+        counts = ctx.state.group_counts[ctx.rows]
         if self.method == "kingsbury_zara":
-            return self._largest_deficit(crit, counts, ctx)
+            return self._largest_deficit(crit, counts.astype(float), ctx)
         return self._priority_index(crit, counts, ctx)
 
     def _largest_deficit(self, crit: NDArray[np.float64], counts: NDArray[np.float64], ctx: StepContext) -> NDArray:
@@ -94,19 +96,30 @@ class ContentControl:
         keep = (self.group[None, :] == pick[:, None]) | ~applies[:, None]
         return np.where(keep, crit, -np.inf)
 
-    def _priority_index(self, crit: NDArray[np.float64], counts: NDArray[np.float64], ctx: StepContext) -> NDArray:
+    def _quota(self, max_length: int) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+        """(target_g · L with 1 where there is no target, the columns of PI fixed at 1: untargeted groups and
+        the no-group column) for a test of at most ``max_length`` items; computed once per length."""
+        got = self._quotas.get(max_length)
+        if got is None:
+            quota = self.target * max_length
+            fixed = np.append(np.isnan(quota), True)
+            got = self._quotas[max_length] = (np.where(fixed[:-1], 1.0, quota), fixed)
+        return got
+
+    def _priority_index(self, crit: NDArray[np.float64], counts: NDArray[np.int64], ctx: StepContext) -> NDArray:
         """Multiply the criterion (shifted to be positive) by PI_j = f_g, f_g = 1 − x_g / (target_g · L)."""
-        quota = self.target * ctx.max_length
-        untargeted = np.isnan(quota)
-        f = np.where(untargeted, 1.0, np.maximum(1.0 - counts / np.where(untargeted, 1.0, quota), 0.0))
-        pi = np.empty((f.shape[0], f.shape[1] + 1))
-        pi[:, :-1] = f
-        pi[:, -1] = 1.0
+        quota, fixed = self._quota(ctx.max_length)
+        pi = np.empty((counts.shape[0], counts.shape[1] + 1))
+        f = pi[:, :-1]
+        np.divide(counts, quota, out=f)
+        np.subtract(1.0, f, out=f)
+        np.maximum(f, 0.0, out=f)
+        pi[:, fixed] = 1.0
         pi += 1e-9  # on (n, G + 1), then gathered to items: the same values as adding after the gather
         finite = np.isfinite(crit)
         low = np.min(crit, axis=1, where=finite, initial=np.inf, keepdims=True)
         out = crit - np.where(np.isfinite(low), low, 0.0)
         out += 1e-12
-        out *= pi[:, self.group]
-        out[~finite] = -np.inf
+        out *= pi.take(self.group, axis=1)
+        np.putmask(out, ~finite, -np.inf)
         return out

@@ -21,7 +21,7 @@ from digicomp.cat.exposure import (
     ProgressiveRestricted,
     SympsonHetter,
 )
-from digicomp.cat.selection import Rule
+from digicomp.cat.selection import Rule, owns_output
 from digicomp.cat.state import BatchState
 from digicomp.cat.stopping import Stopper
 from digicomp.cat.tables import Tables
@@ -143,7 +143,11 @@ class CatCore:
 
     def _choose(self, ctx: StepContext, rule: Rule, exposure: object, name: str) -> NDArray[np.intp]:
         """The item ``exposure`` picks by ``rule`` among each row's eligible items (-1 where none is left)."""
-        crit = np.where(ctx.eligible, rule(ctx), -np.inf)
+        crit = rule(ctx)
+        if owns_output(rule):
+            np.putmask(crit, ~ctx.eligible, -np.inf)  # in place: an (n, J) temporary costs more than the pass
+        else:
+            crit = np.where(ctx.eligible, crit, -np.inf)
         crit = self.content.steer(crit, ctx)
         chosen, rank = exposure.choose(crit, ctx)
         if ctx.state.audit is not None:

@@ -41,8 +41,8 @@ def custom_rule(name: str) -> Rule:
 
 
 def max_information(ctx: StepContext) -> NDArray[np.float64]:
-    """Maximum Fisher information at θ̂ (Lord 1980): I_j(θ̂)."""
-    return ctx.information
+    """Maximum Fisher information at θ̂ (Lord 1980): I_j(θ̂), a fresh array (see :func:`owns_output`)."""
+    return ctx.tables.information_at(ctx.theta)
 
 
 def likelihood_weighted_information(ctx: StepContext) -> NDArray[np.float64]:
@@ -169,6 +169,12 @@ _SIMPLE: dict[str, Rule] = {
     "klp": posterior_kullback_leibler,
     "random": random_rule,
 }
+
+
+def owns_output(rule: Rule) -> bool:
+    """True for the built-in rules, which return a fresh criterion array the caller may overwrite (mask in
+    place); a custom rule's output may be shared or read-only, so it is copied."""
+    return rule in _SIMPLE.values() or isinstance(rule, (KullbackLeibler, AStratified))
 
 
 def build_rule(rule: str, tables: Tables, max_length: int, **options) -> Rule:
