@@ -93,6 +93,7 @@ class CatCore:
         while True:
             rows, items = self.select(state)
             if rows.size == 0:
+                state.release_scratch()
                 return state
             self.record(state, rows, items, respond(state, rows, items))
 
@@ -100,7 +101,11 @@ class CatCore:
     def eligible(self, ctx: StepContext) -> NDArray[np.bool_]:
         """Items each active person may be given now (n, J)."""
         st, rows = ctx.state, ctx.rows
-        mask = st.administered[rows]
+        given = st.administered
+        if rows.size and rows.min() >= 0 and rows.max() < given.shape[0]:  # into a work array ("clip" is unbuffered)
+            mask = np.take(given, rows, axis=0, out=st.scratch("eligible", rows.size, given.shape[1], bool), mode="clip")
+        else:  # empty, negative or out-of-range rows: plain indexing (and its IndexError)
+            mask = given[rows]
         if self._may_block:
             mask |= st.blocked[rows]
         np.logical_not(mask, out=mask)
@@ -144,8 +149,9 @@ class CatCore:
     def _choose(self, ctx: StepContext, rule: Rule, exposure: object, name: str) -> NDArray[np.intp]:
         """The item ``exposure`` picks by ``rule`` among each row's eligible items (-1 where none is left)."""
         crit = rule(ctx)
-        if owns_output(rule):
-            np.putmask(crit, ~ctx.eligible, -np.inf)  # in place: an (n, J) temporary costs more than the pass
+        if owns_output(rule):  # in place: an (n, J) temporary costs more than the pass
+            shut = np.logical_not(ctx.eligible, out=ctx.state.scratch("ineligible", ctx.n, crit.shape[1], bool))
+            np.putmask(crit, shut, -np.inf)
         else:
             crit = np.where(ctx.eligible, crit, -np.inf)
         crit = self.content.steer(crit, ctx)

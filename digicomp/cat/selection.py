@@ -41,8 +41,11 @@ def custom_rule(name: str) -> Rule:
 
 
 def max_information(ctx: StepContext) -> NDArray[np.float64]:
-    """Maximum Fisher information at θ̂ (Lord 1980): I_j(θ̂), a fresh array (see :func:`owns_output`)."""
-    return ctx.tables.information_at(ctx.theta)
+    """Maximum Fisher information at θ̂ (Lord 1980): I_j(θ̂), in the batch's criterion work array (the caller
+    owns it until the next step; see :func:`owns_output`)."""
+    n, J = ctx.n, ctx.tables.n_items
+    return ctx.tables.information_at(ctx.theta, (ctx.state.scratch("criterion", n, J),
+                                                 ctx.state.scratch("criterion_work", n, J)))
 
 
 def likelihood_weighted_information(ctx: StepContext) -> NDArray[np.float64]:
@@ -172,8 +175,8 @@ _SIMPLE: dict[str, Rule] = {
 
 
 def owns_output(rule: Rule) -> bool:
-    """True for the built-in rules, which return a fresh criterion array the caller may overwrite (mask in
-    place); a custom rule's output may be shared or read-only, so it is copied."""
+    """True for the built-in rules, whose criterion array the caller may overwrite (mask in place) and need not
+    keep past the step; a custom rule's output may be shared or read-only, so it is copied."""
     return rule in _SIMPLE.values() or isinstance(rule, (KullbackLeibler, AStratified))
 
 

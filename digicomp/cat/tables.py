@@ -73,15 +73,27 @@ class Tables:
             fine_information=information_table(params, fine),
         )
 
-    def information_at(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
-        """I_j(θ) for every item (n, J) by linear interpolation in the FINE_STEP table (θ clipped to the grid)."""
+    def information_at(self, theta: NDArray[np.float64],
+                       work: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None) -> NDArray[np.float64]:
+        """I_j(θ) for every item (n, J) by linear interpolation in the FINE_STEP table (θ clipped to the grid).
+
+        ``work``: two (n, J) arrays to compute in (the result is the first), instead of fresh ones.
+        """
         pts = self.fine_points
         x = (np.clip(theta, pts[0], pts[-1]) - pts[0]) / FINE_STEP
         i = np.minimum(x.astype(np.intp), pts.size - 2)
         w = (x - i)[:, None]
-        out = self.fine_slope.take(i, axis=0)  # (I[i+1] − I[i]) · w + I[i], as lo + (hi − lo)·w bit for bit
+        if work is None:
+            out = self.fine_slope.take(i, axis=0)  # (I[i+1] − I[i]) · w + I[i], as lo + (hi − lo)·w bit for bit
+            out *= w
+            out += self.fine_information.take(i, axis=0)
+            return out
+        if i.size and i.min() < 0:  # a NaN θ̂: fail as the unbuffered take would
+            raise IndexError(f"θ̂ {theta[np.argmin(i)]!r} has no place in the information table")
+        out, lo = work
+        np.take(self.fine_slope, i, axis=0, out=out, mode="clip")  # i is in range: clip only skips a copy
         out *= w
-        out += self.fine_information.take(i, axis=0)
+        out += np.take(self.fine_information, i, axis=0, out=lo, mode="clip")
         return out
 
     @property
