@@ -103,7 +103,8 @@ class CatCore:
         st, rows = ctx.state, ctx.rows
         given = st.administered
         if rows.size and rows.min() >= 0 and rows.max() < given.shape[0]:  # into a work array ("clip" is unbuffered)
-            mask = np.take(given, rows, axis=0, out=st.scratch("eligible", rows.size, given.shape[1], bool), mode="clip")
+            work = st.scratch("eligible", rows.size, given.shape[1], bool)
+            mask = np.take(given, rows, axis=0, out=work, mode="clip")
         else:  # empty, negative or out-of-range rows: plain indexing (and its IndexError)
             mask = given[rows]
         if self._may_block:

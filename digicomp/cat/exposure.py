@@ -14,7 +14,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.cat.context import StepContext
-from digicomp.cat.draws import STREAM_ELIGIBILITY, STREAM_PROGRESSIVE, STREAM_RANDOMESQUE, STREAM_SYMPSON_HETTER, uniforms
+from digicomp.cat.draws import (
+    STREAM_ELIGIBILITY,
+    STREAM_PROGRESSIVE,
+    STREAM_RANDOMESQUE,
+    STREAM_SYMPSON_HETTER,
+    uniforms,
+)
 from digicomp.errors import DesignError
 
 Choice = tuple[NDArray[np.intp], NDArray[np.intp]]

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
-from digicomp.cat.context import StepContext
 from digicomp.cat.content import ContentControl
+from digicomp.cat.context import StepContext
 from digicomp.levels import level_probabilities
 
 

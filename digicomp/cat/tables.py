@@ -45,7 +45,8 @@ class Tables:
         """Derived tables: θ² on the grid (EAP variance) and I_j(θ_f+1) − I_j(θ_f) on the fine grid."""
         object.__setattr__(self, "points_squared", self.points**2)
         fine = self.fine_information
-        object.__setattr__(self, "fine_slope", np.subtract(fine[1:], fine[:-1]) if fine.shape[0] > 1 else np.zeros_like(fine))
+        slope = np.subtract(fine[1:], fine[:-1]) if fine.shape[0] > 1 else np.zeros_like(fine)
+        object.__setattr__(self, "fine_slope", slope)
 
     @cached_property
     def location(self) -> NDArray[np.float64]:
