@@ -8,6 +8,7 @@ before ``write`` returns, so a session reported written survives a crash of the 
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,7 +34,7 @@ class SQLiteStore(ResponseStore):
         _check_file(self.path)
         try:
             self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(self._conn, timeout)
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.execute("PRAGMA foreign_keys=ON")
         except sqlite3.Error as exc:
@@ -86,3 +87,20 @@ def _check_file(path: Path) -> None:
             f"{path}: is not a SQLite database (its first bytes are {head[:8]!r}); the file is "
             "corrupted or is something else; refusing to open it as a store"
         )
+
+
+def _enable_wal(conn: sqlite3.Connection, timeout: float) -> None:
+    """Switch to WAL, retrying while another process holds the lock.
+
+    Changing the journal mode needs an exclusive lock, and SQLite may report "database is locked" at once
+    (without its busy handler) when several processes open a new file together.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
