@@ -18,20 +18,13 @@ MIN_MC_ITEMS = 240
 MIN_MC_PER_COMPETENCE = 8
 
 
-def _framework_or_skip(framework_id: str):
-    from digicomp.framework import list_frameworks, load_framework
-
-    if framework_id not in {info.id for info in list_frameworks()}:
-        pytest.skip(f"framework {framework_id} is not bundled yet")
-    return load_framework(framework_id)
-
-
 @pytest.fixture(scope="module", params=sorted(BANKS))
 def bundled(request):
-    """(bank, framework) for each bundled bank; skipped while the bank has not been assembled."""
-    if request.param not in list_bundled("item_banks"):
-        pytest.skip(f"item_banks/{request.param}.yaml is not assembled yet")
-    framework = _framework_or_skip(BANKS[request.param])
+    """(bank, framework) for each bundled bank; a missing bank or framework is a failure, not a skip."""
+    from digicomp.framework import load_framework
+
+    assert request.param in list_bundled("item_banks"), f"item_banks/{request.param}.yaml is not bundled"
+    framework = load_framework(BANKS[request.param])
     return load_bank(request.param, framework=framework), framework
 
 
