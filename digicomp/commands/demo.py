@@ -71,20 +71,23 @@ def print_intro(engine: Any, n_people: int, lang: str) -> None:
     from digicomp.reporting.result import _framework, _provisional
     from digicomp.reporting.text import wrap
 
+    from digicomp.commands.take import TAKE_DESCRIPTION, TAKE_DESIGN
+
     bank, design = engine.bank, engine.design
+    about = TAKE_DESCRIPTION[lang] if design.id == TAKE_DESIGN["id"] else design.description
     fw = _framework(bank)
     where = f"{fw.title.get(lang)} ({fw.id})" if fw is not None else bank.id
     if lang == "en":
         lines = [
             f"digicomp demo: {n_people} simulated people sit an adaptive test on {where}, bank {bank.id} "
-            f"{bank.version} ({bank.n_items} items), design {design.id!r}: {design.description}."
+            f"{bank.version} ({bank.n_items} items), design {design.id!r}: {about}."
         ]
         if _provisional(bank):
             lines.append("The bank's parameters are provisional (expert-set), so levels are illustrative.")
     else:
         lines = [
             f"digicomp demo: {n_people} người mô phỏng làm bài kiểm tra thích ứng theo {where}, ngân hàng "
-            f"{bank.id} {bank.version} ({bank.n_items} câu), thiết kế {design.id!r}: {design.description}."
+            f"{bank.id} {bank.version} ({bank.n_items} câu), thiết kế {design.id!r}: {about}."
         ]
         if _provisional(bank):
             lines.append("Tham số câu hỏi là tạm thời (do chuyên gia ước định), nên bậc chỉ mang tính minh họa.")

@@ -30,6 +30,13 @@ TAKE_DESIGN: dict[str, Any] = {
 }
 """The default design of ``take`` and ``demo`` (the bundled banks' areas are 0–7)."""
 
+TAKE_DESCRIPTION = {
+    "vi": "chọn câu theo thông tin có trọng số hậu nghiệm (MPWI), ngẫu nhiên trong 3 câu tốt nhất, ít nhất 1 câu "
+    "mỗi lĩnh vực, dừng khi xác định được bậc với xác suất 90% hoặc sai số chuẩn dưới 0,35",
+    "en": TAKE_DESIGN["description"],
+}
+"""The default design's description in each interface language."""
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
