@@ -68,10 +68,9 @@ def run(args: argparse.Namespace) -> int:
 
 def print_intro(engine: Any, n_people: int, lang: str) -> None:
     """What the demo is about to show: framework, bank, design."""
+    from digicomp.commands.take import TAKE_DESCRIPTION, TAKE_DESIGN
     from digicomp.reporting.result import _framework, _provisional
     from digicomp.reporting.text import wrap
-
-    from digicomp.commands.take import TAKE_DESCRIPTION, TAKE_DESIGN
 
     bank, design = engine.bank, engine.design
     about = TAKE_DESCRIPTION[lang] if design.id == TAKE_DESIGN["id"] else design.description
