@@ -38,6 +38,7 @@ def calibrate(
     max_iter: int = 500,
     accelerate: bool = True,
     se: bool = True,
+    se_method: str = "auto",
     fit: bool = True,
     progress: Callable[[int, float, float], None] | None = None,
 ) -> CalibrationResult:
@@ -48,11 +49,15 @@ def calibrate(
     ``fixed``: ItemParameters / ItemBank / bank path whose items are held at their values (the latent mean and SD
     are then estimated, putting new items on the bank's scale). ``latent``: "auto" (estimate the SD when every
     item is Rasch/PCM; mean and SD when items are fixed), "fixed" (N(0, 1)), "sd" or "mean_sd".
+    ``se_method``: "numerical" (observed information by central differences, 2 E-steps per parameter),
+    "xpd" (cross-product of the persons' scores, one pass) or "auto" (numerical up to 400 free parameters).
     ``weights``: frequency weights per person (pattern data). Grid: ``quadpts`` points on ``theta_range``.
     """
     priors_ = as_priors(priors)
     if not (np.isfinite(D) and D > 0):
         raise CalibrationError(f"D = {D!r} must be a positive number (1.0 or 1.702)")
+    if se_method not in ("auto", "numerical", "xpd"):
+        raise CalibrationError(f"se_method = {se_method!r}: expected 'auto', 'numerical' or 'xpd'")
     fixed_params = as_fixed(fixed)
     if fixed_params is not None and fixed_params.D != D:
         D = fixed_params.D
@@ -82,6 +87,7 @@ def calibrate(
         tol=tol,
         compute_se=se,
         compute_fit=fit,
+        se_method=se_method,
     )
 
 

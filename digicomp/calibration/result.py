@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from digicomp.calibration import fit as fitstats
 from digicomp.calibration.families import expit
 from digicomp.calibration.information import covariance, observed_information
+from digicomp.calibration.xpd import crossprod_information
 from digicomp.errors import ConvergenceWarning, DataWarning
 from digicomp.io.param_table import TO_MIRT
 from digicomp.models import ItemParameters
@@ -85,6 +86,7 @@ class CalibrationResult:
         tol: float,
         compute_se: bool,
         compute_fit: bool,
+        se_method: str = "auto",
     ) -> CalibrationResult:
         """Assemble the result from the finished EM engine (SEs and fit computed here when asked)."""
         resp = prep.responses
@@ -120,33 +122,28 @@ class CalibrationResult:
         info = params.subset(np.flatnonzero(~fixed)).information(points).sum(axis=1)
         out.marginal_reliability = fitstats.marginal_reliability(info, log_prior, engine.latent.sd)
         if compute_se:
-            out._standard_errors(engine)
+            out._standard_errors(engine, se_method)
         if compute_fit:
             out._item_fit(engine, resp, P, log_prior, points)
         return out
 
-    def _standard_errors(self, engine: Any) -> None:
+    def _standard_errors(self, engine: Any, method: str) -> None:
+        """SEs from the numerical observed information (up to MAX_SE_PARAMETERS under "auto") or the XPD one."""
         x = engine.pack()
-        if x.size > MAX_SE_PARAMETERS:
-            warnings.warn(
-                f"standard errors skipped: {x.size} free parameters exceed {MAX_SE_PARAMETERS} "
-                "(the observed information costs 2 E-steps per parameter); pass se=False to silence",
-                DataWarning,
-                stacklevel=4,
-            )
-            self.se_method = "skipped"
-            return
-        cov = covariance(observed_information(engine))
+        if method == "auto":
+            method = "numerical" if x.size <= MAX_SE_PARAMETERS else "xpd"
+        info = observed_information(engine) if method == "numerical" else crossprod_information(engine)
+        cov = covariance(info)
         if cov is None:
             warnings.warn(
-                "standard errors not available: the observed information is not positive definite "
+                f"standard errors not available: the {method} information is not positive definite "
                 "(a parameter is not identified by these data)",
                 DataWarning,
                 stacklevel=4,
             )
             self.se_method = "failed"
             return
-        self.se_method = "observed information (central differences of the Fisher-identity score)"
+        self.se_method = method
         pos = 0
         D = self.params.D
         for b in engine.blocks:
