@@ -27,28 +27,46 @@ def synthetic_bank(n_items: int, seed: int = 1) -> ItemBank:
     rng = np.random.default_rng(seed)
     items = []
     for j in range(n_items):
-        items.append({
-            "id": f"i{j:04d}", "competence": COMPETENCES[j % len(COMPETENCES)], "level": int(rng.integers(1, 9)),
-            "model": "3PL", "params": {"a": float(rng.lognormal(0, 0.3)), "b": float(rng.normal()), "c": 0.2},
-            "calibration": {"status": "provisional", "rule": "r"},
-            "stem": {"vi": f"Câu {j}", "en": f"Item {j}"},
-            "options": [{"id": o, "vi": o, "en": o} for o in "ABCD"], "key": "A",
-        })
+        items.append(
+            {
+                "id": f"i{j:04d}",
+                "competence": COMPETENCES[j % len(COMPETENCES)],
+                "level": int(rng.integers(1, 9)),
+                "model": "3PL",
+                "params": {"a": float(rng.lognormal(0, 0.3)), "b": float(rng.normal()), "c": 0.2},
+                "calibration": {"status": "provisional", "rule": "r"},
+                "stem": {"vi": f"Câu {j}", "en": f"Item {j}"},
+                "options": [{"id": o, "vi": o, "en": o} for o in "ABCD"],
+                "key": "A",
+            }
+        )
     for e in range(0, min(100, n_items - 1), 2):
         items[e]["enemies"] = [items[e + 1]["id"]]
-    data = {"kind": "item_bank", "id": "bench", "version": "1",
-            "framework": {"id": "vn-civil-service", "version": "0.1.0"},
-            "scale": {"D": 1.0, "levels": ["foundation", "intermediate", "advanced", "highly_specialised"],
-                      "cut_scores": [-1.0, 0.0, 1.0], "cut_source": {"status": "provisional", "rule": "r"}},
-            "rules": {"r": {"vi": "r", "en": "r"}}, "items": items}
+    data = {
+        "kind": "item_bank",
+        "id": "bench",
+        "version": "1",
+        "framework": {"id": "vn-civil-service", "version": "0.1.0"},
+        "scale": {
+            "D": 1.0,
+            "levels": ["foundation", "intermediate", "advanced", "highly_specialised"],
+            "cut_scores": [-1.0, 0.0, 1.0],
+            "cut_source": {"status": "provisional", "rule": "r"},
+        },
+        "rules": {"r": {"vi": "r", "en": "r"}},
+        "items": items,
+    }
     return ItemBank(BankFile.model_validate(data))
 
 
 DESIGN = {
     "selection": {"rule": "mfi"},
     "exposure": {"method": "randomesque", "k": 5},
-    "content": {"by": "area", "method": "mpi", "constraints": [
-        {"group": g, "min": 2, "target": 1 / 7} for g in ["1", "2", "3", "4", "5", "6", "7"]]},
+    "content": {
+        "by": "area",
+        "method": "mpi",
+        "constraints": [{"group": g, "min": 2, "target": 1 / 7} for g in ["1", "2", "3", "4", "5", "6", "7"]],
+    },
     "stop": {"max_items": 40, "rules": [{"se": 0.3}]},
 }
 
@@ -83,8 +101,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=1, help="repeat each measurement (medians differ under load)")
     args = ap.parse_args()
     for pool in threadpool_info():
-        print(f"BLAS: {pool.get('internal_api')} {pool.get('version')} threads={pool.get('num_threads')} "
-              f"({pool.get('threading_layer', '-')}, {pool.get('architecture', '-')})")
+        print(
+            f"BLAS: {pool.get('internal_api')} {pool.get('version')} threads={pool.get('num_threads')} "
+            f"({pool.get('threading_layer', '-')}, {pool.get('architecture', '-')})"
+        )
     bank = synthetic_bank(args.items)
     t0 = time.perf_counter()
     engine = AdaptiveTest(bank, DESIGN)
@@ -95,9 +115,11 @@ def main() -> None:
         for audit in (False, True):
             steps, sizes = measure(engine, bank, args.sessions, audit)
             p50, p99 = np.percentile(steps, [50, 99]) * 1e3
-            print(f"run {run + 1} audit={'on ' if audit else 'off'}: {steps.size} steps in {args.sessions} sessions; "
-                  f"next_item+record p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {steps.max() * 1e3:.3f} ms; "
-                  f"session JSON {int(np.median(sizes))} B median, {max(sizes)} B max")
+            print(
+                f"run {run + 1} audit={'on ' if audit else 'off'}: {steps.size} steps in {args.sessions} sessions; "
+                f"next_item+record p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {steps.max() * 1e3:.3f} ms; "
+                f"session JSON {int(np.median(sizes))} B median, {max(sizes)} B max"
+            )
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("design:", json.dumps(DESIGN))
 

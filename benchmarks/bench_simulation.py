@@ -27,9 +27,15 @@ from digicomp.cat import AdaptiveTest
 from digicomp.models import ItemParameters
 from digicomp.simulation import simulate
 
-DESIGN = {"id": "w4", "start": {"theta": 0.0}, "selection": {"rule": "mfi"}, "exposure": {"method": "none"},
-          "scoring": {"method": "EAP", "prior": {"mean": 0.0, "sd": 1.0}, "points": 61, "range": [-6.0, 6.0]},
-          "stop": {"max_items": 40, "rules": [{"se": 0.30}]}, "report": {"audit": False}}
+DESIGN = {
+    "id": "w4",
+    "start": {"theta": 0.0},
+    "selection": {"rule": "mfi"},
+    "exposure": {"method": "none"},
+    "scoring": {"method": "EAP", "prior": {"mean": 0.0, "sd": 1.0}, "points": 61, "range": [-6.0, 6.0]},
+    "stop": {"max_items": 40, "rules": [{"se": 0.30}]},
+    "report": {"audit": False},
+}
 
 
 def workload(n_persons: int, seed: int = 2026) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -52,12 +58,17 @@ def timed(fn, repeats: int) -> tuple[list[float], list[float], object]:
 
 def accuracy(theta_true: np.ndarray, theta: np.ndarray, lengths: np.ndarray) -> dict[str, float]:
     err = theta - theta_true
-    return {"mean_length": float(np.mean(lengths)), "at_40": float(np.mean(lengths >= 40)),
-            "rmse": float(np.sqrt(np.mean(err**2))), "bias": float(np.mean(err))}
+    return {
+        "mean_length": float(np.mean(lengths)),
+        "at_40": float(np.mean(lengths >= 40)),
+        "rmse": float(np.sqrt(np.mean(err**2))),
+        "bias": float(np.mean(err)),
+    }
 
 
 def run_digicomp(a, b, c, theta, repeats: int, processes: int = 1) -> tuple[list[float], dict]:
     """simulate() whole (engine build + lock-step run + per-person results), from the item parameters."""
+
     def once():
         params = ItemParameters.dichotomous(a=a, b=b, c=c)
         return simulate(DESIGN, bank=params, thetas=theta, seed=1, baseline="none", processes=processes)["w4"]
@@ -85,12 +96,25 @@ def run_pymirt(a, b, c, theta, repeats: int, n_quadpts: int) -> tuple[list[float
     model._is_fitted = True  # known parameters, as in the anchor-figures run: mirt has no public "fixed" flag
 
     def once():
-        engine = CATEngine(model, item_selection="MFI", stopping_rule="SE", scoring_method="EAP", initial_theta=0.0,
-                           se_threshold=0.30, max_items=40, n_quadpts=n_quadpts, seed=1)
+        engine = CATEngine(
+            model,
+            item_selection="MFI",
+            stopping_rule="SE",
+            scoring_method="EAP",
+            initial_theta=0.0,
+            se_threshold=0.30,
+            max_items=40,
+            n_quadpts=n_quadpts,
+            seed=1,
+        )
         return engine.run_batch_simulation(theta)
 
     times, cpu, res = timed(once, repeats)
-    return times, cpu, accuracy(theta, np.array([r.theta for r in res]), np.array([r.n_items_administered for r in res]))
+    return (
+        times,
+        cpu,
+        accuracy(theta, np.array([r.theta for r in res]), np.array([r.n_items_administered for r in res])),
+    )
 
 
 def run_catsim(a, b, c, theta, subset: int) -> tuple[list[float], dict]:
@@ -104,8 +128,12 @@ def run_catsim(a, b, c, theta, subset: int) -> tuple[list[float], dict]:
     items = np.column_stack([a, b, c, np.ones_like(a)])
     sim = Simulator(items, theta[:subset], seed=1)
     start, cpu0 = time.perf_counter(), time.process_time()
-    sim.simulate(initializer=FixedPointInitializer(0.0), selector=MaxInfoSelector(),
-                 estimator=NumericalSearchEstimator(), stopper=MinErrorStopper(0.30, max_items=40))
+    sim.simulate(
+        initializer=FixedPointInitializer(0.0),
+        selector=MaxInfoSelector(),
+        estimator=NumericalSearchEstimator(),
+        stopper=MinErrorStopper(0.30, max_items=40),
+    )
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu0
     est = np.array([e[-1] for e in sim.estimations])
     lengths = np.array([len(x) for x in sim.administered_items])
@@ -130,37 +158,86 @@ def main() -> None:
     rows, base = [], None
     times, cpu, acc = run_digicomp(a, b, c, theta, args.repeats)
     base = med(times)
-    rows.append(["digicomp simulate() (build + run + results)", "EAP 61 pts", summarise(times), f"{med(cpu):.3f}", "1.0",
-                 f"{acc['mean_length']:.2f}", f"{acc['at_40']:.1%}", f"{acc['rmse']:.4f}", f"{acc['bias']:+.4f}"])
+    rows.append(
+        [
+            "digicomp simulate() (build + run + results)",
+            "EAP 61 pts",
+            summarise(times),
+            f"{med(cpu):.3f}",
+            "1.0",
+            f"{acc['mean_length']:.2f}",
+            f"{acc['at_40']:.1%}",
+            f"{acc['rmse']:.4f}",
+            f"{acc['bias']:+.4f}",
+        ]
+    )
     build, run = run_digicomp_core(a, b, c, theta, args.repeats)
     rows.append(["  engine build alone (tables)", "", summarise(build), "", "", "", "", "", ""])
     rows.append(["  simulate() on a built engine", "", summarise(run), "", "", "", "", "", ""])
     if not args.skip_peers:
         for q in (21, 61):
             times, cpu, acc = run_pymirt(a, b, c, theta, max(1, args.repeats // 2 + 1), q)
-            rows.append(["PyPI mirt 1.2 CATEngine batch", f"EAP {q} pts", summarise(times), f"{med(cpu):.3f}",
-                         f"{med(times) / base:.1f}", f"{acc['mean_length']:.2f}", f"{acc['at_40']:.1%}",
-                         f"{acc['rmse']:.4f}", f"{acc['bias']:+.4f}"])
+            rows.append(
+                [
+                    "PyPI mirt 1.2 CATEngine batch",
+                    f"EAP {q} pts",
+                    summarise(times),
+                    f"{med(cpu):.3f}",
+                    f"{med(times) / base:.1f}",
+                    f"{acc['mean_length']:.2f}",
+                    f"{acc['at_40']:.1%}",
+                    f"{acc['rmse']:.4f}",
+                    f"{acc['bias']:+.4f}",
+                ]
+            )
         if args.catsim_subset:
             times, cpu, acc = run_catsim(a, b, c, theta, args.catsim_subset)
             k = 1000 / args.catsim_subset
             scaled = [t * k for t in times]
-            rows.append([f"catsim 0.21 ({args.catsim_subset} persons, time x{k:g})",
-                         "ML (Dodd)", f"~{med(scaled):.1f} (extrapolated)", f"~{med(cpu) * k:.1f}",
-                         f"{med(scaled) / base:.0f}",
-                         f"{acc['mean_length']:.2f}", f"{acc['at_40']:.1%}", f"{acc['rmse']:.4f}",
-                         f"{acc['bias']:+.4f}"])
+            rows.append(
+                [
+                    f"catsim 0.21 ({args.catsim_subset} persons, time x{k:g})",
+                    "ML (Dodd)",
+                    f"~{med(scaled):.1f} (extrapolated)",
+                    f"~{med(cpu) * k:.1f}",
+                    f"{med(scaled) / base:.0f}",
+                    f"{acc['mean_length']:.2f}",
+                    f"{acc['at_40']:.1%}",
+                    f"{acc['rmse']:.4f}",
+                    f"{acc['bias']:+.4f}",
+                ]
+            )
     print("\nW4: 1,000 persons, 500 3PL items, MFI, EAP, SE < 0.30 or 40 items; seconds median (min-max)")
-    print_table(["program", "scoring", "wall s for 1,000", "CPU s", "x digicomp (wall)", "mean length", "at 40", "RMSE", "bias"], rows)
+    print_table(
+        [
+            "program",
+            "scoring",
+            "wall s for 1,000",
+            "CPU s",
+            "x digicomp (wall)",
+            "mean length",
+            "at 40",
+            "RMSE",
+            "bias",
+        ],
+        rows,
+    )
 
     if args.large:
         _, _, _, big = workload(args.large, seed=2027)
         rows = []
         for procs in (1, 2):
             times, cpu, acc = run_digicomp(a, b, c, big, 1, processes=procs)
-            rows.append([f"digicomp simulate(), {procs} process{'es' if procs > 1 else ''}", summarise(times),
-                         f"{med(cpu):.2f}",
-                         f"{acc['mean_length']:.2f}", f"{acc['rmse']:.4f}", f"{acc['bias']:+.4f}"])
+            rows.append(
+                [
+                    f"digicomp simulate(), {procs} process{'es' if procs > 1 else ''}",
+                    summarise(times),
+                    f"{med(cpu):.2f}",
+                    f"{acc['mean_length']:.2f}",
+                    f"{acc['rmse']:.4f}",
+                    f"{acc['bias']:+.4f}",
+                ]
+            )
         print(f"\nW4 bank, {args.large:,} persons (one run each)")
         print_table(["program", "wall s", "CPU s (parent only)", "mean length", "RMSE", "bias"], rows)
     print(f"load average after: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")

@@ -67,16 +67,23 @@ class CatCore:
         mean = w @ self.tables.points
         self.prior_sd = float(np.sqrt(w @ (self.tables.points - mean) ** 2))
         # state.blocked is only ever set by enemies and Sympson-Hetter (or, conservatively, a custom rule)
-        self._may_block = (self.enemies is not None or isinstance(self.exposure, SympsonHetter)
-                           or self.rule_name == "custom")
+        self._may_block = (
+            self.enemies is not None or isinstance(self.exposure, SympsonHetter) or self.rule_name == "custom"
+        )
 
     # ------------------------------------------------------------------ batch life cycle
     def new_batch(self, keys: NDArray[np.uint64], audit: bool = False) -> BatchState:
         """A batch of persons with these random keys (see :func:`digicomp.cat.draws.person_keys`), nothing answered."""
         keys = np.atleast_1d(np.asarray(keys, dtype=np.uint64))
         state = BatchState.empty(
-            keys, self.tables.log_prior, self.tables.n_items, self.content.n_groups, self.max_length,
-            self.theta0, self.prior_sd, audit,
+            keys,
+            self.tables.log_prior,
+            self.tables.n_items,
+            self.content.n_groups,
+            self.max_length,
+            self.theta0,
+            self.prior_sd,
+            audit,
         )
         if isinstance(self.exposure, ItemEligibility):
             state.eligible = self.exposure.draw_eligible(keys)
@@ -85,7 +92,11 @@ class CatCore:
     def finish(self, state: BatchState, rows: NDArray[np.intp] | None = None) -> None:
         """Add finished persons (all stopped rows by default) to the exposure ledger."""
         rows = np.flatnonzero(state.stop_reason != "") if rows is None else rows
-        eligible = state.eligible[rows] if state.eligible is not None else np.ones((rows.size, state.administered.shape[1]), bool)
+        eligible = (
+            state.eligible[rows]
+            if state.eligible is not None
+            else np.ones((rows.size, state.administered.shape[1]), bool)
+        )
         self.ledger.add(eligible, state.administered[rows])
 
     def run(self, state: BatchState, respond: Responder) -> BatchState:
@@ -119,7 +130,9 @@ class CatCore:
             mask &= ~self.exposure.restricted()
         return mask
 
-    def select(self, state: BatchState, rows: NDArray[np.intp] | None = None) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    def select(
+        self, state: BatchState, rows: NDArray[np.intp] | None = None
+    ) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
         """The next item (bank position) of each active person: (rows served, items).
 
         Persons with no eligible item left stop with reason ``no_items`` and are not in the result.
@@ -167,8 +180,10 @@ class CatCore:
         outside = (responses < 0) | (responses >= k)
         if outside.any():
             i = np.flatnonzero(outside)[0]
-            raise ResponseError(f"item {self.tables.params.ids[items[i]]!r}: response {responses[i]!r} is outside "
-                                f"its categories 0..{k[i] - 1}")
+            raise ResponseError(
+                f"item {self.tables.params.ids[items[i]]!r}: response {responses[i]!r} is outside "
+                f"its categories 0..{k[i] - 1}"
+            )
 
     def record(self, state: BatchState, rows: NDArray[np.intp], items: NDArray[np.intp], responses: NDArray) -> None:
         """Add the scored answers of ``rows`` to ``items``: one posterior row-add each, then θ̂, SE and stopping."""
@@ -203,20 +218,24 @@ class CatCore:
         top = np.argsort(-crit, axis=1, kind="stable")[:, :AUDIT_TOP]
         for i, row in enumerate(ctx.rows):
             given = st.administered[row]
-            st.audit[row].append({
-                "step": int(ctx.n_given[i]) + 1,
-                "rule": rule,
-                "theta": round(float(ctx.theta[i]), 4),
-                "se": round(float(ctx.se[i]), 4),
-                "item": ids[chosen[i]] if chosen[i] >= 0 else None,
-                "candidates": [
-                    {"item": ids[j], "value": round(float(crit[i, j]), 6)} for j in top[i] if np.isfinite(crit[i, j])
-                ],
-                "removed": {
-                    "administered": int(given.sum()),
-                    "enemies": int((st.blocked[row] & ~given).sum()),
-                    "content_or_excluded": int((~ctx.eligible[i] & ~given & ~st.blocked[row]).sum()),
-                    "content_steering": int((ctx.eligible[i] & ~np.isfinite(crit[i])).sum()),
-                },
-                "exposure": {"method": getattr(exposure, "name", "none"), "rank_chosen": int(rank[i])},
-            })
+            st.audit[row].append(
+                {
+                    "step": int(ctx.n_given[i]) + 1,
+                    "rule": rule,
+                    "theta": round(float(ctx.theta[i]), 4),
+                    "se": round(float(ctx.se[i]), 4),
+                    "item": ids[chosen[i]] if chosen[i] >= 0 else None,
+                    "candidates": [
+                        {"item": ids[j], "value": round(float(crit[i, j]), 6)}
+                        for j in top[i]
+                        if np.isfinite(crit[i, j])
+                    ],
+                    "removed": {
+                        "administered": int(given.sum()),
+                        "enemies": int((st.blocked[row] & ~given).sum()),
+                        "content_or_excluded": int((~ctx.eligible[i] & ~given & ~st.blocked[row]).sum()),
+                        "content_steering": int((ctx.eligible[i] & ~np.isfinite(crit[i])).sum()),
+                    },
+                    "exposure": {"method": getattr(exposure, "name", "none"), "rank_chosen": int(rank[i])},
+                }
+            )

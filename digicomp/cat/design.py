@@ -76,8 +76,10 @@ class Exposure(_Strict):
         if self.method in ("item_eligibility", "progressive_restricted") and self.r_max is None:
             raise ValueError(f"{self.method} needs 'r_max', the target maximum exposure rate")
         if self.method == "sympson_hetter" and self.parameters is None:
-            raise ValueError("sympson_hetter needs 'parameters' (item id -> K in (0, 1], or a CSV path); "
-                             "compute them with digicomp.cat.calibrate_sympson_hetter")
+            raise ValueError(
+                "sympson_hetter needs 'parameters' (item id -> K in (0, 1], or a CSV path); "
+                "compute them with digicomp.cat.calibrate_sympson_hetter"
+            )
         return self
 
 
@@ -195,8 +197,9 @@ class Design(_Strict):
     def _content_fits_length(self) -> Design:
         total_min = sum(c.min or 0 for c in self.content.constraints)
         if total_min > self.stop.max_items:
-            raise ValueError(f"content minimums add up to {total_min} items, more than stop.max_items = "
-                             f"{self.stop.max_items}")
+            raise ValueError(
+                f"content minimums add up to {total_min} items, more than stop.max_items = {self.stop.max_items}"
+            )
         return self
 
     @property

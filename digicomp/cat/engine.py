@@ -55,9 +55,15 @@ class AdaptiveTest:
     many sessions from many threads. ``hmac_key`` (bytes) signs saved states and refuses unsigned or altered ones.
     """
 
-    def __init__(self, bank: Any, design: Design | dict | str | PathLike[str] | None = None, *,
-                 hmac_key: bytes | None = None, ledger: ExposureLedger | None = None,
-                 rules: dict[str, Rule] | None = None) -> None:
+    def __init__(
+        self,
+        bank: Any,
+        design: Design | dict | str | PathLike[str] | None = None,
+        *,
+        hmac_key: bytes | None = None,
+        ledger: ExposureLedger | None = None,
+        rules: dict[str, Rule] | None = None,
+    ) -> None:
         self.design: Design = design_from(design if design is not None else Design())
         self.bank = as_bank(bank)
         self.hmac_key = hmac_key
@@ -68,7 +74,10 @@ class AdaptiveTest:
 
     @classmethod
     def from_yaml(cls, path: str | PathLike[str], bank: Any = None, **kwargs: Any) -> AdaptiveTest:
-        """Engine from a design file; its ``bank:`` (bundled id, bank YAML or parameter CSV) unless ``bank`` is given."""
+        """Engine from a design file.
+
+        The bank is the design's ``bank:`` (bundled id, bank YAML or parameter CSV) unless ``bank`` is given.
+        """
         design = load_design(path)
         if bank is None:
             bank = resolve_bank_ref(design, Path(path).parent)
@@ -104,8 +113,9 @@ class AdaptiveTest:
         return content
 
     # ------------------------------------------------------------------ sessions and batches
-    def start(self, person_id: str | None = None, seed: int | tuple[int, int] | None = None,
-              audit: bool | None = None) -> Any:
+    def start(
+        self, person_id: str | None = None, seed: int | tuple[int, int] | None = None, audit: bool | None = None
+    ) -> Any:
         """A new live session; ``seed`` (or ``(seed, person index)``) fixes its random draws."""
         from digicomp.cat.session import Session
 
@@ -139,7 +149,9 @@ def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[s
     pretest_rule, n_pre = None, 0
     if design.start.pretest is not None:
         n_pre = design.start.pretest.n
-        pretest_rule = random_rule if design.start.pretest.rule == "random" else _fixed_rule(bank, design.start.pretest.items)
+        pretest_rule = (
+            random_rule if design.start.pretest.rule == "random" else _fixed_rule(bank, design.start.pretest.items)
+        )
     ex = design.exposure
     options = ex.model_dump(exclude={"method"})
     if ex.method == "sympson_hetter":
@@ -148,8 +160,20 @@ def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[s
     content = _content(bank, design)
     estimator = build_estimator(sc.method, prior)
     stopper = Stopper(tuple(_stop_rules(bank, design)), design.stop.combine, design.stop.min_items, max_len, content)
-    return CatCore(tables, rule, sel.rule, pretest_rule, n_pre, exposure, content, estimator, stopper,
-                   design.start.theta, _enemies(bank, design), ledger)
+    return CatCore(
+        tables,
+        rule,
+        sel.rule,
+        pretest_rule,
+        n_pre,
+        exposure,
+        content,
+        estimator,
+        stopper,
+        design.start.theta,
+        _enemies(bank, design),
+        ledger,
+    )
 
 
 def _fixed_rule(bank: Any, items: list[str]) -> Rule:
@@ -210,8 +234,10 @@ def _content(bank: Any, design: Design) -> ContentControl:
     lo, hi, tgt = np.full(G, np.nan), np.full(G, np.nan), np.full(G, np.nan)
     for i, c in enumerate(spec.constraints):
         if c.group not in names:
-            raise DesignError(f"content.constraints[{i}].group: {c.group!r} is not a{'n' if spec.by == 'area' else ''} "
-                              f"{spec.by} of bank {bank.id!r} (has: {', '.join(names) or 'none'})")
+            raise DesignError(
+                f"content.constraints[{i}].group: {c.group!r} is not a{'n' if spec.by == 'area' else ''} "
+                f"{spec.by} of bank {bank.id!r} (has: {', '.join(names) or 'none'})"
+            )
         g = names.index(c.group)
         lo[g] = np.nan if c.min is None else c.min
         hi[g] = np.nan if c.max is None else c.max

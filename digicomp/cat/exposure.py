@@ -217,5 +217,7 @@ def build_exposure(method: str, n_items: int, ledger: ExposureLedger, **options)
         return ItemEligibility(float(options["r_max"]), ledger)
     if method == "progressive_restricted":
         return ProgressiveRestricted(float(options["r_max"]), ledger)
-    raise DesignError(f"exposure.method = {method!r}; expected none, randomesque, sympson_hetter, "
-                      "item_eligibility or progressive_restricted")
+    raise DesignError(
+        f"exposure.method = {method!r}; expected none, randomesque, sympson_hetter, "
+        "item_eligibility or progressive_restricted"
+    )

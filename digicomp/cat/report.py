@@ -64,8 +64,13 @@ def _breakdown(session: Session, items, scores, cuts) -> dict[str, Any]:
     for a, code in enumerate(areas):
         if count[a] == 0:
             continue
-        row = {"area": code, "theta": round(float(theta[a]), 4), "se": round(float(se[a]), 4),
-               "n_items": int(count[a]), "imprecise": bool(imprecise[a])}
+        row = {
+            "area": code,
+            "theta": round(float(theta[a]), 4),
+            "se": round(float(se[a]), 4),
+            "n_items": int(count[a]),
+            "imprecise": bool(imprecise[a]),
+        }
         if names is not None:
             row["level"] = names.ids[int(level_index(theta[a], cuts))]
         area_rows.append(row)

@@ -70,7 +70,7 @@ class SeedPlan:
         return cls(seeding_candidates(bank, spec), spec.n, spec.within)
 
     def draw(self, keys: NDArray[np.uint64]) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
-        """Per person (N,) key: the seeded items (N, n) bank positions and their 1-based positions (N, n), increasing."""
+        """Per person key (N,): the seeded items' bank positions and 1-based test positions, each (N, n), increasing."""
         keys = np.asarray(keys, dtype=np.uint64)
         u = uniforms(keys, np.zeros(keys.size, np.int64), STREAM_SEEDING, np.arange(self.candidates.size))
         items = self.candidates[np.argsort(u, axis=1, kind="stable")[:, : self.n]]

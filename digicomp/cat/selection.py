@@ -36,16 +36,18 @@ def custom_rule(name: str) -> Rule:
         return _CUSTOM[name]
     except KeyError:
         known = ", ".join(sorted(_CUSTOM)) or "none registered"
-        raise DesignError(f"selection.name: no custom rule {name!r} (registered: {known}); "
-                          "call digicomp.cat.register_rule first") from None
+        raise DesignError(
+            f"selection.name: no custom rule {name!r} (registered: {known}); call digicomp.cat.register_rule first"
+        ) from None
 
 
 def max_information(ctx: StepContext) -> NDArray[np.float64]:
     """Maximum Fisher information at θ̂ (Lord 1980): I_j(θ̂), in the batch's criterion work array (the caller
     owns it until the next step; see :func:`owns_output`)."""
     n, J = ctx.n, ctx.tables.n_items
-    return ctx.tables.information_at(ctx.theta, (ctx.state.scratch("criterion", n, J),
-                                                 ctx.state.scratch("criterion_work", n, J)))
+    return ctx.tables.information_at(
+        ctx.theta, (ctx.state.scratch("criterion", n, J), ctx.state.scratch("criterion_work", n, J))
+    )
 
 
 def likelihood_weighted_information(ctx: StepContext) -> NDArray[np.float64]:

@@ -119,14 +119,18 @@ class Session:
         """Score ``answer`` (option id, or category) to the served item server-side and update the test."""
         bank = self.engine.bank
         if self.finished:
-            raise SessionFinishedError(f"session of {self.person_id!r}: the test is over ({self.stop_reason}); "
-                                       f"no answer to {item_id!r} can be recorded")
+            raise SessionFinishedError(
+                f"session of {self.person_id!r}: the test is over ({self.stop_reason}); "
+                f"no answer to {item_id!r} can be recorded"
+            )
         if item_id in self.items or any(s["item"] == item_id for s in self.seeded):
             raise DuplicateAnswerError(f"session of {self.person_id!r}: item {item_id!r} was already answered")
         if self.pending is None or bank.ids[self.pending] != item_id:
             served = bank.ids[self.pending] if self.pending is not None else None
-            raise WrongItemError(f"session of {self.person_id!r}: answer for item {item_id!r}, but the item served "
-                                 f"is {served!r}" + (" (call next_item() first)" if served is None else ""))
+            raise WrongItemError(
+                f"session of {self.person_id!r}: answer for item {item_id!r}, but the item served "
+                f"is {served!r}" + (" (call next_item() first)" if served is None else "")
+            )
         score = score_answer(bank, self.pending, answer)
         if self.pending == self._seed_due():
             self.seeded.append({"item": item_id, "position": self.position, "answer": answer, "score": score})
@@ -192,8 +196,9 @@ class Session:
                     session.next_item()
                 j = int(bank.index_of(item_id))
                 if verify and session.pending != j:
-                    raise TamperedStateError(f"the saved state gives item {item_id!r} where this engine serves "
-                                             f"{bank.ids[session.pending]!r}")
+                    raise TamperedStateError(
+                        f"the saved state gives item {item_id!r} where this engine serves {bank.ids[session.pending]!r}"
+                    )
                 if score_answer(bank, j, answer) != score and bank.item(item_id).kind != "parameters":
                     raise TamperedStateError(f"the saved score of item {item_id!r} does not match its answer")
                 engine.core.record(st, _ROW, np.array([j]), np.array([score]))
@@ -201,13 +206,16 @@ class Session:
                 session.pending = None
             _replay_seeded(session, seeded)
             if seeded:
-                raise TamperedStateError(f"the saved state has seeded item {seeded[0].get('item')!r} at position "
-                                         f"{seeded[0].get('position')!r}, which this engine's plan does not give")
+                raise TamperedStateError(
+                    f"the saved state has seeded item {seeded[0].get('item')!r} at position "
+                    f"{seeded[0].get('position')!r}, which this engine's plan does not give"
+                )
             if data.get("pending") is not None:
                 session.pending = int(bank.index_of(data["pending"]))
             if (data.get("stop_reason") or None) != session.stop_reason:
-                raise TamperedStateError(f"saved stop reason {data.get('stop_reason')!r} differs from the replay's "
-                                         f"{session.stop_reason!r}")
+                raise TamperedStateError(
+                    f"saved stop reason {data.get('stop_reason')!r} differs from the replay's {session.stop_reason!r}"
+                )
         except SessionError:
             raise
         except (KeyError, TypeError, ValueError, IndexError, DigicompError) as exc:
@@ -220,12 +228,18 @@ class Session:
 
 def _replay_seeded(session: Session, seeded: list[dict[str, Any]]) -> None:
     """Record the saved seeded answers due at the session's current position (they are checked like live ones)."""
-    while (seeded and not session.finished and seeded[0].get("position") == session.position
-           and session._seed_due() is not None):
+    while (
+        seeded
+        and not session.finished
+        and seeded[0].get("position") == session.position
+        and session._seed_due() is not None
+    ):
         entry = seeded.pop(0)
         if session.engine.bank.ids[session._seed_due()] != entry.get("item"):
-            raise TamperedStateError(f"the saved state gives seeded item {entry.get('item')!r} where this engine's "
-                                     f"plan seeds {session.engine.bank.ids[session._seed_due()]!r}")
+            raise TamperedStateError(
+                f"the saved state gives seeded item {entry.get('item')!r} where this engine's "
+                f"plan seeds {session.engine.bank.ids[session._seed_due()]!r}"
+            )
         session.next_item()
         session.record(entry["item"], entry["answer"])
         if session.seeded[-1]["score"] != entry.get("score"):
@@ -282,8 +296,10 @@ def _parse(state: str | dict) -> dict:
     except (ValueError, TypeError) as exc:
         raise TamperedStateError(f"session state is not JSON: {exc}") from None
     if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
-        raise TamperedStateError(f"session state has format {data.get('format') if isinstance(data, dict) else None!r}, "
-                                 f"expected {STATE_FORMAT!r}")
+        raise TamperedStateError(
+            f"session state has format {data.get('format') if isinstance(data, dict) else None!r}, "
+            f"expected {STATE_FORMAT!r}"
+        )
     return data
 
 
@@ -292,11 +308,16 @@ def _check_identity(engine: AdaptiveTest, data: dict) -> None:
     if key is not None:
         sig = data.get("signature")
         if not isinstance(sig, str) or not hmac.compare_digest(sig, _sign(key, data)):
-            raise TamperedStateError("session state signature is missing or wrong: the state was altered or "
-                                     "signed with another key")
+            raise TamperedStateError(
+                "session state signature is missing or wrong: the state was altered or signed with another key"
+            )
     if data.get("bank") != engine.fingerprint:
-        raise StateMismatchError(f"session state was made with bank {data.get('bank')!r}; this engine's bank "
-                                 f"{engine.bank.id!r} is {engine.fingerprint!r}")
+        raise StateMismatchError(
+            f"session state was made with bank {data.get('bank')!r}; this engine's bank "
+            f"{engine.bank.id!r} is {engine.fingerprint!r}"
+        )
     if data.get("design") != engine.design_hash:
-        raise StateMismatchError(f"session state was made with design {data.get('design')!r}; this engine's design "
-                                 f"{engine.design.id!r} is {engine.design_hash!r}")
+        raise StateMismatchError(
+            f"session state was made with design {data.get('design')!r}; this engine's design "
+            f"{engine.design.id!r} is {engine.design_hash!r}"
+        )

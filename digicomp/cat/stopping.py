@@ -116,7 +116,10 @@ class Stopper:
         object.__setattr__(self, "_joined", "+".join(rule.name for rule in self.rules))
 
     def reasons(self, ctx: StepContext) -> NDArray[np.object_]:
-        """Stop reason per active person ("" = go on): the first rule that fired (any), all names joined by '+' (all), or 'max_items'."""
+        """Stop reason per active person ("" = go on).
+
+        The first rule that fired (``any``), all names joined by '+' (``all``), or 'max_items'.
+        """
         out = np.full(ctx.n, "", dtype=object)
         stop, why = self.decide(ctx)
         if stop is not None:

@@ -47,7 +47,11 @@ def simulate_answers(core: CatCore, theta: NDArray[np.float64]):
 
 
 def calibrate_sympson_hetter(
-    core: CatCore, r_max: float, n_persons: int = 2000, rounds: int = 20, seed: int = 0,
+    core: CatCore,
+    r_max: float,
+    n_persons: int = 2000,
+    rounds: int = 20,
+    seed: int = 0,
     theta: NDArray[np.float64] | None = None,
 ) -> SympsonHetterResult:
     """K per item so that no item's exposure exceeds ``r_max`` in the simulated population (N(0, 1) by default)."""

@@ -74,8 +74,9 @@ class Tables:
             fine_information=information_table(params, fine),
         )
 
-    def information_at(self, theta: NDArray[np.float64],
-                       work: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None) -> NDArray[np.float64]:
+    def information_at(
+        self, theta: NDArray[np.float64], work: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None
+    ) -> NDArray[np.float64]:
         """I_j(θ) for every item (n, J) by linear interpolation in the FINE_STEP table (θ clipped to the grid).
 
         ``work``: two (n, J) arrays to compute in (the result is the first), instead of fresh ones.
@@ -131,8 +132,9 @@ def information_table(params: ItemParameters, theta: NDArray[np.float64]) -> NDA
     return out
 
 
-def _information_block(params: ItemParameters, theta: NDArray[np.float64],
-                       out: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
+def _information_block(
+    params: ItemParameters, theta: NDArray[np.float64], out: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
     """The closed-form information of a 1–4PL bank at ``theta`` (into ``out`` when given)."""
     span = params.upper - params.lower
     z = np.multiply.outer(theta, params.slope)

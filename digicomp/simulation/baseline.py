@@ -35,8 +35,9 @@ def fixed_form(engine: AdaptiveTest, length: int) -> NDArray[np.intp]:
         if core.enemies is not None:
             blocked |= core.enemies[j]
     if len(chosen) < length:
-        raise DesignError(f"baseline: bank {engine.bank.id!r} has only {len(chosen)} usable items for a fixed "
-                          f"form of {length}")
+        raise DesignError(
+            f"baseline: bank {engine.bank.id!r} has only {len(chosen)} usable items for a fixed form of {length}"
+        )
     return np.array(chosen, dtype=np.intp)
 
 
@@ -55,10 +56,22 @@ def baseline_design(kind: str, engine: AdaptiveTest, length: int) -> Design:
     if kind == "linear":
         ids = [engine.bank.ids[j] for j in fixed_form(engine, length)]
         start = {"theta": base.start.theta, "pretest": {"n": length, "rule": "fixed", "items": ids}}
-        return Design.model_validate({**common, "id": f"linear-{length}", "start": start,
-                                      "description": f"fixed form of the {length} items most informative over the prior"})
+        return Design.model_validate(
+            {
+                **common,
+                "id": f"linear-{length}",
+                "start": start,
+                "description": f"fixed form of the {length} items most informative over the prior",
+            }
+        )
     if kind == "random":
-        return Design.model_validate({**common, "id": f"random-{length}", "start": {"theta": base.start.theta},
-                                      "selection": {"rule": "random"},
-                                      "description": f"{length} items drawn at random for each person"})
+        return Design.model_validate(
+            {
+                **common,
+                "id": f"random-{length}",
+                "start": {"theta": base.start.theta},
+                "selection": {"rule": "random"},
+                "description": f"{length} items drawn at random for each person",
+            }
+        )
     raise DesignError(f"baseline = {kind!r}; expected one of {', '.join(BASELINES)}")

@@ -58,7 +58,9 @@ def exposure(exposed: NDArray[np.int64], n_persons: int, mean_length: float) -> 
         "items_over_0.2": int(np.sum(rates > 0.2)),
         "unused_items": int(np.sum(counts == 0)),
         "unused_share": float(np.mean(counts == 0)),
-        "overlap_rate": float(np.sum(counts * (counts - 1)) / (pairs * mean_length)) if pairs and mean_length else float("nan"),
+        "overlap_rate": float(np.sum(counts * (counts - 1)) / (pairs * mean_length))
+        if pairs and mean_length
+        else float("nan"),
         "exposure_chi2": float(np.sum((rates - expected) ** 2) / expected) if expected else float("nan"),
     }
 
@@ -86,7 +88,11 @@ def classification(true_level: NDArray[np.intp], level: NDArray[np.intp], probab
 
 
 def conditional(
-    theta_true: NDArray, theta: NDArray, se: NDArray, n_items: NDArray, hit: NDArray | None,
+    theta_true: NDArray,
+    theta: NDArray,
+    se: NDArray,
+    n_items: NDArray,
+    hit: NDArray | None,
     edges: NDArray = DEFAULT_EDGES,
 ) -> list[dict[str, float]]:
     """Per bin of true θ: persons, bias, RMSE, SD of θ̂, mean SE, mean length (and classification accuracy)."""
@@ -99,14 +105,16 @@ def conditional(
         row = {"low": float(edges[b]), "high": float(edges[b + 1]), "n": n}
         if n:
             err = theta[m] - theta_true[m]
-            row.update({
-                "mean_theta": float(np.mean(theta_true[m])),
-                "bias": float(np.mean(err)),
-                "rmse": float(np.sqrt(np.mean(err**2))),
-                "sd_estimate": float(np.std(err)),
-                "mean_se": float(np.mean(se[m])),
-                "mean_length": float(np.mean(n_items[m])),
-            })
+            row.update(
+                {
+                    "mean_theta": float(np.mean(theta_true[m])),
+                    "bias": float(np.mean(err)),
+                    "rmse": float(np.sqrt(np.mean(err**2))),
+                    "sd_estimate": float(np.std(err)),
+                    "mean_se": float(np.mean(se[m])),
+                    "mean_length": float(np.mean(n_items[m])),
+                }
+            )
             if hit is not None:
                 row["classification_accuracy"] = float(np.mean(hit[m]))
         rows.append(row)

@@ -40,8 +40,13 @@ def _context() -> mp.context.BaseContext:
 
 
 def _init(engine: AdaptiveTest | tuple, seed: int, theta: NDArray, truth: Truth, cuts: NDArray) -> None:
-    _WORKER.update(engine=engine if isinstance(engine, AdaptiveTest) else AdaptiveTest(*engine),
-                   seed=seed, theta=theta, truth=truth, cuts=cuts)
+    _WORKER.update(
+        engine=engine if isinstance(engine, AdaptiveTest) else AdaptiveTest(*engine),
+        seed=seed,
+        theta=theta,
+        truth=truth,
+        cuts=cuts,
+    )
     try:  # one BLAS thread per worker: the processes already use the cores
         from threadpoolctl import threadpool_limits
 
@@ -57,8 +62,14 @@ def _task(span: tuple[int, int]) -> Outcome:
 
 
 def run_chunks(
-    engine: AdaptiveTest, seed: int, theta: NDArray, truth: Truth, cuts: NDArray, chunk_size: int,
-    processes: int, on_chunk: Callable[[int], None] | None = None,
+    engine: AdaptiveTest,
+    seed: int,
+    theta: NDArray,
+    truth: Truth,
+    cuts: NDArray,
+    chunk_size: int,
+    processes: int,
+    on_chunk: Callable[[int], None] | None = None,
 ) -> list[Outcome]:
     """Outcomes of every chunk in person order, computed here (processes = 1) or by a pool of workers."""
     spans = chunks(theta.size, chunk_size)
@@ -68,8 +79,9 @@ def run_chunks(
         return _collect(results, spans, on_chunk)
     ctx = _context()
     payload = engine if ctx.get_start_method() == "fork" else (engine.bank, engine.design)
-    with ProcessPoolExecutor(min(processes, len(spans)), mp_context=ctx, initializer=_init,
-                             initargs=(payload, seed, theta, truth, cuts)) as pool:
+    with ProcessPoolExecutor(
+        min(processes, len(spans)), mp_context=ctx, initializer=_init, initargs=(payload, seed, theta, truth, cuts)
+    ) as pool:
         return _collect(pool.map(_task, spans), spans, on_chunk)
 
 

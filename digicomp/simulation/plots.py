@@ -31,16 +31,18 @@ def plot_study(result: SimulationResult, path: str | PathLike[str] | None = None
     for name, d in result.designs.items():
         rows = [r for r in d.conditional() if r["n"]]
         x = [r["mean_theta"] for r in rows]
-        line, = ax[0, 0].plot(x, [r["rmse"] for r in rows], marker="o", label=f"{name} RMSE")
+        (line,) = ax[0, 0].plot(x, [r["rmse"] for r in rows], marker="o", label=f"{name} RMSE")
         ax[0, 0].plot(x, [r["mean_se"] for r in rows], ls="--", color=line.get_color(), label=f"{name} mean SE")
         ax[0, 1].plot(x, [r["bias"] for r in rows], marker="o", label=name)
         ax[1, 0].plot(np.sort(d.exposure_rates)[::-1], label=name)
         n_items = d.outcome["n_items"]
         ax[1, 1].hist(n_items, bins=np.arange(n_items.min(), n_items.max() + 2) - 0.5, alpha=0.5, label=name)
-    titles = [("Conditional RMSE (solid) and mean SE (dashed)", "true θ", "logits"),
-              ("Conditional bias", "true θ", "θ̂ − θ"),
-              ("Item exposure rates, sorted", "items (rank)", "exposure rate"),
-              ("Test length", "items given", "persons")]
+    titles = [
+        ("Conditional RMSE (solid) and mean SE (dashed)", "true θ", "logits"),
+        ("Conditional bias", "true θ", "θ̂ − θ"),
+        ("Item exposure rates, sorted", "items (rank)", "exposure rate"),
+        ("Test length", "items given", "persons"),
+    ]
     for a, (title, xl, yl) in zip(ax.flat, titles):
         a.set_title(title)
         a.set_xlabel(xl)

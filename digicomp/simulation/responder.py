@@ -40,8 +40,10 @@ def item_map(design_ids: list[str], true_params: ItemParameters) -> NDArray[np.i
     where = {item_id: j for j, item_id in enumerate(true_params.ids)}
     missing = [i for i in design_ids if i not in where]
     if missing:
-        raise BankError(f"true_bank: has no items {missing[:5]}{' …' if len(missing) > 5 else ''} "
-                        f"({len(missing)} of the design bank's {len(design_ids)}); it must hold every item id")
+        raise BankError(
+            f"true_bank: has no items {missing[:5]}{' …' if len(missing) > 5 else ''} "
+            f"({len(missing)} of the design bank's {len(design_ids)}); it must hold every item id"
+        )
     return np.array([where[i] for i in design_ids], dtype=np.intp)
 
 

@@ -18,9 +18,22 @@ from digicomp.levels import level_index
 from digicomp.simulation import metrics
 from digicomp.simulation.runner import Outcome
 
-HEADLINE = ("bias", "rmse", "correlation", "marginal_reliability", "mean_se", "mean_length", "min_length",
-            "max_length", "share_at_max_items", "classification_accuracy", "expected_accuracy", "max_exposure",
-            "overlap_rate", "unused_items")
+HEADLINE = (
+    "bias",
+    "rmse",
+    "correlation",
+    "marginal_reliability",
+    "mean_se",
+    "mean_length",
+    "min_length",
+    "max_length",
+    "share_at_max_items",
+    "classification_accuracy",
+    "expected_accuracy",
+    "max_exposure",
+    "overlap_rate",
+    "unused_items",
+)
 """The metrics ``SimulationResult.summary()`` shows side by side, in this order."""
 
 
@@ -63,8 +76,9 @@ class DesignResult:
     @property
     def persons(self) -> dict[str, NDArray]:
         """Per-person columns: person, theta_true, theta, se, n_items, stop_reason, information (+ levels)."""
-        cols = {k: self.outcome[k] for k in ("person", "theta_true", "theta", "se", "n_items", "stop_reason",
-                                             "information")}
+        cols = {
+            k: self.outcome[k] for k in ("person", "theta_true", "theta", "se", "n_items", "stop_reason", "information")
+        }
         if self.cuts.size:
             cols["level_true"] = np.asarray(self.level_ids, dtype=object)[self.level_true]
             cols["level"] = np.asarray(self.level_ids, dtype=object)[self.level]
@@ -95,8 +109,9 @@ class DesignResult:
         """Bias, RMSE, SD of θ̂, mean SE, mean length (and accuracy) per bin of true θ."""
         o = self.outcome
         hit = self.level_true == self.level if self.cuts.size else None
-        return metrics.conditional(o["theta_true"], o["theta"], o["se"], o["n_items"], hit,
-                                   self.edges if edges is None else edges)
+        return metrics.conditional(
+            o["theta_true"], o["theta"], o["se"], o["n_items"], hit, self.edges if edges is None else edges
+        )
 
     def area_accuracy(self) -> list[dict[str, float]]:
         """Per area: persons with items from it, mean items, bias/RMSE of the area sub-score, level accuracy."""
@@ -106,28 +121,45 @@ class DesignResult:
         rows = []
         for a, code in enumerate(self.areas):  # a handful of areas
             m = o["area_items"][:, a] > 0
-            row: dict[str, Any] = {"area": code, "persons": int(m.sum()),
-                                   "mean_items": float(o["area_items"][:, a].mean())}
+            row: dict[str, Any] = {
+                "area": code,
+                "persons": int(m.sum()),
+                "mean_items": float(o["area_items"][:, a].mean()),
+            }
             if m.any():
                 err = o["area_theta"][m, a] - o["theta_true"][m]
-                row.update({"bias": float(err.mean()), "rmse": float(np.sqrt(np.mean(err**2))),
-                            "mean_se": float(o["area_se"][m, a].mean())})
+                row.update(
+                    {
+                        "bias": float(err.mean()),
+                        "rmse": float(np.sqrt(np.mean(err**2))),
+                        "mean_se": float(o["area_se"][m, a].mean()),
+                    }
+                )
                 if self.cuts.size:
-                    row["classification_accuracy"] = float(np.mean(
-                        level_index(o["area_theta"][m, a], self.cuts) == self.level_true[m]))
+                    row["classification_accuracy"] = float(
+                        np.mean(level_index(o["area_theta"][m, a], self.cuts) == self.level_true[m])
+                    )
             rows.append(row)
         return rows
 
     def exposure_table(self) -> list[dict[str, Any]]:
         """Per item: times given, exposure rate, times selected (Sympson–Hetter's P(S)) — bank order."""
         o = self.outcome
-        return [{"item": i, "given": int(g), "rate": float(g) / self.n_persons, "selected": int(s)}
-                for i, g, s in zip(self.item_ids, o["exposed"], o["selected"])]
+        return [
+            {"item": i, "given": int(g), "rate": float(g) / self.n_persons, "selected": int(s)}
+            for i, g, s in zip(self.item_ids, o["exposed"], o["selected"])
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """Summary, conditional table and per-area accuracy as plain data."""
-        return {"design": self.design.id, "description": self.design.description, "bank": self.bank_id,
-                **self.metrics, "conditional": self.conditional(), "areas": self.area_accuracy()}
+        return {
+            "design": self.design.id,
+            "description": self.design.description,
+            "bank": self.bank_id,
+            **self.metrics,
+            "conditional": self.conditional(),
+            "areas": self.area_accuracy(),
+        }
 
 
 @dataclass
@@ -155,8 +187,12 @@ class SimulationResult:
 
     def to_dict(self) -> dict[str, Any]:
         """The whole study's summaries as plain data (what ``--json`` prints)."""
-        return {"seed": self.seed, "n": len(self.thetas), "population": self.population,
-                "designs": {name: d.to_dict() for name, d in self.designs.items()}}
+        return {
+            "seed": self.seed,
+            "n": len(self.thetas),
+            "population": self.population,
+            "designs": {name: d.to_dict() for name, d in self.designs.items()},
+        }
 
     def to_json(self, path: str | PathLike[str] | None = None) -> str:
         """The summaries as JSON text; also written to ``path`` when given."""
@@ -169,16 +205,28 @@ class SimulationResult:
         """Write summary, conditional, areas, exposure and one persons-<design>.csv per design; the paths."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
-        written = [_write(out / "summary.csv", [
-            {"design": name, **{k: v for k, v in d.metrics.items() if not isinstance(v, (list, dict))}}
-            for name, d in self.designs.items()])]
-        written.append(_write(out / "conditional.csv",
-                              [{"design": n, **r} for n, d in self.designs.items() for r in d.conditional()]))
+        written = [
+            _write(
+                out / "summary.csv",
+                [
+                    {"design": name, **{k: v for k, v in d.metrics.items() if not isinstance(v, (list, dict))}}
+                    for name, d in self.designs.items()
+                ],
+            )
+        ]
+        written.append(
+            _write(
+                out / "conditional.csv", [{"design": n, **r} for n, d in self.designs.items() for r in d.conditional()]
+            )
+        )
         areas = [{"design": n, **r} for n, d in self.designs.items() for r in d.area_accuracy()]
         if areas:
             written.append(_write(out / "areas.csv", areas))
-        written.append(_write(out / "exposure.csv",
-                              [{"design": n, **r} for n, d in self.designs.items() for r in d.exposure_table()]))
+        written.append(
+            _write(
+                out / "exposure.csv", [{"design": n, **r} for n, d in self.designs.items() for r in d.exposure_table()]
+            )
+        )
         for name, d in self.designs.items():
             cols = d.persons
             seq = d.outcome["sequence"]

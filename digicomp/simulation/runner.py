@@ -77,7 +77,11 @@ def area_scores(
 
 
 def run_chunk(
-    engine: AdaptiveTest, seed: int, persons: NDArray[np.intp], theta: NDArray[np.float64], truth: Truth,
+    engine: AdaptiveTest,
+    seed: int,
+    persons: NDArray[np.intp],
+    theta: NDArray[np.float64],
+    truth: Truth,
     cuts: NDArray[np.float64],
 ) -> Outcome:
     """Simulate ``persons`` (global indices, true abilities ``theta``) through ``engine`` in lock-step."""
@@ -103,11 +107,13 @@ def run_chunk(
     }
     if cuts.size:
         out["level_probabilities"] = level_probabilities(
-            state.weights(np.arange(persons.size)), core.tables.points, cuts)
+            state.weights(np.arange(persons.size)), core.tables.points, cuts
+        )
     groups = area_groups(engine)
     if groups is not None:
         out["area_theta"], out["area_se"], out["area_items"] = area_scores(
-            core.tables, state.sequence, state.responses, groups[0], len(groups[1]))
+            core.tables, state.sequence, state.responses, groups[0], len(groups[1])
+        )
     return out
 
 
@@ -115,7 +121,8 @@ def merge(outcomes: list[Outcome]) -> Outcome:
     """Chunks in person order as one outcome: per-person arrays concatenated, item totals summed."""
     totals = ("exposed", "selected")
     return {
-        key: (np.sum([o[key] for o in outcomes], axis=0) if key in totals
-              else np.concatenate([o[key] for o in outcomes]))
+        key: (
+            np.sum([o[key] for o in outcomes], axis=0) if key in totals else np.concatenate([o[key] for o in outcomes])
+        )
         for key in outcomes[0]
     }

@@ -48,15 +48,15 @@ def simulate(
 ) -> SimulationResult:
     """Simulate the same persons through each design's engine core in lock-step, and through a baseline.
 
-    ``designs``: a design (file path, dict, Design or AdaptiveTest) or a list of them; ``bank`` overrides
-    their ``bank:``. A given AdaptiveTest is used as it is (no rebuild), so its exposure ledger receives the
-    simulated persons; other designs get a fresh engine. Persons: ``thetas`` (true θ), or ``n`` drawn from ``population`` with ``seed``; person i
-    draws as a live session started with ``seed=(seed, i)``. Answers come from the design's bank, or from
-    ``true_bank`` (same item ids) to study calibration error. ``baseline``: ``linear`` (best fixed form),
-    ``random`` (random items) or ``none``, of ``baseline_length`` items (default: the first design's mean
-    length, rounded). ``cuts`` replace the bank's cut scores for classification. ``processes`` (default: by
-    study size) and ``chunk_size`` never change the result, except for designs whose exposure control reads
-    past test takers (item eligibility, progressive–restricted): those run chunk after chunk in this process.
+    ``designs``: a design (file path, dict, Design or AdaptiveTest) or a list of them; ``bank`` overrides their
+    ``bank:``. A given AdaptiveTest is used as it is (no rebuild), so its exposure ledger receives the simulated
+    persons; other designs get a fresh engine. Persons: ``thetas`` (true θ), or ``n`` drawn from ``population`` with
+    ``seed``; person i draws as a live session started with ``seed=(seed, i)``. Answers come from the design's bank,
+    or from ``true_bank`` (same item ids) to study calibration error. ``baseline``: ``linear`` (best fixed form),
+    ``random`` (random items) or ``none``, of ``baseline_length`` items (default: the first design's mean length,
+    rounded). ``cuts`` replace the bank's cut scores for classification. ``processes`` (default: by study size) and
+    ``chunk_size`` never change the result, except for designs whose exposure control reads past test takers (item
+    eligibility, progressive–restricted): those run chunk after chunk in this process.
     """
     items = list(designs) if isinstance(designs, (list, tuple)) else [designs]
     if not items:
@@ -80,8 +80,16 @@ def simulate(
     engines = [_engine(d, bank, banks) for d in items]
     truth_bank = as_bank(true_bank) if true_bank is not None else None
     report = _progress_printer if progress is True else (progress or None)
-    study = _Study(theta, seed, truth_bank, cuts, processes, chunk_size, report,
-                   np.asarray(DEFAULT_EDGES if edges is None else edges, dtype=float))
+    study = _Study(
+        theta,
+        seed,
+        truth_bank,
+        cuts,
+        processes,
+        chunk_size,
+        report,
+        np.asarray(DEFAULT_EDGES if edges is None else edges, dtype=float),
+    )
     results: dict[str, DesignResult] = {}
     for engine in engines:
         name = _unique(engine.design.id, results)
@@ -98,8 +106,17 @@ def simulate(
 class _Study:
     """The persons, answers and execution settings shared by every design of one study."""
 
-    def __init__(self, theta: NDArray, seed: int, truth_bank: Any, cuts: ArrayLike | None, processes: int,
-                 chunk_size: int, progress: Progress | None, edges: NDArray) -> None:
+    def __init__(
+        self,
+        theta: NDArray,
+        seed: int,
+        truth_bank: Any,
+        cuts: ArrayLike | None,
+        processes: int,
+        chunk_size: int,
+        progress: Progress | None,
+        edges: NDArray,
+    ) -> None:
         self.theta, self.seed, self.truth_bank = theta, seed, truth_bank
         self.cuts = None if cuts is None else np.sort(np.asarray(cuts, dtype=float))
         self.processes, self.chunk_size, self.progress, self.edges = processes, chunk_size, progress, edges
@@ -121,8 +138,9 @@ class _Study:
                 self.progress(name, done[0], self.theta.size)
 
         start = time.perf_counter()
-        outcomes = run_chunks(engine, self.seed, self.theta, truth, cuts, self.chunk_size,
-                              1 if ledger_bound else self.processes, on_chunk)
+        outcomes = run_chunks(
+            engine, self.seed, self.theta, truth, cuts, self.chunk_size, 1 if ledger_bound else self.processes, on_chunk
+        )
         seconds = time.perf_counter() - start
         levels = list(bank.scale.levels or []) if self.cuts is None else []
         if len(levels) != cuts.size + 1:
@@ -130,8 +148,9 @@ class _Study:
         groups = None
         if "area_theta" in outcomes[0]:
             groups = list(bank.areas)
-        return DesignResult(name, engine.design, bank.id, list(bank.ids), cuts, levels, groups, merge(outcomes),
-                            seconds, self.edges)
+        return DesignResult(
+            name, engine.design, bank.id, list(bank.ids), cuts, levels, groups, merge(outcomes), seconds, self.edges
+        )
 
 
 def _engine(design: DesignLike, bank: Any, banks: dict[str, Any]) -> AdaptiveTest:

@@ -28,27 +28,45 @@ def content_bank_data(n: int = 160, seed: int = 11, enemies: int = 20, self_asse
     items = []
     for j in range(n):
         comp = COMPETENCES[j % len(COMPETENCES)]
-        items.append({
-            "id": f"q{j:03d}", "competence": comp, "level": int(rng.integers(1, 9)), "model": "3PL",
-            "params": {"a": float(rng.lognormal(0, 0.3)), "b": float(rng.normal()), "c": 0.2},
-            "calibration": {"status": "provisional", "rule": "r"},
-            "stem": {"vi": f"Câu {j}?", "en": f"Question {j}?"},
-            "options": [{"id": o, "vi": o, "en": o} for o in "ABCD"], "key": "ABCD"[j % 4],
-        })
+        items.append(
+            {
+                "id": f"q{j:03d}",
+                "competence": comp,
+                "level": int(rng.integers(1, 9)),
+                "model": "3PL",
+                "params": {"a": float(rng.lognormal(0, 0.3)), "b": float(rng.normal()), "c": 0.2},
+                "calibration": {"status": "provisional", "rule": "r"},
+                "stem": {"vi": f"Câu {j}?", "en": f"Question {j}?"},
+                "options": [{"id": o, "vi": o, "en": o} for o in "ABCD"],
+                "key": "ABCD"[j % 4],
+            }
+        )
     for e in range(enemies):
         items[2 * e]["enemies"] = [items[2 * e + 1]["id"]]
     for s in range(self_assessment):
-        items.append({
-            "id": f"sa{s}", "competence": COMPETENCES[s], "type": "self_assessment", "model": "GRM",
-            "params": {"a": 1.2, "b": [-1.0, 0.0, 1.0]}, "calibration": {"status": "provisional", "rule": "r"},
-            "stem": {"vi": "Tự đánh giá", "en": "Self-assessment"},
-            "categories": [{"vi": str(k), "en": str(k)} for k in range(4)],
-        })
+        items.append(
+            {
+                "id": f"sa{s}",
+                "competence": COMPETENCES[s],
+                "type": "self_assessment",
+                "model": "GRM",
+                "params": {"a": 1.2, "b": [-1.0, 0.0, 1.0]},
+                "calibration": {"status": "provisional", "rule": "r"},
+                "stem": {"vi": "Tự đánh giá", "en": "Self-assessment"},
+                "categories": [{"vi": str(k), "en": str(k)} for k in range(4)],
+            }
+        )
     return {
-        "kind": "item_bank", "id": "cat-test", "version": "1",
+        "kind": "item_bank",
+        "id": "cat-test",
+        "version": "1",
         "framework": {"id": "vn-civil-service", "version": "0.1.0"},
-        "scale": {"D": 1.0, "levels": ["foundation", "intermediate", "advanced", "highly_specialised"],
-                  "cut_scores": [-1.0, 0.0, 1.0], "cut_source": {"status": "provisional", "rule": "r"}},
+        "scale": {
+            "D": 1.0,
+            "levels": ["foundation", "intermediate", "advanced", "highly_specialised"],
+            "cut_scores": [-1.0, 0.0, 1.0],
+            "cut_source": {"status": "provisional", "rule": "r"},
+        },
         "rules": {"r": {"vi": "quy tắc", "en": "rule"}},
         "items": items,
     }

@@ -29,9 +29,12 @@ def area_counts(bank, state):
 
 
 def test_minimum_and_maximum_per_area_always_hold(cbank):
-    design = {"content": {"constraints": [{"group": "1", "min": 4, "max": 6}, {"group": "2", "min": 3},
-                                          {"group": "4", "max": 1}]},
-              "stop": {"max_items": 12, "min_items": 4, "rules": [{"se": 0.45}]}}
+    design = {
+        "content": {
+            "constraints": [{"group": "1", "min": 4, "max": 6}, {"group": "2", "min": 3}, {"group": "4", "max": 1}]
+        },
+        "stop": {"max_items": 12, "min_items": 4, "rules": [{"se": 0.45}]},
+    }
     state, _ = run(AdaptiveTest(cbank, design), 300, seed=1)
     counts = area_counts(cbank, state)
     a = {code: i for i, code in enumerate(cbank.areas)}
@@ -58,8 +61,10 @@ def test_excluded_and_self_assessment_items_are_never_given(cbank):
 @pytest.mark.parametrize("method", ["kingsbury_zara", "mpi"])
 def test_target_proportions_are_approached(cbank, method):
     targets = {"1": 0.4, "2": 0.3, "3": 0.2, "4": 0.1}
-    design = {"content": {"method": method, "constraints": [{"group": g, "target": t} for g, t in targets.items()]},
-              "stop": {"max_items": 20}}
+    design = {
+        "content": {"method": method, "constraints": [{"group": g, "target": t} for g, t in targets.items()]},
+        "stop": {"max_items": 20},
+    }
     state, _ = run(AdaptiveTest(cbank, design), 200, seed=4)
     share = area_counts(cbank, state).mean(axis=0) / 20
     for g, t in targets.items():
@@ -69,8 +74,12 @@ def test_target_proportions_are_approached(cbank, method):
 def test_posterior_classification_reaches_the_stated_accuracy():
     cuts = np.array([-1.0, 0.0, 1.0])
     data = ItemBank.from_item_parameters(params_bank(200)).to_dict()
-    data["scale"] = {"D": 1.0, "levels": ["l1", "l2", "l3", "l4"], "cut_scores": cuts.tolist(),
-                     "cut_source": {"status": "provisional", "rule": "r"}}
+    data["scale"] = {
+        "D": 1.0,
+        "levels": ["l1", "l2", "l3", "l4"],
+        "cut_scores": cuts.tolist(),
+        "cut_source": {"status": "provisional", "rule": "r"},
+    }
     bank = ItemBank(BankFile.model_validate(data))
     engine = AdaptiveTest(bank, {"stop": {"max_items": 60, "rules": [{"classification": 0.9}]}})
     state, theta = run(engine, 2000, seed=5)
@@ -105,8 +114,9 @@ def test_sprt_log_likelihood_ratio_matches_the_hand_computed_one():
 
 def test_min_items_and_combine_all():
     params = params_bank(100)
-    engine = AdaptiveTest(params, {"stop": {"max_items": 30, "min_items": 8, "combine": "all",
-                                            "rules": [{"se": 0.5}, {"min_info": 5.0}]}})
+    engine = AdaptiveTest(
+        params, {"stop": {"max_items": 30, "min_items": 8, "combine": "all", "rules": [{"se": 0.5}, {"min_info": 5.0}]}}
+    )
     state, _ = run(engine, 100, seed=7)
     assert np.all(state.n_given >= 8)
     early = state.stop_reason != "max_items"

@@ -53,8 +53,11 @@ def test_progressive_restricted_withholds_items_at_the_maximum_rate():
     administered = np.zeros((10, 30), bool)
     administered[:5, best] = True
     ledger.add(np.ones((10, 30), bool), administered)
-    engine = AdaptiveTest(params, {"exposure": {"method": "progressive_restricted", "r_max": 0.5},
-                                   "stop": {"max_items": 5}}, ledger=ledger)
+    engine = AdaptiveTest(
+        params,
+        {"exposure": {"method": "progressive_restricted", "r_max": 0.5}, "stop": {"max_items": 5}},
+        ledger=ledger,
+    )
     _, items = engine.core.select(engine.new_batch(200, seed=3))
     assert best not in items
 
@@ -73,10 +76,12 @@ def test_sympson_hetter_calibration_keeps_max_exposure_under_target_in_5000_pers
     free = run_exposure(AdaptiveTest(params, design), 5000, seed=4)
     assert free.max() > 0.5  # without control the best items are given to most people
     target = 0.25
-    result = calibrate_sympson_hetter(AdaptiveTest(params, design).core, r_max=target - 0.03, n_persons=2000,
-                                      rounds=16, seed=5)
-    controlled = AdaptiveTest(params, {**design, "exposure": {"method": "sympson_hetter",
-                                                              "parameters": result.as_mapping()}})
+    result = calibrate_sympson_hetter(
+        AdaptiveTest(params, design).core, r_max=target - 0.03, n_persons=2000, rounds=16, seed=5
+    )
+    controlled = AdaptiveTest(
+        params, {**design, "exposure": {"method": "sympson_hetter", "parameters": result.as_mapping()}}
+    )
     rates = run_exposure(controlled, 5000, seed=6)
     assert rates.max() < target
 

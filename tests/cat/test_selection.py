@@ -61,10 +61,12 @@ def test_posterior_weighted_information_is_the_posterior_mean_of_information():
 
 
 def test_mepv_matches_brute_force_expected_posterior_variance():
-    params = ItemParameters.concat([
-        ItemParameters.dichotomous(a=[1.0, 1.7], b=[-1.0, 0.5], c=[0.0, 0.2]),
-        ItemParameters.graded(a=[1.2], b=[[-0.5, 0.8]], ids=["g"]),
-    ])
+    params = ItemParameters.concat(
+        [
+            ItemParameters.dichotomous(a=[1.0, 1.7], b=[-1.0, 0.5], c=[0.0, 0.2]),
+            ItemParameters.graded(a=[1.2], b=[[-0.5, 0.8]], ids=["g"]),
+        ]
+    )
     ctx = context(params, [(0, 1)])
     w = ctx.weights[0]
     pts = ctx.tables.points
@@ -130,12 +132,15 @@ def test_a_custom_rule_registered_by_name_is_used():
 @pytest.mark.parametrize("rule", ["mfi", "mlwi", "mpwi", "mepv", "kl", "klp", "astrat", "random"])
 def test_every_rule_runs_a_mixed_dichotomous_polytomous_bank(rule):
     rng = np.random.default_rng(5)
-    params = ItemParameters.concat([
-        ItemParameters.dichotomous(a=rng.lognormal(0, 0.3, 20), b=rng.normal(size=20), c=0.1),
-        ItemParameters.graded(a=rng.lognormal(0, 0.3, 5), b=np.sort(rng.normal(size=(5, 3)), axis=1),
-                              ids=[f"g{i}" for i in range(5)]),
-        ItemParameters.partial_credit(a=np.ones(5), b=rng.normal(size=(5, 2)), ids=[f"p{i}" for i in range(5)]),
-    ])
+    params = ItemParameters.concat(
+        [
+            ItemParameters.dichotomous(a=rng.lognormal(0, 0.3, 20), b=rng.normal(size=20), c=0.1),
+            ItemParameters.graded(
+                a=rng.lognormal(0, 0.3, 5), b=np.sort(rng.normal(size=(5, 3)), axis=1), ids=[f"g{i}" for i in range(5)]
+            ),
+            ItemParameters.partial_credit(a=np.ones(5), b=rng.normal(size=(5, 2)), ids=[f"p{i}" for i in range(5)]),
+        ]
+    )
     engine = AdaptiveTest(params, {"selection": {"rule": rule}, "stop": {"max_items": 12}})
     from .conftest import responder
 

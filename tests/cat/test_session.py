@@ -93,9 +93,14 @@ def test_refused_calls_raise_their_error_and_leave_the_session_unchanged(cbank, 
 
 
 def test_resume_after_every_call_gives_the_uninterrupted_test(cbank):
-    engine = AdaptiveTest(cbank, {"stop": {"max_items": 15, "rules": [{"se": 0.35}]},
-                                  "exposure": {"method": "randomesque", "k": 3},
-                                  "content": {"constraints": [{"group": "1", "min": 2}, {"group": "4", "max": 1}]}})
+    engine = AdaptiveTest(
+        cbank,
+        {
+            "stop": {"max_items": 15, "rules": [{"se": 0.35}]},
+            "exposure": {"method": "randomesque", "k": 3},
+            "content": {"constraints": [{"group": "1", "min": 2}, {"group": "4", "max": 1}]},
+        },
+    )
     plain = play(engine, cbank, 0.4, seed=8)
     resumed = play(engine, cbank, 0.4, seed=8, resume_every_step=True)
     assert resumed.items == plain.items

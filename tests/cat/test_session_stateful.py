@@ -15,9 +15,15 @@ from digicomp.errors import SessionError
 from .conftest import content_bank
 
 BANK = content_bank(n=40, enemies=5, self_assessment=0)
-ENGINE = AdaptiveTest(BANK, {"stop": {"max_items": 8, "rules": [{"se": 0.4}]},
-                             "exposure": {"method": "randomesque", "k": 3},
-                             "content": {"constraints": [{"group": "1", "min": 2}]}}, hmac_key=b"k")
+ENGINE = AdaptiveTest(
+    BANK,
+    {
+        "stop": {"max_items": 8, "rules": [{"se": 0.4}]},
+        "exposure": {"method": "randomesque", "k": 3},
+        "content": {"constraints": [{"group": "1", "min": 2}]},
+    },
+    hmac_key=b"k",
+)
 
 
 class SessionMachine(RuleBasedStateMachine):

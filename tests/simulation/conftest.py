@@ -10,8 +10,13 @@ from digicomp.bank.schema import BankFile
 from digicomp.models import ItemParameters
 
 COMPETENCES = ["1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "4.1", "4.2"]
-MFI_EAP = {"id": "mfi", "selection": {"rule": "mfi"}, "scoring": {"method": "EAP"},
-           "stop": {"max_items": 30, "rules": [{"se": 0.3}]}, "report": {"audit": False}}
+MFI_EAP = {
+    "id": "mfi",
+    "selection": {"rule": "mfi"},
+    "scoring": {"method": "EAP"},
+    "stop": {"max_items": 30, "rules": [{"se": 0.3}]},
+    "report": {"audit": False},
+}
 
 
 def w4_params(n: int = 300, seed: int = 4) -> ItemParameters:
@@ -30,8 +35,12 @@ def param_bank(params: ItemParameters) -> ItemBank:
     """The W4-like bank as a content-free ItemBank with cut scores -1, 0, 1."""
     bank = ItemBank.from_item_parameters(params, id="w4")
     data = bank.to_dict()
-    data["scale"] = {"D": 1.0, "levels": ["low", "mid", "high", "top"], "cut_scores": [-1.0, 0.0, 1.0],
-                     "cut_source": {"status": "provisional", "rule": "r"}}
+    data["scale"] = {
+        "D": 1.0,
+        "levels": ["low", "mid", "high", "top"],
+        "cut_scores": [-1.0, 0.0, 1.0],
+        "cut_source": {"status": "provisional", "rule": "r"},
+    }
     data["rules"] = {"r": {"vi": "quy tắc", "en": "rule"}}
     return ItemBank(BankFile.model_validate(data))
 
@@ -42,20 +51,32 @@ def content_bank() -> ItemBank:
     rng = np.random.default_rng(11)
     items = []
     for j in range(160):
-        items.append({
-            "id": f"q{j:03d}", "competence": COMPETENCES[j % len(COMPETENCES)], "level": int(rng.integers(1, 9)),
-            "model": "3PL", "params": {"a": float(rng.lognormal(0, 0.3)), "b": float(rng.normal()), "c": 0.2},
-            "calibration": {"status": "provisional", "rule": "r"},
-            "stem": {"vi": f"Câu {j}?", "en": f"Question {j}?"},
-            "options": [{"id": o, "vi": o, "en": o} for o in "ABCD"], "key": "ABCD"[j % 4],
-        })
+        items.append(
+            {
+                "id": f"q{j:03d}",
+                "competence": COMPETENCES[j % len(COMPETENCES)],
+                "level": int(rng.integers(1, 9)),
+                "model": "3PL",
+                "params": {"a": float(rng.lognormal(0, 0.3)), "b": float(rng.normal()), "c": 0.2},
+                "calibration": {"status": "provisional", "rule": "r"},
+                "stem": {"vi": f"Câu {j}?", "en": f"Question {j}?"},
+                "options": [{"id": o, "vi": o, "en": o} for o in "ABCD"],
+                "key": "ABCD"[j % 4],
+            }
+        )
     for e in range(10):
         items[2 * e]["enemies"] = [items[2 * e + 1]["id"]]
     data = {
-        "kind": "item_bank", "id": "sim-test", "version": "1",
+        "kind": "item_bank",
+        "id": "sim-test",
+        "version": "1",
         "framework": {"id": "vn-civil-service", "version": "0.1.0"},
-        "scale": {"D": 1.0, "levels": ["foundation", "intermediate", "advanced", "highly_specialised"],
-                  "cut_scores": [-1.0, 0.0, 1.0], "cut_source": {"status": "provisional", "rule": "r"}},
+        "scale": {
+            "D": 1.0,
+            "levels": ["foundation", "intermediate", "advanced", "highly_specialised"],
+            "cut_scores": [-1.0, 0.0, 1.0],
+            "cut_source": {"status": "provisional", "rule": "r"},
+        },
         "rules": {"r": {"vi": "quy tắc", "en": "rule"}},
         "items": items,
     }

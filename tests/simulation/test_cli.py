@@ -20,8 +20,21 @@ def test_simulate_a_design_whose_bank_is_a_parameter_csv(tmp_path, params, capsy
 
     ItemBank.from_item_parameters(params).to_param_table(tmp_path / "bank.csv")
     (tmp_path / "d.yaml").write_text(DESIGN.format(id="csv-bank", bank="bank.csv"), encoding="utf-8")
-    code = main(["simulate", str(tmp_path / "d.yaml"), "--n", "200", "--seed", "3", "--json", "--quiet",
-                 "--cuts=-0.5,0.5", "--out", str(tmp_path / "out")])
+    code = main(
+        [
+            "simulate",
+            str(tmp_path / "d.yaml"),
+            "--n",
+            "200",
+            "--seed",
+            "3",
+            "--json",
+            "--quiet",
+            "--cuts=-0.5,0.5",
+            "--out",
+            str(tmp_path / "out"),
+        ]
+    )
     assert code == 0
     data = json.loads(capsys.readouterr().out)
     d = data["designs"]["csv-bank"]
@@ -33,8 +46,20 @@ def test_simulate_a_design_whose_bank_is_a_parameter_csv(tmp_path, params, capsy
 def test_two_designs_and_a_bundled_bank_print_a_side_by_side_summary(tmp_path, capsys):
     for name in ("a", "b"):
         (tmp_path / f"{name}.yaml").write_text(DESIGN.format(id=name, bank="civil-service"), encoding="utf-8")
-    code = main(["simulate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"), "--n", "50", "--quiet",
-                 "--baseline", "random", "--baseline-length", "10"])
+    code = main(
+        [
+            "simulate",
+            str(tmp_path / "a.yaml"),
+            str(tmp_path / "b.yaml"),
+            "--n",
+            "50",
+            "--quiet",
+            "--baseline",
+            "random",
+            "--baseline-length",
+            "10",
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     header = next(line for line in out.splitlines() if line.startswith("metric"))

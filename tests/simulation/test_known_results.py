@@ -78,8 +78,9 @@ def test_level_probabilities_are_calibrated_when_cuts_lie_on_grid_points(param_b
 def test_answers_from_a_harder_true_bank_bias_the_estimates_down(params, param_bank):
     """Items truly 0.5 harder than the bank says: persons look ~0.5 less able (calibration-error study)."""
     f = params.to_file_form()
-    harder = ItemParameters.dichotomous(a=[r["a"] for r in f], b=[r["b"] + 0.5 for r in f], c=[r["c"] for r in f],
-                                        ids=params.ids)
+    harder = ItemParameters.dichotomous(
+        a=[r["a"] for r in f], b=[r["b"] + 0.5 for r in f], c=[r["c"] for r in f], ids=params.ids
+    )
     m = simulate(MFI_EAP, bank=param_bank, true_bank=harder, n=800, seed=26, baseline="none")["mfi"].metrics
     assert -0.6 < m["bias"] < -0.35
 

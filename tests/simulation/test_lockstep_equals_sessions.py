@@ -15,8 +15,11 @@ BALANCED = {
     "start": {"pretest": {"n": 2, "rule": "random"}},
     "selection": {"rule": "mpwi"},
     "exposure": {"method": "randomesque", "k": 4},
-    "content": {"by": "area", "method": "mpi", "constraints": [
-        {"group": g, "min": 2, "target": 0.25} for g in ("1", "2", "3", "4")]},
+    "content": {
+        "by": "area",
+        "method": "mpi",
+        "constraints": [{"group": g, "min": 2, "target": 0.25} for g in ("1", "2", "3", "4")],
+    },
     "stop": {"min_items": 8, "max_items": 25, "rules": [{"classification": 0.9}, {"se": 0.35}]},
     "report": {"audit": False},
 }

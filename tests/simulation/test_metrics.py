@@ -76,8 +76,9 @@ def test_populations_parse_describe_and_draw_reproducibly():
     assert u.min() >= -1 and u.max() <= 1
 
 
-@pytest.mark.parametrize("bad", ["gamma", "normal:1", "normal:a,b", {"dist": "normal", "sd": -1},
-                                 {"dist": "normal", "mu": 0}])
+@pytest.mark.parametrize(
+    "bad", ["gamma", "normal:1", "normal:a,b", {"dist": "normal", "sd": -1}, {"dist": "normal", "mu": 0}]
+)
 def test_bad_populations_are_refused_with_the_reason(bad):
     with pytest.raises(ParameterError, match="population"):
         draw_thetas(bad, 10, 1)

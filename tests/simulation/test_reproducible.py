@@ -40,6 +40,13 @@ def test_designs_of_one_study_see_the_same_persons(param_bank):
 
 def test_progress_reports_every_chunk_until_all_persons_are_done(param_bank):
     calls = []
-    simulate(MFI_EAP, bank=param_bank, n=25, seed=1, baseline="none", chunk_size=10,
-             progress=lambda name, done, total: calls.append((name, done, total)))
+    simulate(
+        MFI_EAP,
+        bank=param_bank,
+        n=25,
+        seed=1,
+        baseline="none",
+        chunk_size=10,
+        progress=lambda name, done, total: calls.append((name, done, total)),
+    )
     assert calls == [("mfi", 10, 25), ("mfi", 20, 25), ("mfi", 25, 25)]

@@ -22,8 +22,14 @@ def study(content_bank):
 def test_csv_files_hold_one_row_per_person_design_bin_and_item(study, tmp_path):
     study.to_csv(tmp_path)
     names = sorted(p.name for p in tmp_path.iterdir())
-    assert names == ["areas.csv", "conditional.csv", "exposure.csv", "persons-areas.csv",
-                     f"persons-{list(study.designs)[1]}.csv", "summary.csv"]
+    assert names == [
+        "areas.csv",
+        "conditional.csv",
+        "exposure.csv",
+        "persons-areas.csv",
+        f"persons-{list(study.designs)[1]}.csv",
+        "summary.csv",
+    ]
     persons = list(csv.DictReader((tmp_path / "persons-areas.csv").open(encoding="utf-8")))
     assert len(persons) == 120 and persons[0]["items"].split()[0].startswith("q")
     assert {"theta_true", "theta", "se", "n_items", "stop_reason", "level_true", "level"} <= set(persons[0])
@@ -36,8 +42,18 @@ def test_csv_files_hold_one_row_per_person_design_bin_and_item(study, tmp_path):
 def test_json_summary_has_the_headline_metrics_per_design(study):
     data = json.loads(study.to_json())
     d = data["designs"]["areas"]
-    for key in ("rmse", "bias", "mean_length", "classification_accuracy", "max_exposure", "overlap_rate",
-                "unused_items", "confusion", "conditional", "areas"):
+    for key in (
+        "rmse",
+        "bias",
+        "mean_length",
+        "classification_accuracy",
+        "max_exposure",
+        "overlap_rate",
+        "unused_items",
+        "confusion",
+        "conditional",
+        "areas",
+    ):
         assert key in d
     assert data["n"] == 120 and len(d["confusion"]) == 4
 

@@ -15,7 +15,11 @@ from digicomp.models import ItemParameters
 def test_closed_form_information_equals_the_generic_information(seed, four_pl):
     rng = np.random.default_rng(seed)
     n = 30
-    params = ItemParameters.dichotomous(a=rng.lognormal(0, 0.5, n), b=rng.normal(0, 1.5, n),
-                                        c=rng.uniform(0, 0.3, n), d=rng.uniform(0.85, 1.0, n) if four_pl else 1.0)
+    params = ItemParameters.dichotomous(
+        a=rng.lognormal(0, 0.5, n),
+        b=rng.normal(0, 1.5, n),
+        c=rng.uniform(0, 0.3, n),
+        d=rng.uniform(0.85, 1.0, n) if four_pl else 1.0,
+    )
     theta = np.linspace(-8, 8, 161)
     np.testing.assert_allclose(information_table(params, theta), params.information(theta), rtol=1e-7, atol=1e-15)
