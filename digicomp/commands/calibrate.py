@@ -23,6 +23,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--quadpts", type=int, default=61, help="quadrature points on [-6, 6] (default 61)")
     p.add_argument("--tol", type=float, default=1e-4, help="convergence: largest parameter change (default 1e-4)")
     p.add_argument("--max-iter", type=int, default=500, help="maximum EM cycles (default 500)")
+    p.add_argument(
+        "--se-method",
+        choices=["auto", "numerical", "xpd"],
+        default="auto",
+        help="standard errors: numerical observed information, or cross-product (XPD); auto = XPD above 400 "
+        "free parameters (default auto)",
+    )
     p.add_argument("--bank-id", default="calibrated", help="id of the new bank when --fixed is not given")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     s = p.add_argument_group("from a response store (docs/assessment-loop.md)")
@@ -72,6 +79,7 @@ def run(args: argparse.Namespace) -> int:
             quadpts=args.quadpts,
             tol=args.tol,
             max_iter=args.max_iter,
+            se_method=args.se_method,
             progress=progress,
         )
     for w in caught:

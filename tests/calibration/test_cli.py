@@ -6,6 +6,7 @@ import csv
 import json
 
 import numpy as np
+import pytest
 
 from digicomp.bank import load_bank
 from digicomp.cli import main
@@ -70,3 +71,16 @@ def test_calibrate_reports_a_clean_error_for_a_missing_file(tmp_path, capsys):
     code = main(["calibrate", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "b.yaml")])
     assert code == 1
     assert "cannot read" in capsys.readouterr().err
+
+
+def test_se_method_option_reaches_the_report(tmp_path):
+    rng = np.random.default_rng(52)
+    params = ItemParameters.dichotomous(rng.lognormal(0, 0.3, 8), rng.normal(0, 1, 8), ids=[f"q{j}" for j in range(8)])
+    _write_long(tmp_path / "x.csv", params, params.simulate(rng.normal(0, 1, 800), rng))
+    args = ["calibrate", str(tmp_path / "x.csv"), "--out", str(tmp_path / "b.yaml"), "--quiet"]
+    assert main([*args, "--report", str(tmp_path / "r.json"), "--se-method", "xpd"]) == 0
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["se_method"] == "xpd"
+    with pytest.raises(SystemExit) as exc:  # an unknown method is a usage error
+        main([*args, "--se-method", "bootstrap"])
+    assert exc.value.code == 2
