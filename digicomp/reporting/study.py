@@ -9,24 +9,9 @@ from typing import Any
 
 from digicomp.reporting.i18n import t
 from digicomp.reporting.text import table
+from digicomp.simulation.results import HEADLINE as SUMMARY_METRICS
 
-HEADLINE = (
-    "n",
-    "bias",
-    "rmse",
-    "correlation",
-    "marginal_reliability",
-    "mean_se",
-    "mean_length",
-    "min_length",
-    "max_length",
-    "share_at_max_items",
-    "classification_accuracy",
-    "expected_accuracy",
-    "max_exposure",
-    "overlap_rate",
-    "unused_items",
-)
+HEADLINE = ("n", *SUMMARY_METRICS)
 
 
 def is_study(doc: dict[str, Any]) -> bool:
