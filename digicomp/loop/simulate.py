@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from digicomp.cat.draws import STREAM_RESPONSE, uniforms
 from digicomp.levels import LevelNames, level_index
 from digicomp.models import ItemParameters
+from digicomp.simulation.responder import category_from_uniform
 from digicomp.store.records import ServedItem, SessionRecord
 
 PRETEST_SLOT = 1
@@ -23,10 +24,8 @@ PRETEST_SLOT = 1
 
 
 def draw_scores(truth: ItemParameters, theta: NDArray, items: NDArray, u: NDArray) -> NDArray[np.int64]:
-    """Scored category of person i (θ_i) on item ``items[i]`` from uniform ``u[i]`` (inverse CDF over categories)."""
-    uniq, inv = np.unique(items, return_inverse=True)
-    p = truth.subset(uniq).prob(theta)[np.arange(theta.size), inv.reshape(-1)]  # (n, K)
-    return (u[:, None] > np.cumsum(p, axis=1)[:, :-1]).sum(axis=1).astype(np.int64)
+    """Scored category of person i (θ_i) on item ``items[i]`` from uniform ``u[i]``: the simulation's own rule."""
+    return category_from_uniform(u, truth.prob_at(theta, items))
 
 
 def simulated_answer(

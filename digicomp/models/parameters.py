@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from digicomp.errors import ParameterError
 from digicomp.models import dichotomous, graded, partial_credit
+from digicomp.models.logistic import sigmoid
 
 DICHOTOMOUS_MODELS = ("Rasch", "1PL", "2PL", "3PL", "4PL")
 POLYTOMOUS_MODELS = ("GRM", "GPCM", "PCM")
@@ -385,6 +386,20 @@ class ItemParameters:
         """Fisher information of each item, I_j(θ) = Σ_k P_k (∂ log P_k/∂θ)², shaped S + (n_items,)."""
         lp, dl, _ = self._apply(theta, "components")
         return (np.exp(lp) * dl**2).sum(axis=-1)
+
+    def prob_at(self, theta: ArrayLike, items: ArrayLike) -> NDArray[np.float64]:
+        """P(x = k | θ_i) of item ``items[i]`` for paired θ and items, shaped items.shape + (K,).
+
+        One θ per item: what answering or scoring one response per person needs, never the (persons × items)
+        table. All-dichotomous banks take the closed form directly.
+        """
+        idx = np.asarray(items, dtype=np.intp)
+        th = np.asarray(theta, dtype=float)
+        if self.is_dichotomous:
+            z = self.slope[idx] * th + self.intercepts[idx, 0]
+            p1 = self.lower[idx] + (self.upper[idx] - self.lower[idx]) * sigmoid(z)
+            return np.stack([1.0 - p1, p1], axis=-1)
+        return np.exp(self._apply(th, "log_prob", idx)[0])
 
     def expected_score(self, theta: ArrayLike) -> NDArray[np.float64]:
         """E[x | θ] per item (the probability of a correct answer for 0/1 items), S + (n_items,)."""

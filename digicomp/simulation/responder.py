@@ -25,16 +25,6 @@ def category_from_uniform(u: NDArray[np.float64], prob: NDArray[np.float64]) -> 
     return (u[:, None] < survival[:, 1:]).sum(axis=1).astype(np.int64)
 
 
-def pair_probabilities(params: ItemParameters, theta: NDArray[np.float64], items: NDArray[np.intp]) -> NDArray:
-    """P(X = k | θ_i) of item ``items[i]`` (n, K): one θ per item, never the full (n, J) table."""
-    if params.is_dichotomous:
-        z = params.slope[items] * theta + params.intercepts[items, 0]
-        p1 = params.lower[items] + (params.upper[items] - params.lower[items]) / (1.0 + np.exp(-z))
-        return np.stack([1.0 - p1, p1], axis=1)
-    log_p = params.derivatives(theta, items)[0]
-    return np.exp(log_p)
-
-
 def item_map(design_ids: list[str], true_params: ItemParameters) -> NDArray[np.intp]:
     """Position in the true bank of each design-bank item; BankError naming the items the true bank lacks."""
     where = {item_id: j for j, item_id in enumerate(true_params.ids)}
@@ -61,6 +51,6 @@ class Responder:
     def __call__(self, state: BatchState, rows: NDArray[np.intp], items: NDArray[np.intp]) -> NDArray[np.int64]:
         """Scored categories of ``rows``' answers to ``items`` (the engine's Responder protocol)."""
         true_items = items if self.items_to_true is None else self.items_to_true[items]
-        prob = pair_probabilities(self.params, self.theta[rows], true_items)
+        prob = self.params.prob_at(self.theta[rows], true_items)
         u = uniforms(state.keys[rows], state.n_given[rows], STREAM_RESPONSE)
         return category_from_uniform(u, prob)

@@ -87,3 +87,19 @@ def test_polytomous_derivatives_match_finite_differences():
     num2 = (bank.log_prob(th + h) - 2 * lp + bank.log_prob(th - h)) / h**2
     np.testing.assert_allclose(dl[fin], num1[fin], atol=1e-6)
     np.testing.assert_allclose(d2l[fin], num2[fin], atol=5e-4)
+
+
+def test_paired_probabilities_equal_the_full_table_on_its_diagonal():
+    bank = ItemParameters.concat(
+        [
+            ItemParameters.dichotomous(a=[1.1, 0.7], b=[0.3, -1.0], c=[0.2, 0.0], ids=["d1", "d2"]),
+            ItemParameters.graded(a=[0.9], b=[[-1.0, 0.5]], ids=["g1"]),
+            ItemParameters.partial_credit(a=[1.3], b=[[0.2, -0.4, 0.9]], ids=["p1"]),
+        ]
+    )
+    theta = np.array([-2.0, 0.1, 1.5, 0.7, -0.3])
+    items = np.array([0, 2, 3, 1, 3])
+    full = bank.prob(theta)[np.arange(theta.size), items]
+    np.testing.assert_allclose(bank.prob_at(theta, items), full, atol=1e-14)
+    dich = bank.subset([0, 1])
+    np.testing.assert_allclose(dich.prob_at(theta, items % 2), dich.prob(theta)[np.arange(5), items % 2], atol=1e-14)
