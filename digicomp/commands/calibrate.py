@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -50,10 +49,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import warnings
-
     from digicomp.bank import load_bank
     from digicomp.calibration import calibrate
+    from digicomp.commands._em_output import em_progress, warnings_to_stderr
     from digicomp.errors import CalibrationError
 
     if args.store:
@@ -64,12 +62,7 @@ def run(args: argparse.Namespace) -> int:
         raise CalibrationError("give a response CSV, or --store URL --bank BANK")
     base = load_bank(args.fixed) if args.fixed else None
 
-    def progress(iteration: int, loglik: float, change: float) -> None:
-        if not args.quiet and (iteration % 10 == 0 or iteration == 1):
-            sys.stderr.write(f"EM cycle {iteration:4d}  logLik {loglik:.4f}  max change {change:.2e}\n")
-
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with warnings_to_stderr():
         res = calibrate(
             args.responses,
             args.model,
@@ -80,10 +73,8 @@ def run(args: argparse.Namespace) -> int:
             tol=args.tol,
             max_iter=args.max_iter,
             se_method=args.se_method,
-            progress=progress,
+            progress=em_progress(args.quiet),
         )
-    for w in caught:
-        sys.stderr.write(f"warning: {w.message}\n")
     bank = res.to_bank(base, id=args.bank_id)
     bank.to_yaml(args.out)
     if args.params:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
-import warnings
 
 
 def run_store(args: argparse.Namespace) -> int:
     """Recalibrate ``args.bank`` from the store at ``args.store`` and write the next bank version to ``args.out``."""
     from digicomp.bank import load_bank
+    from digicomp.commands._em_output import em_progress, warnings_to_stderr
     from digicomp.errors import DigicompError
     from digicomp.loop import recalibrate
     from digicomp.store import open_store
@@ -21,13 +20,8 @@ def run_store(args: argparse.Namespace) -> int:
         raise DigicompError("--fixed does not apply with --store: the operational items of --bank are held fixed")
     bank = load_bank(args.bank)
 
-    def progress(iteration: int, loglik: float, change: float) -> None:
-        if not args.quiet and (iteration % 10 == 0 or iteration == 1):
-            sys.stderr.write(f"EM cycle {iteration:4d}  logLik {loglik:.4f}  max change {change:.2e}\n")
-
     statuses = ("finished", "abandoned") if args.abandoned else ("finished",)
-    with open_store(args.store) as store, warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with open_store(args.store) as store, warnings_to_stderr():
         rec = recalibrate(
             store,
             bank,
@@ -41,10 +35,9 @@ def run_store(args: argparse.Namespace) -> int:
             quadpts=args.quadpts,
             tol=args.tol,
             max_iter=args.max_iter,
-            progress=progress,
+            se_method=args.se_method,
+            progress=em_progress(args.quiet),
         )
-    for w in caught:
-        sys.stderr.write(f"warning: {w.message}\n")
     bank_path, side = rec.write(args.out)
     if args.params:
         rec.result.to_csv(args.params)
