@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import datetime
 import json
 import warnings
@@ -18,6 +17,7 @@ from digicomp.calibration.families import expit
 from digicomp.calibration.information import covariance, observed_information
 from digicomp.calibration.xpd import crossprod_information
 from digicomp.errors import ConvergenceWarning, DataWarning
+from digicomp.io.csvfile import write_csv
 from digicomp.io.param_table import TO_MIRT
 from digicomp.models import ItemParameters
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
@@ -217,13 +217,7 @@ class CalibrationResult:
 
     def to_csv(self, path: str | Path) -> Path:
         """Write :meth:`mirt_table` as CSV; empty cells where a parameter does not apply or was not estimated."""
-        header, rows = self.mirt_table()
-        path = Path(path)
-        with path.open("w", newline="", encoding="utf-8") as fh:
-            w = csv.writer(fh)
-            w.writerow(header)
-            w.writerows(rows)
-        return path
+        return write_csv(path, *self.mirt_table())
 
     def report(self) -> dict[str, Any]:
         """Plain-data report: likelihood, information criteria, convergence, latent moments, exclusions, item fit."""

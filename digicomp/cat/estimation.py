@@ -65,7 +65,7 @@ class PointEstimator:
             test_info = state.administered[rows].astype(float) @ tables.information.T
             objective = objective + 0.5 * np.log(np.maximum(test_info, 1e-300))
         theta, at_edge = point.solve(self.name, tables.params, resp, objective, tables.points, self.prior)
-        info = point.test_information(tables.params, resp, theta)
+        info = point.answered_information(tables.params, resp, theta)
         if self.name == "MAP":
             info = info + 1.0 / self.prior.sd**2
         with np.errstate(divide="ignore"):

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from digicomp.errors import ParameterError
+from digicomp.io.csvfile import write_csv
 from digicomp.models import ItemParameters
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
 
@@ -176,13 +177,7 @@ def param_table(params: ItemParameters, style: str = "mirt") -> tuple[list[str],
 
 def write_param_table(params: ItemParameters, path: str | Path, style: str = "mirt") -> Path:
     """Write the parameter table as CSV in mirt or catR columns; returns the path."""
-    header, rows = param_table(params, style)
-    path = Path(path)
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(header)
-        writer.writerows(rows)
-    return path
+    return write_csv(path, *param_table(params, style))
 
 
 def _num(x: float) -> str:

@@ -107,7 +107,7 @@ def point_estimate(
         test_info = responses.design(params.n_categories).observed_sum(info.T)
         ll += 0.5 * np.log(np.maximum(test_info, 1e-300))
     theta, extreme = point.solve(method, params, responses, ll, grid.points, prior if method == "MAP" else None)
-    info = point.test_information(params, responses, theta)
+    info = point.answered_information(params, responses, theta)
     if method == "MAP":
         info = info + 1.0 / prior.sd**2
     with np.errstate(divide="ignore"):

@@ -55,7 +55,9 @@ def _gradient(method, params, responses, theta, persons, prior):
     return g, h
 
 
-def test_information(params: ItemParameters, responses: Responses, theta: NDArray[np.float64]) -> NDArray[np.float64]:
+def answered_information(
+    params: ItemParameters, responses: Responses, theta: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Σ of the Fisher information of each person's answered items at that person's θ."""
     lp, dl, _ = params.derivatives(theta[responses.person], responses.item)
     return np.bincount(responses.person, (np.exp(lp) * dl**2).sum(1), minlength=responses.n_persons)
