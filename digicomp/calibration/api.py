@@ -41,6 +41,7 @@ def calibrate(
     se_method: str = "auto",
     fit: bool = True,
     progress: Callable[[int, float, float], None] | None = None,
+    se_progress: Callable[[str, int, int], None] | None = None,
 ) -> CalibrationResult:
     """Estimate item parameters by marginal maximum likelihood (Bock & Aitkin 1981) with mirt's defaults.
 
@@ -50,7 +51,9 @@ def calibrate(
     are then estimated, putting new items on the bank's scale). ``latent``: "auto" (estimate the SD when every
     item is Rasch/PCM; mean and SD when items are fixed), "fixed" (N(0, 1)), "sd" or "mean_sd".
     ``se_method``: "numerical" (observed information by central differences, 2 E-steps per parameter),
-    "xpd" (cross-product of the persons' scores, one pass) or "auto" (numerical up to 400 free parameters).
+    "xpd" (cross-product of the persons' scores, one pass) or "auto" (numerical when its estimated cost,
+    2·P E-steps, is within ``result.NUMERICAL_SE_BUDGET``; else XPD). ``progress(cycle, logLik, change)`` is called
+    after each EM cycle, ``se_progress(method, done, total)`` while the SEs are computed.
     ``weights``: frequency weights per person (pattern data). Grid: ``quadpts`` points on ``theta_range``.
     """
     priors_ = as_priors(priors)
@@ -88,6 +91,7 @@ def calibrate(
         compute_se=se,
         compute_fit=fit,
         se_method=se_method,
+        se_progress=se_progress,
     )
 
 

@@ -9,6 +9,8 @@ SE types ('forward', 'central', 'Richardson') estimate; it costs 2·P E-steps fo
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -42,17 +44,24 @@ def score(engine: EMEngine, x: Array) -> Array:
     return np.concatenate(parts)
 
 
-def observed_information(engine: EMEngine) -> Array:
-    """-∂²ℓ/∂x∂x' at the engine's current parameters (P, P), by central differences of :func:`score`."""
+def observed_information(engine: EMEngine, progress: Callable[[str, int, int], None] | None = None) -> Array:
+    """-∂²ℓ/∂x∂x' at the engine's current parameters (P, P), by central differences of :func:`score`.
+
+    ``progress("numerical", done, total)`` is called before the first of the 2·P E-steps and after each pair.
+    """
     x = engine.pack()
     P = x.size
     H = np.empty((P, P))
+    if progress is not None:
+        progress("numerical", 0, 2 * P)
     for i in range(P):
         h = STEP * max(1.0, abs(x[i]))
         up, down = x.copy(), x.copy()
         up[i] += h
         down[i] -= h
         H[:, i] = (score(engine, up) - score(engine, down)) / (2 * h)
+        if progress is not None:
+            progress("numerical", 2 * (i + 1), 2 * P)
     engine.unpack(x)
     return -(H + H.T) / 2
 

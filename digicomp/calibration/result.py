@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 from digicomp.calibration import fit as fitstats
 from digicomp.calibration.families import expit
 from digicomp.calibration.information import covariance, observed_information
-from digicomp.calibration.xpd import crossprod_information
+from digicomp.calibration.xpd import crossprod_information, observed_cells
 from digicomp.errors import ConvergenceWarning, DataWarning
 from digicomp.io.csvfile import write_csv
 from digicomp.io.param_table import TO_MIRT
@@ -23,7 +23,14 @@ from digicomp.models import ItemParameters
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
 
 Array = NDArray[np.float64]
-MAX_SE_PARAMETERS = 400
+NUMERICAL_SE_BUDGET = 4e9
+"""Largest cost, in (observed response × quadrature point) evaluations, of numerical SEs under "auto" (≈ 2 s at
+0.5 ns per evaluation on the development machine); a dearer fit gets XPD SEs, whose cost is a few E-steps."""
+
+
+def choose_se_method(n_parameters: int, n_observed: int, n_points: int) -> str:
+    """"numerical" when its 2·P E-steps over ``n_observed`` responses × ``n_points`` fit NUMERICAL_SE_BUDGET, else "xpd"."""
+    return "numerical" if 2 * n_parameters * n_observed * n_points <= NUMERICAL_SE_BUDGET else "xpd"
 
 
 def _internal_names(model: str, k: int) -> list[str]:
@@ -87,6 +94,7 @@ class CalibrationResult:
         compute_se: bool,
         compute_fit: bool,
         se_method: str = "auto",
+        se_progress: Any = None,
     ) -> CalibrationResult:
         """Assemble the result from the finished EM engine (SEs and fit computed here when asked)."""
         resp = prep.responses
@@ -122,17 +130,24 @@ class CalibrationResult:
         info = params.subset(np.flatnonzero(~fixed)).information(points).sum(axis=1)
         out.marginal_reliability = fitstats.marginal_reliability(info, log_prior, engine.latent.sd)
         if compute_se:
-            out._standard_errors(engine, se_method)
+            out._standard_errors(engine, se_method, se_progress)
         if compute_fit:
             out._item_fit(engine, resp, P, log_prior, points)
         return out
 
-    def _standard_errors(self, engine: Any, method: str) -> None:
-        """SEs from the numerical observed information (up to MAX_SE_PARAMETERS under "auto") or the XPD one."""
+    def _standard_errors(self, engine: Any, method: str, progress: Any = None) -> None:
+        """SEs from the numerical observed information or the XPD one ("auto": :func:`choose_se_method`).
+
+        ``progress(method, done, total)`` is called before the work starts and as it advances (E-steps for
+        "numerical", chunks of persons for "xpd").
+        """
         x = engine.pack()
         if method == "auto":
-            method = "numerical" if x.size <= MAX_SE_PARAMETERS else "xpd"
-        info = observed_information(engine) if method == "numerical" else crossprod_information(engine)
+            method = choose_se_method(x.size, observed_cells(engine.data), engine.points.size)
+        if method == "numerical":
+            info = observed_information(engine, progress=progress)
+        else:
+            info = crossprod_information(engine, progress=progress)
         cov = covariance(info)
         if cov is None:
             warnings.warn(

@@ -9,12 +9,14 @@ free parameters) is built sparsely, one slice of observed responses at a time; a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
 from digicomp.calibration.em import EMEngine
-from digicomp.calibration.estep import CHUNK_CELLS
+from digicomp.calibration.estep import CHUNK_CELLS, ChunkedData
 from digicomp.calibration.families import prob_jacobian
 from digicomp.calibration.priors import prior_terms
 from digicomp.responses import ResponseDesign
@@ -60,8 +62,16 @@ def _observations(design: ResponseDesign, rows: slice) -> tuple[NDArray[np.intp]
     return cells // J, cells % J, value
 
 
-def crossprod_information(engine: EMEngine) -> Array:
-    """I_XPD = Σ_p f_p s_p s_pᵀ (f_p frequency weights) minus the prior's Hessian, at the engine's parameters."""
+def observed_cells(data: ChunkedData) -> int:
+    """Number of observed responses over all chunks of ``data`` (the size of one E-step)."""
+    return int(sum(int(_observed_per_person(design).sum()) for design, _ in data.chunks))
+
+
+def crossprod_information(engine: EMEngine, progress: Callable[[str, int, int], None] | None = None) -> Array:
+    """I_XPD = Σ_p f_p s_p s_pᵀ (f_p frequency weights) minus the prior's Hessian, at the engine's parameters.
+
+    ``progress("xpd", done, total)`` is called before the first chunk of persons and after each one.
+    """
     points = engine.points
     Q = points.size
     log_p = engine.log_p()
@@ -89,7 +99,10 @@ def crossprod_information(engine: EMEngine) -> Array:
     m_max = max((b.eta.shape[1] for b in engine.blocks), default=1)
     budget = max(CHUNK_CELLS // (Q * m_max), 1)  # observed responses per slice
     info = np.zeros((n_par, n_par))
-    for design, weights in engine.data.chunks:
+    n_chunks = len(engine.data.chunks)
+    if progress is not None:
+        progress("xpd", 0, n_chunks)
+    for done, (design, weights) in enumerate(engine.data.chunks, 1):
         cum = np.cumsum(_observed_per_person(design))
         cuts = np.searchsorted(cum, np.arange(budget, cum[-1] if cum.size else 0, budget), "right")
         bounds = np.unique(np.concatenate([[0], cuts, [design.n_persons]]))
@@ -100,6 +113,8 @@ def crossprod_information(engine: EMEngine) -> Array:
             S = _scores(design, rows, post, block_of, row_of, dlog, index, n_item_par, latent_table)
             f = np.ones(hi - lo) if weights is None else weights[lo:hi]
             info += np.asarray((S.T @ S.multiply(f[:, None]).tocsr()).todense())
+        if progress is not None:
+            progress("xpd", done, n_chunks)
     for b, idx in zip(engine.blocks, index):
         if not engine.priors.empty:
             _, _, h = prior_terms(engine.priors, b.family, b.eta, b.free)

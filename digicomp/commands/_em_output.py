@@ -18,6 +18,26 @@ def em_progress(quiet: bool) -> Callable[[int, float, float], None]:
     return progress
 
 
+def se_progress(quiet: bool) -> Callable[[str, int, int], None]:
+    """A callback printing on stderr which SE method runs, how much work it has, and each further tenth of it."""
+    shown = {"tenth": -1}
+
+    def progress(method: str, done: int, total: int) -> None:
+        if quiet:
+            return
+        unit = "E-steps" if method == "numerical" else "chunks of persons"
+        if done == 0:
+            shown["tenth"] = 0
+            sys.stderr.write(f"standard errors ({method}): {total} {unit}\n")
+            return
+        tenth = 10 * done // max(total, 1)
+        if tenth > shown["tenth"]:
+            shown["tenth"] = tenth
+            sys.stderr.write(f"standard errors ({method}): {done}/{total} {unit}\n")
+
+    return progress
+
+
 @contextmanager
 def warnings_to_stderr() -> Iterator[None]:
     """Collect the warnings of the block and print each as one ``warning:`` line on stderr afterwards."""

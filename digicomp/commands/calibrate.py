@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--se-method",
         choices=["auto", "numerical", "xpd"],
         default="auto",
-        help="standard errors: numerical observed information, or cross-product (XPD); auto = XPD above 400 "
-        "free parameters (default auto)",
+        help="standard errors: numerical observed information, or cross-product (XPD); auto = numerical when its "
+        "estimated cost (2 E-steps per free parameter) is small, else XPD (default auto)",
     )
     p.add_argument("--bank-id", default="calibrated", help="id of the new bank when --fixed is not given")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from digicomp.bank import load_bank
     from digicomp.calibration import calibrate
-    from digicomp.commands._em_output import em_progress, warnings_to_stderr
+    from digicomp.commands._em_output import em_progress, se_progress, warnings_to_stderr
     from digicomp.errors import CalibrationError
 
     if args.store:
@@ -74,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
             max_iter=args.max_iter,
             se_method=args.se_method,
             progress=em_progress(args.quiet),
+            se_progress=se_progress(args.quiet),
         )
     bank = res.to_bank(base, id=args.bank_id)
     bank.to_yaml(args.out)

@@ -9,7 +9,7 @@ import json
 def run_store(args: argparse.Namespace) -> int:
     """Recalibrate ``args.bank`` from the store at ``args.store`` and write the next bank version to ``args.out``."""
     from digicomp.bank import load_bank
-    from digicomp.commands._em_output import em_progress, warnings_to_stderr
+    from digicomp.commands._em_output import em_progress, se_progress, warnings_to_stderr
     from digicomp.errors import DigicompError
     from digicomp.loop import recalibrate
     from digicomp.store import open_store
@@ -37,6 +37,7 @@ def run_store(args: argparse.Namespace) -> int:
             max_iter=args.max_iter,
             se_method=args.se_method,
             progress=em_progress(args.quiet),
+            se_progress=se_progress(args.quiet),
         )
     bank_path, side = rec.write(args.out)
     if args.params:
