@@ -29,7 +29,7 @@ NUMERICAL_SE_BUDGET = 4e9
 
 
 def choose_se_method(n_parameters: int, n_observed: int, n_points: int) -> str:
-    """"numerical" when its 2·P E-steps over ``n_observed`` responses × ``n_points`` fit NUMERICAL_SE_BUDGET, else "xpd"."""
+    """ "numerical" when 2·P E-steps over ``n_observed`` responses × ``n_points`` fit NUMERICAL_SE_BUDGET, else "xpd"."""
     return "numerical" if 2 * n_parameters * n_observed * n_points <= NUMERICAL_SE_BUDGET else "xpd"
 
 
