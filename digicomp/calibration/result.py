@@ -21,6 +21,7 @@ from digicomp.io.csvfile import write_csv
 from digicomp.io.param_table import TO_MIRT
 from digicomp.models import ItemParameters
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
+from digicomp.scoring.posterior import empirical_reliability, posterior_moments
 
 Array = NDArray[np.float64]
 NUMERICAL_SE_BUDGET = 4e9
@@ -29,7 +30,7 @@ NUMERICAL_SE_BUDGET = 4e9
 
 
 def choose_se_method(n_parameters: int, n_observed: int, n_points: int) -> str:
-    """ "numerical" when 2·P E-steps over ``n_observed`` responses × ``n_points`` fit NUMERICAL_SE_BUDGET, else "xpd"."""
+    """The SE method for "auto": numerical while its 2·P E-steps fit NUMERICAL_SE_BUDGET, else XPD."""
     return "numerical" if 2 * n_parameters * n_observed * n_points <= NUMERICAL_SE_BUDGET else "xpd"
 
 
@@ -59,6 +60,8 @@ class CalibrationResult:
     se_method: str = "none"
     latent_se: dict[str, float] = field(default_factory=dict)
     marginal_reliability: float = float("nan")
+    empirical_reliability: float = float("nan")
+    complete_data: bool = True
     item_fit: dict[str, Any] = field(default_factory=dict)
     excluded_items: dict[str, str] = field(default_factory=dict)
     excluded_persons: list[str] = field(default_factory=list)
@@ -79,6 +82,17 @@ class CalibrationResult:
     def ids(self) -> list[str]:
         """Item ids in fit order."""
         return list(self.params.ids)
+
+    @property
+    def reliability(self) -> tuple[str, float]:
+        """The reliability that describes these data: ("marginal", …) for complete tests, else ("empirical", …).
+
+        Marginal reliability integrates the information of every calibrated item, so on sparse data (adaptive or
+        booklet designs) it describes a test nobody took; empirical reliability uses each person's own posterior.
+        """
+        if self.complete_data:
+            return "marginal", self.marginal_reliability
+        return "empirical", self.empirical_reliability
 
     # ----------------------------------------------------------------- building
     @classmethod
@@ -129,6 +143,9 @@ class CalibrationResult:
         P = np.exp(params.log_prob(points))
         info = params.subset(np.flatnonzero(~fixed)).information(points).sum(axis=1)
         out.marginal_reliability = fitstats.marginal_reliability(info, log_prior, engine.latent.sd)
+        out.complete_data = observed_cells(engine.data) == resp.n_persons * resp.n_items
+        eap, psd = _eap_psd(engine, log_prior, points)
+        out.empirical_reliability = empirical_reliability(eap, psd, resp.weights)
         if compute_se:
             out._standard_errors(engine, se_method, se_progress)
         if compute_fit:
@@ -259,7 +276,9 @@ class CalibrationResult:
             "converged": self.converged,
             "tol": self.tol,
             "latent": {"mean": self.latent_mean, "sd": self.latent_sd, "se": self.latent_se},
+            "reliability": {"kind": self.reliability[0], "value": self.reliability[1]},
             "marginal_reliability": self.marginal_reliability,
+            "empirical_reliability": self.empirical_reliability,
             "se_method": self.se_method,
             "priors": self.priors,
             "excluded_items": self.excluded_items,
@@ -289,8 +308,7 @@ class CalibrationResult:
             f"Calibration: {self.params.n_items} items, {self.n_persons:g} persons; logLik = {self.loglik:.3f}, "
             f"AIC = {self.aic:.3f}, BIC = {self.bic:.3f}",
             f"EM cycles: {self.iterations} ({'converged' if self.converged else 'NOT converged'}, tol {self.tol:g}); "
-            f"latent N({self.latent_mean:.3f}, {self.latent_sd:.3f}²); marginal reliability "
-            f"{self.marginal_reliability:.3f}",
+            f"latent N({self.latent_mean:.3f}, {self.latent_sd:.3f}²); {self._reliability_line()}",
             f"{'item':<14} {'model':<6} {'a':>13} {'b':>24} {'c':>13} {'n':>7} {'S-X2 p':>7}",
         ]
         for j, rec in enumerate(self.params.to_file_form()):
@@ -310,6 +328,15 @@ class CalibrationResult:
         if self.excluded_items:
             lines.append("excluded: " + "; ".join(f"{i} ({why})" for i, why in self.excluded_items.items()))
         return "\n".join(lines)
+
+    def _reliability_line(self) -> str:
+        kind, value = self.reliability
+        if kind == "marginal":
+            return f"marginal reliability {value:.3f} (every item answered)"
+        return (
+            f"empirical reliability {value:.3f} (persons' own posteriors; marginal over all items "
+            f"{self.marginal_reliability:.3f} assumes every item answered)"
+        )
 
     def __repr__(self) -> str:
         return (
@@ -374,6 +401,14 @@ class CalibrationResult:
         except ValueError as exc:
             raise BankError(f"cannot build a bank from the calibration: {exc}") from None
         return ItemBank(spec)
+
+
+def _eap_psd(engine: Any, log_prior: Array, points: Array) -> tuple[Array, Array]:
+    """Each person's EAP and posterior SD at the estimates (all of the person's answered items, fixed ones too)."""
+    moments = [posterior_moments(post, points) for post, _ in _posteriors(engine.data, engine.log_p(), log_prior)]
+    if not moments:
+        return np.zeros(0), np.zeros(0)
+    return np.concatenate([m for m, _ in moments]), np.concatenate([s for _, s in moments])
 
 
 def _posteriors(data: Any, log_p: Array, log_prior: Array):

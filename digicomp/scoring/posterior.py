@@ -40,3 +40,19 @@ def posterior_moments(weights: NDArray[np.float64], points: NDArray[np.float64])
     second = weights @ (points**2)
     var = np.maximum(second - mean**2, 0.0)
     return mean, np.sqrt(var)
+
+
+def empirical_reliability(eap: NDArray[np.float64], psd: NDArray[np.float64], weights: NDArray | None = None) -> float:
+    """var(EAP) / (var(EAP) + mean(PSD²)) over persons (frequency ``weights``): mirt's ``empirical_rxx``.
+
+    Each person's EAP and posterior SD come from the items that person answered, so on sparse (adaptive) data this
+    is the reliability of the tests actually given, where marginal reliability assumes every item was answered.
+    """
+    w = np.ones(eap.size) if weights is None else np.asarray(weights, dtype=float)
+    total = w.sum()
+    if eap.size < 2 or total <= 0:
+        return float("nan")
+    mean = float(w @ eap) / total
+    var = float(w @ (eap - mean) ** 2) / total
+    err = float(w @ psd**2) / total
+    return var / (var + err) if var + err > 0 else float("nan")
