@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+
+from digicomp.models.names import canonical_item_record, model_name
 
 DICHOTOMOUS_MODELS = frozenset({"Rasch", "1PL", "2PL", "3PL", "4PL"})
 POLYTOMOUS_MODELS = frozenset({"GRM", "GPCM", "PCM"})
-ModelName = Literal["Rasch", "1PL", "2PL", "3PL", "4PL", "GRM", "GPCM", "PCM"]
+ModelName = Annotated[Literal["Rasch", "1PL", "2PL", "3PL", "4PL", "GRM", "GPCM", "PCM"], BeforeValidator(model_name)]
 ItemKind = Literal["multiple_choice", "self_assessment"]
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
@@ -114,6 +116,9 @@ class Item(_Strict):
     enemies: list[Ident] | None = None
     media: Media | None = None
     flags: list[NonEmpty] | None = None
+
+    # mirt's names too; Rasch on a polytomous item is the partial credit model (digicomp.models.names)
+    _model_name = model_validator(mode="before")(canonical_item_record)
 
     @property
     def kind(self) -> str:

@@ -20,6 +20,7 @@ import numpy as np
 from digicomp.errors import ParameterError
 from digicomp.io.csvfile import write_csv
 from digicomp.models import ItemParameters
+from digicomp.models.names import model_name
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
 
 TO_MIRT = {
@@ -31,17 +32,6 @@ TO_MIRT = {
     "GRM": "graded",
     "GPCM": "gpcm",
     "PCM": "Rasch",
-}
-_FROM_MIRT = {
-    "rasch": "Rasch",
-    "1pl": "1PL",
-    "2pl": "2PL",
-    "3pl": "3PL",
-    "4pl": "4PL",
-    "graded": "GRM",
-    "grm": "GRM",
-    "gpcm": "GPCM",
-    "pcm": "PCM",
 }
 
 
@@ -141,12 +131,7 @@ def read_param_table(source: Any, D: float = 1.0) -> ItemParameters:
 
 
 def _model_name(raw: str, where: str, ident: str) -> str:
-    name = _FROM_MIRT.get(raw.strip().lower())
-    if name is None:
-        raise ParameterError(
-            f"{where}: item {ident!r}: unknown itemtype {raw!r} (expected one of {', '.join(sorted(set(_FROM_MIRT)))})"
-        )
-    return name
+    return model_name(raw, where=f"{where}: item {ident!r}: itemtype")
 
 
 def param_table(params: ItemParameters, style: str = "mirt") -> tuple[list[str], list[list[Any]]]:

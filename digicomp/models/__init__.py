@@ -1,9 +1,11 @@
 """IRT item response models, vectorized over persons × items × quadrature points.
 
 Dichotomous Rasch/1PL/2PL/3PL/4PL, Samejima's graded response model, Muraki's generalized partial
-credit model and the partial credit model, held as arrays in :class:`ItemParameters`.
+credit model and the partial credit model, held as arrays in :class:`ItemParameters`. Model names as typed
+(digicomp's or R mirt's ``itemtype``) are read by :func:`model_name` (:mod:`digicomp.models.names`).
 """
 
-from digicomp.models.parameters import DICHOTOMOUS_MODELS, MODELS, POLYTOMOUS_MODELS, ItemParameters
+from digicomp.models.names import DICHOTOMOUS_MODELS, MODELS, POLYTOMOUS_MODELS, model_name
+from digicomp.models.parameters import ItemParameters
 
-__all__ = ["ItemParameters", "MODELS", "DICHOTOMOUS_MODELS", "POLYTOMOUS_MODELS"]
+__all__ = ["ItemParameters", "MODELS", "DICHOTOMOUS_MODELS", "POLYTOMOUS_MODELS", "model_name"]

@@ -18,10 +18,7 @@ from numpy.typing import ArrayLike, NDArray
 from digicomp.errors import ParameterError
 from digicomp.models import dichotomous, graded, partial_credit
 from digicomp.models.logistic import sigmoid
-
-DICHOTOMOUS_MODELS = ("Rasch", "1PL", "2PL", "3PL", "4PL")
-POLYTOMOUS_MODELS = ("GRM", "GPCM", "PCM")
-MODELS = DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS
+from digicomp.models.names import DICHOTOMOUS_MODELS, MODELS, model_name
 
 _FAMILY = {**{m: "dichotomous" for m in DICHOTOMOUS_MODELS}, "GRM": "graded", "GPCM": "gpcm", "PCM": "gpcm"}
 
@@ -73,7 +70,7 @@ class ItemParameters:
         D: float = 1.0,
         ids: Sequence[str] | None = None,
     ) -> None:
-        models = [str(m) for m in models]
+        models = list(models)
         n = len(models)
         self.ids: list[str] = [f"item{j + 1}" for j in range(n)] if ids is None else [str(i) for i in ids]
         if len(self.ids) != n:
@@ -83,9 +80,7 @@ class ItemParameters:
             raise ParameterError(f"duplicate item ids: {', '.join(dup)}")
         for j, m in enumerate(models):
             if m not in _FAMILY:
-                raise ParameterError(
-                    f"item {self.ids[j]!r}: field 'model' = {m!r}, expected one of {', '.join(MODELS)}"
-                )
+                models[j] = model_name(m, where=f"item {self.ids[j]!r}: field 'model'")
         if not (np.isfinite(D) and D > 0):
             raise ParameterError(f"scaling constant D = {D!r} must be a positive number (1.0 or 1.702)")
         self.D = float(D)
@@ -165,6 +160,7 @@ class ItemParameters:
         b_arr = _thresholds(b_arr, n, "b")
         cls._check_file_values(ids, n, a=a_arr)
         slope = D * a_arr
+        model = model_name(model, polytomous=True, where="partial_credit(model=...)")
         return cls([model] * n, slope, -slope[:, None] * partial_credit.cumulative_steps(b_arr), D=D, ids=ids)
 
     @classmethod
@@ -179,11 +175,10 @@ class ItemParameters:
         models, ids = [], []
         for j, rec in enumerate(records):
             ident = str(rec.get("id", f"item{j + 1}"))
-            model = rec.get("model", "2PL")
-            if model not in _FAMILY:
-                raise ParameterError(f"item {ident!r}: field 'model' = {model!r}, expected one of {', '.join(MODELS)}")
             if "b" not in rec:
                 raise ParameterError(f"item {ident!r}: field 'b' is missing")
+            polytomous = np.size(rec["b"]) > 1 or isinstance(rec["b"], (list, tuple))
+            model = model_name(rec.get("model", "2PL"), polytomous=polytomous, where=f"item {ident!r}: field 'model'")
             a = float(rec.get("a", 1.0))
             b = np.atleast_1d(np.asarray(rec["b"], dtype=float))
             cls._check_file_values([ident], 1, a=np.array([a]), b=b)
