@@ -18,6 +18,7 @@ from digicomp.calibration.result import CalibrationResult
 from digicomp.calibration.start import build_blocks
 from digicomp.errors import CalibrationError
 from digicomp.models import ItemParameters
+from digicomp.models.names import model_names
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
 from digicomp.scoring.quadrature import make_grid
 
@@ -46,7 +47,8 @@ def calibrate(
     """Estimate item parameters by marginal maximum likelihood (Bock & Aitkin 1981) with mirt's defaults.
 
     ``responses``: Responses, CSV path (long ``person,item,response`` or wide), DataFrame, or array (NaN/-1 =
-    missing). ``model``: one of Rasch, 1PL, 2PL, 3PL, 4PL, GRM, GPCM, PCM, or one per item (list or id → model).
+    missing). ``model``: a name (:data:`digicomp.models.names.ACCEPTED`: digicomp's or R mirt's itemtype, e.g.
+    graded, gpcm, Rasch = PCM on polytomous items) or one per item (list or id → model).
     ``fixed``: ItemParameters / ItemBank / bank path whose items are held at their values (the latent mean and SD
     are then estimated, putting new items on the bank's scale). ``latent``: "auto" (estimate the SD when every
     item is Rasch/PCM; mean and SD when items are fixed), "fixed" (N(0, 1)), "sd" or "mean_sd".
@@ -64,7 +66,7 @@ def calibrate(
     fixed_params = as_fixed(fixed)
     if fixed_params is not None and fixed_params.D != D:
         D = fixed_params.D
-    prep = prepare(as_responses(responses, weights), model, fixed_params, n_categories)
+    prep = prepare(as_responses(responses, weights), model_names(model), fixed_params, n_categories)
     points = make_grid(quadpts, theta_range)
     resp = prep.responses
     J = resp.n_items

@@ -20,6 +20,7 @@ from numpy.typing import NDArray
 
 from digicomp.errors import CalibrationError, DataWarning, ResponseError
 from digicomp.models import MODELS, ItemParameters
+from digicomp.models.names import model_name
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
 from digicomp.responses import Responses
 
@@ -131,6 +132,8 @@ def prepare(resp: Responses, model: Any, fixed: ItemParameters | None, n_categor
     observed_max = np.where(seen.any(axis=1), seen.shape[1] - 1 - np.argmax(seen[:, ::-1], axis=1), -1)
     K = np.empty(resp.n_items, dtype=np.intp)
     for j, m in enumerate(models):
+        if m == "Rasch" and not is_fixed[j] and observed_max[j] > 1:  # R mirt's Rasch on a polytomous item
+            models[j] = m = model_name(m, polytomous=True)
         if is_fixed[j]:
             K[j] = fixed.n_categories[fixed_pos[ids[j]]]
         elif m in DICHOTOMOUS_MODELS:
