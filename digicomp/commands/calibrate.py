@@ -12,7 +12,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         nargs="?",
         help="response CSV: long (person,item,response) or wide (person, one column per item); not with --store",
     )
-    p.add_argument("--model", default="2PL", help="Rasch, 1PL, 2PL, 3PL, 4PL, GRM, GPCM or PCM (default 2PL)")
+    p.add_argument(
+        "--model",
+        default="2PL",
+        help="Rasch, 1PL, 2PL, 3PL, 4PL, GRM, GPCM or PCM, or R mirt's itemtype (graded, gpcm; "
+        "Rasch on polytomous items = PCM); default 2PL",
+    )
     p.add_argument("--fixed", metavar="BANK.yaml", help="hold this bank's items fixed (new items go on its scale)")
     p.add_argument("--out", metavar="BANK.yaml", required=True, help="write the calibrated item bank here")
     p.add_argument("--params", metavar="PARAMS.csv", help="write the parameter table (mirt columns with _se)")
