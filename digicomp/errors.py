@@ -53,3 +53,11 @@ class ConvergenceWarning(DigicompWarning):
 
 class DataWarning(DigicompWarning):
     """Some input was excluded or adjusted; the message says what and why."""
+
+
+class ExposureWarning(DigicompWarning):
+    """Exposure control did not hold its target (e.g. the ledger of past test takers could not keep up)."""
+
+
+class DesignDeprecationWarning(DigicompWarning, FutureWarning):
+    """A design uses a renamed key (shown by default, as FutureWarning is); the message names the new key."""

@@ -14,6 +14,27 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from digicomp.errors import ParameterError
+
+
+def check_cuts(cuts: ArrayLike, where: str = "cuts") -> NDArray[np.float64]:
+    """``cuts`` as a float array; ParameterError naming the first cut that is not finite or not above the one before."""
+    try:
+        arr = np.asarray(cuts, dtype=float)
+    except (TypeError, ValueError):
+        raise ParameterError(f"{where}: expected a list of numbers (cut scores on θ), got {cuts!r}") from None
+    if arr.ndim != 1:
+        raise ParameterError(f"{where}: expected a flat list of cut scores, got an array of shape {arr.shape}")
+    for i, value in enumerate(arr):
+        if not np.isfinite(value):
+            raise ParameterError(f"{where}[{i}] = {value}: a cut score must be a finite number on the θ scale")
+        if i and value <= arr[i - 1]:
+            raise ParameterError(
+                f"{where}[{i}] = {value} is not above {where}[{i - 1}] = {arr[i - 1]}: cut scores must be strictly "
+                "increasing, lowest level first (they are not sorted for you, so a typo cannot reorder the levels)"
+            )
+    return arr
+
 
 def level_index(theta: ArrayLike, cuts: ArrayLike) -> NDArray[np.intp]:
     """Index 0..len(cuts) of the level holding each θ (a θ on a cut is in the level above)."""

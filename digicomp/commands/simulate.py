@@ -31,6 +31,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--cuts", help="comma-separated cut scores on θ, replacing the bank's (write --cuts=-1,0,1)")
     p.add_argument("--processes", type=int, help="worker processes (default: by study size; never changes results)")
     p.add_argument("--chunk-size", type=int, default=1000, help="persons per lock-step batch (default 1000)")
+    p.add_argument(
+        "--concurrent",
+        type=int,
+        help="test takers testing at the same time, for exposure control that reads past test takers "
+        "(item_eligibility, progressive_restricted; default 25)",
+    )
     p.add_argument("--out", metavar="DIR", help="write the CSV tables, summary.json and plots.png here")
     p.add_argument("--json", action="store_true", help="print the JSON summary to stdout")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -59,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         cuts=cuts,
         processes=args.processes,
         chunk_size=args.chunk_size,
+        concurrent=args.concurrent,
         progress=not args.quiet and sys.stderr.isatty(),
     )
     if args.out:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+from statistics import NormalDist
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -63,6 +66,16 @@ def exposure(exposed: NDArray[np.int64], n_persons: int, mean_length: float) -> 
         else float("nan"),
         "exposure_chi2": float(np.sum((rates - expected) ** 2) / expected) if expected else float("nan"),
     }
+
+
+def exposure_limit(r_max: float, n_persons: int, n_items: int, level: float = 0.05) -> float:
+    """The largest exposure rate consistent with a true rate of ``r_max`` in N persons: r_max + z·√(r_max(1 − r_max)/N).
+
+    z is the one-sided normal quantile at ``level`` / J (Bonferroni over the J items), so an exposure control that
+    holds every item at r_max exceeds this limit somewhere with probability at most ``level``.
+    """
+    z = NormalDist().inv_cdf(1 - level / max(n_items, 1))
+    return r_max + z * math.sqrt(r_max * (1 - r_max) / max(n_persons, 1))
 
 
 def confusion(true_level: NDArray[np.intp], level: NDArray[np.intp], n_levels: int) -> NDArray[np.int64]:

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.cat.engine import AdaptiveTest
+from digicomp.cat.state import BatchState
 from digicomp.cat.tables import Tables
 from digicomp.errors import DigicompError
 from digicomp.levels import level_probabilities
@@ -89,6 +90,14 @@ def run_chunk(
     state = engine.new_batch(persons.size, seed, persons=persons)
     core.run(state, Responder(truth.params, theta, truth.items_to_true))
     core.finish(state)
+    return outcome_of(engine, state, persons, theta, cuts)
+
+
+def outcome_of(
+    engine: AdaptiveTest, state: BatchState, persons: NDArray[np.intp], theta: NDArray[np.float64], cuts: NDArray
+) -> Outcome:
+    """The per-person outcome of a finished batch whose rows are ``persons`` (true abilities ``theta``)."""
+    core = engine.core
     n_given = state.n_given
     sequence = state.sequence.astype(np.int32)
     out: Outcome = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from os import PathLike
 from pathlib import Path
@@ -15,14 +16,16 @@ from numpy.typing import ArrayLike, NDArray
 from digicomp.cat.design import Design, design_from, resolve_bank_ref
 from digicomp.cat.engine import AdaptiveTest, as_bank
 from digicomp.cat.exposure import ItemEligibility, ProgressiveRestricted
-from digicomp.errors import DesignError, ParameterError
+from digicomp.errors import DesignError, ExposureWarning, ParameterError
+from digicomp.levels import check_cuts
 from digicomp.simulation.baseline import BASELINES, baseline_design
-from digicomp.simulation.metrics import DEFAULT_EDGES
+from digicomp.simulation.metrics import DEFAULT_EDGES, exposure_limit
 from digicomp.simulation.parallel import auto_processes, run_chunks
 from digicomp.simulation.population import Population, check_thetas, describe, draw_thetas
 from digicomp.simulation.responder import item_map
 from digicomp.simulation.results import DesignResult, SimulationResult
 from digicomp.simulation.runner import Truth, merge
+from digicomp.simulation.stream import DEFAULT_CONCURRENT, run_stream
 
 DesignLike = Design | dict | str | PathLike[str] | AdaptiveTest
 Progress = Callable[[str, int, int], None]
@@ -44,6 +47,7 @@ def simulate(
     edges: ArrayLike | None = None,
     processes: int | None = None,
     chunk_size: int = 1000,
+    concurrent: int | None = None,
     progress: bool | Progress = False,
 ) -> SimulationResult:
     """Simulate the same persons through each design's engine core in lock-step, and through a baseline.
@@ -54,9 +58,14 @@ def simulate(
     ``seed``; person i draws as a live session started with ``seed=(seed, i)``. Answers come from the design's bank,
     or from ``true_bank`` (same item ids) to study calibration error. ``baseline``: ``linear`` (best fixed form),
     ``random`` (random items) or ``none``, of ``baseline_length`` items (default: the first design's mean length,
-    rounded). ``cuts`` replace the bank's cut scores for classification. ``processes`` (default: by study size) and
-    ``chunk_size`` never change the result, except for designs whose exposure control reads past test takers (item
-    eligibility, progressive–restricted): those run chunk after chunk in this process.
+    rounded). ``cuts`` replace the bank's cut scores for classification (finite, strictly increasing).
+    ``processes`` (default: by study size) and ``chunk_size`` never change the result.
+
+    Exposure control that reads past test takers (item eligibility, progressive–restricted) learns from a ledger
+    of finished tests, so its result depends on how many people test at the same time: those designs run as a
+    stream of arrivals with ``concurrent`` seats (default :data:`~digicomp.simulation.stream.DEFAULT_CONCURRENT`;
+    see :mod:`digicomp.simulation.stream`), in this process, and an :class:`~digicomp.errors.ExposureWarning`
+    says when the realised maximum exposure exceeds ``r_max`` by more than sampling error.
     """
     items = list(designs) if isinstance(designs, (list, tuple)) else [designs]
     if not items:
@@ -65,6 +74,10 @@ def simulate(
         raise DesignError(f"baseline = {baseline!r}; expected one of {', '.join(BASELINES)}")
     if chunk_size < 1:
         raise ParameterError(f"chunk_size = {chunk_size}; expected a positive number of persons")
+    concurrent = DEFAULT_CONCURRENT if concurrent is None else concurrent
+    if isinstance(concurrent, bool) or not isinstance(concurrent, (int, np.integer)) or concurrent < 1:
+        raise ParameterError(f"concurrent = {concurrent!r}; expected how many test takers test at once (≥ 1)")
+    cuts = None if cuts is None else check_cuts(cuts)
     if thetas is not None and n is not None:
         raise ParameterError("simulate: give thetas or n, not both")
     if thetas is None:
@@ -87,6 +100,7 @@ def simulate(
         cuts,
         processes,
         chunk_size,
+        int(concurrent),
         report,
         np.asarray(DEFAULT_EDGES if edges is None else edges, dtype=float),
     )
@@ -114,12 +128,14 @@ class _Study:
         cuts: ArrayLike | None,
         processes: int,
         chunk_size: int,
+        concurrent: int,
         progress: Progress | None,
         edges: NDArray,
     ) -> None:
         self.theta, self.seed, self.truth_bank = theta, seed, truth_bank
-        self.cuts = None if cuts is None else np.sort(np.asarray(cuts, dtype=float))
+        self.cuts = cuts
         self.processes, self.chunk_size, self.progress, self.edges = processes, chunk_size, progress, edges
+        self.concurrent = concurrent
 
     def run(self, engine: AdaptiveTest, name: str) -> DesignResult:
         """All persons through ``engine``; the per-person outcome and its context."""
@@ -138,9 +154,11 @@ class _Study:
                 self.progress(name, done[0], self.theta.size)
 
         start = time.perf_counter()
-        outcomes = run_chunks(
-            engine, self.seed, self.theta, truth, cuts, self.chunk_size, 1 if ledger_bound else self.processes, on_chunk
-        )
+        if ledger_bound:
+            seats = self.concurrent
+            outcomes = run_stream(engine, self.seed, self.theta, truth, cuts, seats, self.chunk_size, on_chunk)
+        else:
+            outcomes = run_chunks(engine, self.seed, self.theta, truth, cuts, self.chunk_size, self.processes, on_chunk)
         seconds = time.perf_counter() - start
         levels = list(bank.scale.levels or []) if self.cuts is None else []
         if len(levels) != cuts.size + 1:
@@ -148,9 +166,34 @@ class _Study:
         groups = None
         if "area_theta" in outcomes[0]:
             groups = list(bank.areas)
-        return DesignResult(
-            name, engine.design, bank.id, list(bank.ids), cuts, levels, groups, merge(outcomes), seconds, self.edges
-        )
+        outcome = merge(outcomes)
+        if ledger_bound:
+            _warn_if_over_target(name, engine, outcome, self.concurrent)
+        ids = list(bank.ids)
+        return DesignResult(name, engine.design, bank.id, ids, cuts, levels, groups, outcome, seconds, self.edges)
+
+
+def _warn_if_over_target(name: str, engine: AdaptiveTest, outcome: dict, concurrent: int) -> None:
+    """ExposureWarning when an item's exposure under control exceeds r_max by more than sampling error."""
+    r_max = float(engine.core.exposure.r_max)
+    sequence = outcome["sequence"][:, engine.core.n_pretest :]  # the first items are chosen without control
+    n = sequence.shape[0]
+    counts = np.bincount(sequence[sequence >= 0], minlength=engine.bank.n_items)
+    limit = exposure_limit(r_max, n, engine.bank.n_items)
+    over = np.flatnonzero(counts / n > limit)
+    if over.size == 0:
+        return
+    worst = over[np.argmax(counts[over])]
+    warnings.warn(
+        f"design {name!r}: {engine.core.exposure.name} with r_max = {r_max:g} gave item {engine.bank.ids[worst]!r} to "
+        f"{counts[worst] / n:.3f} of {n:,} test takers ({over.size} item(s) above {limit:.3f}, r_max plus sampling "
+        f"error): the exposure ledger, filled only as tests end, cannot keep up with {concurrent} test takers at "
+        "the same time (or content minimums force these items); a live programme with as many at once will see "
+        "the same. Lower concurrent if fewer test at once, use sympson_hetter with parameters calibrated in "
+        "advance, or relax content minimums",
+        ExposureWarning,
+        stacklevel=4,
+    )
 
 
 def _engine(design: DesignLike, bank: Any, banks: dict[str, Any]) -> AdaptiveTest:
