@@ -7,6 +7,7 @@ the index arrays are derived from it once, at construction, so the hot path neve
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cached_property
 from os import PathLike
 from pathlib import Path
@@ -111,7 +112,29 @@ class ItemBank:
         return fingerprint(self.to_dict())
 
     def __len__(self) -> int:
+        """Number of items."""
         return self.n_items
+
+    def __iter__(self) -> Iterator[Item]:
+        """The items' full records, in bank order."""
+        return iter(self.spec.items)
+
+    def __contains__(self, item_id: object) -> bool:
+        """Whether the bank has an item with this id."""
+        return isinstance(item_id, str) and item_id in self._position
+
+    def __getitem__(self, item_id: str) -> Item:
+        """The full record of item ``item_id`` (``bank.items[k]`` for the k-th item); BankError if absent."""
+        if not isinstance(item_id, str):
+            raise TypeError(
+                f"bank[{item_id!r}]: items are looked up by id (a string); use bank.items[{item_id!r}] for a position"
+            )
+        return self.item(item_id)
+
+    @property
+    def items(self) -> tuple[Item, ...]:
+        """The items' full records (content, tags, parameters, provenance), in bank order."""
+        return tuple(self.spec.items)
 
     def __repr__(self) -> str:
         return f"ItemBank(id={self.id!r}, version={self.version!r}, n_items={self.n_items})"
