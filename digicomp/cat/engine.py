@@ -28,7 +28,7 @@ from digicomp.cat.stopping import (
     Stopper,
 )
 from digicomp.cat.tables import Tables
-from digicomp.errors import BankError, DesignError, DigicompError
+from digicomp.errors import BankError, DesignError, DigicompError, SessionError
 from digicomp.models import ItemParameters
 from digicomp.scoring.quadrature import NormalPrior
 
@@ -119,12 +119,16 @@ class AdaptiveTest:
         """A new live session; ``seed`` (or ``(seed, person index)``) fixes its random draws."""
         from digicomp.cat.session import Session
 
-        key = session_key(seed)
+        key = session_key(_check_seed(seed))
         audit = self.design.report.audit if audit is None else audit
         return Session(self, person_id, key, audit)
 
     def resume(self, state: str | dict) -> Any:
-        """The session saved by ``session.to_json()``; refused (SessionError) for another bank/design or tampering."""
+        """The session saved by ``session.to_json()`` (text or parsed dict), replayed and checked step by step.
+
+        Refused for another bank or design (StateMismatchError) and for any state this engine could not have
+        written (TamperedStateError naming the field); never another exception.
+        """
         from digicomp.cat.session import Session
 
         return Session.from_state(self, state)
@@ -133,6 +137,16 @@ class AdaptiveTest:
         """Lock-step state of ``n`` persons; person i draws as ``start(seed=(seed, i))`` would."""
         idx = np.arange(n) if persons is None else np.asarray(persons)
         return self.core.new_batch(person_keys(seed, idx), audit=audit)
+
+
+def _check_seed(seed: Any) -> Any:
+    """``seed`` unchanged if it is None, a non-negative integer or a pair (seed, person index) of them."""
+    parts = seed if isinstance(seed, (tuple, list)) and len(seed) == 2 else (seed,)
+    if seed is None or all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) and 0 <= v < 2**63 for v in parts
+    ):
+        return seed
+    raise SessionError(f"seed must be a non-negative integer below 2**63 or a pair (seed, person index), got {seed!r}")
 
 
 # ---------------------------------------------------------------------- building the core

@@ -18,14 +18,15 @@ from digicomp.cat.errors import (
     TamperedStateError,
     WrongItemError,
 )
-from digicomp.cat.exposure import ItemEligibility, ProgressiveRestricted
+from digicomp.cat.exposure import ProgressiveRestricted
 from digicomp.cat.report import build_report
+from digicomp.cat.state import STATE_FORMAT
 from digicomp.errors import DigicompError, SessionError
 
 if TYPE_CHECKING:
     from digicomp.cat.engine import AdaptiveTest
+    from digicomp.cat.saved_state import SavedState
 
-STATE_FORMAT = "digicomp.session/1"
 _ROW = np.array([0])
 
 
@@ -52,6 +53,10 @@ class Session:
     """One person's adaptive test. Not shared between threads; the engine it uses may be."""
 
     def __init__(self, engine: AdaptiveTest, person_id: str | None, key: int, audit: bool) -> None:
+        if person_id is not None and not isinstance(person_id, str):
+            raise SessionError(f"person_id must be a string or None, got {type(person_id).__name__} {person_id!r}")
+        if isinstance(person_id, str) and not _is_unicode(person_id):
+            raise SessionError(f"person_id {person_id!r} is not valid Unicode text (a lone surrogate)")
         self.engine = engine
         self.person_id = person_id
         self.key = int(key)
@@ -101,37 +106,55 @@ class Session:
         ids = self.engine.bank.ids
         return [ids[j] for j in self.state.sequence[0, : self.state.n_given[0]]]
 
+    @property
+    def _who(self) -> str:
+        """How messages name this session: by its person id when it has one."""
+        return "session" if self.person_id is None else f"session of {self.person_id!r}"
+
     def next_item(self) -> ItemView | None:
         """The item to show now (the same one until it is answered); None when the test is over."""
         if self.finished:
             return None
+        if self._serve() is None:
+            self._close()
+            return None
+        return self._view(self.pending)
+
+    def _serve(self) -> int | None:
+        """The bank position of the item to serve now (due seeded item first, else selected); None if none is left.
+
+        Selecting sets ``pending``; finding no eligible item stops the test with ``no_items`` (the caller closes).
+        """
         if self.pending is None and (seed := self._seed_due()) is not None:
             self.pending = seed
         if self.pending is None:
             rows, items = self.engine.core.select(self.state, _ROW)
-            if rows.size == 0:
-                self._close()
-                return None
-            self.pending = int(items[0])
-        return self._view(self.pending)
+            if rows.size:
+                self.pending = int(items[0])
+        return self.pending
 
     def record(self, item_id: str, answer: Any) -> None:
-        """Score ``answer`` (option id, or category) to the served item server-side and update the test."""
+        """Score ``answer`` (option id, or category) to the served item server-side and update the test.
+
+        The answer is kept as plain JSON (a category given as a numpy integer is kept as a Python int).
+        """
         bank = self.engine.bank
+        if not isinstance(item_id, str):
+            raise WrongItemError(f"{self._who}: an item id is a string, got {type(item_id).__name__} {item_id!r}")
         if self.finished:
             raise SessionFinishedError(
-                f"session of {self.person_id!r}: the test is over ({self.stop_reason}); "
-                f"no answer to {item_id!r} can be recorded"
+                f"{self._who}: the test is over ({self.stop_reason}); no answer to {item_id!r} can be recorded"
             )
         if item_id in self.items or any(s["item"] == item_id for s in self.seeded):
-            raise DuplicateAnswerError(f"session of {self.person_id!r}: item {item_id!r} was already answered")
+            raise DuplicateAnswerError(f"{self._who}: item {item_id!r} was already answered")
         if self.pending is None or bank.ids[self.pending] != item_id:
-            served = bank.ids[self.pending] if self.pending is not None else None
-            raise WrongItemError(
-                f"session of {self.person_id!r}: answer for item {item_id!r}, but the item served "
-                f"is {served!r}" + (" (call next_item() first)" if served is None else "")
+            served = (
+                f"the item served is {bank.ids[self.pending]!r}"
+                if self.pending is not None
+                else "no item is served (call next_item() first)"
             )
-        score = score_answer(bank, self.pending, answer)
+            raise WrongItemError(f"{self._who}: answer for item {item_id!r}, but {served}")
+        answer, score = score_answer(bank, self.pending, answer)
         if self.pending == self._seed_due():
             self.seeded.append({"item": item_id, "position": self.position, "answer": answer, "score": score})
             self.pending = None
@@ -175,75 +198,163 @@ class Session:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def from_state(cls, engine: AdaptiveTest, state: str | dict) -> Session:
-        """Rebuild a session by replaying its answers through the engine (the posterior is recomputed)."""
-        data = _parse(state)
+    def from_state(cls, engine: AdaptiveTest, state: str | bytes | dict) -> Session:
+        """Rebuild a session by replaying its answers through the engine (the posterior is recomputed).
+
+        The state passes its schema (:mod:`digicomp.cat.saved_state`), then its signature, bank and design, then
+        a replay that checks every step: each item is the one this engine serves, each score is its answer's,
+        and the pending item and stop reason are the replay's. Any failure is a TamperedStateError naming the
+        field (a StateMismatchError for another bank or design).
+        """
+        from digicomp.cat.saved_state import parse_state
+
+        saved, data = parse_state(state)
         _check_identity(engine, data)
-        bank = engine.bank
+        session = cls(engine, saved.person, int(saved.key, 16), engine.design.report.audit)
         try:
-            session = cls(engine, data["person"], int(data["key"], 16), engine.design.report.audit)
-            st = session.state
-            if "ineligible" in data:
-                st.eligible[0] = True
-                st.eligible[0, bank.index_of(list(data["ineligible"]))] = False
-            verify = not isinstance(engine.core.exposure, (ItemEligibility, ProgressiveRestricted))
-            seeded = list(data.get("seeded", []))
-            for item_id, score, answer in zip(data["items"], data["scores"], data["answers"], strict=True):
-                _replay_seeded(session, seeded)
-                if session.finished:
-                    raise TamperedStateError("the saved state has answers after the test ended")
-                if verify:
-                    session.next_item()
-                j = int(bank.index_of(item_id))
-                if verify and session.pending != j:
-                    raise TamperedStateError(
-                        f"the saved state gives item {item_id!r} where this engine serves {bank.ids[session.pending]!r}"
-                    )
-                if score_answer(bank, j, answer) != score and bank.item(item_id).kind != "parameters":
-                    raise TamperedStateError(f"the saved score of item {item_id!r} does not match its answer")
-                engine.core.record(st, _ROW, np.array([j]), np.array([score]))
-                session.answers.append(answer)
-                session.pending = None
-            _replay_seeded(session, seeded)
-            if seeded:
-                raise TamperedStateError(
-                    f"the saved state has seeded item {seeded[0].get('item')!r} at position "
-                    f"{seeded[0].get('position')!r}, which this engine's plan does not give"
-                )
-            if data.get("pending") is not None:
-                session.pending = int(bank.index_of(data["pending"]))
-            if (data.get("stop_reason") or None) != session.stop_reason:
-                raise TamperedStateError(
-                    f"saved stop reason {data.get('stop_reason')!r} differs from the replay's {session.stop_reason!r}"
-                )
-        except SessionError:
+            _replay(session, saved)
+        except TamperedStateError:
             raise
-        except (KeyError, TypeError, ValueError, IndexError, DigicompError) as exc:
-            raise TamperedStateError(f"not a valid session state: {type(exc).__name__}: {exc}") from None
+        except DigicompError as exc:
+            raise TamperedStateError(f"session state: {exc}") from None
         return session
 
     def _view(self, j: int) -> ItemView:
         return ItemView(position=self.position, **_copy_json(self.engine.item_content(j)))
 
 
-def _replay_seeded(session: Session, seeded: list[dict[str, Any]]) -> None:
-    """Record the saved seeded answers due at the session's current position (they are checked like live ones)."""
-    while (
-        seeded
-        and not session.finished
-        and seeded[0].get("position") == session.position
-        and session._seed_due() is not None
-    ):
-        entry = seeded.pop(0)
-        if session.engine.bank.ids[session._seed_due()] != entry.get("item"):
+def _replay(session: Session, saved: SavedState) -> None:
+    """Replay the saved answers into the new ``session``, checking each step against this engine."""
+    engine = session.engine
+    bank, st = engine.bank, session.state
+    # Progressive-restricted withholds items by the live ledger, so its choices cannot be re-derived later;
+    # every other method's choice depends only on the key, the answers and (item eligibility) the saved mask.
+    verify = not isinstance(engine.core.exposure, ProgressiveRestricted)
+    if (st.eligible is None) != (saved.ineligible is None):
+        raise TamperedStateError(
+            "session state: ineligible: "
+            + ("missing (this engine's design uses item eligibility)" if st.eligible is not None else "not expected")
+        )
+    if saved.ineligible is not None:
+        st.eligible[0] = True
+        st.eligible[0, [_position(bank, i, f"ineligible[{k}]") for k, i in enumerate(saved.ineligible)]] = False
+    if (engine.seeding is None) != (saved.seeded is None):
+        raise TamperedStateError(
+            "session state: seeded: "
+            + ("missing (this engine's design seeds pretest items)" if engine.seeding is not None else "not expected")
+        )
+    seeded = list(saved.seeded or [])
+    for n, (item_id, score, answer) in enumerate(zip(saved.items, saved.scores, saved.answers)):
+        _replay_seeded(session, seeded)
+        if session.finished:
             raise TamperedStateError(
-                f"the saved state gives seeded item {entry.get('item')!r} where this engine's "
-                f"plan seeds {session.engine.bank.ids[session._seed_due()]!r}"
+                f"session state: items[{n}]: an answer to {item_id!r} after the test ended ({session.stop_reason})"
             )
-        session.next_item()
-        session.record(entry["item"], entry["answer"])
-        if session.seeded[-1]["score"] != entry.get("score"):
-            raise TamperedStateError(f"the saved score of seeded item {entry['item']!r} does not match its answer")
+        j = _position(bank, item_id, f"items[{n}]")
+        _check_served(session, j, f"items[{n}]", verify)
+        got_answer, got_score = _rescore(bank, j, answer, f"answers[{n}]")
+        if got_score != score or got_answer != answer:
+            raise TamperedStateError(
+                f"session state: scores[{n}]: {score!r} is not the score of answer {answer!r} to item {item_id!r} "
+                f"({got_score})"
+            )
+        engine.core.record(st, _ROW, np.array([j]), np.array([score]))
+        session.answers.append(answer)
+        session.pending = None
+    _replay_seeded(session, seeded)
+    if seeded:
+        raise TamperedStateError(
+            f"session state: seeded: seeded item {seeded[0].item!r} at position {seeded[0].position} is not what this "
+            f"engine's seeding plan gives after {len(saved.items)} answers"
+        )
+    if saved.pending is not None:
+        if session.finished:
+            raise TamperedStateError(
+                f"session state: pending: item {saved.pending!r} is pending after the test ended "
+                f"({session.stop_reason})"
+            )
+        j = _position(bank, saved.pending, "pending")
+        _check_served(session, j, "pending", verify)
+        session.pending = j
+    elif saved.stop_reason == "no_items" and not session.finished:
+        if verify or session._seed_due() is not None:
+            left = session._serve()  # sets stop reason no_items when nothing is left, as the live call did
+            if left is not None:
+                raise TamperedStateError(
+                    f"session state: stop_reason: 'no_items', but this engine still serves {bank.ids[left]!r}"
+                )
+        else:
+            st.stop_reason[0] = "no_items"
+    if (saved.stop_reason or None) != session.stop_reason:
+        raise TamperedStateError(
+            f"session state: stop_reason: saved {saved.stop_reason!r}, the replay gives {session.stop_reason!r}"
+        )
+
+
+def _position(bank: Any, item_id: str, where: str) -> int:
+    """Bank position of ``item_id`` (TamperedStateError naming ``where`` for an unknown id)."""
+    try:
+        return int(bank.index_of(item_id))
+    except (DigicompError, KeyError):
+        raise TamperedStateError(f"session state: {where}: bank {bank.id!r} has no item {item_id!r}") from None
+
+
+def _check_served(session: Session, j: int, where: str, verify: bool) -> None:
+    """Refuse bank item j at the session's next position unless this engine would serve it there.
+
+    Without ``verify`` (choices read the live ledger) only what holds regardless is checked: the item is not
+    given, set aside or excluded, and no seeded item is due.
+    """
+    bank, st = session.engine.bank, session.state
+    if verify or session._seed_due() is not None:
+        served = session._serve()
+        if served != j:
+            raise TamperedStateError(
+                f"session state: {where}: item {bank.ids[j]!r} where this engine serves "
+                + ("no item (none is left)" if served is None else repr(bank.ids[served]))
+            )
+        return
+    if (
+        st.administered[0, j]
+        or st.blocked[0, j]
+        or not session.engine.core.content.allowed[j]
+        or (st.eligible is not None and not st.eligible[0, j])
+    ):
+        raise TamperedStateError(
+            f"session state: {where}: item {bank.ids[j]!r} cannot be served at position {session.position} "
+            "(already given, set aside, excluded or ineligible)"
+        )
+
+
+def _rescore(bank: Any, j: int, answer: Any, where: str) -> tuple[str | int, int]:
+    """:func:`score_answer` for a saved answer (TamperedStateError naming ``where`` for an invalid one)."""
+    try:
+        return score_answer(bank, j, answer)
+    except InvalidAnswerError as exc:
+        raise TamperedStateError(f"session state: {where}: {exc}") from None
+
+
+def _replay_seeded(session: Session, seeded: list[Any]) -> None:
+    """Record the saved seeded answers due at the session's current position (checked like the live ones)."""
+    bank = session.engine.bank
+    while seeded and not session.finished and seeded[0].position == session.position:
+        due = session._seed_due()
+        if due is None:
+            return
+        entry = seeded.pop(0)
+        if bank.ids[due] != entry.item:
+            raise TamperedStateError(
+                f"session state: seeded: seeded item {entry.item!r} at position {entry.position} where this engine's "
+                f"plan seeds {bank.ids[due]!r}"
+            )
+        answer, score = _rescore(bank, due, entry.answer, f"seeded item {entry.item!r}: answer")
+        if score != entry.score or answer != entry.answer:
+            raise TamperedStateError(
+                f"session state: seeded: score {entry.score!r} of seeded item {entry.item!r} is not the score of "
+                f"answer {entry.answer!r} ({score})"
+            )
+        session.pending = due
+        session.record(entry.item, entry.answer)
 
 
 def item_content(bank: Any, j: int) -> dict[str, Any]:
@@ -269,19 +380,29 @@ def _copy_json(data: dict | list) -> dict | list:
     return [_copy_json(v) if isinstance(v, (dict, list)) else v for v in data]
 
 
-def score_answer(bank: Any, j: int, answer: Any) -> int:
-    """The scored category of ``answer`` to item j: 1/0 for an option id of a multiple-choice item
-    (right/wrong), the category itself for self-assessment items and content-free banks."""
+def score_answer(bank: Any, j: int, answer: Any) -> tuple[str | int, int]:
+    """``answer`` to item j as plain JSON and its scored category: 1/0 for an option id of a multiple-choice item
+    (right/wrong), the category itself for self-assessment items and content-free banks (a numpy integer is
+    taken as its Python int); InvalidAnswerError for anything else."""
     item = bank.item(bank.ids[j])
     if item.kind == "multiple_choice":
         options = [o.id for o in item.options]
         if not isinstance(answer, str) or answer not in options:
             raise InvalidAnswerError(f"item {item.id!r}: answer {answer!r} is not one of its options {options}")
-        return int(answer == item.key)
+        return str(answer), int(answer == item.key)
     k = int(bank.params.n_categories[j])
-    if isinstance(answer, bool) or not isinstance(answer, (int, np.integer)) or not 0 <= answer < k:
-        raise InvalidAnswerError(f"item {item.id!r}: answer {answer!r} must be a category 0..{k - 1}")
-    return int(answer)
+    if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, (int, np.integer)) or not 0 <= answer < k:
+        raise InvalidAnswerError(f"item {item.id!r}: answer {answer!r} must be a category 0..{k - 1} (an integer)")
+    return int(answer), int(answer)
+
+
+def _is_unicode(text: str) -> bool:
+    """True when ``text`` encodes as UTF-8 (no lone surrogates), so a state holding it can be saved and signed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _sign(key: bytes, data: dict) -> str:
@@ -290,34 +411,22 @@ def _sign(key: bytes, data: dict) -> str:
     return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
-def _parse(state: str | dict) -> dict:
-    try:
-        data = json.loads(state) if isinstance(state, (str, bytes)) else dict(state)
-    except (ValueError, TypeError) as exc:
-        raise TamperedStateError(f"session state is not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
-        raise TamperedStateError(
-            f"session state has format {data.get('format') if isinstance(data, dict) else None!r}, "
-            f"expected {STATE_FORMAT!r}"
-        )
-    return data
-
-
 def _check_identity(engine: AdaptiveTest, data: dict) -> None:
+    """Refuse a state whose signature (when the engine signs), bank fingerprint or design hash is not this engine's."""
     key = engine.hmac_key
     if key is not None:
         sig = data.get("signature")
-        if not isinstance(sig, str) or not hmac.compare_digest(sig, _sign(key, data)):
+        if sig is None or not hmac.compare_digest(sig, _sign(key, data)):
             raise TamperedStateError(
                 "session state signature is missing or wrong: the state was altered or signed with another key"
             )
-    if data.get("bank") != engine.fingerprint:
+    if data["bank"] != engine.fingerprint:
         raise StateMismatchError(
-            f"session state was made with bank {data.get('bank')!r}; this engine's bank "
+            f"session state was made with bank {data['bank']!r}; this engine's bank "
             f"{engine.bank.id!r} is {engine.fingerprint!r}"
         )
-    if data.get("design") != engine.design_hash:
+    if data["design"] != engine.design_hash:
         raise StateMismatchError(
-            f"session state was made with design {data.get('design')!r}; this engine's design "
+            f"session state was made with design {data['design']!r}; this engine's design "
             f"{engine.design.id!r} is {engine.design_hash!r}"
         )

@@ -8,6 +8,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 NOT_STOPPED = ""
+STATE_FORMAT = "digicomp.session/1"
+"""The format tag of a live session's saved JSON state (``Session.to_json``; schema in ``saved_state``)."""
 
 
 @dataclass
