@@ -22,7 +22,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="BANK.yaml", required=True, help="write the calibrated item bank here")
     p.add_argument("--params", metavar="PARAMS.csv", help="write the parameter table (mirt columns with _se)")
     p.add_argument("--report", metavar="REPORT.json", help="write logLik, AIC, BIC, iterations, convergence, item fit")
-    p.add_argument("--priors", choices=["none", "bayes"], default="none", help="parameter priors (default none = ML)")
+    p.add_argument(
+        "--priors",
+        choices=["none", "bayes"],
+        default=None,
+        help="parameter priors (default none = ML; with --store: bayes when 3PL/4PL items are estimated)",
+    )
     p.add_argument("--D", type=float, default=1.0, help="scaling constant of a new bank (1.0 or 1.702)")
     p.add_argument("--quadpts", type=int, default=61, help="quadrature points on [-6, 6] (default 61)")
     p.add_argument("--tol", type=float, default=1e-4, help="convergence: largest parameter change (default 1e-4)")
@@ -42,7 +47,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--all", action="store_true", help="re-estimate every item (default: the pretest items only)")
     s.add_argument("--abandoned", action="store_true", help="also use abandoned sessions")
     s.add_argument("--no-drift", action="store_true", help="skip the drift checks of the operational items")
-    s.add_argument("--drift-z", type=float, default=1.96, help="flag a change beyond this many SEs (default 1.96)")
+    s.add_argument(
+        "--drift-fdr",
+        type=float,
+        default=0.05,
+        help="false discovery rate over items of the drift flags (Benjamini-Hochberg; default 0.05)",
+    )
     s.add_argument(
         "--min-responses",
         type=int,
@@ -72,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             args.responses,
             args.model,
             fixed=base,
-            priors=args.priors,
+            priors=args.priors or "none",
             D=args.D,
             quadpts=args.quadpts,
             tol=args.tol,

@@ -28,10 +28,10 @@ def run_store(args: argparse.Namespace) -> int:
             mode="all" if args.all else "pretest",
             statuses=statuses,
             drift=not args.no_drift,
-            drift_z=args.drift_z,
+            drift_fdr=args.drift_fdr,
             version=args.new_version,
             min_responses=args.min_responses,
-            priors=args.priors,
+            priors=args.priors or "auto",
             quadpts=args.quadpts,
             tol=args.tol,
             max_iter=args.max_iter,
@@ -52,4 +52,4 @@ def run_store(args: argparse.Namespace) -> int:
         + (f", {args.params}" if args.params else "")
         + (f", {args.report}" if args.report else "")
     )
-    return 0 if rec.result.converged else 1
+    return 0 if rec.converged else 1

@@ -23,13 +23,17 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.calibration import CalibrationResult, calibrate
-from digicomp.calibration.linking import Linking, link
-from digicomp.errors import BankError, CalibrationError, DataWarning
-from digicomp.loop.drift import DriftRow, drift_rows, linked_se
+from digicomp.calibration.linking import Linking, link, transform
+from digicomp.errors import BankError, CalibrationError, ConvergenceWarning, DataWarning
+from digicomp.loop.drift import DriftCheck, DriftRow, drift_rows, flat_values, jackknife_se, linked_se
 from digicomp.responses import Responses
 from digicomp.store.base import ResponseStore, StoredResponses
 
 MODES = ("pretest", "all")
+BAYES_MODELS = ("3PL", "4PL")
+"""With ``priors="auto"`` a calibration freeing items of these models uses ``priors="bayes"``: their asymptotes are
+barely identified by adaptive tests (each item is given to people near its difficulty), and without priors the
+free drift calibration of a 3PL bank typically runs out of EM cycles with no valid standard errors."""
 
 
 @dataclass
@@ -43,11 +47,19 @@ class Recalibration:
     drift: list[DriftRow] = field(default_factory=list)
     linking: Linking | None = None
     provenance: dict[str, Any] = field(default_factory=dict)
+    drift_check: DriftCheck | None = None
+    drift_result: CalibrationResult | None = None
+    notes: list[str] = field(default_factory=list)
 
     @property
     def drifted(self) -> list[str]:
-        """Operational items with at least one parameter changed beyond its SE."""
-        return sorted({r.item for r in self.drift if r.drifted})
+        """Operational items flagged for drift (Benjamini–Hochberg over items at ``drift_fdr``)."""
+        return list(self.drift_check.flagged) if self.drift_check is not None else []
+
+    @property
+    def converged(self) -> bool:
+        """Whether every calibration behind this version converged (the estimate and the drift check's)."""
+        return self.result.converged and (self.drift_result is None or self.drift_result.converged)
 
     def write(self, path: str | PathLike[str]) -> tuple[Path, Path]:
         """Write the bank YAML at ``path`` and its provenance (JSON) beside it as ``<stem>.provenance.json``."""
@@ -63,14 +75,20 @@ class Recalibration:
         lines = [
             f"bank {self.bank.id} {self.provenance['source_bank']['version']} -> {self.bank.version} "
             f"({self.mode}): {len(self.free_items)} items estimated from {p['n_responses']} responses in "
-            f"{p['n_sessions']} sessions; converged: {self.result.converged}"
+            f"{p['n_sessions']} sessions; {_status(self.result)}"
         ]
-        if self.drift:
-            listed = f": {', '.join(self.drifted[:20])}" if self.drifted else ""
+        if self.drift_result is not None and self.drift_result is not self.result:
+            lines.append(f"drift calibration (free, linked): {_status(self.drift_result)}")
+        check = self.drift_check
+        if check is not None and check.rows:
+            listed = f": {', '.join(check.flagged[:20])}" if check.flagged else ""
             lines.append(
-                f"drift: {len(self.drifted)} of {len({r.item for r in self.drift})} operational items "
-                f"changed beyond {self.provenance['drift']['z']} SE{listed}"
+                f"drift: {len(check.flagged)} of {check.n_items} operational items flagged at false discovery "
+                f"rate {check.fdr:g} (expected false flags <= {check.expected_false_flags:.2f}){listed}"
             )
+        lines += [f"note: {n}" for n in self.notes]
+        if not self.converged:
+            lines.append("NOT CONVERGED: do not publish this version (raise --max-iter, use --priors bayes)")
         return "\n".join(lines)
 
 
@@ -89,7 +107,7 @@ def recalibrate(
     mode: str = "pretest",
     statuses: tuple[str, ...] = ("finished",),
     drift: bool = True,
-    drift_z: float = 1.96,
+    drift_fdr: float = 0.05,
     version: str | None = None,
     date: datetime.date | None = None,
     progress: Callable[[int, float, float], None] | None = None,
@@ -99,13 +117,18 @@ def recalibrate(
 ) -> Recalibration:
     """Calibrate ``bank`` (an ItemBank) from its stored sessions and build its next version.
 
-    ``options`` go to :func:`digicomp.calibration.calibrate` (``priors``, ``quadpts``, ``tol``, ``max_iter``).
+    ``options`` go to :func:`digicomp.calibration.calibrate` (``priors``, ``quadpts``, ``tol``, ``max_iter``);
+    ``priors="auto"`` (the default) means "bayes" when a freed item is 3PL/4PL (see BAYES_MODELS), else none.
+    Drift is tested per operational item with the linking error included and the false discovery rate over items
+    held at ``drift_fdr`` (:mod:`digicomp.loop.drift`).
     ``record`` also writes the provenance into the store's ``recalibrations`` table. Free calibrations (drift
     checks, ``mode="all"``) use only items with at least ``min_responses`` responses: an adaptive test gives some
     items so rarely that their estimates would not exist; those items keep their bank values.
     """
     if mode not in MODES:
         raise CalibrationError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+    if not 0 < drift_fdr < 1:
+        raise CalibrationError(f"drift_fdr = {drift_fdr!r}: expected a false discovery rate between 0 and 1")
     stored = store.read_responses(bank, statuses=statuses)
     if stored.other_versions:
         n = sum(stored.other_versions.values())
@@ -119,6 +142,9 @@ def recalibrate(
     models = {i: str(bank.params.models[bank.index_of(i)]) for i in ids}
     pretest = [i for i in ids if i in set(stored.pretest_items)]
     operational = [i for i in ids if i not in set(pretest)]
+    if options.get("priors", "auto") == "auto":
+        freed = ids if mode == "all" or drift else pretest
+        options["priors"] = "bayes" if any(models[i] in BAYES_MODELS for i in freed) else None
     kwargs = dict(options, D=bank.params.D, progress=progress)
     kwargs["min_responses"] = min_responses
     free_fit, linking = None, None
@@ -132,16 +158,35 @@ def recalibrate(
         result = calibrate(stored.responses, models, fixed=fixed, **_options(kwargs))
         free = pretest
     else:
-        free_fit, linking = _free_linked(stored, bank, models, operational, kwargs)
+        free_fit, linking, link_se = _free_linked(stored, bank, models, operational, kwargs)
         result, free = free_fit, list(free_fit.params.ids)
-    rows: list[DriftRow] = []
+    check, notes = None, []
     if drift and operational:
         if free_fit is None:
-            free_fit, linking = _free_linked(stored, bank, models, operational, kwargs)
-        rows = _drift(bank, free_fit, operational, drift_z)
+            free_fit, linking, link_se = _free_linked(stored, bank, models, operational, kwargs)
+        check = _drift(bank, free_fit, operational, link_se, drift_fdr)
+        if not check.rows:
+            notes.append(_no_drift_table(free_fit))
+            warnings.warn(f"{store.url}: {notes[-1]}", DataWarning, stacklevel=2)
     new_bank = _new_version(result.to_bank(bank, date=date), version or next_version(str(bank.version)))
-    out = Recalibration(new_bank, result, mode, free, rows, linking)
-    out.provenance = _provenance(store, bank, new_bank, out, stored, drift_z if drift else None)
+    out = Recalibration(
+        new_bank,
+        result,
+        mode,
+        free,
+        check.rows if check else [],
+        linking,
+        drift_check=check,
+        drift_result=free_fit if drift and operational else None,
+        notes=notes,
+    )
+    if out.drift_result is not None and not out.drift_result.converged and out.drift_result is not result:
+        warnings.warn(
+            f"{store.url}: the drift check's free calibration did not converge; its table is not reliable",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    out.provenance = _provenance(store, bank, new_bank, out, stored, options.get("priors"))
     if record:
         store.record_recalibration(bank.fingerprint, new_bank.fingerprint, mode, out.provenance)
     return out
@@ -149,9 +194,9 @@ def recalibrate(
 
 def _free_linked(
     stored: StoredResponses, bank: Any, models: dict[str, str], operational: list[str], kwargs: dict[str, Any]
-) -> tuple[CalibrationResult, Linking]:
+) -> tuple[CalibrationResult, Linking, dict[tuple[str, str], float]]:
     """Items with enough responses estimated freely (latent N(0, 1)), then linked to the bank's scale over the
-    operational ones among them (Stocking & Lord 1983)."""
+    operational ones among them (Stocking & Lord 1983); with the jackknife linking error of each linked parameter."""
     resp = stored.responses
     counts = resp.counts_per_item()
     keep = np.flatnonzero(counts >= kwargs["min_responses"])
@@ -174,7 +219,17 @@ def _free_linked(
     linked = dataclasses.replace(
         fit, params=linking.transform(fit.params), se={i: linked_se(s, linking) for i, s in fit.se.items()}
     )
-    return linked, linking
+    return linked, linking, _linking_error(fit, bank, common)
+
+
+def _linking_error(fit: CalibrationResult, bank: Any, common: list[str]) -> dict[tuple[str, str], float]:
+    """Jackknife SE of every linked file-form parameter over the linking items (each left out in turn)."""
+    replicates = []
+    for k in range(len(common)):
+        rest = common[:k] + common[k + 1 :]
+        jk = link(fit.params, bank.params.subset(bank.index_of(rest)), "stocking-lord")
+        replicates.append(flat_values(transform(fit.params, jk.A, jk.B).to_file_form()))
+    return jackknife_se(replicates)
 
 
 def _options(kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -197,14 +252,33 @@ def _items_subset(resp: Responses, keep: NDArray[np.intp]) -> Responses:
     )
 
 
-def _drift(bank: Any, linked: CalibrationResult, operational: list[str], z: float) -> list[DriftRow]:
+def _drift(
+    bank: Any, linked: CalibrationResult, operational: list[str], link_se: dict[tuple[str, str], float], fdr: float
+) -> DriftCheck:
     old = [r for r in bank.params.to_file_form() if r["id"] in set(operational)]
     old_se = {}
     for i in operational:
         calib = bank.item(i).calibration
         if getattr(calib, "status", None) == "calibrated":
             old_se[i] = dict(calib.se)
-    return drift_rows(old, old_se, linked.params.to_file_form(), linked.se, z)
+    return drift_rows(old, old_se, linked.params.to_file_form(), linked.se, link_se, fdr)
+
+
+def _no_drift_table(fit: CalibrationResult) -> str:
+    """Why a drift check produced no rows."""
+    if fit.se_method == "failed" or not fit.se:
+        why = "its free calibration has no standard errors (information not positive definite)"
+    else:
+        why = "no operational item of the free calibration has standard errors"
+    hint = "" if fit.converged else f"; that calibration did not converge in {fit.iterations} EM cycles"
+    return f"drift NOT tested: {why}{hint} (try priors='bayes' or more sessions)"
+
+
+def _status(res: CalibrationResult) -> str:
+    """'converged in N EM cycles' or 'NOT converged after N EM cycles'."""
+    if res.converged:
+        return f"converged in {res.iterations} EM cycles"
+    return f"NOT converged after {res.iterations} EM cycles"
 
 
 def _new_version(bank: Any, version: str) -> Any:
@@ -222,7 +296,7 @@ def _new_version(bank: Any, version: str) -> Any:
 
 
 def _provenance(
-    store: ResponseStore, bank: Any, new_bank: Any, out: Recalibration, stored: StoredResponses, z: float | None
+    store: ResponseStore, bank: Any, new_bank: Any, out: Recalibration, stored: StoredResponses, priors: Any
 ) -> dict[str, Any]:
     res = out.result
     return {
@@ -242,9 +316,16 @@ def _provenance(
             "latent_sd": res.latent_sd,
             "se_method": res.se_method,
             "excluded_items": res.excluded_items,
+            "priors": priors or "none",
         },
+        "drift_calibration": None
+        if out.drift_result is None
+        else {
+            "iterations": out.drift_result.iterations,
+            "converged": out.drift_result.converged,
+            "se_method": out.drift_result.se_method,
+        },
+        "converged": out.converged,
         "linking": out.linking.to_dict() if out.linking is not None else None,
-        "drift": None
-        if z is None
-        else {"z": z, "drifted_items": out.drifted, "rows": [r.to_dict() for r in out.drift]},
+        "drift": None if out.drift_check is None else {**out.drift_check.to_dict(), "notes": out.notes},
     }
