@@ -10,18 +10,23 @@ import numpy as np
 import pytest
 
 from digicomp.cat import AdaptiveTest
+from digicomp.errors import ConvergenceWarning, DataWarning
 from digicomp.loop import recalibrate
 from digicomp.loop.drift import benjamini_hochberg, drift_rows, jackknife_se
 from digicomp.loop.simulate import simulate_records
 from digicomp.models import ItemParameters
 from digicomp.store import open_store
+from tests.cli._run import digicomp
 from tests.store.loop_fixtures import loop_bank, loop_design
 
 N_OP, OLD_SE = 40, 0.04
 
 
-def _replicate(tmp_path, seed: int, shift: float = 0.0, n_sessions: int = 2000):
-    """Recalibration (drift on) of a store of simulated sessions; truth = bank ± N(0, 0.04²), one item shifted."""
+def _replicate(tmp_path, seed: int, shift: float = 0.0, n_sessions: int = 2000, **options):
+    """Recalibration (drift on) of a store of simulated sessions; truth = bank ± N(0, 0.04²), one item shifted.
+
+    Returns (recalibration, id of the shifted item or None, store URL, bank).
+    """
     bank, truth = loop_bank(N_OP, 4, seed=100 + seed)
     rng = np.random.default_rng(seed)
     recs = truth.to_file_form()
@@ -33,12 +38,13 @@ def _replicate(tmp_path, seed: int, shift: float = 0.0, n_sessions: int = 2000):
         moved = max((k for k in range(N_OP) if abs(recs[k]["b"]) < 0.6), key=lambda k: recs[k]["a"])
         recs[moved]["b"] += shift
     engine = AdaptiveTest(bank, loop_design(2, 8))
-    with open_store(f"sqlite:///{tmp_path / f'drift-{seed}.db'}") as store:
+    url = f"sqlite:///{tmp_path / f'drift-{seed}.db'}"
+    with open_store(url) as store:
         store.register_bank(bank)
         records = simulate_records(engine, ItemParameters.from_file_form(recs), rng.normal(size=n_sessions), seed=seed)
         store.write_many(records)
-        rec = recalibrate(store, bank, record=False)
-    return rec, None if moved is None else bank.ids[moved]
+        rec = recalibrate(store, bank, record=False, **options)
+    return rec, None if moved is None else bank.ids[moved], url, bank
 
 
 def test_benjamini_hochberg_matches_the_step_up_rule():
@@ -66,7 +72,7 @@ def test_linking_error_enters_the_standard_error_of_the_change():
 
 
 def test_an_item_that_moved_is_flagged_and_few_others(tmp_path):
-    rec, moved = _replicate(tmp_path, seed=1, shift=1.5)
+    rec, moved, _, _ = _replicate(tmp_path, seed=1, shift=1.5)
     check = rec.drift_check
     assert moved in rec.drifted
     row = next(r for r in rec.drift if r.item == moved and r.parameter == "b")
@@ -80,13 +86,38 @@ def test_an_item_that_moved_is_flagged_and_few_others(tmp_path):
     assert rec.provenance["drift"]["expected_false_flags"] == check.expected_false_flags
 
 
+def test_a_drift_calibration_that_did_not_converge_says_so(tmp_path):
+    with pytest.warns(ConvergenceWarning):
+        rec, _, url, bank = _replicate(tmp_path, seed=2, n_sessions=600, max_iter=3, min_responses=50)
+    assert rec.drift_result is not None and not rec.drift_result.converged
+    assert not rec.converged and rec.provenance["converged"] is False
+    summary = rec.summary()
+    assert "drift calibration (free, linked): NOT converged after 3 EM cycles" in summary
+    assert "NOT CONVERGED" in summary
+    path = tmp_path / "bank.yaml"
+    bank.to_yaml(path)
+    proc = digicomp(
+        "calibrate", "--store", url, "--bank", str(path), "--out", str(tmp_path / "new.yaml"),
+        "--max-iter", "3", "--min-responses", "50", "--quiet",
+    )  # fmt: skip
+    assert proc.returncode == 1, proc.stderr
+    assert "NOT converged" in proc.stdout and "did not converge" in proc.stderr
+
+
+def test_no_standard_errors_means_no_drift_table_and_a_note(tmp_path):
+    with pytest.warns(DataWarning, match="drift NOT tested"):
+        rec, *_ = _replicate(tmp_path, seed=3, n_sessions=600, se=False, min_responses=50)
+    assert rec.drift == [] and rec.drifted == []
+    assert "drift NOT tested" in rec.summary()
+
+
 @pytest.mark.slow
 def test_false_flag_rate_with_no_drift_is_controlled(tmp_path):
     """Over R null replicates: the share with any flag is at most q, and |z| > 1.96 occurs at about 5%."""
     R, q = 30, 0.05
     any_flag, row_rates = [], []
     for seed in range(R):
-        rec, _ = _replicate(tmp_path, seed=1000 + seed)
+        rec, *_ = _replicate(tmp_path, seed=1000 + seed)
         any_flag.append(bool(rec.drifted))
         row_rates.append(np.mean([abs(r.z) > 1.959964 for r in rec.drift]))
     # BH at q over items controls the familywise rate under the global null at q: one-sided binomial bound
