@@ -53,7 +53,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="RESULT.json", help="write the result document here at the end")
     p.add_argument("--person", help="test taker id stored in the result")
     p.add_argument("--seed", type=int, help="seed of the test's random choices (default: fresh)")
-    p.add_argument("--json", action="store_true", help="print the result document as JSON instead of text")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print only the result document, as JSON, on stdout (the questions and prompts go to stderr)",
+    )
     p.set_defaults(run=run)
 
 
@@ -89,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
         session = engine.resume(saved["session"])
     else:
         session = engine.start(person_id=args.person, seed=args.seed)
-    test = TerminalTest(engine, session, bank_ref, design, lang, args.state, sys.stdin, sys.stdout)
+    # with --json stdout carries only the result document; the questions and prompts go to stderr
+    talk = sys.stderr if args.json else sys.stdout
+    test = TerminalTest(engine, session, bank_ref, design, lang, args.state, sys.stdin, talk, results=sys.stdout)
     return test.sit(resumed=saved is not None, out=args.out, as_json=args.json)
 
 
@@ -106,9 +112,11 @@ class TerminalTest:
         state_path: str | None,
         stdin: TextIO,
         stdout: TextIO,
+        results: TextIO | None = None,
     ) -> None:
         self.engine, self.session, self.bank_ref, self.design = engine, session, bank_ref, design
         self.lang, self.state_path, self.stdin, self.stdout = lang, state_path, stdin, stdout
+        self.results = results or stdout
 
     def say(self, text: str = "", end: str = "\n") -> None:
         """Print to the terminal at once (the prompt must show before the answer is read)."""
@@ -235,7 +243,8 @@ class TerminalTest:
         if out:
             write_json(result, out)
         if as_json:
-            self.say(json.dumps(result, ensure_ascii=False, indent=2))
+            self.results.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+            self.results.flush()
         else:
             self.say()
             self.say(result_text(result, self.lang))

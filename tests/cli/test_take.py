@@ -120,3 +120,12 @@ def test_bad_inputs_fail_with_one_line(tmp_path):
     state.write_text(json.dumps(doc), encoding="utf-8")
     assert_one_line_error(digicomp("take", "--state", str(state), input=""))
     assert digicomp("take", "--lang", "fr").returncode == 2
+
+
+def test_json_output_is_only_the_result_document(tmp_path):
+    out = tmp_path / "r.json"
+    proc = digicomp("take", "--lang", "en", "--seed", "7", "--json", "--out", str(out), input=ANSWERS)
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)  # the whole of stdout parses: no questions, no prompts
+    assert doc == json.loads(out.read_text(encoding="utf-8"))
+    assert "Question 1" in proc.stderr and "Your answer (1–4)" in proc.stderr
