@@ -8,9 +8,8 @@ intercepts are B + (Kmax-1,), NaN-padded; results are B + (Kmax,).
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
-from digicomp.models.logistic import Array
+from digicomp.models.logistic import Array, logsumexp
 
 
 def _logits(theta: Array, a: Array, d: Array) -> Array:
@@ -24,7 +23,7 @@ def _logits(theta: Array, a: Array, d: Array) -> Array:
 def log_prob(theta: Array, a: Array, d: Array) -> Array:
     """log P(x = k | θ) shaped B + (Kmax,); -inf for categories an item lacks."""
     z = _logits(theta, a, d)
-    return z - logsumexp(z, axis=-1, keepdims=True)
+    return z - logsumexp(z, axis=-1)
 
 
 def components(theta: Array, a: Array, d: Array) -> tuple[Array, Array, Array]:
