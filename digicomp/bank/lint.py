@@ -94,11 +94,13 @@ ABSOLUTE: dict[str, tuple[str, ...]] = {
 HEDGE: dict[str, tuple[str, ...]] = {
     "vi": (
         r"(?<!bình )thường(?!\s+xuyên|\s+trực)", "thông thường", "có thể", "phần lớn", "đa số", "hầu hết", "một số",
-        r"tùy(?!\s+chọn|\s+chỉnh)", r"tuỳ(?!\s+chọn|\s+chỉnh)", "nếu cần", "khi cần", "nói chung",
+        r"tùy(?!\s+chọn|\s+chỉnh)", r"tuỳ(?!\s+chọn|\s+chỉnh)", "nếu cần", "khi cần", "nói chung", "có lẽ",
+        "khi có thể", "nếu có thể",
     ),
     "en": (
         "usually", "often", "generally", "typically", "normally", "may", "might", "can be", "some", "most",
-        "mostly", "depending", "depends", "if needed", "when needed", "where appropriate", "as a rule",
+        "mostly", "perhaps", "possibly", "probably", "likely", "depending", "depends", "if needed", "when needed",
+        "where appropriate", "as a rule",
     ),
 }  # fmt: skip
 """Qualifiers: words that make an option cautious (test-wise readers take such options for the key)."""
@@ -485,7 +487,7 @@ def _word_findings(mc: _Options) -> list[Finding]:
             for i in np.flatnonzero(flagged_by(cue, mc)):
                 key = int(mc.key[i])
                 carriers = [j for j, h in enumerate(hits[i]) if h]
-                where = ", ".join(f"{mc.labels[i][j]} ('{', '.join(hits[i][j])}')" for j in carriers)
+                where = ", ".join(f"{mc.labels[i][j]} ({', '.join(repr(h) for h in hits[i][j])})" for j in carriers)
                 if key in carriers:
                     text = f"only the key, {where}, carries {what}"
                 elif len(carriers) == len(hits[i]) - 1:
@@ -712,7 +714,7 @@ def second_person_titles(vi: str, en: str, antecedents: set[str] | None = None) 
     hits: list[str] = []
     for m in _TITLE.finditer(vi):
         title, after, before = m.group(1).lower(), vi[m.end() :], vi[: m.start()]
-        if _PAIRED.match(after) or re.search(r"(?:anh|chị)\s*[/,]?\s*$", before, re.IGNORECASE):
+        if _PAIRED.match(after) or re.search(r"(?:anh|chị)\s*[/,(]?\s*$", before, re.IGNORECASE):
             continue
         if _LANGUAGE.search(before) and m.group(1)[0].isupper():
             continue
