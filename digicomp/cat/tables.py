@@ -7,9 +7,9 @@ from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import expit
 
 from digicomp.models import ItemParameters
+from digicomp.models.logistic import sigmoid as expit
 from digicomp.scoring.estimators import Grid
 from digicomp.scoring.quadrature import Prior
 
