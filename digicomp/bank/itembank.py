@@ -205,10 +205,36 @@ class ItemBank:
         dump_yaml(self.to_dict(), path)
 
     def to_param_table(self, path: str | PathLike[str], style: str = "mirt") -> None:
-        """Write the parameters as CSV in ``mirt`` (a1, d, g, u / a1, d1..dk) or ``catR`` (a, b, c, d) columns."""
+        """Write the parameters as CSV in ``mirt`` (a1, d, g, u / a1, d1..dk) or ``catR`` (a, b, c, d) columns.
+
+        catR's table holds dichotomous items only: its polytomous items are left out with a ``DataWarning``
+        naming them (a ``ParameterError`` when the bank has no dichotomous item).
+        """
         from digicomp.io.param_table import write_param_table
 
-        write_param_table(self.params, path, style=style)
+        params = self.params
+        if style == "catR" and not params.is_dichotomous:
+            import warnings
+
+            from digicomp.errors import DataWarning, ParameterError
+            from digicomp.models.parameters import DICHOTOMOUS_MODELS
+
+            keep = [j for j, m in enumerate(params.models) if m in DICHOTOMOUS_MODELS]
+            left = [params.ids[j] for j in range(params.n_items) if j not in set(keep)]
+            if not keep:
+                raise ParameterError(
+                    f"bank {self.id!r}: catR's a, b, c, d table holds dichotomous items only, and "
+                    "this bank has none; use style='mirt'"
+                )
+            shown = ", ".join(left[:10]) + (f" and {len(left) - 10} more" if len(left) > 10 else "")
+            warnings.warn(
+                f"{path}: catR's a, b, c, d table holds dichotomous items only; {len(left)} polytomous items of "
+                f"bank {self.id!r} left out ({shown}); style='mirt' writes them all",
+                DataWarning,
+                stacklevel=2,
+            )
+            params = params.subset(keep)
+        write_param_table(params, path, style=style)
 
     @classmethod
     def from_params(
