@@ -4,43 +4,79 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
+import warnings
 from os import PathLike
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from digicomp.cat.seeding import Seeding
-from digicomp.errors import DesignError, DigicompError
-from digicomp.io.yamlfile import load_yaml, validate_model, validation_problems
+from digicomp.errors import DesignDeprecationWarning, DesignError, DigicompError
+from digicomp.io.yamlfile import line_of, load_yaml, validate_model, validation_problems
 
 Positive = Annotated[float, Field(gt=0)]
 Rate = Annotated[float, Field(gt=0, le=1)]
+
+MAX_POINTS = 1001
+"""Most quadrature points a design may ask for: far past any accuracy gain (61 is the usual), and the tables
+(items × categories × points) and the posterior of every person in a batch stay within memory."""
+
+SPRT_KEYS = {"cut", "delta", "alpha", "beta"}
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
-class Pretest(_Strict):
-    """A short non-adaptive start: ``n`` items chosen at random, or the listed ``items`` in order."""
+class FirstItems(_Strict):
+    """A short non-adaptive start: ``n`` items chosen at random, or the listed ``items`` in order.
+
+    Scored like every other item; not to be confused with the seeded, unscored pretest items of ``seeding``.
+    """
 
     n: Annotated[int, Field(ge=1)]
     rule: Literal["random", "fixed"] = "random"
     items: list[str] | None = None
 
     @model_validator(mode="after")
-    def _fixed_needs_items(self) -> Pretest:
+    def _fixed_needs_items(self) -> FirstItems:
         if self.rule == "fixed" and not self.items:
-            raise ValueError("a fixed pretest needs the 'items' to give, in order")
+            raise ValueError("rule 'fixed' needs the 'items' to give, in order")
+        if self.items is not None and len(set(self.items)) != len(self.items):
+            twice = sorted({i for i in self.items if self.items.count(i) > 1})
+            raise ValueError(f"items lists {twice} more than once; each item is given at most once")
         return self
 
 
+Pretest = FirstItems
+"""The old name of :class:`FirstItems` (the design key ``start.pretest``)."""
+
+
 class Start(_Strict):
-    """Where the test starts: θ̂ before any answer, and an optional pretest."""
+    """Where the test starts: θ̂ before any answer, and optional first items before adaptive selection."""
 
     theta: float = 0.0
-    pretest: Pretest | None = None
+    first_items: FirstItems | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed_pretest(cls, data: object) -> object:
+        """Accept the old key ``pretest`` for ``first_items``, with a DesignDeprecationWarning."""
+        if not isinstance(data, dict) or "pretest" not in data:
+            return data
+        if "first_items" in data:
+            raise ValueError("give start.first_items only: start.pretest is its old name")
+        warnings.warn(
+            "design key start.pretest is now start.first_items (the first items before adaptive selection, "
+            "scored as usual; seeded unscored pretest items are 'seeding'); rename it, the old key will go",
+            DesignDeprecationWarning,
+            stacklevel=2,
+        )
+        data = dict(data)
+        data["first_items"] = data.pop("pretest")
+        return data
 
 
 class Selection(_Strict):
@@ -71,6 +107,12 @@ class Exposure(_Strict):
 
     @model_validator(mode="after")
     def _settings_fit_method(self) -> Exposure:
+        takes = {"randomesque": {"k"}, "item_eligibility": {"r_max"}, "progressive_restricted": {"r_max"}}
+        takes["sympson_hetter"] = {"parameters"}
+        stray = [key for key in ("k", "r_max", "parameters") if getattr(self, key) is not None]
+        stray = [key for key in stray if key not in takes.get(self.method, set())]
+        if stray:
+            raise ValueError(f"{', '.join(stray)} do(es) not apply to method {self.method!r}")
         if self.method == "randomesque" and self.k is None:
             raise ValueError("randomesque needs 'k' (choose among the k best items)")
         if self.method in ("item_eligibility", "progressive_restricted") and self.r_max is None:
@@ -106,7 +148,11 @@ class Exclude(_Strict):
 
 
 class Content(_Strict):
-    """Content balancing over areas or competences."""
+    """Content balancing over areas or competences.
+
+    Targets steer by ``method`` (kingsbury_zara or mpi); the groups without a target share what the targets
+    leave, 1 − Σ targets (see :mod:`digicomp.cat.content`).
+    """
 
     by: Literal["area", "competence"] = "area"
     method: Literal["none", "mpi", "kingsbury_zara"] = "none"
@@ -114,6 +160,35 @@ class Content(_Strict):
     exclude: Exclude = Field(default_factory=Exclude)
     self_assessment: bool = False
     enemies: bool = True
+
+    @field_validator("constraints")
+    @classmethod
+    def _one_constraint_per_group(cls, value: list[Constraint]) -> list[Constraint]:
+        first: dict[str, int] = {}
+        for i, c in enumerate(value):
+            if c.group in first:
+                raise ValueError(
+                    f"constraints[{i}] repeats group {c.group!r} of constraints[{first[c.group]}]; "
+                    "give each group's min, max and target in one entry"
+                )
+            first[c.group] = i
+        return value
+
+    @model_validator(mode="after")
+    def _targets_fit_method(self) -> Content:
+        targeted = [c for c in self.constraints if c.target is not None]
+        if targeted and self.method == "none":
+            raise ValueError(
+                f"group {targeted[0].group!r} has a target, but method is 'none' (targets would be ignored); "
+                "choose method kingsbury_zara or mpi, or drop the targets"
+            )
+        if self.method != "none" and not targeted:
+            raise ValueError(f"method {self.method!r} steers toward targets, but no constraint has a 'target'")
+        total = math.fsum(c.target for c in targeted)
+        if total > 1 + 1e-9:
+            shares = ", ".join(f"{c.group}: {c.target:g}" for c in targeted)
+            raise ValueError(f"targets add up to {total:g} ({shares}); they are shares of the test and must sum to ≤ 1")
+        return self
 
 
 class PriorSpec(_Strict):
@@ -128,8 +203,15 @@ class Scoring(_Strict):
 
     method: Literal["EAP", "MAP", "ML", "WLE"] = "EAP"
     prior: PriorSpec = Field(default_factory=PriorSpec)
-    points: Annotated[int, Field(ge=3)] = 61
+    points: Annotated[int, Field(ge=3, le=MAX_POINTS)] = 61
     range: tuple[float, float] = (-6.0, 6.0)
+
+    @field_validator("range")
+    @classmethod
+    def _range_increases(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not value[0] < value[1]:
+            raise ValueError(f"range = {list(value)}: the grid's low end must be below its high end")
+        return value
 
 
 class Rule(_Strict):
@@ -146,9 +228,22 @@ class Rule(_Strict):
         given = [k for k, v in self.__dict__.items() if v is not None]
         if len(given) != 1:
             raise ValueError(f"a stopping rule has exactly one of se, classification, ci, sprt, min_info; got {given}")
-        if self.sprt is not None and not set(self.sprt) <= {"cut", "delta", "alpha", "beta"}:
-            raise ValueError(f"sprt keys are cut, delta, alpha, beta; got {sorted(self.sprt)}")
+        if self.sprt is not None:
+            _check_sprt(self.sprt)
         return self
+
+
+def _check_sprt(sprt: dict[str, float]) -> None:
+    """ValueError naming the first SPRT setting out of range (Wald's bounds need 0 < α, β < 0.5 and δ > 0)."""
+    if not set(sprt) <= SPRT_KEYS:
+        raise ValueError(f"sprt keys are cut, delta, alpha, beta; got {sorted(sprt)}")
+    for key in ("alpha", "beta"):
+        if key in sprt and not 0 < sprt[key] < 0.5:
+            raise ValueError(f"sprt.{key} = {sprt[key]:g}: an error rate must lie in (0, 0.5)")
+    if "delta" in sprt and not sprt["delta"] > 0:
+        raise ValueError(f"sprt.delta = {sprt['delta']:g}: the half-width of the indifference region must be > 0")
+    if "cut" in sprt and not math.isfinite(sprt["cut"]):
+        raise ValueError(f"sprt.cut = {sprt['cut']}: a cut score must be a finite number on the θ scale")
 
 
 class Stop(_Strict):
@@ -174,7 +269,7 @@ class Report(_Strict):
     audit: bool = True
     area_min_items: Annotated[int, Field(ge=1)] = 5
     area_max_se: Positive = 0.6
-    language: str = "vi"
+    language: Literal["vi", "en"] = "vi"
 
 
 class Design(_Strict):
@@ -195,17 +290,36 @@ class Design(_Strict):
 
     @model_validator(mode="after")
     def _content_fits_length(self) -> Design:
+        length = self.stop.max_items
         total_min = sum(c.min or 0 for c in self.content.constraints)
-        if total_min > self.stop.max_items:
-            raise ValueError(
-                f"content minimums add up to {total_min} items, more than stop.max_items = {self.stop.max_items}"
-            )
+        if total_min > length:
+            raise ValueError(f"content minimums add up to {total_min} items, more than stop.max_items = {length}")
+        for i, c in enumerate(self.content.constraints):
+            if c.target is None:
+                continue
+            share = c.target * length
+            where = f"content.constraints[{i}] (group {c.group!r})"
+            if c.max is not None and c.max < math.floor(share + 1e-9):
+                raise ValueError(
+                    f"{where}: target {c.target:g} of stop.max_items = {length} is {share:g} items, "
+                    f"more than its max = {c.max}"
+                )
+            if c.min is not None and c.min > math.ceil(share - 1e-9):
+                raise ValueError(
+                    f"{where}: min = {c.min} items is more than its target {c.target:g} of stop.max_items = "
+                    f"{length} ({share:g} items); lower the min or raise the target"
+                )
         return self
 
     @property
     def hash(self) -> str:
-        """``sha256:<hex>`` of the canonical JSON of the design (what a resumed session must match)."""
-        text = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        """``sha256:<hex>`` of the canonical JSON of the design (what a resumed session must match).
+
+        ``start.first_items`` is hashed under its old name ``pretest``, so renaming the key kept every hash.
+        """
+        data = self.model_dump(mode="json")
+        data["start"]["pretest"] = data["start"].pop("first_items")
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -215,7 +329,15 @@ def load_design(path: str | PathLike[str]) -> Design:
     if not isinstance(data, dict) or data.get("kind") != "cat_design":
         kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise DesignError(f"{path}:1: kind: expected 'cat_design', got {kind!r}")
-    return validate_model(Design, data, path, linemap, DesignError)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        design = validate_model(Design, data, path, linemap, DesignError)
+    for w in caught:  # renamed keys: say where in the file
+        if issubclass(w.category, DesignDeprecationWarning):
+            warnings.warn(f"{path}:{line_of(linemap, 'start.pretest')}: {w.message}", w.category, stacklevel=2)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return design
 
 
 def design_from(value: Design | dict | str | PathLike[str]) -> Design:

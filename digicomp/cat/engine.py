@@ -161,11 +161,10 @@ def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[s
     else:
         rule = build_rule(sel.rule, tables, max_len, **sel.model_dump(exclude={"rule"}))
     pretest_rule, n_pre = None, 0
-    if design.start.pretest is not None:
-        n_pre = design.start.pretest.n
-        pretest_rule = (
-            random_rule if design.start.pretest.rule == "random" else _fixed_rule(bank, design.start.pretest.items)
-        )
+    first = design.start.first_items
+    if first is not None:
+        n_pre = first.n
+        pretest_rule = random_rule if first.rule == "random" else _fixed_rule(bank, first.items)
     ex = design.exposure
     options = ex.model_dump(exclude={"method"})
     if ex.method == "sympson_hetter":
@@ -191,13 +190,13 @@ def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[s
 
 
 def _fixed_rule(bank: Any, items: list[str]) -> Rule:
-    """Pretest rule giving ``items`` in order: criterion −position for listed items, −inf otherwise."""
+    """First-items rule giving ``items`` in order: criterion −position for listed items, −inf otherwise."""
     crit = np.full(bank.n_items, -np.inf)
     for pos, item_id in enumerate(items):
         try:
             crit[bank.index_of(item_id)] = -pos
         except (BankError, KeyError):
-            raise DesignError(f"start.pretest.items[{pos}]: bank {bank.id!r} has no item {item_id!r}") from None
+            raise DesignError(f"start.first_items.items[{pos}]: bank {bank.id!r} has no item {item_id!r}") from None
     return lambda ctx: np.broadcast_to(crit, (ctx.n, crit.size))
 
 

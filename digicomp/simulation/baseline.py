@@ -2,7 +2,7 @@
 
 The fixed form is the L items with the largest information averaged over the design's prior,
 ∫ I_j(θ) π(θ) dθ (the best single form for that population; Lord 1980, ch. 11), skipping items the design
-excludes and enemies of items already chosen. It is given as a fixed pretest of L items, scored and stopped
+excludes and enemies of items already chosen. It is given as L fixed first items, scored and stopped
 by the very same core as the adaptive designs.
 """
 
@@ -55,7 +55,7 @@ def baseline_design(kind: str, engine: AdaptiveTest, length: int) -> Design:
     }
     if kind == "linear":
         ids = [engine.bank.ids[j] for j in fixed_form(engine, length)]
-        start = {"theta": base.start.theta, "pretest": {"n": length, "rule": "fixed", "items": ids}}
+        start = {"theta": base.start.theta, "first_items": {"n": length, "rule": "fixed", "items": ids}}
         return Design.model_validate(
             {
                 **common,

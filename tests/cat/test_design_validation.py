@@ -1,0 +1,124 @@
+"""The design schema refuses what it used to accept silently, naming the key; a renamed key loads with a warning."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+from digicomp.cat import AdaptiveTest, load_design
+from digicomp.cat.design import MAX_POINTS, Design, design_from
+from digicomp.errors import DesignDeprecationWarning, DesignError
+
+from .conftest import params_bank
+
+
+def write(tmp_path, text):
+    path = tmp_path / "d.yaml"
+    path.write_text("kind: cat_design\n" + text, encoding="utf-8")
+    return path
+
+
+def refused(tmp_path, text, match):
+    with pytest.raises(DesignError, match=match):
+        load_design(write(tmp_path, text))
+
+
+def test_a_content_group_given_twice_is_refused_not_overwritten(tmp_path):
+    text = "content:\n  constraints:\n    - {group: '1', min: 2}\n    - {group: '2'}\n    - {group: '1', max: 3}\n"
+    refused(tmp_path, text, r"d.yaml:\d+: content.constraints: .*\[2\] repeats group '1' of constraints\[0\]")
+
+
+@pytest.mark.parametrize(
+    "sprt, match",
+    [
+        ("{alpha: 5}", r"sprt.alpha = 5: an error rate must lie in \(0, 0.5\)"),
+        ("{beta: -1}", r"sprt.beta = -1: an error rate"),
+        ("{delta: -3}", r"sprt.delta = -3: the half-width"),
+        ("{alpha: 5, beta: -1, delta: -3}", r"sprt.alpha = 5"),
+        ("{cut: .nan}", r"sprt.cut"),
+    ],
+)
+def test_sprt_settings_out_of_range_are_refused(tmp_path, sprt, match):
+    refused(tmp_path, f"stop:\n  rules:\n    - sprt: {sprt}\n", match)
+
+
+def test_sprt_settings_in_range_load(tmp_path):
+    design = load_design(write(tmp_path, "stop:\n  rules:\n    - sprt: {alpha: 0.05, beta: 0.1, delta: 0.2}\n"))
+    assert design.stop.rules[0].sprt == {"alpha": 0.05, "beta": 0.1, "delta": 0.2}
+
+
+def test_report_language_must_be_one_the_interface_speaks(tmp_path):
+    refused(tmp_path, "report: {language: tlh}\n", r"d.yaml:\d+: report.language")
+    assert load_design(write(tmp_path, "report: {language: en}\n")).report.language == "en"
+
+
+def test_quadrature_points_are_bounded_with_a_message_not_a_memory_error(tmp_path):
+    refused(tmp_path, "scoring: {points: 100000000}\n", rf"scoring.points: .*{MAX_POINTS}")
+    assert load_design(write(tmp_path, f"scoring: {{points: {MAX_POINTS}}}\n")).scoring.points == MAX_POINTS
+
+
+def test_a_reversed_quadrature_range_is_refused(tmp_path):
+    refused(tmp_path, "scoring: {range: [6, -6]}\n", r"scoring.range: .*low end must be below")
+
+
+def test_exposure_options_that_do_not_apply_to_the_method_are_refused(tmp_path):
+    refused(tmp_path, "exposure: {method: none, r_max: 0.2}\n", r"r_max do\(es\) not apply to method 'none'")
+    refused(tmp_path, "exposure: {method: randomesque, k: 4, r_max: 0.2}\n", r"r_max .*'randomesque'")
+
+
+def test_targets_must_sum_to_at_most_one(tmp_path):
+    text = "content:\n  method: mpi\n  constraints:\n    - {group: '1', target: 0.7}\n    - {group: '2', target: 0.4}\n"
+    refused(tmp_path, text, r"targets add up to 1.1 \(1: 0.7, 2: 0.4\)")
+
+
+def test_targets_need_a_steering_method_and_a_method_needs_targets(tmp_path):
+    refused(tmp_path, "content:\n  constraints:\n    - {group: '1', target: 0.3}\n", r"method is 'none'")
+    text = "content:\n  method: kingsbury_zara\n  constraints:\n    - {group: '1', min: 2}\n"
+    refused(tmp_path, text, "no constraint has a 'target'")
+
+
+def test_targets_must_fit_the_group_limits_and_the_test_length(tmp_path):
+    base = "stop: {max_items: 20}\ncontent:\n  method: mpi\n  constraints:\n"
+    refused(tmp_path, base + "    - {group: '1', target: 0.5, max: 6}\n", r"target 0.5 of stop.max_items = 20 is 10")
+    refused(tmp_path, base + "    - {group: '1', target: 0.1, min: 5}\n", r"min = 5 items is more than its target 0.1")
+    design = load_design(write(tmp_path, base + "    - {group: '1', target: 0.3, min: 2, max: 6}\n"))
+    assert design.content.constraints[0].target == 0.3
+
+
+def test_unknown_target_group_is_refused_by_the_engine(cbank):
+    with pytest.raises(DesignError, match=r"content.constraints\[0\].group: '7'"):
+        AdaptiveTest(cbank, {"content": {"method": "mpi", "constraints": [{"group": "7", "target": 0.2}]}})
+
+
+def test_start_pretest_is_a_deprecated_name_of_start_first_items(tmp_path):
+    new = load_design(write(tmp_path, "start:\n  first_items: {n: 2, rule: random}\n"))
+    path = write(tmp_path, "id: d\nstart:\n  theta: 0\n  pretest: {n: 2, rule: random}\n")
+    with pytest.warns(DesignDeprecationWarning, match=r"d.yaml:5: design key start.pretest is now start.first_items"):
+        old = load_design(path)
+    assert old.start == new.start and old.start.first_items.n == 2
+    with pytest.warns(DesignDeprecationWarning):
+        from_dict = design_from({"start": {"pretest": {"n": 2}}})
+    assert from_dict.start.first_items.n == 2
+
+
+def test_the_new_key_loads_without_a_warning_and_both_keys_are_refused(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_design(write(tmp_path, "start:\n  first_items: {n: 1}\n"))
+    refused(tmp_path, "start:\n  first_items: {n: 1}\n  pretest: {n: 1}\n", r"start.first_items only")
+
+
+def test_renaming_the_key_kept_the_design_hash():
+    """The hash is computed with the old key name, so sessions saved before the rename still resume."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DesignDeprecationWarning)
+        old = design_from({"start": {"pretest": {"n": 2, "rule": "random"}}})
+    new = design_from({"start": {"first_items": {"n": 2, "rule": "random"}}})
+    assert old.hash == new.hash
+    assert new.hash != Design().hash
+
+
+def test_first_items_errors_name_the_new_key():
+    with pytest.raises(DesignError, match=r"start.first_items.items\[0\]: bank .* has no item 'nope'"):
+        AdaptiveTest(params_bank(10), {"start": {"first_items": {"n": 1, "rule": "fixed", "items": ["nope"]}}})
