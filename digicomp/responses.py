@@ -8,6 +8,7 @@ the number of observed responses.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -212,12 +213,14 @@ class Responses:
 
 
 class ResponseDesign:
-    """Category indicators for the log-likelihood kernel: log L = Y_cat @ (log P_k - log P_0) + M @ log P_0.
+    """Indicators for the log-likelihood kernel of the observed responses.
 
-    ``Y_cat`` has one column per (item, category ≥ 1) and ``M`` marks observed (person, item) cells; both are
-    dense for dense data and CSR for sparse data, so cost follows the number of observed responses. For
-    complete data M is all ones and its product is a column sum. Rows of ``Y_cat.T @ W`` are the expected
-    category counts of the EM algorithm's E-step (Bock & Aitkin 1981).
+    Dense data (or sparse data observed in more than a quarter of the cells) use dense ``cat`` (one column per
+    (item, category ≥ 1)) and ``mask`` (observed cells): log L = cat @ (log P_k - log P_0) + mask @ log P_0, the
+    mask product a column sum for complete data. Sparse data use one CSR matrix ``observed`` with a column per
+    (item, category), so log L = observed @ log P and the E-step counts are observedᵀ @ W: one sparse product in
+    each direction, costing the number of observed responses. Rows of the counts are the expected category
+    counts of the EM algorithm's E-step (Bock & Aitkin 1981).
     """
 
     def __init__(self, responses: Responses, n_categories: NDArray[np.intp]) -> None:
@@ -232,26 +235,63 @@ class ResponseDesign:
             np.concatenate([np.arange(1, k + 1) for k in steps]) if self.n_items else np.zeros(0, int)
         )
         self.complete = responses.is_complete
+        self.observed: sparse.csr_matrix | None = None
         dense_ok = responses.has_dense or responses.n_observed > 0.25 * self.n_persons * self.n_items
         if dense_ok and np.all(n_categories == 2):
             data = responses.dense()
             self.cat = np.maximum(data, 0).astype(float)
             self.mask = None if self.complete else (data >= 0).astype(float)
             return
-        pos = responses.value > 0
-        rows = responses.person[pos]
-        cols = self.offset[responses.item[pos]] + responses.value[pos] - 1
         if dense_ok:
+            pos = responses.value > 0
+            cols = self.offset[responses.item[pos]] + responses.value[pos] - 1
             self.cat = np.zeros((self.n_persons, self.n_columns))
-            self.cat[rows, cols] = 1.0
+            self.cat[responses.person[pos], cols] = 1.0
             self.mask = None if self.complete else (responses.dense() >= 0).astype(float)
-        else:
-            shape = (self.n_persons, self.n_columns)
-            self.cat = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=shape)
-            self.mask = sparse.csr_matrix(
-                (np.ones(responses.n_observed), (responses.person, responses.item)),
-                shape=(self.n_persons, self.n_items),
+            return
+        # one column per (item, category): item j's categories start at column first[j]
+        self.full_item = np.repeat(np.arange(self.n_items), n_categories)
+        self.full_category = np.arange(self.full_item.size) - np.repeat(
+            np.concatenate([[0], np.cumsum(n_categories)[:-1]]), n_categories
+        )
+        first = np.concatenate([[0], np.cumsum(n_categories)[:-1]]).astype(np.intp)
+        self.observed = sparse.csr_matrix(
+            (np.ones(responses.n_observed), (responses.person, first[responses.item] + responses.value)),
+            shape=(self.n_persons, self.full_item.size),
+        )
+        self._observed_copies: dict[np.dtype, sparse.csr_matrix] = {}
+
+    def _observed_as(self, dtype: np.dtype) -> sparse.csr_matrix:
+        """``observed`` with entries of ``dtype`` (indicators are exact in any float type; products then run in
+        the table's precision without casting it)."""
+        if dtype == self.observed.dtype:
+            return self.observed
+        if dtype not in self._observed_copies:
+            obs = self.observed
+            self._observed_copies[dtype] = sparse.csr_matrix(
+                (obs.data.astype(dtype), obs.indices, obs.indptr), shape=obs.shape
             )
+        return self._observed_copies[dtype]
+
+    @functools.cached_property
+    def mask(self) -> sparse.csr_matrix:
+        """Sparse designs: observed (person, item) cells as a CSR matrix of ones."""
+        obs = self.observed
+        return sparse.csr_matrix(
+            (np.ones(obs.nnz), self.full_item[obs.indices], obs.indptr), shape=(self.n_persons, self.n_items)
+        )
+
+    @functools.cached_property
+    def cat(self) -> sparse.csr_matrix:
+        """Sparse designs: indicators of the responses in a category ≥ 1, one column per (item, category ≥ 1)."""
+        obs = self.observed
+        upper = self.full_category[obs.indices] > 0
+        kept = np.concatenate([[0], np.cumsum(upper)])
+        column = np.cumsum(self.full_category > 0) - 1  # full column → column of (item, category ≥ 1)
+        return sparse.csr_matrix(
+            (np.ones(int(upper.sum())), column[obs.indices[upper]], kept[obs.indptr]),
+            shape=(self.n_persons, self.n_columns),
+        )
 
     def split_log_prob(self, log_p: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """From log P shaped (Q, n_items, K) build (log P_k - log P_0 per column, log P_0 per item), each (·, Q)."""
@@ -268,6 +308,11 @@ class ResponseDesign:
         self, diff: NDArray[np.float64], base: NDArray[np.float64], rows: slice
     ) -> NDArray[np.float64]:
         """Log-likelihood on the grid for the persons in ``rows``, from :meth:`split_log_prob`'s tables."""
+        if self.observed is not None:
+            table = base[self.full_item]
+            table[self.full_category > 0] += diff
+            observed = self._observed_as(table.dtype)
+            return np.asarray((observed if rows == slice(None) else observed[rows]) @ table)
         out = np.asarray(self.cat[rows] @ diff)
         if self.mask is None:
             out += base.sum(axis=0)
@@ -277,15 +322,28 @@ class ResponseDesign:
 
     def observed_sum(self, table: NDArray[np.float64]) -> NDArray[np.float64]:
         """Σ over each person's observed items of a per-item table (n_items, Q), giving (n_persons, Q)."""
+        if self.observed is not None:
+            return np.asarray(self.observed @ table[self.full_item])
         if self.mask is None:
             return np.broadcast_to(table.sum(axis=0), (self.n_persons, table.shape[1])).copy()
         return np.asarray(self.mask @ table)
 
-    def expected_counts(self, weights: NDArray[np.float64]) -> NDArray[np.float64]:
-        """E-step counts r[j, k, q] = Σ_persons [x_pj = k] w_pq for posterior weights w (n_persons, Q)."""
+    def expected_counts(self, weights: NDArray[np.float64], dtype: type = np.float64) -> NDArray[np.float64]:
+        """E-step counts r[j, k, q] = Σ_persons [x_pj = k] w_pq for posterior weights w (n_persons, Q).
+
+        Sparse designs accumulate in ``dtype`` (float32 halves the memory traffic of the product; weights are
+        held at or above float32's smallest normal number, as subnormal arithmetic is ~10× slower); the counts
+        are returned in float64.
+        """
         Q = weights.shape[1]
         K = int(self.n_categories.max())
         counts = np.zeros((self.n_items, K, Q))
+        if self.observed is not None:
+            w = weights.astype(dtype, copy=False)
+            if w.dtype == np.float32:
+                np.maximum(w, np.finfo(np.float32).tiny, out=w)
+            counts[self.full_item, self.full_category] = self._observed_as(w.dtype).T @ w
+            return counts
         upper = np.asarray(self.cat.T @ weights)
         counts[self.column_item, self.column_category] = upper
         total = (

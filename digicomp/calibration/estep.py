@@ -29,7 +29,9 @@ class EStepResult:
     loglik: float
 
 
-def _chunk_statistics(design: ResponseDesign, weights: Array | None, log_p: Array, log_prior: Array):
+def _chunk_statistics(
+    design: ResponseDesign, weights: Array | None, log_p: Array, log_prior: Array, count_dtype: type
+) -> tuple[Array, Array, float]:
     """(expected counts, latent counts, log-likelihood) of one block of persons: the pure E-step function."""
     post = design.log_likelihood(log_p)
     post += log_prior
@@ -39,7 +41,7 @@ def _chunk_statistics(design: ResponseDesign, weights: Array | None, log_p: Arra
         loglik = float(weights @ log_marginal)
     else:
         loglik = float(log_marginal.sum())
-    return design.expected_counts(post), post.sum(axis=0), loglik
+    return design.expected_counts(post, count_dtype), post.sum(axis=0), loglik
 
 
 class ChunkedData:
@@ -68,12 +70,15 @@ class ChunkedData:
             w = None if responses.weights is None else responses.weights[lo:hi]
             self.chunks.append((part.design(self.n_categories), w))
 
-    def e_step(self, log_p: Array, log_prior: Array) -> EStepResult:
+    def e_step(self, log_p: Array, log_prior: Array, count_dtype: type = np.float64) -> EStepResult:
         """Counts and log-likelihood for item log-probabilities (Q, J, K) and log prior weights (Q,).
 
-        Blocks run on a thread per core; their statistics are summed in block order.
+        Blocks run on a thread per core; their statistics are summed in block order. ``count_dtype`` is the
+        precision in which sparse blocks accumulate the counts (see :meth:`ResponseDesign.expected_counts`).
         """
-        parts = thread_map(lambda chunk: _chunk_statistics(chunk[0], chunk[1], log_p, log_prior), self.chunks)
+        parts = thread_map(
+            lambda chunk: _chunk_statistics(chunk[0], chunk[1], log_p, log_prior, count_dtype), self.chunks
+        )
         counts, latent, loglik = parts[0]
         for c, lat, ll in parts[1:]:
             counts += c

@@ -62,14 +62,20 @@ def prob_jacobian(family: str, eta: Array, points: Array) -> tuple[Array, Array]
     return _gpcm_jacobian(eta, points)
 
 
-def _dich_jacobian(eta: Array, points: Array) -> tuple[Array, Array]:
+def dichotomous_jacobian(eta: Array, points: Array) -> tuple[Array, Array]:
+    """(P(1) (Q, n), ∂P(1)/∂η (Q, n, 4)); category 0 has the negatives."""
     t = points[:, None]
     a, d = eta[:, 0], eta[:, 1]
     g, u = expit(eta[:, 2]), expit(eta[:, 3])
     s = sigmoid(t * a + d)
-    w = s * (1.0 - s)
+    w = (u - g) * s * (1.0 - s)
     p1 = g + (u - g) * s
-    jac1 = np.stack([(u - g) * w * t, (u - g) * w, (1.0 - s) * g * (1.0 - g), s * u * (1.0 - u)], axis=-1)
+    jac1 = np.stack([w * t, w, (1.0 - s) * g * (1.0 - g), s * u * (1.0 - u)], axis=-1)
+    return p1, jac1
+
+
+def _dich_jacobian(eta: Array, points: Array) -> tuple[Array, Array]:
+    p1, jac1 = dichotomous_jacobian(eta, points)
     P = np.stack([1.0 - p1, p1], axis=-1)
     J = np.stack([-jac1, jac1], axis=-2)
     return P, J

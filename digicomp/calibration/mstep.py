@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from digicomp.calibration.families import log_prob, prob_jacobian
+from digicomp.calibration.families import dichotomous_jacobian, log_prob, prob_jacobian
 from digicomp.calibration.priors import Priors, prior_terms
 
 Array = NDArray[np.float64]
@@ -57,17 +57,34 @@ def score_and_information(
     block: Block, eta: Array, counts: Array, points: Array, priors: Priors
 ) -> tuple[Array, Array]:
     """Gradient (n, m) and expected information (n, m, m) of ℓ_j, prior included, all parameters."""
-    P, J = prob_jacobian(block.family, eta, points)
-    r = counts.transpose(2, 0, 1)  # (Q, n, K)
-    safe = np.where(P > 1e-300, P, 1.0)
-    grad = np.einsum("qnk,qnkm->nm", r / safe, J, optimize=True)
-    # expected information Σ_q n_q Σ_k J_m J_l / P_k: weight J once, then one two-operand contraction
-    weighted = J * (r.sum(axis=-1)[..., None] / safe)[..., None]
-    info = np.einsum("qnkm,qnkl->nml", weighted, J, optimize=True)
+    if block.family == "dichotomous":
+        grad, info = _dichotomous_score_information(eta, counts, points)
+    else:
+        P, J = prob_jacobian(block.family, eta, points)
+        r = counts.transpose(2, 0, 1)  # (Q, n, K)
+        safe = np.where(P > 1e-300, P, 1.0)
+        grad = np.einsum("qnk,qnkm->nm", r / safe, J, optimize=True)
+        # expected information Σ_q n_q Σ_k J_m J_l / P_k: weight J once, then one two-operand contraction
+        weighted = J * (r.sum(axis=-1)[..., None] / safe)[..., None]
+        info = np.einsum("qnkm,qnkl->nml", weighted, J, optimize=True)
     if not priors.empty:
         _, g, h = prior_terms(priors, block.family, eta, block.free)
         grad += g
         info -= np.einsum("nm,ml->nml", h, np.eye(eta.shape[1]))
+    return grad, info
+
+
+def _dichotomous_score_information(eta: Array, counts: Array, points: Array) -> tuple[Array, Array]:
+    """The two-category case of :func:`score_and_information` with ∂P_0 = -∂P_1 folded in:
+    gradient Σ_q (r_1/P_1 - r_0/P_0) ∂P_1 and information Σ_q n_q (1/P_0 + 1/P_1) ∂P_1 ∂P_1ᵀ."""
+    p1, jac1 = dichotomous_jacobian(eta, points)  # (Q, n), (Q, n, m)
+    p0 = 1.0 - p1
+    safe0, safe1 = np.where(p0 > 1e-300, p0, 1.0), np.where(p1 > 1e-300, p1, 1.0)
+    r0, r1 = counts[:, 0].T, counts[:, 1].T  # (Q, n)
+    jt = jac1.transpose(1, 2, 0)  # (n, m, Q)
+    grad = (jt @ (r1 / safe1 - r0 / safe0).T[:, :, None])[..., 0]
+    weight = ((r0 + r1) * (1.0 / safe0 + 1.0 / safe1)).T  # (n, Q)
+    info = (jt * weight[:, None, :]) @ jt.transpose(0, 2, 1)
     return grad, info
 
 
