@@ -346,12 +346,14 @@ class CalibrationResult:
 
     # ----------------------------------------------------------------- bank
     def to_bank(
-        self, base: Any = None, *, id: str = "calibrated", version: str = "1", date: datetime.date | None = None
+        self, base: Any = None, *, id: str | None = None, version: str | None = None, date: datetime.date | None = None
     ) -> Any:
         """An ItemBank whose estimated items are marked ``calibrated`` (n, date, SEs); fixed items keep their status.
 
         With ``base`` (an ItemBank) its items keep content and tags and only parameters and calibration change;
-        items not in this calibration are kept as they are.
+        items not in this calibration are kept as they are; ``id`` and ``version`` default to the base's (pass the
+        next version: a changed bank under the old version would be two banks with one name). Without ``base``
+        they default to "calibrated" and "1".
         """
         from digicomp.bank import ItemBank
         from digicomp.bank.schema import BankFile
@@ -383,6 +385,7 @@ class CalibrationResult:
 
         if base is not None:
             data = base.to_dict()
+            data["id"], data["version"] = id or data["id"], version or data["version"]
             data["items"] = [updated(it) for it in data["items"]]
             known = {it["id"] for it in data["items"]}
             data["items"] += [
@@ -391,8 +394,8 @@ class CalibrationResult:
         else:
             data = {
                 "kind": "item_bank",
-                "id": id,
-                "version": version,
+                "id": id or "calibrated",
+                "version": version or "1",
                 "scale": {"D": self.params.D},
                 "items": [updated({"id": i}) for j, i in enumerate(self.params.ids) if not self.fixed[j]],
             }

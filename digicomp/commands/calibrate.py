@@ -39,7 +39,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="standard errors: numerical observed information, or cross-product (XPD); auto = numerical when its "
         "estimated cost (2 E-steps per free parameter) is small, else XPD (default auto)",
     )
-    p.add_argument("--bank-id", default="calibrated", help="id of the new bank when --fixed is not given")
+    p.add_argument(
+        "--bank-id",
+        help="id of the new bank (default: the --fixed bank's id; without --fixed, 'calibrated'; not with --store)",
+    )
+    p.add_argument(
+        "--new-version",
+        help="version of the new bank (default: the --fixed or --bank bank's version, last number + 1; "
+        "'1' for a new bank)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     s = p.add_argument_group("from a response store (docs/assessment-loop.md)")
     s.add_argument("--store", metavar="URL", help="read the sessions of --bank from this store (file or postgresql://)")
@@ -59,7 +67,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=200,
         help="free calibrations use items with at least this many responses (default 200)",
     )
-    s.add_argument("--new-version", help="version of the new bank (default: the bank's, last number + 1)")
     p.set_defaults(run=run)
 
 
@@ -91,14 +98,18 @@ def run(args: argparse.Namespace) -> int:
             progress=em_progress(args.quiet),
             se_progress=se_progress(args.quiet),
         )
-    bank = res.to_bank(base, id=args.bank_id)
+    version = args.new_version
+    if version is None and base is not None:
+        from digicomp.loop.recalibrate import next_version
+
+        version = next_version(str(base.version))
+    bank = res.to_bank(base, id=args.bank_id, version=version)
     bank.to_yaml(args.out)
     if args.params:
         res.to_csv(args.params)
     if args.report:
         res.write_report(args.report)
     print(res.summary())
-    print(
-        f"wrote {args.out}" + (f", {args.params}" if args.params else "") + (f", {args.report}" if args.report else "")
-    )
+    extra = (f", {args.params}" if args.params else "") + (f", {args.report}" if args.report else "")
+    print(f"wrote {args.out} (bank {bank.id} {bank.version}){extra}")
     return 0 if res.converged else 1

@@ -16,6 +16,8 @@ def run_store(args: argparse.Namespace) -> int:
 
     if not args.bank:
         raise DigicompError("--store needs --bank BANK (the bank version the stored sessions were taken with)")
+    if args.bank_id:
+        raise DigicompError("--bank-id does not apply with --store: the new version keeps the id of --bank")
     if args.fixed:
         raise DigicompError("--fixed does not apply with --store: the operational items of --bank are held fixed")
     bank = load_bank(args.bank)
