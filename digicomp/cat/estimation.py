@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.cat.state import BatchState
 from digicomp.cat.tables import Tables
-from digicomp.responses import Responses
 from digicomp.scoring import point
 from digicomp.scoring.quadrature import NormalPrior
+
+if TYPE_CHECKING:
+    from digicomp.responses import Responses
 
 
 def eap(state: BatchState, rows: NDArray[np.intp], tables: Tables) -> tuple[NDArray, NDArray]:
@@ -27,9 +30,20 @@ def eap(state: BatchState, rows: NDArray[np.intp], tables: Tables) -> tuple[NDAr
 
 def answered(state: BatchState, rows: NDArray[np.intp], n_items: int) -> Responses:
     """The answers of ``rows`` as sparse Responses (person = position in ``rows``)."""
+    from digicomp.responses import Responses  # on first use: EAP designs never need it (nor scipy.sparse)
+
     seq = state.sequence[rows]
     person, pos = np.nonzero(seq >= 0)
     return Responses(person, seq[person, pos], state.responses[rows][person, pos], rows.size, n_items)
+
+
+def answered_test_information(state: BatchState, rows: NDArray[np.intp], tables: Tables) -> NDArray[np.float64]:
+    """Σ_j I_j(θ_q) over each row's answered items (n, Q), added in test order.
+
+    A gather and a sum over test positions: each row gets the same additions in a batch of any size (a matrix
+    product's rounding would depend on the batch). Unused positions (-1) read the zero row of the table.
+    """
+    return tables.item_information[state.sequence[rows]].sum(axis=1)
 
 
 @dataclass(frozen=True)
@@ -62,7 +76,7 @@ class PointEstimator:
         if self.name != "MAP":
             objective = objective - tables.log_prior
         if self.name == "WLE":
-            test_info = state.administered[rows].astype(float) @ tables.information.T
+            test_info = answered_test_information(state, rows, tables)
             objective = objective + 0.5 * np.log(np.maximum(test_info, 1e-300))
         theta, at_edge = point.solve(self.name, tables.params, resp, objective, tables.points, self.prior)
         info = point.answered_information(tables.params, resp, theta)

@@ -52,25 +52,33 @@ def max_information(ctx: StepContext) -> NDArray[np.float64]:
 
 def likelihood_weighted_information(ctx: StepContext) -> NDArray[np.float64]:
     """∫ I_j(θ) L(θ | x) dθ (Veerkamp & Berger 1997), the likelihood normalised on the grid."""
-    return ctx.likelihood_weights @ ctx.tables.information
+    return ctx.tables.exact_information.weigh(ctx.likelihood_weights)
 
 
 def posterior_weighted_information(ctx: StepContext) -> NDArray[np.float64]:
     """∫ I_j(θ) π(θ | x) dθ (van der Linden 1998)."""
-    return ctx.weights @ ctx.tables.information
+    return ctx.tables.exact_information.weigh(ctx.weights)
 
 
 def min_expected_posterior_variance(ctx: StepContext) -> NDArray[np.float64]:
-    """−Σ_k P(x_j = k | x) Var(θ | x, x_j = k) (Owen 1975; van der Linden 1998), all items at once."""
+    """−Σ_k P(x_j = k | x) Var(θ | x, x_j = k) (Owen 1975; van der Linden 1998), all items at once.
+
+    The moments are taken about the person's θ̂ (clipped to the grid): the same variance, without the
+    cancellation of E[θ²] − E[θ]² far from θ = 0.
+    """
     t = ctx.tables
     Q, J, K = t.prob.shape
     w = ctx.weights
-    p = t.prob.reshape(Q, J * K)
-    m0 = w @ p
-    m1 = (w * t.points) @ p
-    m2 = (w * t.points**2) @ p
+    d = t.points[None, :] - np.clip(ctx.theta, t.points[0], t.points[-1])[:, None]
+    table = t.exact_prob
+    m0 = table.weigh(w)
+    wd = w * d
+    m1 = table.weigh(wd)
+    wd *= d
+    m2 = table.weigh(wd)
     with np.errstate(divide="ignore", invalid="ignore"):
-        var = np.where(m0 > 0, m2 / m0 - (m1 / np.where(m0 > 0, m0, 1.0)) ** 2, 0.0)
+        safe = np.where(m0 > 0, m0, 1.0)
+        var = np.where(m0 > 0, m2 / safe - (m1 / safe) ** 2, 0.0)
     epv = (m0 * np.maximum(var, 0.0)).reshape(ctx.n, J, K).sum(axis=2)
     return -epv
 
@@ -82,8 +90,7 @@ def _kl(ctx: StepContext, grid_weights: NDArray[np.float64]) -> NDArray[np.float
     log_hat = t.params.log_prob(ctx.theta)  # (n, J, K)
     p_hat = np.exp(log_hat)
     entropy = (p_hat * np.where(p_hat > 0, log_hat, 0.0)).sum(axis=2)  # Σ_k P log P
-    log_grid = t.finite_log_prob
-    cross = (grid_weights @ log_grid).reshape(ctx.n, J, K)
+    cross = t.exact_log_prob.weigh(grid_weights).reshape(ctx.n, J, K)
     return grid_weights.sum(axis=1)[:, None] * entropy - (p_hat * cross).sum(axis=2)
 
 

@@ -16,6 +16,68 @@ from digicomp.scoring.quadrature import Prior
 FINE_STEP = 0.01
 """Spacing of the information table that maximum-information selection interpolates (relative error ~1e-4)."""
 
+HIGH_BITS = 26
+"""Bits of the high part of a weight (multiples of 2**-26 of the row's bound) and of a table entry (2**-25)."""
+_MIN_EXPONENT = -900
+"""Columns (and weight rows) bounded by less than 2**-900 count as 0, so every product stays a normal float."""
+
+
+def _power_bound(bound: NDArray[np.float64]) -> NDArray[np.intp]:
+    """The smallest e with ``bound`` ≤ 2**e (element-wise; at least −900)."""
+    frac, e = np.frexp(bound)
+    return np.maximum(np.where(frac == 0.5, e - 1, e), _MIN_EXPONENT)
+
+
+def _round_to(values: NDArray[np.float64], unit: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``values`` rounded to multiples of ``unit`` (a power of two: the scaling is exact)."""
+    out = values / unit
+    np.rint(out, out=out)
+    out *= unit
+    return out
+
+
+@dataclass(frozen=True)
+class ExactTable:
+    """A (Q, M) table on the θ grid whose weighted sums Σ_q w_q T_qm are computed without rounding error in
+    the matrix products, so a row's result does not depend on the batch, the BLAS or the machine's threads.
+
+    Column m (bounded by 2**e_m) is split into ``high`` (multiples of 2**(e_m − 25)) and ``low`` (the
+    remainder, multiples of 2**(e_m − 50)); a weight row, scaled by the power of two 2**s ≥ Σ_q |w_q| (its own
+    row-wise sum), likewise into a high part (multiples of 2**−26) and a low part (multiples of 2**−(26 + L),
+    L = 28 − ⌈log2 Q⌉). In each of the three products high·high, high·low and low·high every product and every
+    partial sum is an integer multiple of one unit and below 2**53 of them in size: a float64 with no rounding,
+    so BLAS returns the exact sum whatever its summation order, blocking, FMA use, thread count or number of
+    rows. The three exact parts are added element-wise (the same two roundings for a row in any batch) and
+    scaled back by 2**s. The result is the weighted sum to ~1e-14 of Σ_q |w_q T_qm| (only the low·low part
+    and the representation of the inputs are left out), i.e. what a plain product gives, but the same bits for
+    a person in a live session (a batch of one), in a simulation chunk of any size and in any process.
+    """
+
+    high: NDArray[np.float64]
+    low: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, table: NDArray[np.float64]) -> ExactTable:
+        """``table`` (Q, M) split per column into its high and low parts."""
+        table = np.asarray(table, dtype=float)
+        e = _power_bound(np.abs(table).max(axis=0, initial=0.0))
+        high = _round_to(table, np.ldexp(1.0, e - (HIGH_BITS - 1)))
+        low = _round_to(table - high, np.ldexp(1.0, e - 2 * (HIGH_BITS - 1)))
+        return cls(np.ascontiguousarray(high), np.ascontiguousarray(low))
+
+    def weigh(self, weights: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Σ_q w_q T_qm for each row of ``weights`` (n, Q): (n, M), bit for bit the same for a row in any batch."""
+        q = self.high.shape[0]
+        total = np.abs(weights).sum(axis=1, keepdims=True)  # row-wise: the same additions in any batch
+        scale = np.ldexp(1.0, _power_bound(total))
+        u = weights / scale  # Σ_q |u_q| ≤ 1; a power of two: exact
+        high = _round_to(u, 2.0**-HIGH_BITS)
+        low = _round_to(u - high, 2.0 ** -(HIGH_BITS + 28 - int(np.ceil(np.log2(max(q, 2))))))
+        out = high @ self.high
+        out += high @ self.low + low @ self.high
+        out *= scale
+        return out
+
 
 @dataclass(frozen=True)
 class Tables:
@@ -47,6 +109,26 @@ class Tables:
         fine = self.fine_information
         slope = np.subtract(fine[1:], fine[:-1]) if fine.shape[0] > 1 else np.zeros_like(fine)
         object.__setattr__(self, "fine_slope", slope)
+
+    @cached_property
+    def exact_information(self) -> ExactTable:
+        """``information`` (Q, J) as an :class:`ExactTable` (posterior/likelihood-weighted information)."""
+        return ExactTable.of(self.information)
+
+    @cached_property
+    def exact_prob(self) -> ExactTable:
+        """``prob`` as an :class:`ExactTable` (Q, J*K) (expected posterior variance)."""
+        return ExactTable.of(self.prob.reshape(self.n_points, -1))
+
+    @cached_property
+    def exact_log_prob(self) -> ExactTable:
+        """``finite_log_prob`` as an :class:`ExactTable` (Q, J*K) (Kullback–Leibler rules)."""
+        return ExactTable.of(self.finite_log_prob)
+
+    @cached_property
+    def item_information(self) -> NDArray[np.float64]:
+        """``information`` by item (J + 1, Q), the last row 0 (what a -1 padded test position reads)."""
+        return np.vstack([self.information.T, np.zeros((1, self.n_points))])
 
     @cached_property
     def location(self) -> NDArray[np.float64]:
