@@ -216,9 +216,9 @@ class LintReport:
     tests: tuple[CueTest, ...]
 
     def counts(self) -> dict[str, int]:
-        """Number of findings per rule id, in the order of ``RULES``."""
-        found = [f.rule for f in self.findings]
-        return {rule: found.count(rule) for rule in RULES if rule in found}
+        """Number of items with findings, per rule id, in the order of ``RULES``."""
+        items = {rule: {f.item for f in self.findings if f.rule == rule} for rule in RULES}
+        return {rule: len(found) for rule, found in items.items() if found}
 
     @property
     def errors(self) -> list[Finding]:
@@ -897,72 +897,63 @@ def _binary_test(rule: str, lang: str, cue: NDArray[np.bool_], mc: _Options, wha
     )
 
 
+MIN_EXPECTED = 5.0
+"""A chi-square table (items with the same number of options) is tested only when each cell expects this many."""
+
+
+def _chi_square(tables: dict[int, NDArray[np.float64]], what: str, order: str, top: str) -> dict[str, Any]:
+    """Chi-square against uniform cells, summed over tables {number of options: counts}; small tables are only shown.
+
+    ``observed`` is the share of keys in the last cell (``top="last"``) or in each table's fullest cell (``"max"``).
+    """
+    chi2, df, lines, in_top, top_expected, n = 0.0, 0, [], 0.0, 0.0, 0
+    for k, counts in sorted(tables.items()):
+        expected = counts.sum() / k
+        note = ""
+        if expected >= MIN_EXPECTED:
+            chi2 += float(((counts - expected) ** 2 / expected).sum())
+            df += k - 1
+            n += int(round(counts.sum()))
+        else:
+            note = f", not tested: fewer than {MIN_EXPECTED:g} expected per cell"
+        in_top += counts[-1] if top == "last" else counts.max()
+        top_expected += expected
+        cells = "/".join(f"{c:.0f}" for c in counts)
+        lines.append(f"{what} among {k} options, {order}: {cells} ({expected:.0f} each by chance{note})")
+    total = sum(float(c.sum()) for c in tables.values())
+    return dict(
+        method="chi-square",
+        n_items=n,
+        statistic=chi2,
+        df=df,
+        p_value=float(stats.chi2.sf(chi2, df)) if df else 1.0,
+        observed=in_top / total,
+        expected=top_expected / total,
+        distractors=None,
+        detail="; ".join(lines),
+    )
+
+
 def _rank_test(lang: str, mc: _Options) -> dict[str, Any]:
-    """Chi-square of the keys' length ranks (ties shared) against the uniform ranks of random placement."""
+    """Chi-square of the keys' length ranks (ties share their ranks) against the uniform ranks of random placement."""
     length = mc.matrix(lang, lambda t: len(t.strip()))
     key_len = mc.at_key(length)
     shorter = ((length < key_len[:, None]) & mc.mask).sum(axis=1)
     tied = ((length == key_len[:, None]) & mc.mask).sum(axis=1)
-    chi2, df, lines, top, top_expected = 0.0, 0, [], 0.0, 0.0
+    tables = {}
     for k in np.unique(mc.k):
         rows = np.flatnonzero(mc.k == k)
-        counts = np.zeros(k)
-        for lo, t in zip(shorter[rows], tied[rows]):
-            counts[lo : lo + t] += 1.0 / t
-        expected = len(rows) / k
-        chi2 += float(((counts - expected) ** 2 / expected).sum())
-        df += int(k) - 1
-        top += counts[-1]
-        top_expected += expected
-        lines.append(
-            f"key length rank of {k} options, shortest to longest: "
-            + "/".join(f"{c:.0f}" for c in counts)
-            + f" ({expected:.0f} each by chance)"
-        )
+        lo, t, rank = shorter[rows, None], tied[rows, None], np.arange(k)
+        tables[int(k)] = (((rank >= lo) & (rank < lo + t)) / t).sum(axis=0)
     return dict(
-        rule="key-length-rank",
-        lang=lang,
-        method="chi-square",
-        n_items=mc.n,
-        statistic=chi2,
-        df=df,
-        p_value=float(stats.chi2.sf(chi2, df)) if df else 1.0,
-        observed=top / mc.n,
-        expected=top_expected / mc.n,
-        distractors=None,
-        detail="; ".join(lines),
+        rule="key-length-rank", lang=lang, **_chi_square(tables, "key length rank", "shortest to longest", "last")
     )
 
 
 def _position_test(mc: _Options) -> dict[str, Any]:
     """Chi-square of the key positions against uniform (Attali & Bar-Hillel 2003)."""
-    chi2, df, lines, most, most_expected = 0.0, 0, [], 0.0, 0.0
-    for k in np.unique(mc.k):
-        rows = np.flatnonzero(mc.k == k)
-        counts = np.bincount(mc.key[rows], minlength=k).astype(float)
-        expected = len(rows) / k
-        chi2 += float(((counts - expected) ** 2 / expected).sum())
-        df += int(k) - 1
-        most += counts.max()
-        most_expected += expected
-        lines.append(
-            f"key position of {k} options, first to last: "
-            + "/".join(f"{c:.0f}" for c in counts)
-            + f" ({expected:.0f} each by chance)"
-        )
-    return dict(
-        rule="key-position",
-        lang=None,
-        method="chi-square",
-        n_items=mc.n,
-        statistic=chi2,
-        df=df,
-        p_value=float(stats.chi2.sf(chi2, df)) if df else 1.0,
-        observed=most / mc.n,
-        expected=most_expected / mc.n,
-        distractors=None,
-        detail="; ".join(lines),
-    )
+    tables = {int(k): np.bincount(mc.key[mc.k == k], minlength=k).astype(float) for k in np.unique(mc.k)}
+    return dict(rule="key-position", lang=None, **_chi_square(tables, "key position", "first to last", "max"))
 
 
 def holm(p_values: Sequence[float]) -> NDArray[np.float64]:

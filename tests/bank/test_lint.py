@@ -353,6 +353,31 @@ def test_keys_all_in_one_position_are_a_significant_cue():
     assert balanced[("key-position", None)].p_value == 1.0
 
 
+def test_key_length_rank_is_pearsons_chi_square_of_the_rank_table():
+    from scipy import stats
+
+    rng = np.random.default_rng(13)
+    options = _random_options(rng, 80)
+    keys = rng.integers(0, 4, size=80)
+    ranks = np.zeros(4)
+    for opts, k in zip(options, keys):
+        lengths = np.array([len(vi) for vi, _ in opts])
+        ties = lengths == lengths[k]
+        below = int((lengths < lengths[k]).sum())
+        ranks[below : below + ties.sum()] += 1 / ties.sum()
+    rank = _tests(lint_items(_bank(options, list(keys))))[("key-length-rank", "vi")]
+    expected = stats.chisquare(ranks)
+    assert rank.df == 3
+    assert rank.statistic == pytest.approx(expected.statistic) and rank.p_value == pytest.approx(expected.pvalue)
+
+
+def test_chi_square_tables_with_too_few_items_are_shown_not_tested():
+    rng = np.random.default_rng(17)
+    report = _tests(lint_items(_bank(_random_options(rng, 3), [0, 0, 0])))
+    position = report[("key-position", None)]
+    assert position.p_value == 1.0 and position.df == 0 and "not tested" in position.detail
+
+
 def test_exact_placement_test_holds_its_level_under_random_placement():
     rng = np.random.default_rng(5)
     reps, n, alpha = 400, 40, 0.05
@@ -369,6 +394,25 @@ def test_exact_placement_test_holds_its_level_under_random_placement():
 def test_alpha_outside_the_unit_interval_is_refused():
     with pytest.raises(DigicompError, match="alpha"):
         lint_items([mc()], alpha=1.5)
+
+
+def test_lint_bank_takes_a_bank_a_spec_or_a_path(mini_data, write_bank):
+    from digicomp.bank import load_bank
+
+    path = write_bank(mini_data)
+    bank = load_bank(path)
+    by_path, by_bank, by_spec = lint_bank(path), lint_bank(bank), lint_bank(bank.spec)
+    assert by_path.findings == by_bank.findings == by_spec.findings
+    assert by_path.bank == "mini" and by_path.n_items == 3 and by_path.n_multiple_choice == 2
+    with pytest.raises(DigicompError, match="expected an ItemBank"):
+        lint_bank(42)
+
+
+def test_counts_are_items_per_rule():
+    same = ("Câu hỏi giống nhau?", "Same question?")
+    report = lint_items([mc("t-1", stem=same), mc("t-2", stem=same), mc("t-3", stem=same)])
+    assert report.counts() == {"duplicate-stem": 2}
+    assert len([f for f in report.findings if f.rule == "duplicate-stem"]) == 3  # t-3 duplicates t-1 and t-2
 
 
 # ------------------------------------------------------------------------------------------------ bundled banks
