@@ -23,7 +23,7 @@ TAKE_DESIGN: dict[str, Any] = {
     "description": "Terminal test: MPWI, randomesque k = 3, at least 1 item per area, level at 90% or SE < 0.35",
     "selection": {"rule": "mpwi"},
     "exposure": {"method": "randomesque", "k": 3},
-    "content": {"by": "area", "method": "mpi", "constraints": [{"group": str(a), "min": 1} for a in range(8)]},
+    "content": {"by": "area", "constraints": [{"group": str(a), "min": 1} for a in range(8)]},
     "scoring": {"method": "EAP"},
     "stop": {"combine": "any", "min_items": 12, "max_items": 30, "rules": [{"classification": 0.9}, {"se": 0.35}]},
     "report": {"levels": True, "areas": True, "audit": True},
