@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+if TYPE_CHECKING:  # numpy loads when the demo runs, not when `digicomp --help` lists the commands
+    import numpy as np
 
 DEMO_THETAS = (-1.8, -0.5, 0.6, 1.8)
 
@@ -40,6 +41,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from digicomp.cat import AdaptiveTest
     from digicomp.commands.take import design_for
     from digicomp.reporting.result import build_result
@@ -97,6 +100,8 @@ def print_intro(engine: Any, n_people: int, lang: str) -> None:
 
 def sit(session: Any, theta: float, rng: np.random.Generator) -> list[str]:
     """Answer every item as a person of ability ``theta`` would under the bank's model; the options chosen."""
+    import numpy as np
+
     bank = session.engine.bank
     chosen = []
     while (item := session.next_item()) is not None:

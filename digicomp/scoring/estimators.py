@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
@@ -15,10 +16,12 @@ from numpy.typing import NDArray
 from digicomp.errors import DataWarning, DigicompError
 from digicomp.models import ItemParameters
 from digicomp.parallel import thread_map
-from digicomp.responses import Responses
 from digicomp.scoring import point
 from digicomp.scoring.posterior import normalise_log_posterior, posterior_moments
 from digicomp.scoring.quadrature import DEFAULT_RANGE, GridPrior, NormalPrior, Prior
+
+if TYPE_CHECKING:  # the engine imports this module; the response layer (and scipy.sparse) only when scoring data
+    from digicomp.responses import Responses
 
 METHODS = ("EAP", "MAP", "ML", "WLE", "PV")
 

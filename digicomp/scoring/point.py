@@ -9,12 +9,16 @@ person is flagged ``extreme``: a documented rule, never a silent ±inf.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.models import ItemParameters
-from digicomp.responses import Responses
 from digicomp.scoring.quadrature import NormalPrior
+
+if TYPE_CHECKING:  # the engine imports this module; the response layer (and scipy.sparse) only when scoring data
+    from digicomp.responses import Responses
 
 MAX_ITER = 60
 TOLERANCE = 1e-8

@@ -7,11 +7,15 @@ responses) plus the log prior, normalised.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.models import ItemParameters
-from digicomp.responses import ResponseDesign
+
+if TYPE_CHECKING:  # the engine imports this module; the response layer (and scipy.sparse) only when scoring data
+    from digicomp.responses import ResponseDesign
 
 
 def grid_log_likelihood(
