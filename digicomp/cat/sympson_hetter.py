@@ -19,6 +19,7 @@ from digicomp.cat.core import CatCore
 from digicomp.cat.draws import STREAM_RESPONSE, person_keys, uniforms
 from digicomp.cat.exposure import SympsonHetter
 from digicomp.cat.state import BatchState
+from digicomp.errors import ParameterError
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,9 @@ def calibrate_sympson_hetter(
 ) -> SympsonHetterResult:
     """K per item so that no item's exposure exceeds ``r_max`` in the simulated population (N(0, 1) by default)."""
     if not 0 < r_max <= 1:
-        raise ValueError(f"r_max = {r_max} must lie in (0, 1]")
+        raise ParameterError(f"r_max = {r_max}: the target maximum exposure rate must lie in (0, 1]")
+    if n_persons < 1 or rounds < 1:
+        raise ParameterError(f"n_persons = {n_persons}, rounds = {rounds}: both must be at least 1")
     rng = np.random.default_rng(seed)
     theta = rng.standard_normal(n_persons) if theta is None else np.asarray(theta, dtype=float)
     k = np.ones(core.tables.n_items)

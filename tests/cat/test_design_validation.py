@@ -122,3 +122,14 @@ def test_renaming_the_key_kept_the_design_hash():
 def test_first_items_errors_name_the_new_key():
     with pytest.raises(DesignError, match=r"start.first_items.items\[0\]: bank .* has no item 'nope'"):
         AdaptiveTest(params_bank(10), {"start": {"first_items": {"n": 1, "rule": "fixed", "items": ["nope"]}}})
+
+
+def test_sympson_hetter_calibration_refuses_bad_settings_with_a_digicomp_error():
+    from digicomp.cat.sympson_hetter import calibrate_sympson_hetter
+    from digicomp.errors import ParameterError
+
+    core = AdaptiveTest(params_bank(10), {"stop": {"max_items": 3}}).core
+    with pytest.raises(ParameterError, match=r"r_max = 1.5: the target maximum exposure rate"):
+        calibrate_sympson_hetter(core, r_max=1.5)
+    with pytest.raises(ParameterError, match=r"n_persons = 0"):
+        calibrate_sympson_hetter(core, r_max=0.3, n_persons=0)

@@ -101,3 +101,13 @@ def test_ledger_counts_only_finished_test_takers_and_marks_items_at_target():
     given[:1, 1] = True  # rate 0.1
     ledger.add(np.ones((10, 3), bool), given)
     assert ledger.at_target(0.2).tolist() == [True, False, False]
+
+
+@pytest.mark.parametrize("method", ["item_eligibility", "progressive_restricted"])
+def test_the_reported_case_civil_service_bank_at_the_default_chunk_size_holds_r_max(method):
+    """The issue's case: r_max = 0.2 gave a maximum exposure of 0.60 at chunk_size 1000 without a warning."""
+    design = {**ledger_design(method), "bank": "civil-service"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExposureWarning)
+        result = simulate(design, n=N, seed=1, baseline="none", chunk_size=1000)[method]
+    assert result.exposure_rates.max() <= exposure_limit(R_MAX, N, len(result.item_ids))
