@@ -116,12 +116,13 @@ ALL_NONE: dict[str, tuple[str, ...]] = {
         r"tất cả (?:các )?(?:phương án|đáp án|ý|câu)(?: nêu)? trên",
         r"(?:các|cả) (?:phương án|đáp án|ý)(?: nêu)? trên(?: đều)?",
         r"không (?:có )?(?:phương án|đáp án|ý|câu) nào(?: đúng| ở trên| nêu trên| trên)?",
-        r"cả [A-F] (?:và|lẫn) [A-F]",
-        r"[A-F] và [A-F] đều (?:đúng|sai)",
+        r"cả (?-i:[A-F]) (?:và|lẫn) (?-i:[A-F])",
+        r"(?-i:[A-F]) và (?-i:[A-F]) đều (?:đúng|sai)",
     ),
     "en": (
         r"all (?:of )?the (?:above|options|answers)", r"none of the (?:above|options|answers)",
-        r"both [A-F] and [A-F]", r"neither [A-F] nor [A-F]", r"[A-F] and [A-F] are (?:both )?(?:correct|right)",
+        r"both (?-i:[A-F]) and (?-i:[A-F])", r"neither (?-i:[A-F]) nor (?-i:[A-F])",
+        r"(?-i:[A-F]) and (?-i:[A-F]) are (?:both )?(?:correct|right)",
     ),
 }  # fmt: skip
 """'All of the above', 'none of the above', 'both A and B'."""

@@ -391,6 +391,17 @@ def test_exact_placement_test_holds_its_level_under_random_placement():
     assert rejections / reps <= alpha + 3 * se
 
 
+@pytest.mark.slow
+def test_banks_without_cues_fail_strict_at_most_alpha_of_the_time():
+    rng = np.random.default_rng(23)
+    reps, alpha = 100, 0.05
+    flagged = 0
+    for _ in range(reps):
+        options = _random_options(rng, 80)
+        flagged += bool(lint_items(_bank(options, list(rng.integers(0, 4, size=80))), alpha=alpha).significant_cues)
+    assert flagged / reps <= alpha + 3 * np.sqrt(alpha * (1 - alpha) / reps)
+
+
 def test_alpha_outside_the_unit_interval_is_refused():
     with pytest.raises(DigicompError, match="alpha"):
         lint_items([mc()], alpha=1.5)
