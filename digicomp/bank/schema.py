@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, Strict, StringConstraints, model_validator
 
 from digicomp.models.names import canonical_item_record, model_name
 
@@ -17,9 +17,18 @@ DICHOTOMOUS_MODELS = frozenset({"Rasch", "1PL", "2PL", "3PL", "4PL"})
 POLYTOMOUS_MODELS = frozenset({"GRM", "GPCM", "PCM"})
 ModelName = Annotated[Literal["Rasch", "1PL", "2PL", "3PL", "4PL", "GRM", "GPCM", "PCM"], BeforeValidator(model_name)]
 ItemKind = Literal["multiple_choice", "self_assessment"]
+NO_LOWER_ASYMPTOTE = frozenset({"Rasch", "1PL", "2PL"})
+"""Dichotomous models whose lower asymptote c is 0 (a c other than 0 would be silently ignored)."""
+NO_UPPER_ASYMPTOTE = frozenset({"Rasch", "1PL", "2PL", "3PL"})
+"""Dichotomous models whose upper asymptote d is 1."""
 
 Ident = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$")]
 NonEmpty = Annotated[str, StringConstraints(min_length=1)]
+Number = Annotated[float, Strict()]
+"""A number written as a YAML number (an int or a float): not ``true``, not ``"1.5"``."""
+NonNegative = Annotated[float, Strict(), Field(ge=0)]
+Count = Annotated[int, Strict(), Field(ge=1)]
+"""A whole number ≥ 1 written as a YAML integer (``level: true`` is not level 1)."""
 
 
 class _Strict(BaseModel):
@@ -65,10 +74,10 @@ class Media(_Strict):
 class Params(_Strict):
     """Item parameters in the file form a, b, c, d (b a list of thresholds/steps for polytomous models)."""
 
-    a: float | None = None
-    b: float | list[float]
-    c: float | None = None
-    d: float | None = None
+    a: Number | None = None
+    b: Number | list[Number]
+    c: Number | None = None
+    d: Number | None = None
 
 
 class Provisional(_Strict):
@@ -82,9 +91,9 @@ class Calibrated(_Strict):
     """Parameters estimated from ``n`` responses on ``date``, with their standard errors."""
 
     status: Literal["calibrated"]
-    n: Annotated[int, Field(gt=0)]
+    n: Count
     date: datetime.date
-    se: dict[Literal["a", "b", "c", "d"], float | list[float]]
+    se: dict[Literal["a", "b", "c", "d"], NonNegative | list[NonNegative]]
     method: NonEmpty | None = None
 
 
@@ -104,7 +113,7 @@ class Item(_Strict):
     id: Ident
     type: ItemKind | None = None
     competence: Ident | None = None
-    level: Annotated[int, Field(ge=1)] | None = None
+    level: Count | None = None
     model: ModelName
     params: Params
     calibration: Calibration
@@ -184,6 +193,28 @@ class Item(_Strict):
             raise ValueError(f"model {self.model} needs params.b as one number")
         if polytomous and (self.params.c is not None or self.params.d is not None):
             raise ValueError(f"model {self.model} has no params c or d")
+        if self.model in NO_LOWER_ASYMPTOTE and self.params.c not in (None, 0):
+            raise ValueError(
+                f"model {self.model} has no lower asymptote, got params.c = {self.params.c}; use 3PL (or 4PL) or drop c"
+            )
+        if self.model in NO_UPPER_ASYMPTOTE and self.params.d not in (None, 1):
+            raise ValueError(
+                f"model {self.model} has no upper asymptote, got params.d = {self.params.d}; use 4PL or drop d"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _standard_errors_match_params(self) -> Item:
+        if not isinstance(self.calibration, Calibrated):
+            return self
+        for name, se in self.calibration.se.items():
+            value = getattr(self.params, name)
+            if value is None and name in ("c", "d"):
+                raise ValueError(f"calibration.se.{name} is given but params.{name} is not")
+            if value is None:
+                continue
+            if isinstance(value, list) != isinstance(se, list) or (isinstance(se, list) and len(se) != len(value)):
+                raise ValueError(f"calibration.se.{name} must have the shape of params.{name}")
         return self
 
 

@@ -19,7 +19,16 @@ from digicomp.framework.crosswalk import Crosswalk, crosswalk_problems
 from digicomp.framework.model import Framework, framework_problems
 from digicomp.framework.scale import LevelScale, scale_problems
 from digicomp.framework.schema import Problem
-from digicomp.io.yamlfile import LineMap, load_yaml, problem, raise_problems, validate_model
+from digicomp.io.yamlfile import (
+    LineMap,
+    Partial,
+    error_lines,
+    load_yaml,
+    mentions,
+    problem,
+    raise_problems,
+    validate_partial,
+)
 
 M = TypeVar("M", bound=BaseModel)
 PathOrId = str | PathLike[str]
@@ -75,44 +84,67 @@ def _resolve(ref: PathOrId, sub: str | None, relative_to: Path | None = None) ->
     return _bundled_sub(sub, ident)
 
 
-def _parse(path: Path, model_cls: type[M]) -> tuple[M, LineMap]:
-    """Load and schema-validate one document; FrameworkError listing every problem with its line."""
+def _read(path: Path, model_cls: type[M]) -> tuple[M | None, LineMap, list[str], Partial]:
+    """Load and schema-check one document: (model of the parts that passed or None, lines, problems, left out).
+
+    Malformed YAML and a document of another kind raise FrameworkError at once; schema problems are returned,
+    with the model built from the parts that passed (see :func:`validate_partial`) for the meaning checks.
+    """
     data, linemap = load_yaml(path, FrameworkError)
     if isinstance(data, dict) and "kind" in data:
         expected = model_cls.model_fields["kind"].annotation.__args__[0]  # type: ignore[union-attr]
         if data["kind"] != expected:
             msg = f"this file is a {data['kind']!r}, expected {expected!r}"
             raise FrameworkError(problem(path, linemap, "kind", msg))
-    return validate_model(model_cls, data, path, linemap, FrameworkError), linemap
+    found = validate_partial(model_cls, data)
+    return found.model, linemap, error_lines(found.errors, path, linemap, model_cls), found
 
 
-def _raise_if(path: Path, linemap: LineMap, problems: list[Problem]) -> None:
-    """Raise FrameworkError listing the cross-reference problems, if any."""
-    if problems:
-        raise_problems(FrameworkError, path, [problem(path, linemap, loc, msg) for loc, msg in problems])
+def _parse(path: Path, model_cls: type[M]) -> tuple[M, LineMap]:
+    """Load and schema-validate one document; FrameworkError listing every problem with its line."""
+    model, linemap, problems, _ = _read(path, model_cls)
+    if problems or model is None:
+        raise_problems(FrameworkError, path, problems)
+    return model, linemap  # type: ignore[return-value]
+
+
+def _finish(path: Path, linemap: LineMap, schema: list[str], partial: Partial, found: list[Problem]) -> None:
+    """Raise FrameworkError listing the schema problems and the meaning problems together, if any.
+
+    A meaning problem that names a part left out for its schema problems (an undefined source that was
+    only badly written) is not repeated.
+    """
+    meaning = [
+        problem(path, linemap, partial.relocate(loc), msg) for loc, msg in found if not mentions(msg, partial.dropped)
+    ]
+    if schema or meaning:
+        raise_problems(FrameworkError, path, schema + meaning)
 
 
 def load_scale(id_or_path: PathOrId) -> LevelScale:
-    """A level scale by bundled id (``digcomp-8``) or YAML path, fully validated."""
+    """A level scale by bundled id (``digcomp-8``) or YAML path, fully validated (every problem at once)."""
     path = _resolve(id_or_path, "scales")
-    scale, linemap = _parse(path, LevelScale)
-    _raise_if(path, linemap, scale_problems(scale))
-    return scale
+    scale, linemap, schema, partial = _read(path, LevelScale)
+    _finish(path, linemap, schema, partial, scale_problems(scale) if scale is not None else [])
+    return scale  # type: ignore[return-value]
 
 
 def load_framework(id_or_path: PathOrId) -> Framework:
     """A framework by bundled id (``vn-civil-service``) or YAML path, validated and bound to its level scale.
 
-    The scale is ``level_scale``: a bundled scale id, or a YAML path relative to the framework file.
+    The scale is ``level_scale``: a bundled scale id, or a YAML path relative to the framework file. Schema
+    problems and meaning problems (sources, codes, levels) are reported together.
     """
     path = _resolve(id_or_path, None)
-    fw, linemap = _parse(path, Framework)
+    fw, linemap, schema, partial = _read(path, Framework)
+    if fw is None:
+        raise_problems(FrameworkError, path, schema)
     try:
         scale = load_scale(_resolve(fw.level_scale, "scales", path.parent))
     except FrameworkError as exc:
         msg = f"cannot load level scale: {exc}"
-        raise FrameworkError(problem(path, linemap, "level_scale", msg)) from None
-    _raise_if(path, linemap, framework_problems(fw, scale))
+        raise_problems(FrameworkError, path, [*schema, problem(path, linemap, "level_scale", msg)])
+    _finish(path, linemap, schema, partial, framework_problems(fw, scale))
     fw._scale = scale
     return fw
 
@@ -123,7 +155,9 @@ def load_crosswalk(id_or_path: PathOrId, check: bool = True) -> Crosswalk:
     With ``check`` (default) both frameworks are loaded and every mapped code must exist in them.
     """
     path = _resolve(id_or_path, "crosswalks")
-    cw, linemap = _parse(path, Crosswalk)
+    cw, linemap, schema, partial = _read(path, Crosswalk)
+    if cw is None:
+        raise_problems(FrameworkError, path, schema)
     codes: list[list[str] | None] = [None, None]
     if check:
         for i, (key, side) in enumerate((("from", cw.from_), ("to", cw.to))):
@@ -131,18 +165,12 @@ def load_crosswalk(id_or_path: PathOrId, check: bool = True) -> Crosswalk:
                 fw = load_framework(_resolve(side.framework, None, path.parent))
             except FrameworkError as exc:
                 msg = f"cannot load framework: {exc}"
-                raise FrameworkError(problem(path, linemap, f"{key}.framework", msg)) from None
+                raise_problems(FrameworkError, path, [*schema, problem(path, linemap, f"{key}.framework", msg)])
             if side.version is not None and side.version != fw.version:
-                raise FrameworkError(
-                    problem(
-                        path,
-                        linemap,
-                        f"{key}.version",
-                        f"crosswalk is for version {side.version!r} but {fw.id!r} is version {fw.version!r}",
-                    )
-                )
+                msg = f"crosswalk is for version {side.version!r} but {fw.id!r} is version {fw.version!r}"
+                raise_problems(FrameworkError, path, [*schema, problem(path, linemap, f"{key}.version", msg)])
             codes[i] = fw.codes
-    _raise_if(path, linemap, crosswalk_problems(cw, codes[0], codes[1]))
+    _finish(path, linemap, schema, partial, crosswalk_problems(cw, codes[0], codes[1]))
     return cw
 
 

@@ -11,6 +11,7 @@ Typical use by a loader::
 
 from __future__ import annotations
 
+import copy
 import difflib
 import re
 import types
@@ -79,14 +80,16 @@ def raise_problems(error_cls: type[DigicompError], path: str | PathLike[str], pr
 def load_yaml(path: str | PathLike[str], error_cls: type[DigicompError] = DigicompError) -> tuple[Any, LineMap]:
     """Parse one YAML document safely; return the data and the line of every node.
 
-    Malformed YAML, an unreadable file and duplicate mapping keys (which YAML would silently overwrite)
-    raise ``error_cls`` naming the file and line.
+    Malformed YAML, an unreadable file, a value its tag cannot hold (``!!int 1e3``), nesting deeper than
+    ``MAX_DEPTH``, recursive aliases, aliases that expand the document beyond ``alias_limit`` nodes, and duplicate
+    mapping keys (which YAML would silently overwrite) raise ``error_cls`` naming the file and line.
     """
     try:
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise error_cls(f"{path}: cannot read file: {exc.strerror or exc}") from None
-    loader = _LOADER(raw)
+    _screen(raw, path, error_cls)
+    loader = _Loader(raw)
     try:
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
@@ -105,6 +108,89 @@ def load_yaml(path: str | PathLike[str], error_cls: type[DigicompError] = Digico
     return data, linemap
 
 
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and sequences a document may have (frameworks and banks need fewer than 10)."""
+ALIAS_NODES = 100_000
+"""Nodes that aliases may add beyond ten times the nodes written: enough for shared option lists, not for a bomb."""
+
+
+def alias_limit(written: int) -> int:
+    """Most nodes a document of ``written`` nodes may have once its aliases are expanded."""
+    return 10 * written + ALIAS_NODES
+
+
+def _screen(raw: bytes, path: str | PathLike[str], error_cls: type[DigicompError]) -> None:
+    """Refuse deep nesting, recursive aliases and alias bombs from the event stream, before building any node.
+
+    One pass over the parser's events, counting every node as often as aliases repeat it (an anchor's count
+    includes the aliases inside it), so a few hundred bytes that would expand to millions of nodes are
+    refused in time linear in the file. Syntax errors are left to the loader, which words them.
+    """
+    events = _LOADER(raw)
+    stack: list[list[Any]] = []  # [expanded nodes so far, anchor] per open collection
+    sizes: dict[str, int] = {}
+    written = expanded = 0
+    try:
+        while events.check_event():
+            event = events.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                written += 1
+                stack.append([1, event.anchor])
+                if len(stack) > MAX_DEPTH:
+                    line = event.start_mark.line + 1
+                    raise error_cls(f"{path}:{line}: nesting deeper than {MAX_DEPTH} levels (no digicomp document is)")
+                continue
+            if isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                size, anchor = stack.pop()
+            elif isinstance(event, yaml.ScalarEvent):
+                written += 1
+                size, anchor = 1, event.anchor
+            elif isinstance(event, yaml.AliasEvent):
+                if any(open_anchor == event.anchor for _, open_anchor in stack):
+                    line = event.start_mark.line + 1
+                    raise error_cls(f"{path}:{line}: alias *{event.anchor} refers to a node that contains it")
+                size, anchor = sizes.get(event.anchor, 1), None
+            else:
+                if isinstance(event, yaml.DocumentStartEvent):
+                    sizes.clear()
+                continue
+            if anchor is not None:
+                sizes[anchor] = size
+            if stack:
+                stack[-1][0] += size
+            else:
+                expanded += size
+    except yaml.YAMLError:
+        return
+    finally:
+        events.dispose()
+    if expanded > alias_limit(written):
+        shown = f"{expanded:,}" if expanded < 10**15 else "more than 10^15"
+        raise error_cls(
+            f"{path}:1: aliases (*name) expand the document's {written:,} nodes to {shown} "
+            f"(at most {alias_limit(written):,}); write the repeated parts out or use fewer aliases"
+        )
+
+
+class _Loader(_LOADER):  # type: ignore[misc,valid-type]
+    """The safe loader, with a value its tag cannot hold (``!!int 1e3``, ``!!bool maybe``) a YAML error."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        """The safe constructor's object for ``node``; ConstructorError with the node's place if it fails."""
+        try:
+            return super().construct_object(node, deep=deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, KeyError, AttributeError, TypeError, OverflowError, IndexError) as exc:
+            tag = node.tag.rsplit(":", 1)[-1]
+            value = node.value if isinstance(node, yaml.ScalarNode) else f"a {node.id}"
+            shown = repr(value) if len(str(value)) <= 40 else f"{str(value)[:37]!r}... ({len(str(value))} chars)"
+            reason = str(exc).split(";")[0][:120]
+            raise yaml.constructor.ConstructorError(
+                None, None, f"{shown} is not a valid {tag} ({type(exc).__name__}: {reason})", node.start_mark
+            ) from None
+
+
 def dump_yaml(data: Any, path: str | PathLike[str]) -> None:
     """Write ``data`` as block-style UTF-8 YAML, keys in the given order, non-ASCII text kept readable."""
     text = yaml.dump(data, Dumper=_DUMPER, allow_unicode=True, sort_keys=False, width=110)
@@ -118,7 +204,17 @@ def validation_problems(
     model_cls: type[BaseModel] | None = None,
 ) -> list[str]:
     """Every error of a pydantic ValidationError as a ``FILE:LINE: path: message`` line."""
-    return [problem(path, linemap, _clean_loc(err["loc"]), _message(err, model_cls)) for err in exc.errors()]
+    return error_lines(exc.errors(), path, linemap, model_cls)
+
+
+def error_lines(
+    errors: list[dict[str, Any]],
+    path: str | PathLike[str],
+    linemap: LineMap,
+    model_cls: type[BaseModel] | None = None,
+) -> list[str]:
+    """Pydantic errors (``ValidationError.errors()``) as ``FILE:LINE: path: message`` lines."""
+    return [problem(path, linemap, _clean_loc(err["loc"]), _message(err, model_cls)) for err in errors]
 
 
 def format_validation_error(
@@ -151,6 +247,109 @@ def validate_model(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+class Partial(typing.NamedTuple):
+    """What :func:`validate_partial` found: the model of the parts that passed, and how to read its places."""
+
+    model: Any
+    """The model built from the parts that passed (None when a required top-level key failed)."""
+    errors: list[dict[str, Any]]
+    """Pydantic errors of the whole document (empty when it is valid)."""
+    dropped: set[str]
+    """Keys, ids and codes of the parts left out."""
+    kept: dict[tuple[str | int, ...], list[int]]
+    """Per list that lost elements (by its path in the file): the file positions of the elements kept."""
+
+    def relocate(self, loc: Sequence[str | int]) -> tuple[str | int, ...]:
+        """A node path in the model (list positions after leaving parts out) as the path in the file."""
+        out: list[str | int] = []
+        for part in loc:
+            kept = self.kept.get(tuple(out))
+            out.append(kept[part] if kept is not None and isinstance(part, int) and part < len(kept) else part)
+        return tuple(out)
+
+
+def validate_partial(model_cls: type[M], data: Any, context: dict[str, Any] | None = None, rounds: int = 20) -> Partial:
+    """Validate ``data``; on failure, also build the model from the parts that passed, for the meaning checks.
+
+    Each failing part is left out at its innermost list element or free-mapping entry (one item, one
+    competence, one source); when an error is not inside such a part (a required top-level key), no model is
+    built. ``Partial.dropped`` lets a caller skip meaning problems that only repeat a schema problem ("source 'x'
+    is not defined" when source x was badly written) and ``Partial.relocate`` maps the model's node paths back
+    to the file's.
+    """
+    try:
+        return Partial(model_cls.model_validate(data, context=context), [], set(), {})
+    except ValidationError as exc:
+        errors = exc.errors()
+    current = copy.deepcopy(data)
+    result = Partial(None, errors, set(), {})
+    failing = errors
+    for _ in range(rounds):
+        targets: dict[tuple[str | int, ...], tuple[Any, set[Any]]] = {}
+        for err in failing:
+            step = _prunable(model_cls, current, _clean_loc(err["loc"]))
+            if step is None:
+                return result
+            path, container, key = step
+            targets.setdefault(result.relocate(path), (container, set()))[1].add(key)
+        for path, (container, keys) in targets.items():
+            if isinstance(container, list):
+                kept = result.kept.setdefault(path, list(range(len(container))))
+            for key in sorted(keys, reverse=True):
+                result.dropped.update(_names(key, container[key]))
+                del container[key]
+                if isinstance(container, list):
+                    del kept[key]
+        try:
+            return result._replace(model=model_cls.model_validate(current, context=context))
+        except ValidationError as exc:
+            failing = exc.errors()
+    return result
+
+
+def _prunable(
+    model_cls: type[BaseModel], data: Any, loc: Sequence[str | int]
+) -> tuple[tuple[str | int, ...], Any, Any] | None:
+    """(path of the container, container, key) of the innermost list element or free-mapping entry on the
+    way to ``loc``, if there is one."""
+    found = None
+    current: Any = data
+    annotation: Any = model_cls
+    for depth, part in enumerate(loc):
+        annotation = _unwrap(annotation)
+        if isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            found = (tuple(loc[:depth]), current, part)
+            annotation = _element(annotation)
+        elif isinstance(current, dict) and part in current:
+            if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+                field = annotation.model_fields.get(str(part)) or next(
+                    (f for f in annotation.model_fields.values() if f.alias == part), None
+                )
+                annotation = field.annotation if field is not None else None
+            elif typing.get_origin(annotation) is dict:
+                found = (tuple(loc[:depth]), current, part)
+                annotation = _element(annotation)
+            else:
+                annotation = None
+        else:
+            break
+        current = current[part]
+    return found
+
+
+def _names(key: Any, value: Any) -> set[str]:
+    """The names a left-out part is referred to by: its mapping key, and its ``id`` or ``code``."""
+    names = {key} if isinstance(key, str) else set()
+    if isinstance(value, dict):
+        names |= {v for k, v in value.items() if k in ("id", "code") and isinstance(v, str)}
+    return names
+
+
+def mentions(message: str, names: set[str]) -> bool:
+    """True when ``message`` quotes one of ``names`` (as ``'name'``)."""
+    return any(repr(name) in message for name in names)
+
+
 def _describe_yaml_error(path: str | PathLike[str], exc: yaml.MarkedYAMLError) -> str:
     """``FILE:LINE:COL: malformed YAML: problem (context)`` from a yaml parser or scanner error."""
     mark = exc.problem_mark or exc.context_mark
@@ -172,33 +371,36 @@ def _key_value(node: yaml.Node) -> str | int:
     return node.value if isinstance(node, yaml.ScalarNode) else str(node.start_mark)
 
 
-def _walk(node: yaml.Node, path: str, linemap: LineMap, duplicates: list[str], file: Any, active: set[int]) -> None:
-    """Record the line of ``node`` and of every descendant; collect duplicate mapping keys."""
+def _walk(node: yaml.Node, path: str, linemap: LineMap, duplicates: list[str], file: Any, seen: set[int]) -> None:
+    """Record the line of ``node`` and of every descendant; collect duplicate mapping keys.
+
+    A node reached again through an alias is not walked again: its inner problems were collected the first
+    time, and lines inside the alias fall back to the alias's own line (see :func:`line_of`).
+    """
     linemap.setdefault(path, node.start_mark.line + 1)
-    if id(node) in active:  # a recursive alias; its lines are already recorded
+    if id(node) in seen:
         return
-    active.add(id(node))
+    seen.add(id(node))
     if isinstance(node, yaml.SequenceNode):
         for index, child in enumerate(node.value):
-            _walk(child, f"{path}[{index}]", linemap, duplicates, file, active)
+            _walk(child, f"{path}[{index}]", linemap, duplicates, file, seen)
     elif isinstance(node, yaml.MappingNode):
-        seen: dict[str | int, int] = {}
+        keys: dict[str | int, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue
             key = _key_value(key_node)
             line = key_node.start_mark.line + 1
             child = format_path(_split(path) + [key])
-            if key in seen:
+            if key in keys:
                 duplicates.append(
-                    f"{file}:{line}: {child}: duplicate key {key!r} (first given on line {seen[key]}); "
+                    f"{file}:{line}: {child}: duplicate key {key!r} (first given on line {keys[key]}); "
                     "YAML would silently keep only the last one"
                 )
                 continue
-            seen[key] = line
+            keys[key] = line
             linemap[child] = line
-            _walk(value_node, child, linemap, duplicates, file, active)
-    active.discard(id(node))
+            _walk(value_node, child, linemap, duplicates, file, seen)
 
 
 def _split(path: str) -> list[str | int]:
