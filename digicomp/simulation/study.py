@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 import warnings
@@ -180,6 +181,18 @@ def _warn_if_over_target(name: str, engine: AdaptiveTest, outcome: dict, concurr
     n = sequence.shape[0]
     counts = np.bincount(sequence[sequence >= 0], minlength=engine.bank.n_items)
     limit = exposure_limit(r_max, n, engine.bank.n_items)
+    short = int(np.sum(outcome["stop_reason"] == "no_items"))
+    length = engine.design.stop.max_items
+    if short:
+        warnings.warn(
+            f"design {name!r}: {short:,} of {n:,} tests ended early for want of eligible items under "
+            f"{engine.core.exposure.name} with r_max = {r_max:g}: full tests of {length} items at that rate need "
+            f"at least {length} / r_max = {math.ceil(length / r_max - 1e-9)} selectable items, the bank has "
+            f"{int(engine.core.content.allowed.sum())} (and content limits may crowd some areas); raise r_max, "
+            "shorten the test or add items",
+            ExposureWarning,
+            stacklevel=4,
+        )
     over = np.flatnonzero(counts / n > limit)
     if over.size == 0:
         return

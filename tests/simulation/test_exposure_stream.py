@@ -111,3 +111,12 @@ def test_the_reported_case_civil_service_bank_at_the_default_chunk_size_holds_r_
         warnings.simplefilter("error", ExposureWarning)
         result = simulate(design, n=N, seed=1, baseline="none", chunk_size=1000)[method]
     assert result.exposure_rates.max() <= exposure_limit(R_MAX, N, len(result.item_ids))
+
+
+def test_a_target_the_bank_cannot_meet_warns_that_tests_ended_early():
+    from tests.cat.conftest import params_bank
+
+    design = {**ledger_design("item_eligibility"), "stop": {"max_items": 20}}  # 20 items at ≤ 0.2 need ≥ 100
+    with pytest.warns(ExposureWarning, match=r"tests ended early for want of eligible items .* r_max = 0.2"):
+        result = simulate(design, bank=params_bank(60), n=200, seed=1, baseline="none")
+    assert result["item_eligibility"].metrics["stop_reasons"].get("no_items", 0) > 0
