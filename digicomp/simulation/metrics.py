@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from statistics import NormalDist
 
 import numpy as np
 from numpy.typing import NDArray
@@ -74,6 +73,8 @@ def exposure_limit(r_max: float, n_persons: int, n_items: int, level: float = 0.
     z is the one-sided normal quantile at ``level`` / J (Bonferroni over the J items), so an exposure control that
     holds every item at r_max exceeds this limit somewhere with probability at most ``level``.
     """
+    from statistics import NormalDist  # only after a ledger-controlled study; keeps `digicomp simulate` startup lean
+
     z = NormalDist().inv_cdf(1 - level / max(n_items, 1))
     return r_max + z * math.sqrt(r_max * (1 - r_max) / max(n_persons, 1))
 
