@@ -8,4 +8,13 @@ from digicomp.bank.itembank import ItemBank
 from digicomp.bank.loader import load_bank
 from digicomp.bank.validate import validate_bank, validate_file
 
-__all__ = ["ItemBank", "load_bank", "validate_bank", "validate_file"]
+__all__ = ["ItemBank", "LintReport", "lint_bank", "load_bank", "validate_bank", "validate_file"]
+
+
+def __getattr__(name: str):
+    """The linter (scipy.stats) loads on first use, so loading a bank stays fast."""
+    if name in ("LintReport", "lint_bank"):
+        from digicomp.bank import lint
+
+        return getattr(lint, name)
+    raise AttributeError(f"module 'digicomp.bank' has no attribute {name!r}")

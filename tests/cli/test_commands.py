@@ -9,7 +9,7 @@ import pytest
 
 from ._run import assert_one_line_error, digicomp
 
-COMMANDS = ["calibrate", "demo", "frameworks", "report", "score", "show", "simulate", "take", "validate"]
+COMMANDS = ["calibrate", "demo", "frameworks", "lint", "report", "score", "show", "simulate", "take", "validate"]
 
 
 def test_version_help_and_usage_errors():
