@@ -15,18 +15,16 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 from digicomp.cat.errors import TamperedStateError
-from digicomp.cat.state import STATE_FORMAT
+from digicomp.cat.state import STATE_FORMAT, is_unicode
 
 MAX_STATE_CHARS = 1_000_000
 """Longest state text read (a 40-item state is under 4 KB; a longer text is not a state this engine wrote)."""
 
 
 def _utf8(text: str) -> str:
-    """``text`` unchanged if it encodes as UTF-8 (no lone surrogates); a state must survive a UTF-8 file."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError(f"text that is not valid Unicode ({exc.reason} at position {exc.start})") from None
+    """``text`` unchanged if it is valid Unicode (a state must survive a UTF-8 file and its signature)."""
+    if not is_unicode(text):
+        raise ValueError("text that is not valid Unicode (a lone surrogate)")
     return text
 
 

@@ -20,7 +20,7 @@ from digicomp.cat.errors import (
 )
 from digicomp.cat.exposure import ProgressiveRestricted
 from digicomp.cat.report import build_report
-from digicomp.cat.state import STATE_FORMAT
+from digicomp.cat.state import STATE_FORMAT, is_unicode
 from digicomp.errors import DigicompError, SessionError
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class Session:
     def __init__(self, engine: AdaptiveTest, person_id: str | None, key: int, audit: bool) -> None:
         if person_id is not None and not isinstance(person_id, str):
             raise SessionError(f"person_id must be a string or None, got {type(person_id).__name__} {person_id!r}")
-        if isinstance(person_id, str) and not _is_unicode(person_id):
+        if isinstance(person_id, str) and not is_unicode(person_id):
             raise SessionError(f"person_id {person_id!r} is not valid Unicode text (a lone surrogate)")
         self.engine = engine
         self.person_id = person_id
@@ -394,15 +394,6 @@ def score_answer(bank: Any, j: int, answer: Any) -> tuple[str | int, int]:
     if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, (int, np.integer)) or not 0 <= answer < k:
         raise InvalidAnswerError(f"item {item.id!r}: answer {answer!r} must be a category 0..{k - 1} (an integer)")
     return int(answer), int(answer)
-
-
-def _is_unicode(text: str) -> bool:
-    """True when ``text`` encodes as UTF-8 (no lone surrogates), so a state holding it can be saved and signed."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _sign(key: bytes, data: dict) -> str:

@@ -12,6 +12,15 @@ STATE_FORMAT = "digicomp.session/1"
 """The format tag of a live session's saved JSON state (``Session.to_json``; schema in ``saved_state``)."""
 
 
+def is_unicode(text: str) -> bool:
+    """True when ``text`` encodes as UTF-8 (no lone surrogates): a saved state holding it can be written and signed."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @dataclass
 class BatchState:
     """Per-person arrays of a lock-step batch; rows are persons, ``J`` items, ``Q`` grid points, ``L`` max length.
