@@ -94,6 +94,10 @@ class Selection(_Strict):
             raise ValueError("rule 'custom' needs the 'name' of a rule registered with digicomp.cat.register_rule")
         if (self.strata or self.stage_lengths) and self.rule != "astrat":
             raise ValueError("'strata' and 'stage_lengths' apply only to rule 'astrat'")
+        if self.kl_radius is not None and self.rule != "kl":
+            raise ValueError(f"'kl_radius' applies only to rule 'kl' (the interval θ̂ ± r/√n), not {self.rule!r}")
+        if self.name is not None and self.rule != "custom":
+            raise ValueError(f"'name' applies only to rule 'custom' (a registered rule), not {self.rule!r}")
         return self
 
 

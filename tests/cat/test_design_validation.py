@@ -133,3 +133,10 @@ def test_sympson_hetter_calibration_refuses_bad_settings_with_a_digicomp_error()
         calibrate_sympson_hetter(core, r_max=1.5)
     with pytest.raises(ParameterError, match=r"n_persons = 0"):
         calibrate_sympson_hetter(core, r_max=0.3, n_persons=0)
+
+
+def test_selection_options_of_another_rule_are_refused(tmp_path):
+    refused(tmp_path, "selection: {rule: mfi, kl_radius: 2}\n", r"'kl_radius' applies only to rule 'kl'")
+    refused(tmp_path, "selection: {rule: klp, kl_radius: 2}\n", r"not 'klp'")
+    refused(tmp_path, "selection: {rule: mfi, name: mine}\n", r"'name' applies only to rule 'custom'")
+    assert load_design(write(tmp_path, "selection: {rule: kl, kl_radius: 2}\n")).selection.kl_radius == 2
