@@ -44,20 +44,23 @@ def custom_rule(name: str) -> Rule:
 def max_information(ctx: StepContext) -> NDArray[np.float64]:
     """Maximum Fisher information at θ̂ (Lord 1980): I_j(θ̂), in the batch's criterion work array (the caller
     owns it until the next step; see :func:`owns_output`)."""
-    n, J = ctx.n, ctx.tables.n_items
-    return ctx.tables.information_at(
-        ctx.theta, (ctx.state.scratch("criterion", n, J), ctx.state.scratch("criterion_work", n, J))
-    )
+    return ctx.tables.information_at(ctx.theta, _work(ctx))
+
+
+def _work(ctx: StepContext, width: int | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The batch's two (n, width) criterion work arrays (J columns by default; see :func:`owns_output`)."""
+    width = ctx.tables.n_items if width is None else width
+    return ctx.state.scratch("criterion", ctx.n, width), ctx.state.scratch("criterion_work", ctx.n, width)
 
 
 def likelihood_weighted_information(ctx: StepContext) -> NDArray[np.float64]:
     """∫ I_j(θ) L(θ | x) dθ (Veerkamp & Berger 1997), the likelihood normalised on the grid."""
-    return ctx.tables.exact_information.weigh(ctx.likelihood_weights)
+    return ctx.tables.exact_information.weigh(ctx.likelihood_weights, _work(ctx))
 
 
 def posterior_weighted_information(ctx: StepContext) -> NDArray[np.float64]:
     """∫ I_j(θ) π(θ | x) dθ (van der Linden 1998)."""
-    return ctx.tables.exact_information.weigh(ctx.weights)
+    return ctx.tables.exact_information.weigh(ctx.weights, _work(ctx))
 
 
 def min_expected_posterior_variance(ctx: StepContext) -> NDArray[np.float64]:
@@ -70,12 +73,13 @@ def min_expected_posterior_variance(ctx: StepContext) -> NDArray[np.float64]:
     Q, J, K = t.prob.shape
     w = ctx.weights
     d = t.points[None, :] - np.clip(ctx.theta, t.points[0], t.points[-1])[:, None]
-    table = t.exact_prob
-    m0 = table.weigh(w)
-    wd = w * d
-    m1 = table.weigh(wd)
-    wd *= d
-    m2 = table.weigh(wd)
+    n = ctx.n
+    moments = np.empty((3 * n, Q))  # the weights of the 0th, 1st and 2nd moment: one product for all three
+    moments[:n] = w
+    np.multiply(w, d, out=moments[n : 2 * n])
+    np.multiply(moments[n : 2 * n], d, out=moments[2 * n :])
+    m = t.exact_prob.weigh(moments)
+    m0, m1, m2 = m[:n], m[n : 2 * n], m[2 * n :]
     with np.errstate(divide="ignore", invalid="ignore"):
         safe = np.where(m0 > 0, m0, 1.0)
         var = np.where(m0 > 0, m2 / safe - (m1 / safe) ** 2, 0.0)

@@ -65,17 +65,28 @@ class ExactTable:
         low = _round_to(table - high, np.ldexp(1.0, e - 2 * (HIGH_BITS - 1)))
         return cls(np.ascontiguousarray(high), np.ascontiguousarray(low))
 
-    def weigh(self, weights: NDArray[np.float64]) -> NDArray[np.float64]:
-        """Σ_q w_q T_qm for each row of ``weights`` (n, Q): (n, M), bit for bit the same for a row in any batch."""
+    def weigh(
+        self,
+        weights: NDArray[np.float64],
+        work: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    ) -> NDArray[np.float64]:
+        """Σ_q w_q T_qm for each row of ``weights`` (n, Q): (n, M), bit for bit the same for a row in any batch.
+
+        ``work``: two (n, M) arrays to compute in (the result is the first), instead of fresh ones.
+        """
         q = self.high.shape[0]
         total = np.abs(weights).sum(axis=1, keepdims=True)  # row-wise: the same additions in any batch
         scale = np.ldexp(1.0, _power_bound(total))
         u = weights / scale  # Σ_q |u_q| ≤ 1; a power of two: exact
         high = _round_to(u, 2.0**-HIGH_BITS)
         low = _round_to(u - high, 2.0 ** -(HIGH_BITS + 28 - int(np.ceil(np.log2(max(q, 2))))))
-        out = high @ self.high
-        out += high @ self.low + low @ self.high
-        out *= scale
+        n, m = weights.shape[0], self.high.shape[1]
+        out, part = work if work is not None else (np.empty((n, m)), np.empty((n, m)))
+        np.matmul(high, self.high, out=out)
+        out += np.matmul(high, self.low, out=part)
+        out += np.matmul(low, self.high, out=part)
+        if np.any(scale != 1.0):  # normalised weights (posterior, likelihood) have scale 1
+            out *= scale
         return out
 
 

@@ -72,7 +72,9 @@ def test_a_grid_rule_gives_each_person_the_criterion_it_gives_that_person_alone(
         core.record(state, rows, items, (rng.random(64) < 0.6).astype(np.int64) % bank.params.n_categories[items])
     rows = np.arange(64)
     batch = core.rule(StepContext(core.tables, state, rows, core.max_length)).copy()
-    alone = np.vstack([core.rule(StepContext(core.tables, state, rows[i : i + 1], core.max_length)) for i in rows])
+    alone = np.vstack(
+        [core.rule(StepContext(core.tables, state, rows[i : i + 1], core.max_length)).copy() for i in rows]
+    )
     assert np.array_equal(batch, alone)
     # items with the same parameters tie exactly, so the tie rule (lower bank position) decides, not rounding
     params = np.column_stack([bank.params.slope, bank.params.intercepts[:, 0], bank.params.lower])
