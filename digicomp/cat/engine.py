@@ -203,14 +203,34 @@ def _fixed_rule(bank: Any, items: list[str]) -> Rule:
 def _sympson_hetter_parameters(bank: Any, given: dict[str, float] | str) -> NDArray[np.float64]:
     """K per bank item from a mapping or a CSV (columns ``item``, ``k``); items not named get K = 1."""
     if isinstance(given, str):
-        with open(given, newline="", encoding="utf-8") as fh:
-            given = {row["item"]: float(row["k"]) for row in csv.DictReader(fh)}
+        given = _read_k_table(given)
     k = np.ones(bank.n_items)
     for item_id, value in given.items():
         if item_id not in bank.ids:
             raise DesignError(f"exposure.parameters: bank {bank.id!r} has no item {item_id!r}")
+        if not 0 < value <= 1:
+            raise DesignError(f"exposure.parameters: item {item_id!r} has K = {value}; expected a number in (0, 1]")
         k[bank.ids.index(item_id)] = value
     return k
+
+
+def _read_k_table(path: str) -> dict[str, float]:
+    """{item: K} from a CSV with columns ``item``, ``k``; DesignError naming the file and line of a bad row."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DesignError(f"exposure.parameters: cannot read the K table {path!r}: {exc}") from None
+    out: dict[str, float] = {}
+    for line, row in enumerate(rows, start=2):
+        try:
+            item_id, value = row["item"], float(row["k"])
+        except (KeyError, TypeError, ValueError):
+            raise DesignError(f"{path}:{line}: expected columns item,k with k a number in (0, 1]") from None
+        if item_id in out:
+            raise DesignError(f"{path}:{line}: item {item_id!r} is listed twice")
+        out[item_id] = value
+    return out
 
 
 def _groups(bank: Any, by: str) -> tuple[NDArray[np.intp], list[str]]:

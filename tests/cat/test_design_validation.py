@@ -140,3 +140,25 @@ def test_selection_options_of_another_rule_are_refused(tmp_path):
     refused(tmp_path, "selection: {rule: klp, kl_radius: 2}\n", r"not 'klp'")
     refused(tmp_path, "selection: {rule: mfi, name: mine}\n", r"'name' applies only to rule 'custom'")
     assert load_design(write(tmp_path, "selection: {rule: kl, kl_radius: 2}\n")).selection.kl_radius == 2
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (None, r"cannot read the K table"),
+        ("item,k\nitem1,0.5\nitem1,0.4\n", r"k.csv:3: item 'item1' is listed twice"),
+        ("item,k\nitem1,high\n", r"k.csv:2: expected columns item,k"),
+        ("name,k\nitem1,0.5\n", r"k.csv:2: expected columns item,k"),
+        ("item,k\nitem1,1.5\n", r"item 'item1' has K = 1.5"),
+        (b"item,k\n\xff\xfe,0.5\n", r"cannot read the K table"),
+    ],
+)
+def test_a_bad_sympson_hetter_table_is_a_design_error_naming_file_and_line(tmp_path, text, match):
+    path = tmp_path / "k.csv"
+    if isinstance(text, bytes):
+        path.write_bytes(text)
+    elif text is not None:
+        path.write_text(text, encoding="utf-8")
+    design = {"exposure": {"method": "sympson_hetter", "parameters": str(path)}, "stop": {"max_items": 3}}
+    with pytest.raises(DesignError, match=match):
+        AdaptiveTest(params_bank(10), design)
