@@ -44,6 +44,10 @@ class FirstItems(_Strict):
     def _fixed_needs_items(self) -> FirstItems:
         if self.rule == "fixed" and not self.items:
             raise ValueError("rule 'fixed' needs the 'items' to give, in order")
+        if self.rule == "fixed" and len(self.items) != self.n:
+            raise ValueError(f"n = {self.n} but {len(self.items)} items are listed; rule 'fixed' gives exactly these")
+        if self.rule == "random" and self.items is not None:
+            raise ValueError("'items' apply only to rule 'fixed' (rule 'random' draws from the whole bank)")
         if self.items is not None and len(set(self.items)) != len(self.items):
             twice = sorted({i for i in self.items if self.items.count(i) > 1})
             raise ValueError(f"items lists {twice} more than once; each item is given at most once")
@@ -295,6 +299,9 @@ class Design(_Strict):
     @model_validator(mode="after")
     def _content_fits_length(self) -> Design:
         length = self.stop.max_items
+        first = self.start.first_items
+        if first is not None and first.n > length:
+            raise ValueError(f"start.first_items.n = {first.n} is more than stop.max_items = {length}")
         total_min = sum(c.min or 0 for c in self.content.constraints)
         if total_min > length:
             raise ValueError(f"content minimums add up to {total_min} items, more than stop.max_items = {length}")

@@ -162,3 +162,10 @@ def test_a_bad_sympson_hetter_table_is_a_design_error_naming_file_and_line(tmp_p
     design = {"exposure": {"method": "sympson_hetter", "parameters": str(path)}, "stop": {"max_items": 3}}
     with pytest.raises(DesignError, match=match):
         AdaptiveTest(params_bank(10), design)
+
+
+def test_first_items_must_match_their_rule_and_the_test_length(tmp_path):
+    refused(tmp_path, "start:\n  first_items: {n: 3, rule: fixed, items: [a, b]}\n", r"n = 3 but 2 items are listed")
+    refused(tmp_path, "start:\n  first_items: {n: 2, items: [a, b]}\n", r"'items' apply only to rule 'fixed'")
+    refused(tmp_path, "start:\n  first_items: {n: 2, rule: fixed, items: [a, a]}\n", r"\['a'\] more than once")
+    refused(tmp_path, "start:\n  first_items: {n: 9}\nstop: {max_items: 5}\n", r"first_items.n = 9 is more than")
