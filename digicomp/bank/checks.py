@@ -10,8 +10,11 @@ import unicodedata
 from collections import Counter
 from typing import Any
 
+import numpy as np
+
 from digicomp.bank.schema import BankFile, Item, Option, Text
 from digicomp.errors import ParameterError
+from digicomp.io.param_table import MAX_INTERCEPT, MAX_SLOPE
 from digicomp.models import ItemParameters
 
 Problem = tuple[tuple[str | int, ...], str]
@@ -71,19 +74,48 @@ def rules_described(bank: BankFile) -> list[Problem]:
 
 
 def parameters(bank: BankFile) -> list[Problem]:
-    """Parameters in range for their model (the checks of digicomp.models), one problem per bad item."""
+    """Parameters in range for their model (the checks of digicomp.models) and of a sane size, per bad item."""
     records = file_form_records(bank.items)
     try:
-        ItemParameters.from_file_form(records, D=bank.scale.D)
-        return []
+        params = ItemParameters.from_file_form(records, D=bank.scale.D)
     except ParameterError:
-        pass
+        params = None
+    if params is not None:
+        return magnitudes(params)
     problems: list[Problem] = []
     for i, rec in enumerate(records):
         try:
-            ItemParameters.from_file_form([rec], D=bank.scale.D)
+            one = ItemParameters.from_file_form([rec], D=bank.scale.D)
         except ParameterError as exc:
             problems.append((("items", i, "params"), str(exc)))
+        else:
+            problems += [(("items", i, *loc[2:]), msg) for loc, msg in magnitudes(one)]
+    return problems
+
+
+def magnitudes(params: ItemParameters) -> list[Problem]:
+    """Slopes up to MAX_SLOPE and intercepts within ±MAX_INTERCEPT (see :mod:`digicomp.io.param_table`)."""
+    problems: list[Problem] = []
+    with np.errstate(invalid="ignore"):
+        far = np.nanmax(np.abs(params.intercepts), axis=1, initial=0.0)
+    for j in np.flatnonzero((params.slope > MAX_SLOPE) | (far > MAX_INTERCEPT)):
+        ident = params.ids[j]
+        if params.slope[j] > MAX_SLOPE:
+            problems.append(
+                (
+                    ("items", int(j), "params", "a"),
+                    f"item {ident!r}: slope D·a = {params.slope[j]:g} is above {MAX_SLOPE:g} logits per θ unit "
+                    "(a step function; check for a typo or a failed estimate)",
+                )
+            )
+        else:
+            problems.append(
+                (
+                    ("items", int(j), "params", "b"),
+                    f"item {ident!r}: D·a·b = {far[j]:g} is beyond ±{MAX_INTERCEPT:g}; its probabilities would be "
+                    "0 or 1 for everyone (check b for a typo)",
+                )
+            )
     return problems
 
 

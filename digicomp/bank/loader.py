@@ -7,13 +7,11 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from digicomp.bank import checks
 from digicomp.bank.itembank import ItemBank
 from digicomp.bank.schema import BankFile
 from digicomp.errors import BankError
-from digicomp.io.yamlfile import LineMap, load_yaml, problem, raise_problems, validation_problems
+from digicomp.io.yamlfile import LineMap, Partial, error_lines, load_yaml, problem, raise_problems, validate_partial
 
 
 def resolve(id_or_path: str | PathLike[str]) -> Path:
@@ -29,18 +27,27 @@ def resolve(id_or_path: str | PathLike[str]) -> Path:
 _ITEM_NODE = re.compile(r"^(?P<head>.*?:\d+: items\[(?P<index>\d+)\][^:]*: )")
 
 
-def read_bank_file(path: str | PathLike[str]) -> tuple[BankFile, LineMap]:
-    """Parse and schema-check a bank file; raise BankError listing every problem as FILE:LINE: path: message."""
+def check_bank_file(path: str | PathLike[str]) -> tuple[BankFile | None, LineMap, list[str], Partial]:
+    """Parse and schema-check a bank file: (the bank of the items that passed or None, lines, problems, parts).
+
+    Malformed YAML and a document of another kind raise BankError at once; schema problems are returned as
+    ``FILE:LINE: path: message`` lines, with the bank built from what passed for the meaning checks.
+    """
     data, linemap = load_yaml(path, BankError)
     if not isinstance(data, dict) or data.get("kind") != "item_bank":
         kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise BankError(f"{path}:1: kind: expected 'item_bank', got {kind!r}")
-    try:
-        return BankFile.model_validate(data), linemap
-    except ValidationError as exc:
-        found = validation_problems(exc, path, linemap, BankFile)
-        raise_problems(BankError, path, [_name_item(line, data) for line in found])
-        raise AssertionError("unreachable") from None  # pragma: no cover
+    found = validate_partial(BankFile, data)
+    problems = [_name_item(line, data) for line in error_lines(found.errors, path, linemap, BankFile, data)]
+    return found.model, linemap, problems, found
+
+
+def read_bank_file(path: str | PathLike[str]) -> tuple[BankFile, LineMap]:
+    """Parse and schema-check a bank file; raise BankError listing every problem as FILE:LINE: path: message."""
+    spec, linemap, problems, _ = check_bank_file(path)
+    if problems or spec is None:
+        raise_problems(BankError, path, problems)
+    return spec, linemap  # type: ignore[return-value]
 
 
 def _name_item(line: str, data: dict[str, Any]) -> str:

@@ -11,10 +11,10 @@ from typing import Any
 
 from digicomp.bank import checks, frameworkview
 from digicomp.bank.itembank import ItemBank
-from digicomp.bank.loader import located, read_bank_file
+from digicomp.bank.loader import check_bank_file, located
 from digicomp.bank.schema import BankFile
 from digicomp.errors import DigicompError
-from digicomp.io.yamlfile import format_path
+from digicomp.io.yamlfile import format_path, mentions
 
 
 def framework_problems(spec: BankFile, framework: Any) -> list[checks.Problem]:
@@ -86,16 +86,28 @@ def validate_bank(bank: ItemBank, framework: Any = None) -> list[str]:
 
 
 def validate_file(path: str | PathLike[str], framework: Any = None) -> list[str]:
-    """Every problem of the bank file at ``path`` as ``FILE:LINE: path: message``; [] when it is valid."""
+    """Every problem of the bank file at ``path`` as ``FILE:LINE: path: message``; [] when it is valid.
+
+    Schema problems and the meaning checks (ids, enemies, rules, parameters, framework) come in one list: the
+    meaning checks run on the items that passed the schema, and a meaning problem that only names a part
+    with a schema problem (an enemy whose item is malformed) is not repeated.
+    """
     try:
-        spec, linemap = read_bank_file(path)
+        spec, linemap, problems, partial = check_bank_file(path)
     except DigicompError as exc:
         return list(getattr(exc, "problems", None) or [str(exc)])
-    problems = located(path, linemap, checks.self_contained(spec))
+    if spec is None:
+        return problems
+
+    def place(found: list[checks.Problem]) -> list[str]:
+        kept = [(partial.relocate(loc), msg) for loc, msg in found if not mentions(msg, partial.dropped)]
+        return located(path, linemap, kept)
+
+    problems = problems + place(checks.self_contained(spec))
     if spec.framework is not None or framework is not None:
         try:
             fw = _framework_for(spec, framework)
         except DigicompError as exc:
             return problems + located(path, linemap, [(("framework", "id"), f"cannot load the framework: {exc}")])
-        problems += located(path, linemap, framework_problems(spec, fw))
+        problems += place(framework_problems(spec, fw))
     return problems

@@ -65,7 +65,29 @@ def as_responses(source: Any, weights: Any = None) -> Responses:
             )
     if resp.weights is not None and (np.any(~np.isfinite(resp.weights)) or np.any(resp.weights < 0)):
         raise ResponseError("frequency weights must be finite and non-negative")
+    _check_codes(resp)
     return resp
+
+
+def _check_codes(resp: Responses) -> None:
+    """Refuse a code above MAX_CODE (the categories of an item are counted up to the largest code seen)."""
+    from digicomp.io.responses import MAX_CODE
+
+    values = resp.dense() if resp.has_dense else resp.value
+    if values.size == 0 or int(values.max()) <= MAX_CODE:
+        return
+    if resp.has_dense:
+        p, j = (int(x) for x in np.argwhere(values > MAX_CODE)[0])
+        code = int(values[p, j])
+    else:
+        k = int(np.argmax(values > MAX_CODE))
+        p, j, code = int(resp.person[k]), int(resp.item[k]), int(values[k])
+    person = resp.person_ids[p] if resp.person_ids else f"row{p + 1}"
+    item = resp.item_ids[j] if resp.item_ids else f"item{j + 1}"
+    raise ResponseError(
+        f"person {person!r}, item {item!r}: response {code} is above {MAX_CODE}, the largest code calibration "
+        f"accepts (items have at most {MAX_CODE + 1} categories)"
+    )
 
 
 def as_fixed(fixed: Any) -> ItemParameters | None:

@@ -97,7 +97,7 @@ def _read(path: Path, model_cls: type[M]) -> tuple[M | None, LineMap, list[str],
             msg = f"this file is a {data['kind']!r}, expected {expected!r}"
             raise FrameworkError(problem(path, linemap, "kind", msg))
     found = validate_partial(model_cls, data)
-    return found.model, linemap, error_lines(found.errors, path, linemap, model_cls), found
+    return found.model, linemap, error_lines(found.errors, path, linemap, model_cls, data), found
 
 
 def _parse(path: Path, model_cls: type[M]) -> tuple[M, LineMap]:

@@ -9,8 +9,6 @@ for polytomous rows (``graded`` or ``gpcm``; ``Rasch`` with ``d1..`` means the p
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from digicomp.errors import ParameterError
-from digicomp.io.csvfile import write_csv
+from digicomp.io.csvfile import read_csv_rows, write_csv
 from digicomp.models import ItemParameters
 from digicomp.models.names import model_name
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
@@ -35,34 +33,104 @@ TO_MIRT = {
 }
 
 
+MAX_SLOPE = 100.0
+"""Largest slope a table may give, in logits per θ unit (mirt's a1 = D·a): beyond it an item is a step function."""
+MAX_INTERCEPT = 500.0
+"""Largest |intercept| (mirt's d, or D·a·b for each threshold): beyond it every probability is 0 or 1 to
+hundreds of digits on any θ a person can have, so the parameters carry no information but can overflow."""
+_MIRT_ONLY = ("a1", "g", "u")
+_CATR_ONLY = ("a", "b", "c")
+
+
 def _read_columns(source: Any) -> tuple[dict[str, list[str]], str]:
     """Columns of a CSV path, CSV text buffer, mapping of columns or pandas DataFrame, as strings."""
     if hasattr(source, "to_dict") and hasattr(source, "columns"):
         frame = source.reset_index() if "item" not in source.columns and source.index.name else source
+        names = [str(c) for c in frame.columns]
+        _check_unique(names, "table")
         return {
             str(k): ["" if v is None else str(v) for v in vals] for k, vals in frame.to_dict("list").items()
         }, "table"
     if isinstance(source, Mapping):
         return {str(k): [str(v) for v in np.atleast_1d(vals)] for k, vals in source.items()}, "table"
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ParameterError(f"{path}: cannot read the parameter table ({exc.strerror})") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    rows, where = read_csv_rows(source, ParameterError, "parameter table")
     if not rows:
-        raise ParameterError(f"{path}: the parameter table is empty")
-    header = [h.strip() for h in rows[0]]
+        raise ParameterError(f"{where}: the parameter table is empty")
+    header = [h.strip() for h in rows[0][1]]
     if header and header[0] == "":
         header[0] = "item"  # R's write.csv puts the row names in an unnamed first column
-    body = [r for r in rows[1:] if any(cell.strip() for cell in r)]
-    for n, r in enumerate(body, start=2):
+    _check_unique(header, where)
+    body = rows[1:]
+    for line, r in body:
         if len(r) != len(header):
-            raise ParameterError(f"{path}: line {n} has {len(r)} fields, the header has {len(header)}")
-    return {h: [r[k].strip() for r in body] for k, h in enumerate(header)}, str(path)
+            raise ParameterError(f"{where}:{line}: the row has {len(r)} fields, the header has {len(header)}")
+    return {h: [r[k].strip() for _, r in body] for k, h in enumerate(header)}, where
+
+
+def _check_unique(header: list[str], where: str) -> None:
+    """Each column once (a repeated column would hide one of the two)."""
+    seen: dict[str, int] = {}
+    for k, name in enumerate(header):
+        if name in seen:
+            raise ParameterError(
+                f"{where}:1: column {name!r} appears twice (columns {seen[name] + 1} and {k + 1}); keep one"
+            )
+        seen[name] = k
+
+
+def _check_convention(cols: dict[str, list[str]], where: str) -> None:
+    """One column convention per table: mirt's (a1, d, g, u, d1..dk) or catR's (a, b, c, d), unidimensional."""
+    mirt = [c for c in cols if c in _MIRT_ONLY or (c[:1] == "d" and c[1:].isdigit())]
+    catr = [c for c in cols if c in _CATR_ONLY]
+    if mirt and catr:
+        raise ParameterError(
+            f"{where}: columns {', '.join(mirt)} (mirt, slope-intercept) and {', '.join(catr)} (catR, a b c d) "
+            "are two conventions; a table uses one of them"
+        )
+    extra_slopes = [c for c in cols if c[:1] == "a" and c[1:].isdigit() and c != "a1"]
+    if extra_slopes:
+        raise ParameterError(
+            f"{where}: columns {', '.join(extra_slopes)}: multidimensional slopes are not supported (only a1)"
+        )
+
+
+def _check_asymptotes(models: list[str], lower: np.ndarray, upper: np.ndarray, where: str, ids: list[str]) -> None:
+    """A model without a lower (upper) asymptote has c = 0 (d = 1): another value would be silently ignored."""
+    for k, model in enumerate(models):
+        if model in ("Rasch", "1PL", "2PL") and lower[k] != 0:
+            raise ParameterError(
+                f"{where}: item {ids[k]!r}: model {model} has no lower asymptote, got {lower[k]:g}; "
+                "declare 3PL (or 4PL), or leave the guessing column empty"
+            )
+        if model in ("Rasch", "1PL", "2PL", "3PL") and upper[k] != 1:
+            raise ParameterError(
+                f"{where}: item {ids[k]!r}: model {model} has no upper asymptote, got {upper[k]:g}; "
+                "declare 4PL, or leave the upper-asymptote column empty"
+            )
+
+
+def check_magnitudes(params: ItemParameters, where: str) -> None:
+    """Refuse slopes above MAX_SLOPE and intercepts beyond ±MAX_INTERCEPT, naming the item (ParameterError)."""
+    steep = np.flatnonzero(params.slope > MAX_SLOPE)
+    if steep.size:
+        j = int(steep[0])
+        raise ParameterError(
+            f"{where}: item {params.ids[j]!r}: slope D·a = {params.slope[j]:g} is above {MAX_SLOPE:g} "
+            "logits per θ unit; such an item is a step function (check the file for a typo or a failed estimate)"
+        )
+    with np.errstate(invalid="ignore"):
+        far = np.flatnonzero(np.nanmax(np.abs(params.intercepts), axis=1, initial=0.0) > MAX_INTERCEPT)
+    if far.size:
+        j = int(far[0])
+        raise ParameterError(
+            f"{where}: item {params.ids[j]!r}: an intercept (D·a·b or mirt's d) of "
+            f"{np.nanmax(np.abs(params.intercepts[j])):g} is beyond ±{MAX_INTERCEPT:g}; its probabilities "
+            "would be 0 or 1 for everyone (check b for a typo)"
+        )
 
 
 def _numbers(cols: dict[str, list[str]], name: str, where: str, ids: list[str]) -> np.ndarray:
+    """Column ``name`` as floats (NaN for an empty or NA cell); ParameterError naming a cell that is not finite."""
     out = np.full(len(ids), np.nan)
     for k, cell in enumerate(cols[name]):
         if cell in ("", "NA", "NaN", "nan", "None"):
@@ -70,16 +138,34 @@ def _numbers(cols: dict[str, list[str]], name: str, where: str, ids: list[str]) 
         try:
             out[k] = float(cell)
         except ValueError:
-            raise ParameterError(f"{where}: item {ids[k]!r}: column {name!r} = {cell!r} is not a number") from None
+            shown = repr(cell) if len(cell) <= 30 else f"{cell[:27]!r}... ({len(cell)} characters)"
+            raise ParameterError(f"{where}: item {ids[k]!r}: column {name!r} = {shown} is not a number") from None
+        if not np.isfinite(out[k]):
+            raise ParameterError(f"{where}: item {ids[k]!r}: column {name!r} = {cell!r} is not a finite number")
     return out
 
 
 def read_param_table(source: Any, D: float = 1.0) -> ItemParameters:
     """Item parameters from a mirt-style or catR-style table (CSV path, mapping or DataFrame).
 
-    mirt tables are slope-intercept; with a bank scaling constant D the file-form slope is a1 / D.
+    mirt tables are slope-intercept; with a bank scaling constant D the file-form slope is a1 / D. A table
+    mixing the two conventions, repeating a column, giving a model a parameter it does not have (a 2PL with
+    g = 0.3) or parameters beyond MAX_SLOPE / MAX_INTERCEPT is refused with a ParameterError naming the item.
     """
+    params = _read_param_table(source, D)
+    check_magnitudes(params, _where(source))
+    return params
+
+
+def _where(source: Any) -> str:
+    """How messages name a table: its path, or 'table' for a mapping or DataFrame."""
+    return "table" if isinstance(source, Mapping) or hasattr(source, "columns") else str(source)
+
+
+def _read_param_table(source: Any, D: float) -> ItemParameters:
+    """The table's items, before the magnitude check."""
     cols, where = _read_columns(source)
+    _check_convention(cols, where)
     n = len(next(iter(cols.values()), []))
     if n == 0:
         raise ParameterError(f"{where}: the parameter table has no rows")
@@ -92,6 +178,8 @@ def read_param_table(source: Any, D: float = 1.0) -> ItemParameters:
         c = np.nan_to_num(_numbers(cols, "c", where, ids), nan=0.0) if "c" in cols else np.zeros(n)
         d = np.nan_to_num(_numbers(cols, "d", where, ids), nan=1.0) if "d" in cols else np.ones(n)
         models = [_model_name(cols[type_col][k], where, ids[k]) for k in range(n)] if type_col else None
+        if models is not None:
+            _check_asymptotes(models, c, d, where, ids)
         return ItemParameters.dichotomous(a, b, c, d, D=D, ids=ids, model=models)
     if "a1" not in cols:
         raise ParameterError(
@@ -125,6 +213,7 @@ def read_param_table(source: Any, D: float = 1.0) -> ItemParameters:
             g[k], u[k] = gk, uk
         models.append(model)
     is_dich = np.array([m in DICHOTOMOUS_MODELS for m in models])
+    _check_asymptotes([m if d else "" for m, d in zip(models, is_dich)], g, u, where, ids)
     lower = np.where(is_dich, g, 0.0)
     upper = np.where(is_dich, u, 1.0)
     return ItemParameters(models, a1, icpt, np.nan_to_num(lower), np.nan_to_num(upper, nan=1.0), D=D, ids=ids)

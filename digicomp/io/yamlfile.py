@@ -36,6 +36,7 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _MAX_PROBLEMS_SHOWN = 200
+_NO_DATA = object()
 _PATH_PART = re.compile(r"\[(\d+)\]|\['((?:[^'\\]|\\.)*)'\]|\[\"((?:[^\"\\]|\\.)*)\"\]|\.?([^.\[]+)")
 
 
@@ -212,9 +213,13 @@ def error_lines(
     path: str | PathLike[str],
     linemap: LineMap,
     model_cls: type[BaseModel] | None = None,
+    data: Any = _NO_DATA,
 ) -> list[str]:
-    """Pydantic errors (``ValidationError.errors()``) as ``FILE:LINE: path: message`` lines."""
-    return [problem(path, linemap, _clean_loc(err["loc"]), _message(err, model_cls)) for err in errors]
+    """Pydantic errors (``ValidationError.errors()``) as ``FILE:LINE: path: message`` lines.
+
+    Given the validated ``data``, node paths leave out the union members and tags pydantic adds.
+    """
+    return [problem(path, linemap, _clean_loc(err["loc"], data), _message(err, model_cls)) for err in errors]
 
 
 def format_validation_error(
@@ -415,9 +420,29 @@ def _split(path: str) -> list[str | int]:
     return parts
 
 
-def _clean_loc(loc: Iterable[str | int]) -> list[str | int]:
-    """Drop pydantic's internal steps (union members, validator tags) so the path matches the file."""
-    return [p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+def _clean_loc(loc: Iterable[str | int], data: Any = _NO_DATA) -> list[str | int]:
+    """Drop pydantic's internal steps (union members, validator tags) so the path matches the file.
+
+    With the document's ``data``, a step that is not a key or index of the data (a union member or tag such
+    as ``calibrated`` or ``constrained-float``) is dropped too, except a missing key at the end.
+    """
+    parts = [p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith("function-")))]
+    if data is _NO_DATA:
+        return parts
+    out: list[str | int] = []
+    current = data
+    for k, part in enumerate(parts):
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current):
+            current = current[part]
+        elif k == len(parts) - 1 and isinstance(current, dict):
+            out.append(part)
+            break
+        else:
+            continue
+        out.append(part)
+    return out
 
 
 def _message(err: dict[str, Any], model_cls: type[BaseModel] | None) -> str:

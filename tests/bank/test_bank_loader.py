@@ -106,7 +106,7 @@ def _mutations():
         (
             "calibrated without se",
             item(1, calibration={"status": "calibrated", "n": 10, "date": "2026-01-01"}),
-            "items[1].calibration.calibrated.se",
+            "items[1].calibration.se:",
             "required key is missing",
         ),
         (
