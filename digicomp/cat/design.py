@@ -120,7 +120,8 @@ class Exposure(_Strict):
         stray = [key for key in ("k", "r_max", "parameters") if getattr(self, key) is not None]
         stray = [key for key in stray if key not in takes.get(self.method, set())]
         if stray:
-            raise ValueError(f"{', '.join(stray)} do(es) not apply to method {self.method!r}")
+            verb = "does" if len(stray) == 1 else "do"
+            raise ValueError(f"{', '.join(stray)} {verb} not apply to method {self.method!r}")
         if self.method == "randomesque" and self.k is None:
             raise ValueError("randomesque needs 'k' (choose among the k best items)")
         if self.method in ("item_eligibility", "progressive_restricted") and self.r_max is None:

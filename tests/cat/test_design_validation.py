@@ -63,8 +63,9 @@ def test_a_reversed_quadrature_range_is_refused(tmp_path):
 
 
 def test_exposure_options_that_do_not_apply_to_the_method_are_refused(tmp_path):
-    refused(tmp_path, "exposure: {method: none, r_max: 0.2}\n", r"r_max do\(es\) not apply to method 'none'")
-    refused(tmp_path, "exposure: {method: randomesque, k: 4, r_max: 0.2}\n", r"r_max .*'randomesque'")
+    refused(tmp_path, "exposure: {method: none, r_max: 0.2}\n", r"r_max does not apply to method 'none'")
+    refused(tmp_path, "exposure: {method: randomesque, k: 4, r_max: 0.2}\n", r"r_max does not apply .*'randomesque'")
+    refused(tmp_path, "exposure: {method: none, k: 4, r_max: 0.2}\n", r"k, r_max do not apply to method 'none'")
 
 
 def test_targets_must_sum_to_at_most_one(tmp_path):
