@@ -19,6 +19,9 @@ from digicomp.io.yamlfile import line_of, load_yaml, validate_model, validation_
 Positive = Annotated[float, Field(gt=0)]
 Rate = Annotated[float, Field(gt=0, le=1)]
 
+MAX_THETA = 20.0
+"""Largest |θ| a design's grid may reach: ten SDs past any plausible person on a N(0, 1) scale."""
+
 MAX_POINTS = 1001
 """Most quadrature points a design may ask for: far past any accuracy gain (61 is the usual), and the tables
 (items × categories × points) and the posterior of every person in a batch stay within memory."""
@@ -220,7 +223,16 @@ class Scoring(_Strict):
     def _range_increases(cls, value: tuple[float, float]) -> tuple[float, float]:
         if not value[0] < value[1]:
             raise ValueError(f"range = {list(value)}: the grid's low end must be below its high end")
+        if max(abs(value[0]), abs(value[1])) > MAX_THETA:
+            raise ValueError(f"range = {list(value)}: θ on the bank's scale lies within ±{MAX_THETA:g}")
         return value
+
+    @model_validator(mode="after")
+    def _prior_on_the_grid(self) -> Scoring:
+        lo, hi = self.range
+        if not lo < self.prior.mean < hi:
+            raise ValueError(f"prior.mean = {self.prior.mean:g} lies outside the grid's range [{lo:g}, {hi:g}]")
+        return self
 
 
 class Rule(_Strict):

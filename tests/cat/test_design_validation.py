@@ -170,3 +170,9 @@ def test_first_items_must_match_their_rule_and_the_test_length(tmp_path):
     refused(tmp_path, "start:\n  first_items: {n: 2, items: [a, b]}\n", r"'items' apply only to rule 'fixed'")
     refused(tmp_path, "start:\n  first_items: {n: 2, rule: fixed, items: [a, a]}\n", r"\['a'\] more than once")
     refused(tmp_path, "start:\n  first_items: {n: 9}\nstop: {max_items: 5}\n", r"first_items.n = 9 is more than")
+
+
+def test_the_grid_stays_on_a_plausible_theta_range_and_holds_the_prior_mean(tmp_path):
+    refused(tmp_path, "scoring: {range: [-1.0e+300, 1.0e+300]}\n", r"scoring.range: .*within ±20")
+    refused(tmp_path, "scoring: {prior: {mean: 50}}\n", r"prior.mean = 50 lies outside the grid's range \[-6, 6\]")
+    assert load_design(write(tmp_path, "scoring: {range: [-8, 8], prior: {mean: 1}}\n")).scoring.range == (-8, 8)
