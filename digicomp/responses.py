@@ -231,9 +231,7 @@ class ResponseDesign:
         self.offset = np.concatenate([[0], np.cumsum(steps)[:-1]]).astype(np.intp)
         self.n_columns = int(steps.sum())
         self.column_item = np.repeat(np.arange(self.n_items), steps)
-        self.column_category = (
-            np.concatenate([np.arange(1, k + 1) for k in steps]) if self.n_items else np.zeros(0, int)
-        )
+        self.column_category = np.arange(self.n_columns) - np.repeat(self.offset, steps) + 1
         self.complete = responses.is_complete
         self.observed: sparse.csr_matrix | None = None
         dense_ok = responses.has_dense or responses.n_observed > 0.25 * self.n_persons * self.n_items
@@ -250,15 +248,16 @@ class ResponseDesign:
             self.mask = None if self.complete else (responses.dense() >= 0).astype(float)
             return
         # one column per (item, category): item j's categories start at column first[j]
-        self.full_item = np.repeat(np.arange(self.n_items), n_categories)
-        self.full_category = np.arange(self.full_item.size) - np.repeat(
-            np.concatenate([[0], np.cumsum(n_categories)[:-1]]), n_categories
-        )
         first = np.concatenate([[0], np.cumsum(n_categories)[:-1]]).astype(np.intp)
-        self.observed = sparse.csr_matrix(
-            (np.ones(responses.n_observed), (responses.person, first[responses.item] + responses.value)),
-            shape=(self.n_persons, self.full_item.size),
-        )
+        self.full_item = np.repeat(np.arange(self.n_items), n_categories)
+        self.full_category = np.arange(self.full_item.size) - np.repeat(first, n_categories)
+        person, column = responses.person, first[responses.item] + responses.value
+        shape = (self.n_persons, self.full_item.size)
+        if person.size and np.all(person[1:] >= person[:-1]):  # rows already in order: no COO → CSR sort
+            indptr = np.concatenate([[0], np.cumsum(np.bincount(person, minlength=self.n_persons))])
+            self.observed = sparse.csr_matrix((np.ones(person.size), column, indptr), shape=shape)
+        else:
+            self.observed = sparse.csr_matrix((np.ones(person.size), (person, column)), shape=shape)
         self._observed_copies: dict[np.dtype, sparse.csr_matrix] = {}
 
     def _observed_as(self, dtype: np.dtype) -> sparse.csr_matrix:

@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 
 from digicomp.calibration.families import dichotomous_jacobian, log_prob, prob_jacobian
 from digicomp.calibration.priors import Priors, prior_terms
+from digicomp.models.logistic import log_sigmoid
 
 Array = NDArray[np.float64]
 MAX_STEP = 1.0
@@ -42,10 +43,16 @@ class Block:
 
 def objective(block: Block, eta: Array, counts: Array, points: Array, priors: Priors) -> Array:
     """ℓ_j(η) per item (n,); -inf where η is outside the model (non-positive slope, disordered thresholds)."""
-    lp = log_prob(block.family, eta, points).transpose(1, 2, 0)  # (n, K, Q)
-    with np.errstate(invalid="ignore"):
-        terms = np.where(counts > 0, counts * lp, 0.0)
-    value = terms.sum(axis=(1, 2))
+    if block.family == "dichotomous" and np.all(np.isneginf(eta[:, 2])) and np.all(np.isposinf(eta[:, 3])):
+        # no asymptotes (Rasch, 1PL, 2PL): log P_1 = z + log P_0, one log-sigmoid instead of two
+        z = eta[:, :1] * points + eta[:, 1:2]  # (n, Q)
+        with np.errstate(invalid="ignore"):
+            value = (counts[:, 1] * z + counts.sum(axis=1) * log_sigmoid(-z)).sum(axis=1)
+    else:
+        lp = log_prob(block.family, eta, points).transpose(1, 2, 0)  # (n, K, Q)
+        with np.errstate(invalid="ignore"):
+            terms = np.where(counts > 0, counts * lp, 0.0)
+        value = terms.sum(axis=(1, 2))
     value = np.where(np.isnan(value), -np.inf, value)
     value = np.where(eta[:, 0] > 0, value, -np.inf)
     if not priors.empty:
