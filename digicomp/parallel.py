@@ -11,7 +11,6 @@ import contextlib
 import functools
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -33,6 +32,8 @@ def thread_map(fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
     workers = min(n_workers(), len(tasks))
     if workers <= 1:
         return [fn(t) for t in tasks]
+    from concurrent.futures import ThreadPoolExecutor  # on first use: a command start need not pay for it
+
     with _single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
         return list(pool.map(fn, tasks))
 
