@@ -48,7 +48,10 @@ def level_probabilities(weights: NDArray[np.float64], points: NDArray[np.float64
     a cell that a cut crosses gives each level the share of its width on that side, so a cut lying on a
     grid point splits that point's mass evenly instead of handing it all to one level.
     """
-    return np.atleast_2d(weights) @ level_cell_fractions(points, cuts)
+    w = np.atleast_2d(weights)
+    # a row-wise sum over the grid per level (not a matrix product, whose rounding depends on the number of rows):
+    # a person's level probabilities are the same bits in a live session and in a simulation batch of any size
+    return (w[:, None, :] * level_cell_fractions(points, cuts).T).sum(axis=2)
 
 
 def level_cell_fractions(points: NDArray[np.float64], cuts: ArrayLike) -> NDArray[np.float64]:

@@ -37,6 +37,15 @@ def answered(state: BatchState, rows: NDArray[np.intp], n_items: int) -> Respons
     return Responses(person, seq[person, pos], state.responses[rows][person, pos], rows.size, n_items)
 
 
+def answered_test_information(state: BatchState, rows: NDArray[np.intp], tables: Tables) -> NDArray[np.float64]:
+    """Σ_j I_j(θ_q) over each row's answered items (n, Q), added in test order.
+
+    A gather and a sum over test positions: each row gets the same additions in a batch of any size (a matrix
+    product's rounding would depend on the batch). Unused positions (-1) read the zero row of the table.
+    """
+    return tables.item_information[state.sequence[rows]].sum(axis=1)
+
+
 @dataclass(frozen=True)
 class EAPEstimator:
     """Expected a posteriori θ̂ with the posterior SD as SE."""
@@ -67,7 +76,7 @@ class PointEstimator:
         if self.name != "MAP":
             objective = objective - tables.log_prior
         if self.name == "WLE":
-            test_info = state.administered[rows].astype(float) @ tables.information.T
+            test_info = answered_test_information(state, rows, tables)
             objective = objective + 0.5 * np.log(np.maximum(test_info, 1e-300))
         theta, at_edge = point.solve(self.name, tables.params, resp, objective, tables.points, self.prior)
         info = point.answered_information(tables.params, resp, theta)

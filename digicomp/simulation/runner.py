@@ -72,8 +72,8 @@ def area_scores(
         counts[rows[ok], g[ok]] += 1
     w = np.exp(log_post - log_post.max(axis=2, keepdims=True))
     w /= w.sum(axis=2, keepdims=True)
-    mean = w @ tables.points
-    sd = np.sqrt(np.maximum(w @ tables.points**2 - mean**2, 0.0))
+    mean = (w * tables.points).sum(axis=2)  # row-wise sums: the same bits for a person in any chunk
+    sd = np.sqrt(np.maximum((w * tables.points_squared).sum(axis=2) - mean**2, 0.0))
     return mean, sd, counts
 
 

@@ -23,7 +23,17 @@ from digicomp.simulation.responder import category_from_uniform
 RULES = ("mfi", "mlwi", "mpwi", "mepv", "kl", "klp", "astrat", "random")
 BANKS = list_bundled("item_banks")
 CHUNKS = (1, 17, 1000)
-PER_PERSON = ("theta", "se", "n_items", "stop_reason", "sequence", "responses")
+PER_PERSON = (
+    "theta",
+    "se",
+    "n_items",
+    "stop_reason",
+    "sequence",
+    "responses",
+    "level_probabilities",
+    "area_theta",
+    "area_se",
+)
 N_PERSONS = 40
 SEED = 23
 
@@ -80,6 +90,7 @@ def simulated(design, bank, theta: np.ndarray, chunk_size: int, processes: int =
 
 
 def assert_same_study(a, b, what: str) -> None:
+    assert set(PER_PERSON) <= set(a.outcome), f"{what}: outcome lacks {set(PER_PERSON) - set(a.outcome)}"
     for key in PER_PERSON:
         differ = np.flatnonzero((a.outcome[key] != b.outcome[key]).reshape(len(a.outcome[key]), -1).any(axis=1))
         assert differ.size == 0, f"{what}: {key} differs for {differ.size} persons (first: {differ[:5].tolist()})"
@@ -143,6 +154,17 @@ def test_two_processes_give_the_study_of_one(bank, rule):
     one = simulated(design, bank, theta, 1000, processes=1)
     two = simulated(design, bank, theta, 13, processes=2)
     assert_same_study(two, one, f"{rule} on {bank.id}: 2 processes of 13-person chunks vs 1 of 1000")
+
+
+def test_level_probabilities_of_a_person_alone_are_those_of_the_person_in_a_batch():
+    """What the classification stopping rule compares with its bound, and what a simulation reports."""
+    from digicomp.levels import level_probabilities
+
+    points = np.linspace(-6, 6, 61)
+    weights = np.random.default_rng(5).dirichlet(np.full(61, 0.3), size=300)
+    batch = level_probabilities(weights, points, [-1.2, 0.0, 1.2])
+    alone = np.vstack([level_probabilities(weights[i], points, [-1.2, 0.0, 1.2]) for i in range(300)])
+    assert np.array_equal(batch, alone)
 
 
 @pytest.mark.slow
