@@ -11,7 +11,16 @@ from digicomp.bank import checks
 from digicomp.bank.itembank import ItemBank
 from digicomp.bank.schema import BankFile
 from digicomp.errors import BankError
-from digicomp.io.yamlfile import LineMap, Partial, error_lines, load_yaml, problem, raise_problems, validate_partial
+from digicomp.io.yamlfile import (
+    LineMap,
+    Partial,
+    error_lines,
+    load_yaml,
+    mentions,
+    problem,
+    raise_problems,
+    validate_partial,
+)
 
 
 def resolve(id_or_path: str | PathLike[str]) -> Path:
@@ -68,15 +77,26 @@ def located(path: str | PathLike[str], linemap: LineMap, found: list[checks.Prob
     return [problem(path, linemap, loc, message) for loc, message in found]
 
 
+def located_in_file(
+    path: str | PathLike[str], linemap: LineMap, partial: Partial, found: list[checks.Problem]
+) -> list[str]:
+    """Meaning problems of the items that passed the schema, at their places in the file; a problem that only
+    names a part left out for its schema problems is not repeated."""
+    kept = [(partial.relocate(loc), msg) for loc, msg in found if not mentions(msg, partial.dropped)]
+    return located(path, linemap, kept)
+
+
 def load_bank(id_or_path: str | PathLike[str], framework: Any = None) -> ItemBank:
     """Load a bank by bundled id or path; refuse it (BankError) unless it passes the self-contained checks.
 
-    Checks against the framework (competences and levels exist) are :func:`digicomp.bank.validate_bank`'s;
+    Every problem comes at once: schema problems, and the self-contained checks on the items that passed the
+    schema. Checks against the framework (competences and levels exist) are :func:`digicomp.bank.validate_bank`'s;
     ``framework`` (a loaded Framework) is used instead of loading the bank's framework by id.
     """
     path = resolve(id_or_path)
-    spec, linemap = read_bank_file(path)
-    found = checks.self_contained(spec)
-    if found:
-        raise_problems(BankError, path, located(path, linemap, found))
+    spec, linemap, problems, partial = check_bank_file(path)
+    if spec is not None:
+        problems = problems + located_in_file(path, linemap, partial, checks.self_contained(spec))
+    if problems or spec is None:
+        raise_problems(BankError, path, problems)
     return ItemBank(spec, source=path, framework=framework)

@@ -11,10 +11,10 @@ from typing import Any
 
 from digicomp.bank import checks, frameworkview
 from digicomp.bank.itembank import ItemBank
-from digicomp.bank.loader import check_bank_file, located
+from digicomp.bank.loader import check_bank_file, located, located_in_file
 from digicomp.bank.schema import BankFile
 from digicomp.errors import DigicompError
-from digicomp.io.yamlfile import format_path, mentions
+from digicomp.io.yamlfile import format_path
 
 
 def framework_problems(spec: BankFile, framework: Any) -> list[checks.Problem]:
@@ -99,15 +99,11 @@ def validate_file(path: str | PathLike[str], framework: Any = None) -> list[str]
     if spec is None:
         return problems
 
-    def place(found: list[checks.Problem]) -> list[str]:
-        kept = [(partial.relocate(loc), msg) for loc, msg in found if not mentions(msg, partial.dropped)]
-        return located(path, linemap, kept)
-
-    problems = problems + place(checks.self_contained(spec))
+    problems = problems + located_in_file(path, linemap, partial, checks.self_contained(spec))
     if spec.framework is not None or framework is not None:
         try:
             fw = _framework_for(spec, framework)
         except DigicompError as exc:
             return problems + located(path, linemap, [(("framework", "id"), f"cannot load the framework: {exc}")])
-        problems += place(framework_problems(spec, fw))
+        problems += located_in_file(path, linemap, partial, framework_problems(spec, fw))
     return problems
