@@ -104,7 +104,8 @@ def run_bash(code: str, cwd: Path, where: str) -> str:
         timeout=600,
     )
     if proc.returncode != 0:
-        pytest.fail(f"{where}: exit {proc.returncode}\n--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}")
+        tail = f"--- stdout\n{proc.stdout[-3000:]}\n--- stderr\n{proc.stderr[-3000:]}"
+        pytest.fail(f"{where}: exit {proc.returncode}\n{tail}")
     return proc.stdout
 
 
