@@ -169,8 +169,8 @@ class EMEngine:
 
         The cycles accumulate the sparse E-step counts in ``count_dtype``: float32 halves the memory traffic of
         that product, and its relative error (about 1e-6 of a count) moves the M-step far less than ``tol``. The
-        log-likelihoods that steer SQUAREM stay float64, and so does the final E-step, whose counts and
-        log-likelihood are reported and used for standard errors.
+        log-likelihoods that steer SQUAREM stay float64, and so does the final E-step, whose counts,
+        log-likelihood and per-person posterior moments (EAP, PSD) are reported and used for standard errors.
         """
         x0 = self.pack()
         it, change = 0, np.inf
@@ -212,6 +212,6 @@ class EMEngine:
             else:
                 x0 = x2
         self.unpack(x0)
-        final = self.e_step()
+        final = self.data.e_step(self.log_p(), self.latent.log_weights(self.points), moments_at=self.points)
         converged = bool(change < tol)
         return EMOutcome(it, converged, final.loglik, float(change), final)

@@ -14,7 +14,7 @@ from numpy.typing import NDArray
 
 from digicomp.parallel import block_rows, thread_map
 from digicomp.responses import ResponseDesign, Responses
-from digicomp.scoring.posterior import normalise_log_posterior
+from digicomp.scoring.posterior import normalise_log_posterior, posterior_moments
 
 Array = NDArray[np.float64]
 CHUNK_CELLS = 8_000_000  # persons × quadrature points held at once per block (64 MB in float64)
@@ -22,26 +22,36 @@ CHUNK_CELLS = 8_000_000  # persons × quadrature points held at once per block (
 
 @dataclass
 class EStepResult:
-    """Sufficient statistics of one E-step: item counts (J, K, Q), latent counts (Q,), marginal log-likelihood."""
+    """Sufficient statistics of one E-step: item counts (J, K, Q), latent counts (Q,), marginal log-likelihood;
+    with ``moments_at`` given, each person's posterior mean and SD (N,) as well."""
 
     counts: Array
     latent: Array
     loglik: float
+    eap: Array | None = None
+    psd: Array | None = None
 
 
 def _chunk_statistics(
-    design: ResponseDesign, weights: Array | None, log_p: Array, log_prior: Array, count_dtype: type
-) -> tuple[Array, Array, float]:
-    """(expected counts, latent counts, log-likelihood) of one block of persons: the pure E-step function."""
+    design: ResponseDesign,
+    weights: Array | None,
+    log_p: Array,
+    log_prior: Array,
+    count_dtype: type,
+    moments_at: Array | None,
+) -> tuple[Array, Array, float, tuple[Array, Array] | None]:
+    """(expected counts, latent counts, log-likelihood, posterior moments) of one block of persons: the pure
+    E-step function."""
     post = design.log_likelihood(log_p)
     post += log_prior
     post, log_marginal = normalise_log_posterior(post)
+    moments = None if moments_at is None else posterior_moments(post, moments_at)
     if weights is not None:
         post *= weights[:, None]
         loglik = float(weights @ log_marginal)
     else:
         loglik = float(log_marginal.sum())
-    return design.expected_counts(post, count_dtype), post.sum(axis=0), loglik
+    return design.expected_counts(post, count_dtype), post.sum(axis=0), loglik, moments
 
 
 class ChunkedData:
@@ -70,21 +80,29 @@ class ChunkedData:
             w = None if responses.weights is None else responses.weights[lo:hi]
             self.chunks.append((part.design(self.n_categories), w))
 
-    def e_step(self, log_p: Array, log_prior: Array, count_dtype: type = np.float64) -> EStepResult:
+    def e_step(
+        self, log_p: Array, log_prior: Array, count_dtype: type = np.float64, moments_at: Array | None = None
+    ) -> EStepResult:
         """Counts and log-likelihood for item log-probabilities (Q, J, K) and log prior weights (Q,).
 
         Blocks run on a thread per core; their statistics are summed in block order. ``count_dtype`` is the
-        precision in which sparse blocks accumulate the counts (see :meth:`ResponseDesign.expected_counts`).
+        precision in which sparse blocks accumulate the counts (see :meth:`ResponseDesign.expected_counts`);
+        ``moments_at`` (the grid points) also returns every person's posterior mean and SD.
         """
         parts = thread_map(
-            lambda chunk: _chunk_statistics(chunk[0], chunk[1], log_p, log_prior, count_dtype), self.chunks
+            lambda chunk: _chunk_statistics(chunk[0], chunk[1], log_p, log_prior, count_dtype, moments_at),
+            self.chunks,
         )
-        counts, latent, loglik = parts[0]
-        for c, lat, ll in parts[1:]:
+        counts, latent, loglik, _ = parts[0]
+        for c, lat, ll, _ in parts[1:]:
             counts += c
             latent += lat
             loglik += ll
-        return EStepResult(counts, latent, loglik)
+        out = EStepResult(counts, latent, loglik)
+        if moments_at is not None:
+            out.eap = np.concatenate([m[0] for *_, m in parts])
+            out.psd = np.concatenate([m[1] for *_, m in parts])
+        return out
 
     def posterior(self, log_p: Array, log_prior: Array) -> tuple[Array, Array]:
         """Unweighted posterior weights (N, Q) and log marginal likelihoods (N,) of every person."""

@@ -21,7 +21,7 @@ from digicomp.io.csvfile import write_csv
 from digicomp.io.param_table import TO_MIRT
 from digicomp.models import ItemParameters
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
-from digicomp.scoring.posterior import empirical_reliability, posterior_moments
+from digicomp.scoring.posterior import empirical_reliability
 
 Array = NDArray[np.float64]
 NUMERICAL_SE_BUDGET = 4e9
@@ -144,7 +144,7 @@ class CalibrationResult:
         info = params.subset(np.flatnonzero(~fixed)).information(points).sum(axis=1)
         out.marginal_reliability = fitstats.marginal_reliability(info, log_prior, engine.latent.sd)
         out.complete_data = observed_cells(engine.data) == resp.n_persons * resp.n_items
-        eap, psd = _eap_psd(engine, log_prior, points)
+        eap, psd = outcome.estep.eap, outcome.estep.psd  # the final E-step's posterior moments
         out.empirical_reliability = empirical_reliability(eap, psd, resp.weights)
         if compute_se:
             out._standard_errors(engine, se_method, se_progress)
@@ -404,14 +404,6 @@ class CalibrationResult:
         except ValueError as exc:
             raise BankError(f"cannot build a bank from the calibration: {exc}") from None
         return ItemBank(spec)
-
-
-def _eap_psd(engine: Any, log_prior: Array, points: Array) -> tuple[Array, Array]:
-    """Each person's EAP and posterior SD at the estimates (all of the person's answered items, fixed ones too)."""
-    moments = [posterior_moments(post, points) for post, _ in _posteriors(engine.data, engine.log_p(), log_prior)]
-    if not moments:
-        return np.zeros(0), np.zeros(0)
-    return np.concatenate([m for m, _ in moments]), np.concatenate([s for _, s in moments])
 
 
 def _posteriors(data: Any, log_p: Array, log_prior: Array):
