@@ -1,6 +1,6 @@
 """W4 CAT simulation benchmark: digicomp's lock-step simulate() against PyPI mirt's CATEngine and catsim.
 
-Workload (../shared/research/anchor-figures.md, W4): 500 3PL items (a ~ lognormal(0, 0.3), b ~ N(0, 1),
+Workload (W4 of the peer comparison in docs/simulation.md): 500 3PL items (a ~ lognormal(0, 0.3), b ~ N(0, 1),
 c ~ U(0, 0.25)), 1,000 persons θ ~ N(0, 1), start θ = 0, maximum-information selection, EAP, stop at
 SE < 0.30 or 40 items, no exposure or content control. Every peer runs the same bank and the same true θ.
 
