@@ -25,30 +25,52 @@ def _names(requirements: list[str]) -> set[str]:
     return {re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0].lower().replace("_", "-") for r in requirements}
 
 
+def _imports(path: Path) -> tuple[list[str], list[Path]]:
+    """(absolute module names imported at module level or asked for with ``importorskip``, local files imported)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names, local = [], []
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            names += [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+        elif isinstance(node, ast.ImportFrom) and node.level > 0:
+            base = path.parent
+            for _ in range(node.level - 1):
+                base = base.parent
+            local.append(base.joinpath(*(node.module or "").split(".")).with_suffix(".py"))
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "importorskip"
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        ):
+            names.append(node.args[0].value)
+    local += [ROOT.joinpath(*n.split(".")).with_suffix(".py") for n in names if n.split(".")[0] == "tests"]
+    return names, [p for p in local if p.is_file()]
+
+
 def _third_party_modules_the_tests_need() -> dict[str, str]:
-    """Top-level modules imported at module level, or asked for with ``importorskip``, by any test file -> a file."""
-    local = {"digicomp", "tests"} | {p.stem for p in (ROOT / "tests").rglob("*.py")}
+    """Third-party top-level modules that collected test files (and the local modules they import) need -> a file.
+
+    Starts from what pytest collects (test_*.py and conftest.py); scripts beside them that pytest does not
+    collect (e.g. the long atheris fuzzing runs) are not part of the README's test command.
+    """
+    todo = sorted(p for p in (ROOT / "tests").rglob("*.py") if p.name.startswith("test_") or p.name == "conftest.py")
+    seen: set[Path] = set()
     found: dict[str, str] = {}
-    for path in sorted((ROOT / "tests").rglob("*.py")):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        names = []
-        for node in tree.body:
-            if isinstance(node, ast.Import):
-                names += [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names.append(node.module)
-        for node in ast.walk(tree):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "importorskip"
-                and node.args
-                and isinstance(node.args[0], ast.Constant)
-            ):
-                names.append(node.args[0].value)
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        names, local = _imports(path)
+        todo += local
         for name in names:
             top = name.split(".")[0]
-            if top not in sys.stdlib_module_names and top not in local and top != "__future__":
+            if top not in sys.stdlib_module_names and top not in ("digicomp", "tests", "__future__"):
                 found.setdefault(top, str(path.relative_to(ROOT)))
     return found
 
