@@ -8,8 +8,8 @@ Conventions in the markdown (an HTML comment on the line before the fence, invis
 * a ``yaml`` block that is a whole document (first key ``kind:``) must pass ``digicomp validate`` unless marked
   ``<!-- no-run: why -->`` (an abridged example).
 * ``<!-- output -->`` before a ``text`` block whose first line is ``$ COMMAND``: the command runs (any exit code:
-  documented errors are outputs too) and its stdout must match the rest of the block line by line (trailing spaces ignored; a line ``…`` stands for any lines, a
-  ``…`` inside a line for any text, e.g. a timing).
+  documented errors are outputs too) and its stdout must match the rest of the block line by line (trailing
+  spaces ignored; a line ``…`` stands for any lines, a ``…`` inside a line for any text, e.g. a timing).
 
 The blocks of one markdown file run in order in one fresh folder (with ``examples/``, ``item_banks/`` and
 ``frameworks/`` linked in), python blocks sharing one namespace, as a newcomer pasting them would; bash blocks get
