@@ -48,3 +48,13 @@ def test_bank_id_and_new_version_name_the_new_bank(tmp_path):
     assert (load_bank(out).id, load_bank(out).version) == ("pilot", "2.0")
     assert main(["calibrate", str(data), "--out", str(tmp_path / "plain.yaml"), "--quiet"]) == 0
     assert (load_bank(tmp_path / "plain.yaml").id, load_bank(tmp_path / "plain.yaml").version) == ("calibrated", "1")
+
+
+def test_calibrate_shows_which_standard_errors_it_computes_and_their_progress(tmp_path, capsys):
+    data, _ = _setup(tmp_path)
+    assert main(["calibrate", str(data), "--out", str(tmp_path / "b.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert "standard errors (numerical): 40 E-steps" in err  # 10 items × 2 parameters, 2 E-steps each
+    assert "standard errors (numerical): 40/40 E-steps" in err
+    assert main(["calibrate", str(data), "--out", str(tmp_path / "q.yaml"), "--quiet"]) == 0
+    assert "standard errors" not in capsys.readouterr().err
