@@ -7,7 +7,7 @@ Errors print as one line on stderr; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
-import pkgutil
+import os
 import sys
 from importlib import import_module
 
@@ -32,11 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     import digicomp.commands as commands
 
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        if info.name.startswith("_"):
-            continue
-        module = import_module(f"digicomp.commands.{info.name}")
-        module.register(sub)
+    # a listing of the package folder, not pkgutil.iter_modules (which imports inspect: ~4 ms of every start)
+    names = {n[:-3] for folder in commands.__path__ for n in os.listdir(folder) if n.endswith(".py")}
+    for name in sorted(n for n in names if not n.startswith("_")):
+        import_module(f"digicomp.commands.{name}").register(sub)
     return parser
 
 
