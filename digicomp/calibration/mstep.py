@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from digicomp.calibration.families import dichotomous_jacobian, log_prob, prob_jacobian
+from digicomp.calibration.families import expit, log_prob, prob_jacobian
 from digicomp.calibration.priors import Priors, prior_terms
-from digicomp.models.logistic import log_sigmoid
+from digicomp.models.logistic import log_sigmoid, sigmoid
 
 Array = NDArray[np.float64]
 MAX_STEP = 1.0
@@ -63,9 +63,10 @@ def objective(block: Block, eta: Array, counts: Array, points: Array, priors: Pr
 def score_and_information(
     block: Block, eta: Array, counts: Array, points: Array, priors: Priors
 ) -> tuple[Array, Array]:
-    """Gradient (n, m) and expected information (n, m, m) of ℓ_j, prior included, all parameters."""
+    """Gradient (n, m) and expected information (n, m, m) of ℓ_j, prior included; dichotomous blocks fill only
+    the columns free for some item (and a shared slope's), the rest are 0."""
     if block.family == "dichotomous":
-        grad, info = _dichotomous_score_information(eta, counts, points)
+        grad, info = _dichotomous_score_information(block, eta, counts, points)
     else:
         P, J = prob_jacobian(block.family, eta, points)
         r = counts.transpose(2, 0, 1)  # (Q, n, K)
@@ -81,17 +82,30 @@ def score_and_information(
     return grad, info
 
 
-def _dichotomous_score_information(eta: Array, counts: Array, points: Array) -> tuple[Array, Array]:
-    """The two-category case of :func:`score_and_information` with ∂P_0 = -∂P_1 folded in:
-    gradient Σ_q (r_1/P_1 - r_0/P_0) ∂P_1 and information Σ_q n_q (1/P_0 + 1/P_1) ∂P_1 ∂P_1ᵀ."""
-    p1, jac1 = dichotomous_jacobian(eta, points)  # (Q, n), (Q, n, m)
+def _dichotomous_score_information(block: Block, eta: Array, counts: Array, points: Array) -> tuple[Array, Array]:
+    """The two-category case of :func:`score_and_information` with ∂P_0 = -∂P_1 folded in: gradient
+    Σ_q (r_1/P_1 - r_0/P_0) ∂P_1 and information Σ_q n_q (1/P_0 + 1/P_1) ∂P_1 ∂P_1ᵀ, over the columns that are
+    free for some item of the block (others are 0; a 2PL block needs two of the four)."""
+    t = points[:, None]
+    g, u = expit(eta[:, 2]), expit(eta[:, 3])
+    s = sigmoid(t * eta[:, 0] + eta[:, 1])  # (Q, n)
+    p1 = g + (u - g) * s
     p0 = 1.0 - p1
     safe0, safe1 = np.where(p0 > 1e-300, p0, 1.0), np.where(p1 > 1e-300, p1, 1.0)
     r0, r1 = counts[:, 0].T, counts[:, 1].T  # (Q, n)
-    jt = jac1.transpose(1, 2, 0)  # (n, m, Q)
-    grad = (jt @ (r1 / safe1 - r0 / safe0).T[:, :, None])[..., 0]
-    weight = ((r0 + r1) * (1.0 / safe0 + 1.0 / safe1)).T  # (n, Q)
-    info = (jt * weight[:, None, :]) @ jt.transpose(0, 2, 1)
+    resid = r1 / safe1 - r0 / safe0
+    weight = (r0 + r1) * (1.0 / safe0 + 1.0 / safe1)
+    w = (u - g) * s * (1.0 - s)
+    n, m = eta.shape
+    cols = np.flatnonzero(block.free.any(axis=0) | ((np.arange(m) == 0) & block.shared.any())).tolist()
+    jac = {0: lambda: w * t, 1: lambda: w, 2: lambda: (1.0 - s) * (g * (1.0 - g)), 3: lambda: s * (u * (1.0 - u))}
+    dp = {c: jac[c]() for c in cols}  # ∂P_1/∂η_c, (Q, n)
+    grad, info = np.zeros((n, m)), np.zeros((n, m, m))
+    for i, c in enumerate(cols):
+        grad[:, c] = (resid * dp[c]).sum(axis=0)
+        weighted = weight * dp[c]
+        for k in cols[i:]:
+            info[:, c, k] = info[:, k, c] = (weighted * dp[k]).sum(axis=0)
     return grad, info
 
 

@@ -56,7 +56,12 @@ def test_float32_counts_move_estimates_by_under_a_hundredth_of_a_standard_error(
 
 
 def _random_block(model: str, n: int, rng: np.random.Generator) -> tuple[Block, np.ndarray]:
-    free = {"2PL": [True, True, False, False], "3PL": [True, True, True, False], "4PL": [True, True, True, True]}
+    free = {
+        "1PL": [False, True, False, False],
+        "2PL": [True, True, False, False],
+        "3PL": [True, True, True, False],
+        "4PL": [True, True, True, True],
+    }
     lower = rng.uniform(0.05, 0.3, n) if model in ("3PL", "4PL") else np.zeros(n)
     upper = rng.uniform(0.85, 0.98, n) if model == "4PL" else np.ones(n)
     with np.errstate(divide="ignore"):
@@ -68,12 +73,13 @@ def _random_block(model: str, n: int, rng: np.random.Generator) -> tuple[Block, 
                 np.log(upper) - np.log1p(-upper),
             ]
         )
-    block = Block("dichotomous", np.arange(n), eta, np.tile(free[model], (n, 1)), np.zeros(n, dtype=bool))
+    shared = np.full(n, model == "1PL")
+    block = Block("dichotomous", np.arange(n), eta, np.tile(free[model], (n, 1)), shared)
     counts = rng.gamma(2.0, 5.0, (n, 2, 41))
     return block, counts
 
 
-@pytest.mark.parametrize("model", ["2PL", "3PL", "4PL"])
+@pytest.mark.parametrize("model", ["1PL", "2PL", "3PL", "4PL"])
 @pytest.mark.parametrize("priors", [NO_PRIORS, BAYES_DEFAULTS], ids=["ml", "bayes"])
 def test_dichotomous_score_information_and_objective_equal_the_generic_formulas(model, priors):
     rng = np.random.default_rng(5)
@@ -93,6 +99,10 @@ def test_dichotomous_score_information_and_objective_equal_the_generic_formulas(
         logp, g, h = prior_terms(priors, "dichotomous", block.eta, block.free)
         ref_grad, ref_obj = ref_grad + g, ref_obj + logp
         ref_info = ref_info - np.einsum("nm,ml->nml", h, np.eye(4))
-    np.testing.assert_allclose(grad, ref_grad, rtol=1e-10, atol=1e-10 * np.abs(ref_grad).max())
-    np.testing.assert_allclose(info, ref_info, rtol=1e-10, atol=1e-10 * np.abs(ref_info).max())
+    # the columns that move (free for some item, or the shared 1PL slope) agree; the others are left at 0
+    moving = block.free.any(axis=0) | ((np.arange(4) == 0) & block.shared.any())
+    np.testing.assert_allclose(grad[:, moving], ref_grad[:, moving], rtol=1e-10, atol=1e-10 * np.abs(ref_grad).max())
+    sub_info, sub_ref = info[:, moving][:, :, moving], ref_info[:, moving][:, :, moving]
+    np.testing.assert_allclose(sub_info, sub_ref, rtol=1e-10, atol=1e-10 * np.abs(ref_info).max())
+    assert not grad[:, ~moving].any() and not info[:, ~moving].any() and not info[:, :, ~moving].any()
     np.testing.assert_allclose(objective(block, block.eta, counts, points, priors), ref_obj, rtol=1e-12)
