@@ -7,6 +7,7 @@ Errors print as one line on stderr; ``--debug`` shows the traceback.
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from importlib import import_module
@@ -40,7 +41,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the process exit code."""
+    """Run the command line (``argv``, else the process's own arguments); returns the process exit code.
+
+    Called without ``argv`` (the ``digicomp`` script, ``python -m digicomp.cli``), the process ends next: the objects
+    alive then are frozen out of the garbage collector (:func:`gc.freeze`), which spares the interpreter's final
+    collection passes over them (with pydantic's schemas loaded, ~35 of a ~45 ms exit). Files are closed and output
+    flushed as usual; a caller that passes ``argv`` (tests, embedding) keeps its normal collection.
+    """
+    try:
+        return _run(argv)
+    finally:
+        if argv is None:
+            gc.freeze()
+
+
+def _run(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):

@@ -87,3 +87,22 @@ def test_an_eap_simulation_from_a_parameter_table_never_imports_scipy(tmp_path):
     loaded = loaded_after(code)
     assert "numpy" in loaded and "pydantic" in loaded  # the probe did run the study
     assert "scipy" not in loaded
+
+
+def test_the_command_line_process_freezes_its_objects_before_exit_and_callers_with_argv_do_not():
+    """The interpreter's final collection skips frozen objects (most of a ~45 ms exit); tests and embedders keep GC."""
+    code = textwrap.dedent(
+        """
+        import contextlib, gc, io, json, sys
+        from digicomp.cli import main
+        with contextlib.redirect_stdout(io.StringIO()):
+            main(["frameworks"])
+            with_argv = gc.get_freeze_count()
+            sys.argv = ["digicomp", "frameworks"]
+            main()
+        print(json.dumps([with_argv, gc.get_freeze_count()]))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    with_argv, from_the_command_line = json.loads(out.strip().splitlines()[-1])
+    assert with_argv == 0 and from_the_command_line > 0
