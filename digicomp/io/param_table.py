@@ -9,6 +9,7 @@ for polytomous rows (``graded`` or ``gpcm``; ``Rasch`` with ``d1..`` means the p
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,44 @@ def _check_convention(cols: dict[str, list[str]], where: str) -> None:
         )
 
 
+KNOWN_COLUMNS = ("item", "id", "items", "itemtype", "model", "status", "a1", "d", "g", "u", "a", "b", "c")
+
+
+def _check_known(cols: dict[str, list[str]], where: str) -> None:
+    """Every column is one the conventions define (or a ``_se`` column beside one): a typo such as ``itemtyp``
+    would otherwise be ignored and change how every row is read."""
+    for name in cols:
+        base = name.removesuffix("_se")
+        if (
+            base in KNOWN_COLUMNS
+            or (base[:1] == "d" and base[1:].isdigit())
+            or (base[:2] == "ak" and base[2:].isdigit())
+        ):
+            continue
+        if base[:1] == "a" and base[1:].isdigit():
+            continue  # multidimensional slopes: refused with their own message
+        hint = difflib.get_close_matches(name, KNOWN_COLUMNS, n=1)
+        raise ParameterError(
+            f"{where}: unknown column {name!r}"
+            + (f" (did you mean {hint[0]!r}?)" if hint else "")
+            + f"; a table has {', '.join(KNOWN_COLUMNS)}, d1..dk (and mirt's ak0..akk, d0), or NAME_se"
+        )
+
+
+def _check_gpcm_scoring(cols: dict[str, list[str]], where: str, ids: list[str]) -> None:
+    """mirt's gpcm scoring columns, where given, are its defaults (ak<k> = k, d0 = 0): others are not supported."""
+    for name in cols:
+        if name == "d0" or (name[:2] == "ak" and name[2:].isdigit()):
+            default = 0.0 if name == "d0" else float(name[2:])
+            values = _numbers(cols, name, where, ids)
+            bad = np.flatnonzero(np.isfinite(values) & (values != default))
+            if bad.size:
+                raise ParameterError(
+                    f"{where}: item {ids[int(bad[0])]!r}: column {name!r} = {values[bad[0]]:g}; only mirt's default "
+                    f"gpcm scoring ({name} = {default:g}) is supported"
+                )
+
+
 def _check_asymptotes(models: list[str], lower: np.ndarray, upper: np.ndarray, where: str, ids: list[str]) -> None:
     """A model without a lower (upper) asymptote has c = 0 (d = 1): another value would be silently ignored."""
     for k, model in enumerate(models):
@@ -166,6 +205,7 @@ def _read_param_table(source: Any, D: float) -> ItemParameters:
     """The table's items, before the magnitude check."""
     cols, where = _read_columns(source)
     _check_convention(cols, where)
+    _check_known(cols, where)
     n = len(next(iter(cols.values()), []))
     if n == 0:
         raise ParameterError(f"{where}: the parameter table has no rows")
@@ -187,7 +227,11 @@ def _read_param_table(source: Any, D: float) -> ItemParameters:
             f"or catR columns (a, b, c, d), found {', '.join(cols)}"
         )
     a1 = _numbers(cols, "a1", where, ids)
+    _check_gpcm_scoring(cols, where, ids)
     steps = sorted((c for c in cols if c[:1] == "d" and c[1:].isdigit() and c != "d0"), key=lambda c: int(c[1:]))
+    missing = [f"d{k}" for k in range(1, len(steps) + 1) if f"d{k}" not in cols]
+    if missing:
+        raise ParameterError(f"{where}: threshold columns {', '.join(steps)} skip {', '.join(missing)}")
     poly = np.column_stack([_numbers(cols, c, where, ids) for c in steps]) if steps else np.full((n, 1), np.nan)
     dich_d = _numbers(cols, "d", where, ids) if "d" in cols else np.full(n, np.nan)
     g = _numbers(cols, "g", where, ids) if "g" in cols else np.full(n, np.nan)
@@ -201,8 +245,15 @@ def _read_param_table(source: Any, D: float) -> ItemParameters:
             model = declared if declared in ("GRM", "GPCM", "PCM") else ("PCM" if declared == "Rasch" else "GRM")
             if declared in DICHOTOMOUS_MODELS and declared != "Rasch":
                 raise ParameterError(f"{where}: item {ids[k]!r}: itemtype {declared} but columns d1..dk are filled")
-            vals = poly[k][np.isfinite(poly[k])]
-            icpt[k, : vals.size] = vals
+            filled = np.isfinite(poly[k])
+            count = int(filled.sum())
+            if not filled[:count].all():
+                gap = steps[int(np.argmin(filled))]
+                raise ParameterError(
+                    f"{where}: item {ids[k]!r}: column {gap!r} is empty but a later threshold is given; "
+                    "fill d1..dk from d1 without gaps"
+                )
+            icpt[k, :count] = poly[k, :count]
         else:
             if not np.isfinite(dich_d[k]):
                 raise ParameterError(f"{where}: item {ids[k]!r}: no intercept (column 'd' or 'd1..dk') is given")

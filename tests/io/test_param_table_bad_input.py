@@ -55,3 +55,24 @@ def test_sane_extremes_still_load(tmp_path):
     params = read_param_table(path)
     assert params.models.tolist() == ["2PL", "2PL"]
     assert params.to_file_form()[0]["b"] == pytest.approx(-150.0)
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("item,itemtyp,a1,d1,d2\ni1,gpcm,1,0.5,-0.5\n", "unknown column 'itemtyp' (did you mean 'itemtype'?)"),
+        ("item,itemtype,a1,d1,d2,d3\ni1,graded,1.1,2.0,,-0.4\n", "item 'i1': column 'd2' is empty but a later"),
+        ("item,itemtype,a1,d1,d3\ni1,graded,1.1,2.0,-0.4\n", "threshold columns d1, d3 skip d2"),
+        ("item,itemtype,a1,ak0,ak1,ak2,d0,d1,d2\ni1,gpcm,1,0,2,2,0,0.5,-0.4\n", "column 'ak1' = 2; only mirt"),
+    ],
+)
+def test_a_column_that_would_be_ignored_or_closed_up_is_refused(tmp_path, text, fragment):
+    with pytest.raises(ParameterError) as info:
+        read_param_table(_table(tmp_path, text))
+    assert fragment in str(info.value)
+
+
+def test_mirt_scoring_columns_at_their_defaults_and_se_columns_are_read(tmp_path):
+    text = "item,itemtype,a1,a1_se,ak0,ak1,ak2,d0,d1,d2\ni1,gpcm,1.1,0.1,0,1,2,0,0.5,-0.4\n"
+    params = read_param_table(_table(tmp_path, text))
+    assert params.models.tolist() == ["GPCM"] and params.intercepts.tolist() == [[0.5, -0.4]]
