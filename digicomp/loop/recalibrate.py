@@ -25,7 +25,15 @@ from numpy.typing import NDArray
 from digicomp.calibration import CalibrationResult, calibrate
 from digicomp.calibration.linking import Linking, link, transform
 from digicomp.errors import BankError, CalibrationError, ConvergenceWarning, DataWarning
-from digicomp.loop.drift import DriftCheck, DriftRow, drift_rows, flat_values, jackknife_se, linked_se
+from digicomp.loop.drift import (
+    DriftCheck,
+    DriftRow,
+    drift_rows,
+    flat_values,
+    jackknife_se,
+    leave_one_out_linkings,
+    linked_se,
+)
 from digicomp.responses import Responses
 from digicomp.store.base import ResponseStore, StoredResponses
 
@@ -219,16 +227,16 @@ def _free_linked(
     linked = dataclasses.replace(
         fit, params=linking.transform(fit.params), se={i: linked_se(s, linking) for i, s in fit.se.items()}
     )
-    return linked, linking, _linking_error(fit, bank, common)
+    return linked, linking, _linking_error(fit, bank, linking)
 
 
-def _linking_error(fit: CalibrationResult, bank: Any, common: list[str]) -> dict[tuple[str, str], float]:
+def _linking_error(fit: CalibrationResult, bank: Any, linking: Linking) -> dict[tuple[str, str], float]:
     """Jackknife SE of every linked file-form parameter over the linking items (each left out in turn)."""
-    replicates = []
-    for k in range(len(common)):
-        rest = common[:k] + common[k + 1 :]
-        jk = link(fit.params, bank.params.subset(bank.index_of(rest)), "stocking-lord")
-        replicates.append(flat_values(transform(fit.params, jk.A, jk.B).to_file_form()))
+    target = bank.params.subset(bank.index_of(list(linking.common)))
+    replicates = [
+        flat_values(transform(fit.params, A, B).to_file_form())
+        for A, B in leave_one_out_linkings(fit.params, target, linking)
+    ]
     return jackknife_se(replicates)
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from digicomp.calibration.linking import link
 from digicomp.cat import AdaptiveTest
 from digicomp.errors import ConvergenceWarning, DataWarning
 from digicomp.loop import recalibrate
-from digicomp.loop.drift import benjamini_hochberg, drift_rows, jackknife_se
+from digicomp.loop.drift import benjamini_hochberg, drift_rows, jackknife_se, leave_one_out_linkings
 from digicomp.loop.simulate import simulate_records
 from digicomp.models import ItemParameters
 from digicomp.store import open_store
@@ -127,3 +128,23 @@ def test_false_flag_rate_with_no_drift_is_controlled(tmp_path):
     # (one run: 3.3%, SD of z 0.92)
     rate, se = float(np.mean(row_rates)), float(np.std(row_rates, ddof=1) / np.sqrt(R))
     assert 0.025 < rate < 0.05 + 3 * max(se, np.sqrt(0.05 * 0.95 / (R * N_OP * 2)))
+
+
+def test_leave_one_out_linkings_equal_stocking_lord_refits():
+    rng = np.random.default_rng(11)
+    n = 12
+    target = ItemParameters.dichotomous(
+        a=rng.lognormal(0, 0.3, n), b=rng.normal(0, 1, n), c=np.full(n, 0.15), ids=[f"i{j}" for j in range(n)]
+    )
+    # a calibration on another scale (A = 1.3, B = -0.4) with estimation noise
+    recs = target.to_file_form()
+    for r in recs:
+        r["a"] = r["a"] * 1.3 * np.exp(rng.normal(0, 0.05))
+        r["b"] = (r["b"] + 0.4) / 1.3 + rng.normal(0, 0.08)
+    source = ItemParameters.from_file_form(recs)
+    full = link(source, target, "stocking-lord")
+    fast = leave_one_out_linkings(source, target, full)
+    for k, (A, B) in enumerate(fast):
+        rest = [i for j, i in enumerate(target.ids) if j != k]
+        slow = link(source, target.subset([target.ids.index(i) for i in rest]), "stocking-lord")
+        assert A == pytest.approx(slow.A, abs=1e-5) and B == pytest.approx(slow.B, abs=1e-5)
