@@ -5,8 +5,10 @@ Workloads (issue 5; a ~ lognormal(0, 0.3), b ~ N(0, 1), θ ~ N(0, 1), D = 1, see
   W4 1,000 × 1,000,000 with 30 each (only with --large).
 Peers (the ``bench`` extra; skipped cleanly when missing): PyPI ``mirt`` 1.2 (pymirt) with 61 quadrature points
 and no SEs, and girth 0.8 ``twopl_mml``. digicomp runs with 61 points, tol 1e-4 (mirt's rule), no SEs/fit.
-Each workload runs ``--repeats`` times per tool in this process; the table shows the median fit time (min-max),
-the ratio to digicomp, and RMSE of a and b against the simulated truth.
+Each workload runs ``--repeats`` rounds; a round times every tool once, in turn, so a change in the machine's
+load during the run falls on all tools alike. The table shows the median fit time (min-max), the ratio of
+medians to digicomp, RMSE of a and b against the simulated truth and the EM cycles, and each workload's line
+ends with the load average (1 min) before and after it; the first line names the BLAS kernel and threads.
 
 Run:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_calibration.py [--large] [--repeats 3]
 """
@@ -14,11 +16,13 @@ Run:  env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python benchmarks/bench_calib
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import time
 import warnings
 
 import numpy as np
+from _common import blas_report
 
 from digicomp.calibration import calibrate
 from digicomp.responses import Responses
@@ -89,21 +93,6 @@ def available(name: str) -> bool:
     return True
 
 
-def blas_info() -> str:
-    try:
-        from threadpoolctl import threadpool_info
-    except ImportError:
-        return "threadpoolctl not installed"
-    return (
-        "; ".join(
-            f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} threads={i.get('num_threads')}"
-            for i in threadpool_info()
-            if i.get("user_api") == "blas"
-        )
-        or "no BLAS found"
-    )
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--large", action="store_true", help="also run W4 (1,000 items × 1,000,000 persons)")
@@ -112,33 +101,39 @@ def main() -> None:
     ap.add_argument("--peers", nargs="*", default=list(PEERS), help="tools to run")
     args = ap.parse_args()
     names = args.only or ["W1", "W2", "W3"] + (["W4"] if args.large else [])
-    print(f"BLAS: {blas_info()}")
+    print(blas_report())
     header = ("workload", "tool", "fit s median (min-max)", "ratio", "RMSE a", "RMSE b", "iters")
     print(f"{header[0]:<9} {header[1]:<16} {header[2]:>24} {header[3]:>6} {header[4]:>7} {header[5]:>7} {header[6]:>5}")
     for w in names:
         J, N, per = WORKLOADS[w]
         a, b, resp, dense = simulate(J, N, per)
-        base = None
+        tools = []
         for tool in args.peers:
             if not available(tool):
                 print(f"{w:<9} {tool:<16} skipped (not installed)")
-                continue
-            if w == "W4" and tool != "digicomp":
+            elif w == "W4" and tool != "digicomp":
                 print(f"{w:<9} {tool:<16} skipped (dense 1M × 1000 matrix does not fit)")
-                continue
-            times = []
-            for _ in range(args.repeats if w != "W4" else 1):
+            else:
+                tools.append(tool)
+        load_before = os.getloadavg()[0]
+        times: dict[str, list[float]] = {tool: [] for tool in tools}
+        fits = {}
+        for _ in range(args.repeats if w != "W4" else 1):
+            for tool in tools:
                 t = time.perf_counter()
-                ea, eb, iters = PEERS[tool](resp, dense)
-                times.append(time.perf_counter() - t)
-            med = float(np.median(times))
-            base = med if tool == "digicomp" else base
+                fits[tool] = PEERS[tool](resp, dense)
+                times[tool].append(time.perf_counter() - t)
+        base = float(np.median(times["digicomp"])) if "digicomp" in times else None
+        for tool in tools:
+            ea, eb, iters = fits[tool]
+            med = float(np.median(times[tool]))
             ratio = f"{med / base:6.1f}" if base else "     -"
+            span = f"({min(times[tool]):.2f}-{max(times[tool]):.2f})"
             print(
-                f"{w:<9} {tool:<16} {med:9.2f} ({min(times):.2f}-{max(times):.2f}){'':>6} {ratio} "
-                f"{rmse(ea, a):7.4f} {rmse(eb, b):7.4f} {iters:>5}",
+                f"{w:<9} {tool:<16} {med:9.2f} {span:<14} {ratio} {rmse(ea, a):7.4f} {rmse(eb, b):7.4f} {iters:>5}",
                 flush=True,
             )
+        print(f"{w:<9} load average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after", flush=True)
     print(f"peak RSS of this process: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
