@@ -47,10 +47,13 @@ def max_information(ctx: StepContext) -> NDArray[np.float64]:
     return ctx.tables.information_at(ctx.theta, _work(ctx))
 
 
-def _work(ctx: StepContext, width: int | None = None) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The batch's two (n, width) criterion work arrays (J columns by default; see :func:`owns_output`)."""
+def _work(
+    ctx: StepContext, width: int | None = None, rows: int | None = None, name: str = "criterion"
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Two (rows, width) work arrays of the batch (n × J by default: the criterion; see :func:`owns_output`)."""
     width = ctx.tables.n_items if width is None else width
-    return ctx.state.scratch("criterion", ctx.n, width), ctx.state.scratch("criterion_work", ctx.n, width)
+    rows = ctx.n if rows is None else rows
+    return ctx.state.scratch(name, rows, width), ctx.state.scratch(name + "_work", rows, width)
 
 
 def likelihood_weighted_information(ctx: StepContext) -> NDArray[np.float64]:
@@ -78,7 +81,7 @@ def min_expected_posterior_variance(ctx: StepContext) -> NDArray[np.float64]:
     moments[:n] = w
     np.multiply(w, d, out=moments[n : 2 * n])
     np.multiply(moments[n : 2 * n], d, out=moments[2 * n :])
-    m = t.exact_prob.weigh(moments)
+    m = t.exact_prob.weigh(moments, _work(ctx, J * K, rows=3 * n, name="moments"))
     m0, m1, m2 = m[:n], m[n : 2 * n], m[2 * n :]
     with np.errstate(divide="ignore", invalid="ignore"):
         safe = np.where(m0 > 0, m0, 1.0)
@@ -94,7 +97,7 @@ def _kl(ctx: StepContext, grid_weights: NDArray[np.float64]) -> NDArray[np.float
     log_hat = t.params.log_prob(ctx.theta)  # (n, J, K)
     p_hat = np.exp(log_hat)
     entropy = (p_hat * np.where(p_hat > 0, log_hat, 0.0)).sum(axis=2)  # Σ_k P log P
-    cross = t.exact_log_prob.weigh(grid_weights).reshape(ctx.n, J, K)
+    cross = t.exact_log_prob.weigh(grid_weights, _work(ctx, J * K, name="cross")).reshape(ctx.n, J, K)
     return grid_weights.sum(axis=1)[:, None] * entropy - (p_hat * cross).sum(axis=2)
 
 

@@ -17,7 +17,7 @@ FINE_STEP = 0.01
 """Spacing of the information table that maximum-information selection interpolates (relative error ~1e-4)."""
 
 HIGH_BITS = 26
-"""Bits of the high part of a weight (multiples of 2**-26 of the row's bound) and of a table entry (2**-25)."""
+"""A weight's high part is an integer count of 2**-26 of its row's bound; a table entry's, of 2**-25 of its column's."""
 _MIN_EXPONENT = -900
 """Columns (and weight rows) bounded by less than 2**-900 count as 0, so every product stays a normal float."""
 
@@ -28,12 +28,9 @@ def _power_bound(bound: NDArray[np.float64]) -> NDArray[np.intp]:
     return np.maximum(np.where(frac == 0.5, e - 1, e), _MIN_EXPONENT)
 
 
-def _round_to(values: NDArray[np.float64], unit: NDArray[np.float64]) -> NDArray[np.float64]:
-    """``values`` rounded to multiples of ``unit`` (a power of two: the scaling is exact)."""
-    out = values / unit
-    np.rint(out, out=out)
-    out *= unit
-    return out
+def low_bits(n_points: int) -> int:
+    """L, the extra bits of the low parts: the largest with 2**(24 + L)·(Q + 2) < 2**53 (Q = 61: L = 23)."""
+    return 29 - int(np.ceil(np.log2(n_points + 2)))
 
 
 @dataclass(frozen=True)
@@ -41,28 +38,38 @@ class ExactTable:
     """A (Q, M) table on the θ grid whose weighted sums Σ_q w_q T_qm are computed without rounding error in
     the matrix products, so a row's result does not depend on the batch, the BLAS or the machine's threads.
 
-    Column m (bounded by 2**e_m) is split into ``high`` (multiples of 2**(e_m − 25)) and ``low`` (the
-    remainder, multiples of 2**(e_m − 50)); a weight row, scaled by the power of two 2**s ≥ Σ_q |w_q| (its own
-    row-wise sum), likewise into a high part (multiples of 2**−26) and a low part (multiples of 2**−(26 + L),
-    L = 28 − ⌈log2 Q⌉). In each of the three products high·high, high·low and low·high every product and every
-    partial sum is an integer multiple of one unit and below 2**53 of them in size: a float64 with no rounding,
-    so BLAS returns the exact sum whatever its summation order, blocking, FMA use, thread count or number of
-    rows. The three exact parts are added element-wise (the same two roundings for a row in any batch) and
-    scaled back by 2**s. The result is the weighted sum to ~1e-14 of Σ_q |w_q T_qm| (only the low·low part
-    and the representation of the inputs are left out), i.e. what a plain product gives, but the same bits for
-    a person in a live session (a batch of one), in a simulation chunk of any size and in any process.
+    Column m, bounded by 2**e, is T = T_hi + T_lo with T_hi in multiples of 2**(e − 25) and T_lo in multiples of
+    2**(e − 25 − L), L = :func:`low_bits`. A weight row, scaled by 2**s ≥ Σ_q |w_q| (its own row-wise sum), is
+    u = 2**−26 (h + 2**−L l) with integers h (|h| ≤ 2**26) and l (|l| ≤ 2**(L−1)). Then
+
+    * h · (2**−26 T_hi): each product and partial sum is an integer multiple of 2**(e − 51) below 2**53 of them;
+    * [h | l] · [2**−26 T_lo ; 2**−(26+L) T_hi] (one product over 2Q): multiples of 2**(e − 51 − L), below
+      2**(24+L)·(2 + Q) ≤ 2**53 of them;
+
+    so both are float64 sums with no rounding, whatever the summation order, blocking, FMA use, thread count or
+    number of rows BLAS works with. They are added element-wise and scaled back by 2**s (the same roundings for
+    a row in any batch). Left out are only the l·T_lo part and the inputs' bits below those units: the result is
+    the weighted sum to ~1e-14 of Σ_q |w_q| max|T_m|, as accurate as a plain product, and the same bits for a
+    person in a live session (a batch of one), in a simulation chunk of any size and in any process.
     """
 
     high: NDArray[np.float64]
+    """2**−26 T_hi (Q, M)."""
     low: NDArray[np.float64]
+    """[2**−26 T_lo ; 2**−(26+L) T_hi] (2Q, M)."""
 
     @classmethod
     def of(cls, table: NDArray[np.float64]) -> ExactTable:
-        """``table`` (Q, M) split per column into its high and low parts."""
+        """``table`` (Q, M) split per column into its high and low parts, scaled for integer weights."""
         table = np.asarray(table, dtype=float)
+        q = table.shape[0]
         e = _power_bound(np.abs(table).max(axis=0, initial=0.0))
-        high = _round_to(table, np.ldexp(1.0, e - (HIGH_BITS - 1)))
-        low = _round_to(table - high, np.ldexp(1.0, e - 2 * (HIGH_BITS - 1)))
+        unit = np.ldexp(1.0, e - (HIGH_BITS - 1))
+        t_hi = np.rint(table / unit) * unit  # powers of two: exact scaling
+        unit_lo = np.ldexp(1.0, e - (HIGH_BITS - 1) - low_bits(q))
+        t_lo = np.rint((table - t_hi) / unit_lo) * unit_lo
+        high = np.ldexp(t_hi, -HIGH_BITS)
+        low = np.vstack([np.ldexp(t_lo, -HIGH_BITS), np.ldexp(t_hi, -HIGH_BITS - low_bits(q))])
         return cls(np.ascontiguousarray(high), np.ascontiguousarray(low))
 
     def weigh(
@@ -74,19 +81,20 @@ class ExactTable:
 
         ``work``: two (n, M) arrays to compute in (the result is the first), instead of fresh ones.
         """
-        q = self.high.shape[0]
+        n, q = weights.shape
         total = np.abs(weights).sum(axis=1, keepdims=True)  # row-wise: the same additions in any batch
-        scale = np.ldexp(1.0, _power_bound(total))
-        u = weights / scale  # Σ_q |u_q| ≤ 1; a power of two: exact
-        high = _round_to(u, 2.0**-HIGH_BITS)
-        low = _round_to(u - high, 2.0 ** -(HIGH_BITS + 28 - int(np.ceil(np.log2(max(q, 2))))))
-        n, m = weights.shape[0], self.high.shape[1]
+        s = _power_bound(total)
+        x = np.ldexp(weights, HIGH_BITS - s)  # 2**26 u, exact
+        hl = np.empty((n, 2 * q))
+        h = np.rint(x, out=hl[:, :q])
+        x -= h  # exact: the fraction of x
+        np.rint(np.ldexp(x, low_bits(q), out=x), out=hl[:, q:])
+        m = self.high.shape[1]
         out, part = work if work is not None else (np.empty((n, m)), np.empty((n, m)))
-        np.matmul(high, self.high, out=out)
-        out += np.matmul(high, self.low, out=part)
-        out += np.matmul(low, self.high, out=part)
-        if np.any(scale != 1.0):  # normalised weights (posterior, likelihood) have scale 1
-            out *= scale
+        np.matmul(h, self.high, out=out)
+        out += np.matmul(hl, self.low, out=part)
+        if np.any(s):  # normalised weights (posterior, likelihood) have s = 0
+            out *= np.ldexp(1.0, s)
         return out
 
 

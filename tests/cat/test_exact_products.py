@@ -11,7 +11,7 @@ import pytest
 from digicomp.bank import load_bank
 from digicomp.cat import AdaptiveTest
 from digicomp.cat.context import StepContext
-from digicomp.cat.tables import ExactTable
+from digicomp.cat.tables import ExactTable, low_bits
 
 
 def random_table(rng: np.random.Generator, q: int = 61, m: int = 300) -> np.ndarray:
@@ -48,10 +48,11 @@ def test_a_weighted_sum_is_as_accurate_as_a_plain_floating_point_product():
     w[1] *= -3.7
     got = table.weigh(w)
     q = raw.shape[0]
-    # the split drops weight bits below 2**-(55 - ⌈log2 Q⌉), table bits below 2**-51 and the low·low part
-    # (each relative to the power-of-two bounds of Σ|w| and of the column), plus three element-wise roundings
+    low = low_bits(q)
+    # left out: weight bits below 2**-(27 + L) and table bits below 2**-(26 + L) of their power-of-two bounds,
+    # the low·low part (≤ Q 2**-27 · 2**-26), and three element-wise roundings
     bound = 2 * np.abs(w).sum(axis=1)[:, None] * 2.0 * np.abs(raw).max(axis=0)[None, :]
-    limit = bound * (q * 2.0 ** -(55 - np.ceil(np.log2(q))) + 2.0**-51 + q * 2.0**-53 + 4 * 2.0**-53)
+    limit = bound * (q * 2.0 ** -(27 + low) + 2.0 ** -(26 + low) + q * 2.0**-53 + 4 * 2.0**-53)
     for i in range(w.shape[0]):
         for m in range(0, raw.shape[1], 11):
             exact = sum(Fraction(float(x)) * Fraction(float(y)) for x, y in zip(w[i], raw[:, m]))
