@@ -6,7 +6,10 @@
   response vectors: computed on the persons who answered every calibrated item (CAT logs have none, and the
   statistic is then reported as not available, with the reason).
 * Infit/outfit mean squares (Wright & Masters 1982) for Rasch/PCM items, at each person's EAP.
-* Marginal reliability (mirt's ``marginal_rxx``): σ² / (σ² + ∫ I(θ)⁻¹ g(θ) dθ) over the calibrated items.
+* Marginal reliability (mirt's ``marginal_rxx``): σ² / (σ² + ∫ I(θ)⁻¹ g(θ) dθ) over the calibrated items: the
+  reliability of a test of every item. For data where persons answered different items (adaptive tests, booklets)
+  the result also reports empirical reliability from each person's own posterior
+  (:func:`digicomp.scoring.posterior.empirical_reliability`) and shows that one.
 """
 
 from __future__ import annotations
