@@ -147,6 +147,23 @@ def test_the_balanced_example_is_the_same_study_in_any_chunking_processes_and_li
     assert_simulation_is_live(whole, AdaptiveTest(bank, design), theta)
 
 
+def test_sympson_hetter_and_largest_deficit_content_control_too():
+    bank = load_bank("civil-service")
+    design = rule_design(
+        "mlwi",
+        exposure={"method": "sympson_hetter", "parameters": {item_id: 0.6 for item_id in bank.ids[::3]}},
+        content={
+            "by": "area",
+            "method": "kingsbury_zara",
+            "constraints": [{"group": g, "min": 2, "target": 0.25} for g in ("1", "2", "3", "4")],
+        },
+    )
+    theta = thetas(N_PERSONS)
+    whole = simulated(design, bank, theta, 1000)
+    assert_same_study(simulated(design, bank, theta, 17), whole, "sympson-hetter + kingsbury-zara: chunk_size 17")
+    assert_simulation_is_live(whole, AdaptiveTest(bank, design), theta)
+
+
 @pytest.mark.parametrize("rule", ["mpwi", "mepv", "klp"])
 def test_two_processes_give_the_study_of_one(bank, rule):
     design = rule_design(rule, exposure={"method": "randomesque", "k": 3})
