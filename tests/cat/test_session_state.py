@@ -254,3 +254,31 @@ def test_resumed_sessions_give_the_uninterrupted_test_under_exposure_control(exp
         assert resumed.report()["audit"] == plain.report()["audit"]
     assert resumed_ledger.persons == plain_ledger.persons == 5
     np.testing.assert_array_equal(resumed_ledger.given, plain_ledger.given)
+
+
+@pytest.mark.parametrize(
+    ("exposure", "field", "message"),
+    [
+        ({"method": "item_eligibility", "r_max": 0.3}, "ineligible", "ineligible: missing"),
+        ({"method": "none"}, "ineligible", "ineligible: not expected"),
+    ],
+)
+def test_the_eligibility_mask_is_present_exactly_under_item_eligibility(exposure, field, message):
+    engine = AdaptiveTest(PBANK, {"stop": {"max_items": 6}, "exposure": exposure})
+    data = state_of(answered(engine, 2))
+    if field in data:
+        del data[field]
+    else:
+        data[field] = []
+    with pytest.raises(TamperedStateError, match=message):
+        engine.resume(json.dumps(data))
+
+
+def test_an_item_given_twice_is_refused_where_choices_are_not_replayed():
+    restricted = {"method": "progressive_restricted", "r_max": 0.5}
+    engine = AdaptiveTest(PBANK, {"stop": {"max_items": 6}, "exposure": restricted})
+    data = state_of(answered(engine, 3))
+    data["items"][2] = data["items"][0]
+    data["answers"][2] = data["scores"][2] = data["answers"][0]
+    with pytest.raises(TamperedStateError, match=r"items\[2\]: .* cannot be served at position 3"):
+        engine.resume(json.dumps(data))
