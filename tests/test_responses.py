@@ -11,8 +11,8 @@ from digicomp.models import ItemParameters
 from digicomp.responses import Responses
 
 
-def _mixed_bank(rng: np.random.Generator) -> tuple[ItemParameters, np.ndarray]:
-    """Six 2PL items and four 4-category GRM items; responses of 300 persons with 15% of cells observed."""
+def _mixed_bank(rng: np.random.Generator, observed: float = 0.15) -> tuple[ItemParameters, np.ndarray]:
+    """Six 2PL items and four 4-category GRM items; responses of 300 persons, ``observed`` of the cells."""
     models = ["2PL"] * 6 + ["GRM"] * 4
     slope = rng.lognormal(0, 0.3, 10)
     icpt = np.full((10, 3), np.nan)
@@ -21,7 +21,7 @@ def _mixed_bank(rng: np.random.Generator) -> tuple[ItemParameters, np.ndarray]:
     params = ItemParameters(models, slope, icpt, np.zeros(10), np.ones(10))
     K = params.n_categories
     x = (rng.random((300, 10)) * K).astype(np.int64)
-    x[rng.random((300, 10)) > 0.15] = -1
+    x[rng.random((300, 10)) > observed] = -1
     return params, x
 
 
@@ -32,28 +32,36 @@ def _sparse_responses(x: np.ndarray, order: np.ndarray | None = None) -> Respons
     return Responses(person, item, x[person, item], x.shape[0], x.shape[1])
 
 
-def test_sparse_design_equals_dense_design():
+@pytest.mark.parametrize("observed", [0.15, 0.6], ids=["sparse-kernel", "dense-kernel"])
+def test_design_computes_the_definition(observed):
+    """log L[p, q] = Σ_(observed j) log P_j(x_pj | θ_q) and r[j, k, q] = Σ_p [x_pj = k] w_pq, by brute force."""
     rng = np.random.default_rng(3)
-    params, x = _mixed_bank(rng)
+    params, x = _mixed_bank(rng, observed)
     points = np.linspace(-4, 4, 21)
-    log_p = params.log_prob(points)
-    dense = Responses.from_dense(x).design(params.n_categories)
-    sp = _sparse_responses(x).design(params.n_categories)
-    assert dense.observed is None and sp.observed is not None  # the two code paths
-    np.testing.assert_allclose(sp.log_likelihood(log_p), dense.log_likelihood(log_p), rtol=1e-12, atol=1e-12)
-    diff, base = sp.split_log_prob(log_p)
-    rows = slice(40, 170)
-    np.testing.assert_allclose(
-        sp.log_likelihood_rows(diff, base, rows), dense.log_likelihood(log_p)[rows], rtol=1e-12, atol=1e-12
-    )
+    log_p = params.log_prob(points)  # (Q, J, K)
+    seen = x >= 0
+    picked = np.take_along_axis(log_p[None], np.maximum(x, 0)[:, None, :, None], axis=3)[..., 0]  # (N, Q, J)
+    ref_ll = np.where(seen[:, None, :], picked, 0.0).sum(axis=2)
+    onehot = (x[:, :, None] == np.arange(log_p.shape[2])) & seen[:, :, None]  # (N, J, K)
     w = rng.random((300, 21))
-    np.testing.assert_allclose(sp.expected_counts(w), dense.expected_counts(w), rtol=1e-12, atol=1e-12)
+    ref_counts = np.einsum("pjk,pq->jkq", onehot.astype(float), w)
     table = rng.random((10, 21))
-    np.testing.assert_allclose(sp.observed_sum(table), dense.observed_sum(table), rtol=1e-12)
-    # the indicator matrices other modules read (cross-product SEs) match the dense ones cell for cell
-    assert sparse.issparse(sp.cat) and sparse.issparse(sp.mask)
-    np.testing.assert_array_equal(sp.cat.toarray(), dense.cat)
-    np.testing.assert_array_equal(sp.mask.toarray(), dense.mask)
+    ref_sum = seen.astype(float) @ table
+    for resp in (Responses.from_dense(x), _sparse_responses(x)):
+        design = resp.design(params.n_categories)
+        assert (design.observed is not None) == (observed < 0.25)  # the kernel follows the density
+        np.testing.assert_allclose(design.log_likelihood(log_p), ref_ll, rtol=1e-12, atol=1e-12)
+        diff, base = design.split_log_prob(log_p)
+        rows = slice(40, 170)
+        np.testing.assert_allclose(design.log_likelihood_rows(diff, base, rows), ref_ll[rows], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(design.expected_counts(w), ref_counts, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(design.observed_sum(table), ref_sum, rtol=1e-12)
+        # the indicator matrices other modules read (cross-product SEs): cat per (item, category ≥ 1), mask
+        cat = design.cat.toarray() if sparse.issparse(design.cat) else design.cat
+        mask = design.mask.toarray() if sparse.issparse(design.mask) else design.mask
+        exists = params.n_categories[:, None] > np.arange(1, 4)  # (J, 3): item j has category 1, 2, 3
+        np.testing.assert_array_equal(cat, onehot[:, :, 1:][:, exists])
+        np.testing.assert_array_equal(mask, seen)
 
 
 def test_sparse_design_does_not_depend_on_triplet_order():
@@ -84,3 +92,24 @@ def test_float32_counts_agree_with_float64_and_keep_weights_normal(scale):
     floor[design.full_item, design.full_category] = n_obs[:, None] * np.finfo(np.float32).tiny
     assert np.all(np.abs(single - double) <= 1e-6 * double + floor)
     assert np.all(single >= floor)  # no weight was flushed to zero or left subnormal
+
+
+def test_a_dense_view_of_triplets_does_not_switch_them_to_the_dense_path():
+    """Calling ``dense()`` (a peer tool, a report) caches the matrix; the data stay triplets for every path that
+    chooses by ``has_dense`` (the calibration's preparation and chunking) and the design stays sparse."""
+    rng = np.random.default_rng(6)
+    params, x = _mixed_bank(rng)
+    resp = _sparse_responses(x)
+    np.testing.assert_array_equal(resp.dense(), x)
+    assert not resp.has_dense
+    assert resp.design(params.n_categories).observed is not None
+
+
+def test_design_follows_density_not_the_form_the_data_came_in():
+    """A matrix with 15% of its cells observed (CAT logs as a wide file) gets the sparse kernel; a complete one
+    the dense kernel."""
+    rng = np.random.default_rng(7)
+    params, x = _mixed_bank(rng)
+    assert Responses.from_dense(x).design(params.n_categories).observed is not None
+    full = (rng.random((50, 10)) * params.n_categories).astype(np.int64)
+    assert Responses.from_dense(full).design(params.n_categories).observed is None
