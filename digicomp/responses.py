@@ -342,9 +342,10 @@ class ResponseDesign:
         K = int(self.n_categories.max())
         counts = np.zeros((self.n_items, K, Q))
         if self.observed is not None:
-            w = weights.astype(dtype, copy=False)
-            if w.dtype == np.float32:
-                np.maximum(w, np.finfo(np.float32).tiny, out=w)
+            if np.dtype(dtype) == np.float32:  # cast and floor in one pass, into a new array
+                w = np.maximum(weights, np.finfo(np.float32).tiny, dtype=np.float32)
+            else:
+                w = weights.astype(dtype, copy=False)
             counts[self.full_item, self.full_category] = self._observed_as(w.dtype).T @ w
             return counts
         upper = np.asarray(self.cat.T @ weights)
