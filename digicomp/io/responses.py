@@ -156,9 +156,14 @@ def _from_frame(frame: Any, fmt: str, item_ids: list[str] | None) -> Responses:
     """Responses from a pandas DataFrame in long or wide form (NaN or -1 = not administered)."""
     cols = [str(c) for c in frame.columns]
     fmt = detect_format(cols) if fmt == "auto" else fmt
+    if fmt not in ("long", "wide"):
+        raise ResponseError(f"unknown response format {fmt!r}; expected 'long', 'wide' or 'auto'")
+    lower = {c.lower(): c for c in cols}
+    if fmt == "long" and any(c not in lower for c in LONG_COLUMNS):
+        missing = ", ".join(c for c in LONG_COLUMNS if c not in lower)
+        raise ResponseError(f"DataFrame: long responses need the columns person, item, response; missing {missing}")
     try:
         if fmt == "long":
-            lower = {c.lower(): c for c in cols}
             values = frame[lower["response"]].to_numpy(dtype=float)
         else:
             values = frame.to_numpy(dtype=float)
