@@ -3,7 +3,8 @@
 Three entry points, each taking the raw bytes of one file:
 
 - ``yaml``: a YAML document of any kind (framework, level scale, crosswalk, item bank, CAT design), through
-  ``digicomp validate`` (:func:`digicomp.commands.validate.validate_path`) and the loader of its kind;
+  ``digicomp validate`` (:func:`digicomp.commands.validate.validate_path`) and the loader of its kind, then a
+  three-item adaptive session on a bank the loader accepted;
 - ``csv``: a response file, through :func:`digicomp.io.read_responses` (format detected, and forced long and wide)
   and the calibration input :func:`digicomp.calibration.data.as_responses`;
 - ``param_table``: a parameter table, through :func:`digicomp.io.param_table.read_param_table`, then an adaptive
@@ -210,12 +211,32 @@ def _yaml(path: Path) -> None:
         assert problems, "a document of no known kind must be reported"
         raise DigicompError("\n".join(problems))
     try:
-        loader(path)
+        loaded = loader(path)
     except DigicompError:
         assert problems, f"validate found nothing, the {kind} loader refused the file"
         raise
+    if kind == "item_bank":
+        _play(loaded)
     if problems:
         raise DigicompError("\n".join(problems))
+
+
+def _play(bank: Any) -> None:
+    """A three-item adaptive session on a bank the loader accepted (first option, or the middle category)."""
+    from digicomp.cat import AdaptiveTest
+
+    session = AdaptiveTest(bank).start(seed=0)
+    for _ in range(3):
+        item = session.next_item()
+        if item is None:
+            break
+        if item.options:
+            answer: Any = item.options[0]["id"]
+        elif item.categories:
+            answer = len(item.categories) // 2
+        else:
+            answer = 1
+        session.record(item.id, answer)
 
 
 def _loader(kind: str) -> Any:
@@ -261,17 +282,10 @@ def _responses(path: Path) -> None:
 def _param_table(path: Path) -> None:
     """The table's items run an adaptive session and survive a write/read round trip."""
     from digicomp.bank import ItemBank
-    from digicomp.cat import AdaptiveTest
     from digicomp.io.param_table import TO_MIRT, read_param_table, write_param_table
 
     params = read_param_table(path)
-    session = AdaptiveTest(ItemBank.from_item_parameters(params)).start(seed=0)
-    for k in range(3):
-        item = session.next_item()
-        if item is None:
-            break
-        j = params.ids.index(item.id)
-        session.record(item.id, int(k % int(params.n_categories[j])))
+    _play(ItemBank.from_item_parameters(params))
     again = read_param_table(write_param_table(params, path.with_name(path.stem + "-again.csv")))
     assert again.ids == params.ids  # models as a mirt table names them (mirt has no 1PL itemtype: it writes 2PL)
     assert [TO_MIRT[m] for m in again.models] == [TO_MIRT[m] for m in params.models]
