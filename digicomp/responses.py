@@ -279,9 +279,10 @@ class ResponseDesign:
     @functools.cached_property
     def mask(self) -> sparse.csr_matrix:
         """Sparse designs: observed (person, item) cells as a CSR matrix of ones."""
-        obs = self.observed
+        obs = self.observed  # shares its data (ones) and row pointers
         return sparse.csr_matrix(
-            (np.ones(obs.nnz), self.full_item[obs.indices], obs.indptr), shape=(self.n_persons, self.n_items)
+            (obs.data, self.full_item[obs.indices].astype(obs.indices.dtype), obs.indptr),
+            shape=(self.n_persons, self.n_items),
         )
 
     @functools.cached_property
