@@ -26,4 +26,5 @@ class StateMismatchError(SessionError):
 
 
 class TamperedStateError(SessionError):
-    """A saved state whose signature is missing, wrong, or whose content is not a state this engine made."""
+    """A saved state that is malformed (the message names the field), whose signature is missing or wrong, or that
+    is not a state this engine could have written (the replay disagrees with it)."""
