@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from digicomp.bank import ItemBank, load_bank
-from digicomp.errors import ParameterError
+from digicomp.errors import DataWarning, ParameterError
 from digicomp.models import ItemParameters
 
 from .conftest import MINI
@@ -73,8 +73,14 @@ def test_mirt_table_round_trips_a_mixed_bank_with_graded_items(tmp_path):
 
 
 def test_catr_table_refuses_graded_items(tmp_path):
+    """catR's table holds no graded item: a bank of graded items only is refused, a mixed bank's are named."""
+    params = ItemParameters.graded(a=[1.0, 1.4], b=[[-1.0, 0.5], [-0.5, 0.7]], ids=["g1", "g2"])
+    graded = ItemBank.from_item_parameters(params, id="graded", source="test")
     with pytest.raises(ParameterError, match="dichotomous"):
+        graded.to_param_table(tmp_path / "catr.csv", style="catR")
+    with pytest.warns(DataWarning, match=r"1 polytomous items of bank 'mini' left out \(t-1.1-sa\)"):
         load_bank(MINI).to_param_table(tmp_path / "catr.csv", style="catR")
+    assert "t-1.1-sa" not in (tmp_path / "catr.csv").read_text(encoding="utf-8")
 
 
 def test_content_free_bank_round_trips_through_yaml(tmp_path):

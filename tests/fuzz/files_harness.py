@@ -275,6 +275,12 @@ def _responses(path: Path) -> None:
         assert resp.value.size == 0 or (resp.value.min() >= 0 and resp.value.max() <= MAX_CODE)
     resp = read_responses(path)
     assert as_responses(path).n_observed == resp.n_observed
+    try:  # the scoring path: items in a bank's order
+        ordered = read_responses(path, item_ids=["i1", "i2", "i3", "i4", "item", "response"])
+    except DigicompError:
+        pass
+    else:
+        assert ordered.n_observed == resp.n_observed
     if first is not None and resp.n_observed == 0:
         raise first
 
