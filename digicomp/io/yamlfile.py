@@ -21,6 +21,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import yaml
 from pydantic import BaseModel, ValidationError
 
@@ -89,10 +90,15 @@ def load_yaml(path: str | PathLike[str], error_cls: type[DigicompError] = Digico
         raw = Path(path).read_bytes()
     except OSError as exc:
         raise error_cls(f"{path}: cannot read file: {exc.strerror or exc}") from None
-    _screen(raw, path, error_cls)
+    if _may_nest_deeply(raw):
+        _screen(raw, path, error_cls)  # composing such a file could overflow the C stack: check the events first
     loader = _Loader(raw)
     try:
         node = loader.get_single_node()
+        linemap: LineMap = {}
+        duplicates: list[str] = []
+        if node is not None:
+            _Walk(path, error_cls, linemap, duplicates).check(node)
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         raise error_cls(_describe_yaml_error(path, exc)) from None
@@ -100,13 +106,26 @@ def load_yaml(path: str | PathLike[str], error_cls: type[DigicompError] = Digico
         raise error_cls(f"{path}: malformed YAML: {exc}") from None
     finally:
         loader.dispose()
-    linemap: LineMap = {}
-    duplicates: list[str] = []
-    if node is not None:
-        _walk(node, "", linemap, duplicates, path, set())
     if duplicates:
         raise_problems(error_cls, path, duplicates)
     return data, linemap
+
+
+SAFE_COMPOSE_DEPTH = 10_000
+"""Nesting the C composer builds safely (it recurses in C: about 40,000 levels overflow the stack)."""
+
+
+def _may_nest_deeply(raw: bytes) -> bool:
+    """Whether the file could nest beyond SAFE_COMPOSE_DEPTH, by a bound computed from its bytes.
+
+    A chain of nested block collections moves right at least every second level, so it is at most twice as long
+    as the longest line; flow collections add at most one level per ``[`` or ``{``.
+    """
+    if len(raw) < 2 * SAFE_COMPOSE_DEPTH:
+        return False
+    breaks = np.flatnonzero(np.frombuffer(raw, dtype=np.uint8) == 10)
+    longest = int(np.diff(breaks, prepend=-1, append=len(raw)).max())
+    return raw.count(b"[") + raw.count(b"{") + 2 * (longest + 1) + 2 > SAFE_COMPOSE_DEPTH
 
 
 MAX_DEPTH = 64
@@ -149,7 +168,7 @@ def _screen(raw: bytes, path: str | PathLike[str], error_cls: type[DigicompError
             elif isinstance(event, yaml.AliasEvent):
                 if any(open_anchor == event.anchor for _, open_anchor in stack):
                     line = event.start_mark.line + 1
-                    raise error_cls(f"{path}:{line}: alias *{event.anchor} refers to a node that contains it")
+                    raise error_cls(f"{path}:{line}: alias *{event.anchor}: an alias refers to a node that contains it")
                 size, anchor = sizes.get(event.anchor, 1), None
             else:
                 if isinstance(event, yaml.DocumentStartEvent):
@@ -376,36 +395,77 @@ def _key_value(node: yaml.Node) -> str | int:
     return node.value if isinstance(node, yaml.ScalarNode) else str(node.start_mark)
 
 
-def _walk(node: yaml.Node, path: str, linemap: LineMap, duplicates: list[str], file: Any, seen: set[int]) -> None:
-    """Record the line of ``node`` and of every descendant; collect duplicate mapping keys.
+class _Walk:
+    """One pass over the composed nodes: the line of every node path, duplicate keys, nesting depth, and the number
+    of nodes once aliases are expanded (each shared node counted once per use, computed once)."""
 
-    A node reached again through an alias is not walked again: its inner problems were collected the first
-    time, and lines inside the alias fall back to the alias's own line (see :func:`line_of`).
-    """
-    linemap.setdefault(path, node.start_mark.line + 1)
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, yaml.SequenceNode):
-        for index, child in enumerate(node.value):
-            _walk(child, f"{path}[{index}]", linemap, duplicates, file, seen)
-    elif isinstance(node, yaml.MappingNode):
+    def __init__(self, file: Any, error_cls: type[DigicompError], linemap: LineMap, duplicates: list[str]) -> None:
+        self.file, self.error_cls, self.linemap, self.duplicates = file, error_cls, linemap, duplicates
+        self.sizes: dict[int, int] = {}
+        self.active: set[int] = set()
+        self.written = 0
+
+    def check(self, node: yaml.Node) -> None:
+        """Walk the document; refuse too deep nesting, recursive aliases and alias expansion past the limit."""
+        expanded = self.walk(node, "", 1)
+        if expanded > alias_limit(self.written):
+            shown = f"{expanded:,}" if expanded < 10**15 else "more than 10^15"
+            raise self.error_cls(
+                f"{self.file}:1: aliases (*name) expand the document's {self.written:,} nodes to {shown} "
+                f"(at most {alias_limit(self.written):,}); write the repeated parts out or use fewer aliases"
+            )
+
+    def walk(self, node: yaml.Node, path: str, depth: int) -> int:
+        """Record ``node`` and its descendants (a node reached again through an alias is not walked again: its
+        inner lines fall back to the alias's own line); the node's size with aliases expanded."""
+        self.linemap.setdefault(path, node.start_mark.line + 1)
+        key = id(node)
+        if key in self.sizes:
+            return self.sizes[key]
+        line = self.linemap[path]
+        if key in self.active:
+            raise self.error_cls(
+                f"{self.file}:{line}: {path or '(document)'}: an alias refers to a node that contains it"
+            )
+        if depth > MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+            raise self.error_cls(
+                f"{self.file}:{line}: nesting deeper than {MAX_DEPTH} levels (no digicomp document is)"
+            )
+        self.active.add(key)
+        self.written += 1
+        size = 1
+        if isinstance(node, yaml.SequenceNode):
+            for index, child in enumerate(node.value):
+                size += self.walk(child, f"{path}[{index}]", depth + 1)
+        elif isinstance(node, yaml.MappingNode):
+            size += self._mapping(node, path, depth)
+        self.active.discard(key)
+        self.sizes[key] = size
+        return size
+
+    def _mapping(self, node: yaml.MappingNode, path: str, depth: int) -> int:
+        """Keys and values of a mapping; duplicate keys (YAML would keep the last) are collected."""
+        size = 0
         keys: dict[str | int, int] = {}
         for key_node, value_node in node.value:
+            size += self.walk(key_node, path, depth + 1) if not isinstance(key_node, yaml.ScalarNode) else 1
+            self.written += isinstance(key_node, yaml.ScalarNode)
             if key_node.tag == "tag:yaml.org,2002:merge":
+                size += self.walk(value_node, path, depth + 1)
                 continue
-            key = _key_value(key_node)
+            name = _key_value(key_node)
             line = key_node.start_mark.line + 1
-            child = format_path(_split(path) + [key])
-            if key in keys:
-                duplicates.append(
-                    f"{file}:{line}: {child}: duplicate key {key!r} (first given on line {keys[key]}); "
+            child = format_path(_split(path) + [name])
+            if name in keys:
+                self.duplicates.append(
+                    f"{self.file}:{line}: {child}: duplicate key {name!r} (first given on line {keys[name]}); "
                     "YAML would silently keep only the last one"
                 )
                 continue
-            keys[key] = line
-            linemap[child] = line
-            _walk(value_node, child, linemap, duplicates, file, seen)
+            keys[name] = line
+            self.linemap[child] = line
+            size += self.walk(value_node, child, depth + 1)
+        return size
 
 
 def _split(path: str) -> list[str | int]:

@@ -51,7 +51,7 @@ def test_moderate_aliases_are_allowed(tmp_path):
 def test_a_recursive_alias_is_refused(tmp_path):
     path = tmp_path / "loop.yaml"
     path.write_text("kind: x\na: &a [1, *a]\n")
-    with pytest.raises(DigicompError, match=r"loop.yaml:2: alias \*a refers to a node that contains it"):
+    with pytest.raises(DigicompError, match=r"loop.yaml:2: a\[1\]: an alias refers to a node that contains it"):
         load_yaml(path)
 
 
@@ -87,3 +87,10 @@ def test_lines_inside_an_alias_fall_back_to_the_alias(tmp_path):
     path.write_text("base: &b\n  x: 1\nuse: *b\n")
     _, linemap = load_yaml(path)
     assert linemap["base.x"] == 2 and linemap["use"] == 3 and "use.x" not in linemap
+
+
+def test_a_recursive_alias_in_a_large_file_is_refused_by_the_event_screen(tmp_path):
+    path = tmp_path / "loop.yaml"
+    path.write_text("kind: x\nnote: " + "y" * 30_000 + "\na: &a [1, *a]\n")  # a long line: the screen runs first
+    with pytest.raises(DigicompError, match=r"loop.yaml:3: alias \*a: an alias refers to a node that contains it"):
+        load_yaml(path)
