@@ -73,7 +73,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from digicomp.bank import load_bank
     from digicomp.calibration import calibrate
-    from digicomp.commands._em_output import em_progress, se_progress, warnings_to_stderr
+    from digicomp.reporting.progress import em_progress, se_progress, warnings_to_stderr
     from digicomp.errors import CalibrationError
 
     if args.store:
