@@ -73,8 +73,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from digicomp.bank import load_bank
     from digicomp.calibration import calibrate
-    from digicomp.reporting.progress import em_progress, se_progress, warnings_to_stderr
     from digicomp.errors import CalibrationError
+    from digicomp.reporting.progress import em_progress, se_progress, warnings_to_stderr
 
     if args.store:
         from digicomp.loop.command import run_store

@@ -9,9 +9,9 @@ import json
 def run_store(args: argparse.Namespace) -> int:
     """Recalibrate ``args.bank`` from the store at ``args.store`` and write the next bank version to ``args.out``."""
     from digicomp.bank import load_bank
-    from digicomp.reporting.progress import em_progress, se_progress, warnings_to_stderr
     from digicomp.errors import DigicompError
     from digicomp.loop import recalibrate
+    from digicomp.reporting.progress import em_progress, se_progress, warnings_to_stderr
     from digicomp.store import open_store
 
     if not args.bank:
