@@ -378,6 +378,8 @@ def _describe_yaml_error(path: str | PathLike[str], exc: yaml.MarkedYAMLError) -
     """``FILE:LINE:COL: malformed YAML: problem (context)`` from a yaml parser or scanner error."""
     mark = exc.problem_mark or exc.context_mark
     where = f"{path}:{mark.line + 1}:{mark.column + 1}" if mark else str(path)
+    if "nesting depth" in (exc.problem or ""):  # PyYAML ≥ 6.0.4 stops deep nesting in its parser, before our walk
+        return f"{where}: nesting deeper than {MAX_DEPTH} levels (no digicomp document is)"
     what = exc.problem or "syntax error"
     if exc.context:
         ctx_mark = exc.context_mark
