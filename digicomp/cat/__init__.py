@@ -5,9 +5,9 @@ serves both a live :class:`~digicomp.cat.session.Session` (a batch of one) and M
 """
 
 from digicomp.cat.core import CatCore
-from digicomp.cat.design import Design, load_design, validate_file
+from digicomp.cat.design import Design, load_design
 from digicomp.cat.draws import person_keys, session_key, uniforms
-from digicomp.cat.engine import AdaptiveTest
+from digicomp.cat.engine import AdaptiveTest, validate_file
 from digicomp.cat.errors import (
     DuplicateAnswerError,
     InvalidAnswerError,

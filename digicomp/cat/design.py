@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from digicomp.cat.seeding import Seeding
-from digicomp.errors import DesignDeprecationWarning, DesignError, DigicompError
+from digicomp.errors import DesignDeprecationWarning, DesignError
 from digicomp.io.yamlfile import line_of, load_yaml, validate_model, validation_problems
 
 Positive = Annotated[float, Field(gt=0)]
@@ -375,25 +375,6 @@ def design_from(value: Design | dict | str | PathLike[str]) -> Design:
             found = validation_problems(exc, "design", {}, Design)
             raise DesignError("design: " + "; ".join(p.split(": ", 1)[1] for p in found)) from None
     return load_design(value)
-
-
-def validate_file(path: str | PathLike[str]) -> list[str]:
-    """Problems of the design at ``path`` (schema, bank, and the engine it builds) as lines; [] when valid."""
-    try:
-        design = load_design(path)
-    except DigicompError as exc:
-        return list(getattr(exc, "problems", [str(exc)]))
-    if design.bank is None:
-        return []
-    try:
-        from digicomp.cat.engine import AdaptiveTest
-
-        with warnings.catch_warnings():  # the file's warnings were given when it was loaded above
-            warnings.simplefilter("ignore", DesignDeprecationWarning)
-            AdaptiveTest.from_yaml(path)
-    except DigicompError as exc:
-        return [f"{path}: {line}" for line in str(exc).splitlines()]
-    return []
 
 
 def resolve_bank_ref(design: Design, base: Path | None) -> str | Path | None:

@@ -1,8 +1,12 @@
-"""``AdaptiveTest``: a bank and a design composed into the batch core; starts and resumes sessions."""
+"""``AdaptiveTest``: a bank and a design composed into the batch core; starts and resumes sessions.
+
+Also ``validate_file`` for design files, since checking a design against its bank means building this engine.
+"""
 
 from __future__ import annotations
 
 import csv
+import warnings
 from os import PathLike
 from pathlib import Path
 from typing import Any
@@ -18,6 +22,7 @@ from digicomp.cat.estimation import build_estimator
 from digicomp.cat.exposure import ExposureLedger, build_exposure
 from digicomp.cat.seeding import SeedPlan, seeding_candidates
 from digicomp.cat.selection import Rule, build_rule, random_rule
+from digicomp.cat.session import Session, item_content
 from digicomp.cat.state import BatchState
 from digicomp.cat.stopping import (
     SPRT,
@@ -28,7 +33,7 @@ from digicomp.cat.stopping import (
     Stopper,
 )
 from digicomp.cat.tables import Tables
-from digicomp.errors import BankError, DesignError, DigicompError, SessionError
+from digicomp.errors import BankError, DesignDeprecationWarning, DesignError, DigicompError, SessionError
 from digicomp.models import ItemParameters
 from digicomp.scoring.quadrature import NormalPrior
 
@@ -107,36 +112,47 @@ class AdaptiveTest:
         """
         content = self._content.get(j)
         if content is None:
-            from digicomp.cat.session import item_content
-
             content = self._content[j] = item_content(self.bank, j)
         return content
 
     # ------------------------------------------------------------------ sessions and batches
     def start(
         self, person_id: str | None = None, seed: int | tuple[int, int] | None = None, audit: bool | None = None
-    ) -> Any:
+    ) -> Session:
         """A new live session; ``seed`` (or ``(seed, person index)``) fixes its random draws."""
-        from digicomp.cat.session import Session
-
         key = session_key(_check_seed(seed))
         audit = self.design.report.audit if audit is None else audit
         return Session(self, person_id, key, audit)
 
-    def resume(self, state: str | dict) -> Any:
+    def resume(self, state: str | dict) -> Session:
         """The session saved by ``session.to_json()`` (text or parsed dict), replayed and checked step by step.
 
         Refused for another bank or design (StateMismatchError) and for any state this engine could not have
         written (TamperedStateError naming the field); never another exception.
         """
-        from digicomp.cat.session import Session
-
         return Session.from_state(self, state)
 
     def new_batch(self, n: int, seed: int, audit: bool = False, persons: NDArray | None = None) -> BatchState:
         """Lock-step state of ``n`` persons; person i draws as ``start(seed=(seed, i))`` would."""
         idx = np.arange(n) if persons is None else np.asarray(persons)
         return self.core.new_batch(person_keys(seed, idx), audit=audit)
+
+
+def validate_file(path: str | PathLike[str]) -> list[str]:
+    """Problems of the design at ``path`` (schema, bank, and the engine it builds) as lines; [] when valid."""
+    try:
+        design = load_design(path)
+    except DigicompError as exc:
+        return list(getattr(exc, "problems", [str(exc)]))
+    if design.bank is None:
+        return []
+    try:
+        with warnings.catch_warnings():  # the file's warnings were given when it was loaded above
+            warnings.simplefilter("ignore", DesignDeprecationWarning)
+            AdaptiveTest.from_yaml(path)
+    except DigicompError as exc:
+        return [f"{path}: {line}" for line in str(exc).splitlines()]
+    return []
 
 
 def _check_seed(seed: Any) -> Any:

@@ -1,4 +1,8 @@
-"""A live session: one person's test as a batch of one, with a small signed JSON state and a report."""
+"""A live session: one person's test as a batch of one, with a small signed JSON state and a report.
+
+The session holds its state and asks its engine (duck-typed: ``core``, ``bank``, ``design``, ``seeding``,
+``item_content``); it never imports the engine module, which imports this one to start sessions.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from digicomp.cat.errors import (
     WrongItemError,
 )
 from digicomp.cat.exposure import ProgressiveRestricted
-from digicomp.cat.report import build_report
+from digicomp.cat.report import Outcome, build_report
 from digicomp.cat.state import STATE_FORMAT, is_unicode
 from digicomp.errors import DigicompError, SessionError
 
@@ -170,7 +174,25 @@ class Session:
 
     def report(self) -> dict[str, Any]:
         """θ, SE, level and level probabilities, per area, items used, stop reason (and the audit trail)."""
-        return build_report(self)
+        engine = self.engine
+        return build_report(self.outcome(), engine.bank, engine.design, engine.core.tables)
+
+    def outcome(self) -> Outcome:
+        """The test's plain results so far (what the report is built from)."""
+        st = self.state
+        n = int(st.n_given[0])
+        return Outcome(
+            person=self.person_id,
+            finished=self.finished,
+            stop_reason=self.stop_reason,
+            theta=self.theta,
+            se=self.se,
+            items=st.sequence[0, :n].copy(),
+            scores=st.responses[0, :n].copy(),
+            answers=list(self.answers),
+            weights=st.weights(_ROW)[0],
+            audit=None if st.audit is None else st.audit[0],
+        )
 
     # ------------------------------------------------------------------ state
     def to_json(self) -> str:
@@ -206,7 +228,7 @@ class Session:
         and the pending item and stop reason are the replay's. Any failure is a TamperedStateError naming the
         field (a StateMismatchError for another bank or design).
         """
-        from digicomp.cat.saved_state import parse_state
+        from digicomp.cat.saved_state import parse_state  # on first resume: its pydantic model is built at import
 
         saved, data = parse_state(state)
         _check_identity(engine, data)

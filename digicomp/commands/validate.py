@@ -16,7 +16,7 @@ VALIDATORS: dict[str, str] = {
     "level_scale": "digicomp.framework:validate_scale_file",
     "crosswalk": "digicomp.framework:validate_crosswalk_file",
     "item_bank": "digicomp.bank:validate_file",
-    "cat_design": "digicomp.cat.design:validate_file",
+    "cat_design": "digicomp.cat.engine:validate_file",
 }
 """kind -> "module:function"; the function takes a path and returns its problem lines ([] if valid)."""
 
