@@ -309,3 +309,28 @@ def gradient_log_prob(
         mod = graded if fam == "graded" else partial_credit
         _, dl, _ = mod.components(t, 1.0, _intercepts(intercepts, J))
     return dl[..., None] * A[None, :, None, :]
+
+
+def predictor_components(
+    t: ArrayLike,
+    intercepts: ArrayLike,
+    c: ArrayLike | None = None,
+    u: ArrayLike | None = None,
+    family: str = "dichotomous",
+) -> tuple[Array, Array, Array]:
+    """(log P, ∂ log P/∂t, ∂² log P/∂t²) of each category at the predictor t = a·θ, paired elementwise.
+
+    t has any shape B (e.g. persons × answered items); intercepts are B (dichotomous) or B + (C-1,) NaN-padded,
+    c and u broadcast to B; results are B + (C,). A Newton step on θ needs Σ_j a_j ∂_t log P and
+    Σ_j a_j a_jᵀ ∂²_t log P over a person's own answers, never the persons × items table.
+    """
+    tt = np.asarray(t, dtype=float)
+    d = np.asarray(intercepts, dtype=float)
+    if family == "dichotomous":
+        g = np.zeros(tt.shape) if c is None else np.broadcast_to(np.asarray(c, dtype=float), tt.shape)
+        up = np.ones(tt.shape) if u is None else np.broadcast_to(np.asarray(u, dtype=float), tt.shape)
+        return dichotomous.components(tt, 1.0, np.broadcast_to(d, tt.shape), g, up)
+    if family not in ("graded", "gpcm"):
+        raise ParameterError(f"family {family!r}: expected 'dichotomous', 'graded' or 'gpcm'")
+    mod = graded if family == "graded" else partial_credit
+    return mod.components(tt, 1.0, d)
