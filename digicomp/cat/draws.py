@@ -23,6 +23,7 @@ STREAM_ELIGIBILITY = 4
 STREAM_PROGRESSIVE = 5
 STREAM_CONTENT = 6
 STREAM_RESPONSE = 7
+STREAM_TIES = 8
 """Streams keep the draws of different parts independent; simulations draw responses on STREAM_RESPONSE."""
 
 

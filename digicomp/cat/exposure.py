@@ -19,6 +19,7 @@ from digicomp.cat.draws import (
     STREAM_PROGRESSIVE,
     STREAM_RANDOMESQUE,
     STREAM_SYMPSON_HETTER,
+    STREAM_TIES,
     uniforms,
 )
 from digicomp.errors import DesignError
@@ -26,28 +27,61 @@ from digicomp.errors import DesignError
 Choice = tuple[NDArray[np.intp], NDArray[np.intp]]
 
 
-def ranked(crit: NDArray[np.float64], top: int) -> NDArray[np.intp]:
-    """The ``top`` best item positions per row, best first; ties go to the lower bank position."""
-    return ranked_values(crit, top)[0]
+def tie_order(keys: NDArray[np.uint64], n_items: int) -> NDArray[np.float64]:
+    """Each person's own random order of the bank (n, J): among items with equal criteria the higher value wins.
+
+    Drawn from the person's key alone (not the step), so it does not depend on the batch, and a person meets
+    tied items in one fixed order while different persons meet them in different orders: exact ties (items with
+    equal parameters) spread over the tied items instead of all going to the first in the bank.
+    """
+    return uniforms(keys, 0, STREAM_TIES, np.arange(n_items))
 
 
-def ranked_values(crit: NDArray[np.float64], top: int) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+def ranked(crit: NDArray[np.float64], top: int, keys: NDArray[np.uint64]) -> NDArray[np.intp]:
+    """The ``top`` best item positions per row, best first; exact ties go by each row's :func:`tie_order`."""
+    return ranked_values(crit, top, keys)[0]
+
+
+def ranked_values(
+    crit: NDArray[np.float64], top: int, keys: NDArray[np.uint64]
+) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
     """:func:`ranked` and the criterion values at those positions (n, top)."""
-    top = min(top, crit.shape[1])
-    if top < crit.shape[1]:
+    n, J = crit.shape
+    top = min(top, J)
+    if top < J:
         part = np.argpartition(-crit, top - 1, axis=1)[:, :top]
     else:
-        part = np.broadcast_to(np.arange(crit.shape[1]), crit.shape)
-    r = np.arange(crit.shape[0])[:, None]
+        part = np.broadcast_to(np.arange(J), crit.shape)
+    r = np.arange(n)[:, None]
     vals = crit[r, part]
     order = np.lexsort((part, -vals), axis=1)
-    return part[r, order], vals[r, order]
+    part, vals = part[r, order], vals[r, order]
+    # rows where a finite value is shared, among the chosen or with one left out at the boundary: rank by the
+    # criterion, then the row's tie order (then bank position, should two draws be equal)
+    low = vals[:, -1:]
+    tied = np.isfinite(low[:, 0]) & ((crit >= low).sum(axis=1) > top)
+    tied |= (np.isfinite(vals[:, 1:]) & (vals[:, 1:] == vals[:, :-1])).any(axis=1)
+    if tied.any():
+        rows = np.flatnonzero(tied)
+        sub = crit[rows]
+        full = np.lexsort((np.broadcast_to(np.arange(J), sub.shape), -tie_order(keys[rows], J), -sub), axis=1)
+        part[rows] = full[:, :top]
+        vals[rows] = sub[np.arange(rows.size)[:, None], part[rows]]
+    return part, vals
 
 
-def best(crit: NDArray[np.float64]) -> NDArray[np.intp]:
-    """The best eligible item per row, -1 where every item is masked (criterion −inf)."""
+def best(crit: NDArray[np.float64], keys: NDArray[np.uint64]) -> NDArray[np.intp]:
+    """The best eligible item per row, -1 where every item is masked (criterion −inf); exact ties go by each
+    row's :func:`tie_order`."""
+    n, J = crit.shape
     j = np.argmax(crit, axis=1)
-    return np.where(np.isneginf(crit[np.arange(crit.shape[0]), j]), -1, j)
+    top = crit[np.arange(n), j]
+    tied = crit == top[:, None]
+    many = np.isfinite(top) & (np.count_nonzero(tied, axis=1) > 1)
+    if many.any():
+        rows = np.flatnonzero(many)
+        j[rows] = np.argmax(np.where(tied[rows], tie_order(keys[rows], J), -1.0), axis=1)
+    return np.where(np.isneginf(top), -1, j)
 
 
 @dataclass
@@ -96,7 +130,7 @@ class NoExposureControl:
 
     def choose(self, crit: NDArray[np.float64], ctx: StepContext) -> Choice:
         """Best item, rank 0."""
-        chosen = best(crit)
+        chosen = best(crit, ctx.keys)
         return chosen, np.zeros(chosen.size, np.intp)
 
 
@@ -109,7 +143,7 @@ class Randomesque:
 
     def choose(self, crit: NDArray[np.float64], ctx: StepContext) -> Choice:
         """A uniform pick among the ≤ k finite best candidates per person."""
-        top, vals = ranked_values(crit, self.k)
+        top, vals = ranked_values(crit, self.k, ctx.keys)
         m = np.isfinite(vals).sum(axis=1)
         u = uniforms(ctx.keys, ctx.n_given, STREAM_RANDOMESQUE)
         rank = np.minimum((u * m).astype(np.intp), np.maximum(m - 1, 0))
@@ -138,7 +172,7 @@ class SympsonHetter:
         todo = np.arange(n)
         width = min(self.window, J)
         while todo.size:
-            top, vals = ranked_values(crit[todo], width)
+            top, vals = ranked_values(crit[todo], width, ctx.keys[todo])
             u = uniforms(ctx.keys[todo], ctx.n_given[todo], STREAM_SYMPSON_HETTER, top)
             accept = (u < self.k[top]) & np.isfinite(vals)
             got = accept.any(axis=1)
@@ -153,7 +187,7 @@ class SympsonHetter:
             chosen[todo[got]] = top[got, first[got]]
             rank[todo[got]] = first[got]
             fallback = todo[exhausted]
-            chosen[fallback] = best(crit[fallback])
+            chosen[fallback] = best(crit[fallback], ctx.keys[fallback])
             todo = todo[~got & ~exhausted]
             width = min(width * 4, J)
         return chosen, rank
@@ -183,7 +217,7 @@ class ItemEligibility:
 
     def choose(self, crit: NDArray[np.float64], ctx: StepContext) -> Choice:
         """Best item among the eligible (the mask was applied by the core)."""
-        chosen = best(crit)
+        chosen = best(crit, ctx.keys)
         return chosen, np.zeros(chosen.size, np.intp)
 
 
@@ -210,7 +244,7 @@ class ProgressiveRestricted:
         s = (ctx.n_given / ctx.max_length)[:, None]
         u = uniforms(ctx.keys, ctx.n_given, STREAM_PROGRESSIVE, np.arange(J))
         blended = np.where(finite, (1 - s) * u * top + s * np.where(finite, crit, 0.0), -np.inf)
-        chosen = best(blended)
+        chosen = best(blended, ctx.keys)
         return chosen, np.zeros(chosen.size, np.intp)
 
 

@@ -6,15 +6,42 @@ import numpy as np
 import pytest
 
 from digicomp.cat import AdaptiveTest
-from digicomp.cat.exposure import ExposureLedger, ranked
+from digicomp.cat.draws import person_keys
+from digicomp.cat.exposure import ExposureLedger, best, ranked, tie_order
 from digicomp.cat.sympson_hetter import calibrate_sympson_hetter, simulate_answers
 
 from .conftest import params_bank
 
 
-def test_ranked_orders_best_first_with_ties_to_the_lower_position():
+def test_ranked_orders_best_first_with_exact_ties_in_each_persons_own_order():
     crit = np.array([[0.1, 0.5, 0.5, -np.inf, 0.3]])
-    assert ranked(crit, 3).tolist() == [[1, 2, 4]]
+    keys = person_keys(3, np.arange(200))
+    order = tie_order(keys, 5)
+    got = ranked(np.repeat(crit, 200, axis=0), 3, keys)
+    first = np.where(order[:, 1] > order[:, 2], 1, 2)
+    assert got[:, 0].tolist() == first.tolist() and got[:, 1].tolist() == (3 - first).tolist()
+    assert (got[:, 2] == 4).all()
+    assert 0 < (first == 1).sum() < 200  # persons differ in which twin comes first
+
+
+def test_a_tie_at_the_boundary_of_the_k_best_is_decided_by_the_persons_order():
+    """Four items share the 2nd-best value; which of them make the top 3 follows the tie order, not the bank."""
+    crit = np.array([[0.9, 0.5, 0.5, 0.5, 0.5, 0.1]])
+    keys = person_keys(5, np.arange(300))
+    order = tie_order(keys, 6)
+    got = ranked(np.repeat(crit, 300, axis=0), 3, keys)
+    expect = 1 + np.argsort(-order[:, 1:5], axis=1, kind="stable")[:, :2]
+    assert (got[:, 0] == 0).all() and np.array_equal(got[:, 1:], expect)
+    assert set(np.unique(got[:, 1:])) == {1, 2, 3, 4}
+
+
+def test_best_takes_the_highest_tie_order_among_equal_maxima_and_minus_one_when_nothing_is_open():
+    keys = person_keys(9, np.arange(4))
+    crit = np.array([[0.2, 0.7, 0.7, 0.7], [0.9, 0.7, 0.7, 0.1], [-np.inf] * 4, [0.3, 0.3, -np.inf, -np.inf]])
+    order = tie_order(keys, 4)
+    got = best(crit, keys)
+    assert got[0] == 1 + np.argmax(order[0, 1:]) and got[1] == 0 and got[2] == -1
+    assert got[3] == np.argmax(order[3, :2])
 
 
 def test_randomesque_picks_uniformly_among_the_k_best():
