@@ -6,12 +6,16 @@ Each check returns ``(location, message)`` pairs, the location being a node path
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections import Counter
+from os import PathLike
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
 
+from digicomp.bank.formats import format_problems
 from digicomp.bank.schema import BankFile, Item, Option, Text
 from digicomp.errors import ParameterError
 from digicomp.io.param_table import MAX_INTERCEPT, MAX_SLOPE
@@ -134,7 +138,7 @@ def normalized_text(bank: BankFile) -> list[Problem]:
     """Texts are Unicode NFC: decomposed Vietnamese diacritics look the same but break search and hashing."""
     problems: list[Problem] = []
     for i, item in enumerate(bank.items):
-        for field in ("stem", "options", "categories", "explanation"):
+        for field in ("stem", "options", "categories", "premises", "choices", "explanation"):
             for loc, text in _texts(getattr(item, field), ("items", i, field)):
                 if unicodedata.normalize("NFC", text) != text:
                     problems.append((loc, f"item {item.id!r}: text is not in Unicode NFC form; normalise it"))
@@ -143,4 +147,50 @@ def normalized_text(bank: BankFile) -> list[Problem]:
 
 def self_contained(bank: BankFile) -> list[Problem]:
     """All checks that need nothing but the bank itself."""
-    return unique_ids(bank) + enemies(bank) + rules_described(bank) + parameters(bank) + normalized_text(bank)
+    return (
+        unique_ids(bank)
+        + enemies(bank)
+        + rules_described(bank)
+        + parameters(bank)
+        + normalized_text(bank)
+        + format_problems(bank)
+    )
+
+
+MEDIA_SUFFIXES = {"image": (".svg", ".png", ".jpg", ".jpeg", ".webp")}
+"""File types a media ``kind`` may have (audio and video are not checked by suffix)."""
+_EXTERNAL = re.compile(
+    rb"""(?:href|src)\s*=\s*["']\s*(?:(?!data:)[a-z][a-z0-9+.-]*:|//)|<script|url\(\s*["']?\s*(?:https?:|//)""", re.I
+)
+"""A reference to another resource (any scheme but data:, or //host) or a script, in an SVG file's bytes."""
+
+
+def media_files(bank: BankFile, folder: str | PathLike[str]) -> list[Problem]:
+    """Each item's media file exists inside ``folder`` (the bank file's folder), has an image suffix for an image,
+    and (SVG) loads nothing from elsewhere and runs no script."""
+    root = Path(folder).resolve()
+    problems: list[Problem] = []
+    for i, item in enumerate(bank.items):
+        if item.media is None:
+            continue
+        loc, src = ("items", i, "media", "src"), item.media.src
+        rel = PurePosixPath(src.replace("\\", "/"))
+        if not rel.parts or rel.is_absolute() or ".." in rel.parts or ":" in rel.parts[0]:
+            problems.append((loc, f"item {item.id!r}: media {src!r} must be a relative path inside the bank's folder"))
+            continue
+        path = root / rel
+        suffixes = MEDIA_SUFFIXES.get(item.media.kind)
+        if suffixes and path.suffix.lower() not in suffixes:
+            problems.append(
+                (loc, f"item {item.id!r}: an {item.media.kind} file is one of {', '.join(suffixes)}, got {src!r}")
+            )
+        elif not path.is_file():
+            problems.append((loc, f"item {item.id!r}: media file {src!r} not found (looked for {path})"))
+        elif path.suffix.lower() == ".svg" and _EXTERNAL.search(path.read_bytes()):
+            problems.append(
+                (
+                    loc,
+                    f"item {item.id!r}: SVG {src!r} loads another resource or runs a script; make it self-contained",
+                )
+            )
+    return problems

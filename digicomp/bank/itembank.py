@@ -22,7 +22,15 @@ from digicomp.bank.schema import BankFile, Item, Scale
 from digicomp.errors import BankError, DigicompError, ParameterError
 from digicomp.models import ItemParameters
 
-KINDS = ("multiple_choice", "self_assessment", "parameters")
+KINDS = (
+    "multiple_choice",
+    "multiple_response",
+    "ordering",
+    "matching",
+    "short_answer",
+    "self_assessment",
+    "parameters",
+)
 
 
 def natural_key(code: str) -> tuple:
@@ -66,7 +74,7 @@ class ItemBank:
         lookup = {c: k for k, c in enumerate(self.competences)}
         self.competence_index: NDArray[np.intp] = np.array([lookup.get(c, -1) for c in codes], dtype=np.intp)
         self.level: NDArray[np.intp] = np.array([item.level or 0 for item in spec.items], dtype=np.intp)
-        self.kind: NDArray[np.str_] = np.array([item.kind for item in spec.items], dtype="<U15")
+        self.kind: NDArray[np.str_] = np.array([item.kind for item in spec.items], dtype=f"<U{max(map(len, KINDS))}")
         self.is_scored: NDArray[np.bool_] = self.kind != "self_assessment"
         self.enemy_pairs: NDArray[np.intp] = self._enemy_pairs(where)
 

@@ -96,7 +96,8 @@ def load_bank(id_or_path: str | PathLike[str], framework: Any = None) -> ItemBan
     path = resolve(id_or_path)
     spec, linemap, problems, partial = check_bank_file(path)
     if spec is not None:
-        problems = problems + located_in_file(path, linemap, partial, checks.self_contained(spec))
+        found = checks.self_contained(spec) + checks.media_files(spec, path.parent)
+        problems = problems + located_in_file(path, linemap, partial, found)
     if problems or spec is None:
         raise_problems(BankError, path, problems)
     return ItemBank(spec, source=path, framework=framework)

@@ -16,7 +16,11 @@ from digicomp.models.names import canonical_item_record, model_name
 DICHOTOMOUS_MODELS = frozenset({"Rasch", "1PL", "2PL", "3PL", "4PL"})
 POLYTOMOUS_MODELS = frozenset({"GRM", "GPCM", "PCM"})
 ModelName = Annotated[Literal["Rasch", "1PL", "2PL", "3PL", "4PL", "GRM", "GPCM", "PCM"], BeforeValidator(model_name)]
-ItemKind = Literal["multiple_choice", "self_assessment"]
+ItemKind = Literal["multiple_choice", "self_assessment", "multiple_response", "ordering", "matching", "short_answer"]
+NEW_FORMATS = frozenset({"multiple_response", "ordering", "matching", "short_answer"})
+"""Item formats beyond multiple choice; their structure is checked by :mod:`digicomp.bank.formats`."""
+ScoringRule = Literal["keys_minus_wrong", "all_or_nothing", "adjacent_pairs", "count_correct"]
+Normalization = Literal["strip", "casefold", "collapse_spaces", "strip_diacritics", "strip_leading_dot"]
 NO_LOWER_ASYMPTOTE = frozenset({"Rasch", "1PL", "2PL"})
 """Dichotomous models whose lower asymptote c is 0 (a c other than 0 would be silently ignored)."""
 NO_UPPER_ASYMPTOTE = frozenset({"Rasch", "1PL", "2PL", "3PL"})
@@ -107,6 +111,29 @@ class Imported(_Strict):
 Calibration = Annotated[Provisional | Calibrated | Imported, Field(discriminator="status")]
 
 
+class Scoring(_Strict):
+    """How a raw answer of a multiple-response, ordering or matching item becomes a score category."""
+
+    rule: ScoringRule
+
+
+class ShortAnswer(_Strict):
+    """The accepted answers of a short-answer item and how a typed answer is normalised before comparing."""
+
+    kind: Literal["number", "text"]
+    accepted: Annotated[list[Number | NonEmpty], Field(min_length=1)]
+    tolerance: NonNegative | None = None
+    normalize: list[Normalization] | None = None
+
+
+class Source(_Strict):
+    """A law, decree or official document an item depends on, and when the item must be reviewed against it."""
+
+    title: NonEmpty | Text
+    url_or_ref: NonEmpty
+    review_by: datetime.date | None = None
+
+
 class Item(_Strict):
     """One item: identity, framework tags, model and parameters, provenance, and (optionally) content."""
 
@@ -125,6 +152,15 @@ class Item(_Strict):
     enemies: list[Ident] | None = None
     media: Media | None = None
     flags: list[NonEmpty] | None = None
+    keys: list[Ident] | None = None
+    key_order: list[Ident] | None = None
+    premises: list[Option] | None = None
+    choices: list[Option] | None = None
+    key_map: dict[Ident, Ident] | None = None
+    scoring: Scoring | None = None
+    answer: ShortAnswer | None = None
+    sources: list[Source] | None = None
+    review_by: datetime.date | None = None
 
     # mirt's names too; Rasch on a polytomous item is the partial credit model (digicomp.models.names)
     _model_name = model_validator(mode="before")(canonical_item_record)
@@ -144,9 +180,13 @@ class Item(_Strict):
     def _content_matches_kind(self) -> Item:
         kind = self.kind
         if kind == "parameters":
-            present = [f for f in ("stem", "key", "explanation", "media") if getattr(self, f) is not None]
+            fields = ("stem", "key", *CONTENT_FIELDS, "explanation", "media")
+            present = [f for f in fields if getattr(self, f) is not None]
             if present:
-                raise ValueError(f"an item without options or categories cannot have {', '.join(present)}")
+                raise ValueError(
+                    f"an item without options or categories cannot have {', '.join(present)} "
+                    "(declare the item's 'type' for a multiple_response, ordering, matching or short_answer item)"
+                )
         else:
             if self.stem is None:
                 raise ValueError(f"a {kind} item needs a 'stem'")
@@ -159,6 +199,12 @@ class Item(_Strict):
         return self
 
     def _check_multiple_choice(self) -> None:
+        stray = [f for f in CONTENT_FIELDS if getattr(self, f) is not None]
+        if stray:
+            raise ValueError(
+                f"{', '.join(stray)}: not fields of a multiple_choice item "
+                "(declare the item's 'type' for another format)"
+            )
         if self.categories is not None or not self.options or len(self.options) < 2:
             raise ValueError("a multiple_choice item needs at least 2 'options' and no 'categories'")
         ids = [o.id for o in self.options]
@@ -172,6 +218,9 @@ class Item(_Strict):
             raise ValueError(f"a multiple_choice item needs a dichotomous model, got {self.model!r}")
 
     def _check_self_assessment(self) -> None:
+        stray = [f for f in CONTENT_FIELDS if getattr(self, f) is not None]
+        if stray:
+            raise ValueError(f"{', '.join(stray)}: not fields of a self_assessment item")
         if self.options is not None or self.key is not None:
             raise ValueError("a self_assessment item has 'categories', not 'options' or 'key'")
         if not self.categories or len(self.categories) < 2:
@@ -216,6 +265,10 @@ class Item(_Strict):
             if isinstance(value, list) != isinstance(se, list) or (isinstance(se, list) and len(se) != len(value)):
                 raise ValueError(f"calibration.se.{name} must have the shape of params.{name}")
         return self
+
+
+CONTENT_FIELDS = ("keys", "key_order", "premises", "choices", "key_map", "scoring", "answer")
+"""Content fields of the newer formats (multiple_response, ordering, matching, short_answer)."""
 
 
 class CutSource(_Strict):

@@ -7,6 +7,7 @@ checks (:mod:`digicomp.bank.checks`) and framework checks, every problem as ``FI
 from __future__ import annotations
 
 from os import PathLike
+from pathlib import Path
 from typing import Any
 
 from digicomp.bank import checks, frameworkview
@@ -99,7 +100,8 @@ def validate_file(path: str | PathLike[str], framework: Any = None) -> list[str]
     if spec is None:
         return problems
 
-    problems = problems + located_in_file(path, linemap, partial, checks.self_contained(spec))
+    found = checks.self_contained(spec) + checks.media_files(spec, Path(path).parent)
+    problems = problems + located_in_file(path, linemap, partial, found)
     if spec.framework is not None or framework is not None:
         try:
             fw = _framework_for(spec, framework)

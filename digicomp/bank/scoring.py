@@ -1,0 +1,165 @@
+"""Scoring a raw answer to a content item: the one place where an answer becomes a score category 0..K.
+
+Raw answers, one form per format: an option id (multiple choice), a list of option ids (multiple response; order
+irrelevant, duplicates refused), a list of every option id in the chosen order (ordering), a dict
+``{premise_id: choice_id}`` covering every premise (matching), the typed text (short answer). Anything else is a
+:class:`~digicomp.errors.ResponseError` naming the item and what was wrong.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections.abc import Iterable
+from typing import Any
+
+from digicomp.bank.formats import rule_of
+from digicomp.bank.schema import Item
+from digicomp.errors import ResponseError
+
+MAX_TEXT = 500
+"""Longest typed short answer read (longer text is not a short answer)."""
+
+_NUMBER = re.compile(r"^(?P<sign>[+-]?)(?P<int>\d*)(?:(?P<mark>[.,])(?P<frac>\d+))?$")
+_SPACES = re.compile(r"\s+")
+_LETTER_D = str.maketrans({"đ": "d", "Đ": "D"})
+
+
+def score(item: Item, answer: Any) -> tuple[Any, int]:
+    """``answer`` to ``item`` as plain JSON data (as given: lists keep their order) and its score category.
+
+    Self-assessment and parameter-only items take the category itself and are scored by the caller, who knows
+    the number of categories.
+    """
+    kind = item.kind
+    if kind == "multiple_choice":
+        ids = [o.id for o in item.options]
+        if not isinstance(answer, str) or answer not in ids:
+            raise ResponseError(f"item {item.id!r}: answer {answer!r} is not one of its options {ids}")
+        return str(answer), int(answer == item.key)
+    if kind == "multiple_response":
+        chosen = _ids(item, answer, [o.id for o in item.options], "a list of the option ids chosen")
+        if len(set(chosen)) != len(chosen):
+            raise ResponseError(f"item {item.id!r}: answer {answer!r} names an option twice")
+        hits = len(set(chosen) & set(item.keys))
+        if rule_of(item) == "all_or_nothing":
+            return chosen, int(set(chosen) == set(item.keys))
+        return chosen, max(0, hits - (len(chosen) - hits))
+    if kind == "ordering":
+        ids = [o.id for o in item.options]
+        order = _ids(item, answer, ids, "a list of every option id in the chosen order")
+        if sorted(order) != sorted(ids):
+            raise ResponseError(f"item {item.id!r}: answer {answer!r} must give every option {ids} exactly once")
+        if rule_of(item) == "all_or_nothing":
+            return order, int(order == list(item.key_order))
+        pairs = set(zip(item.key_order, item.key_order[1:]))
+        return order, sum(pair in pairs for pair in zip(order, order[1:]))
+    if kind == "matching":
+        pairs = _pairs(item, answer)
+        right = sum(pairs[p] == c for p, c in item.key_map.items())
+        if rule_of(item) == "all_or_nothing":
+            return pairs, int(right == len(item.key_map))
+        return pairs, right
+    if kind == "short_answer":
+        return _short_answer(item, answer)
+    raise ResponseError(f"item {item.id!r}: a {kind} item is answered with its category, not scored from content")
+
+
+def _ids(item: Item, answer: Any, ids: list[str], form: str) -> list[str]:
+    """``answer`` as a list of known ids (a list or tuple of strings)."""
+    if not isinstance(answer, (list, tuple)) or not all(isinstance(a, str) for a in answer):
+        raise ResponseError(f"item {item.id!r}: answer {answer!r} must be {form}")
+    unknown = [a for a in answer if a not in ids]
+    if unknown:
+        raise ResponseError(f"item {item.id!r}: answer names {unknown[0]!r}, which is not an option id {ids}")
+    return list(answer)
+
+
+def _pairs(item: Item, answer: Any) -> dict[str, str]:
+    """``answer`` as {premise id: choice id} covering every premise of a matching item."""
+    premises = [p.id for p in item.premises]
+    choices = [c.id for c in item.choices]
+    if not isinstance(answer, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in answer.items()):
+        raise ResponseError(f"item {item.id!r}: answer {answer!r} must be a dict {{premise id: choice id}}")
+    unknown = [p for p in answer if p not in premises]
+    if unknown:
+        raise ResponseError(f"item {item.id!r}: answer names {unknown[0]!r}, which is not a premise id {premises}")
+    missing = [p for p in premises if p not in answer]
+    if missing:
+        raise ResponseError(f"item {item.id!r}: answer pairs no choice with premise {missing[0]!r}")
+    bad = [(p, c) for p, c in answer.items() if c not in choices]
+    if bad:
+        raise ResponseError(
+            f"item {item.id!r}: answer pairs premise {bad[0][0]!r} with {bad[0][1]!r}, not a choice id {choices}"
+        )
+    return dict(answer)
+
+
+def _short_answer(item: Item, answer: Any) -> tuple[str, int]:
+    """The typed text and 1 if it matches an accepted answer once normalised (number: within the tolerance)."""
+    if not isinstance(answer, str):
+        raise ResponseError(f"item {item.id!r}: answer {answer!r} must be the typed text (a string)")
+    if len(answer) > MAX_TEXT:
+        raise ResponseError(
+            f"item {item.id!r}: answer is {len(answer)} characters; a short answer is at most {MAX_TEXT}"
+        )
+    spec = item.answer
+    if spec.kind == "number":
+        value = parse_number(answer, f"item {item.id!r}: answer")
+        tol = spec.tolerance or 0.0
+        # a relative hair above the tolerance so that 0.1 + 0.2 matches 0.3 with tolerance 0
+        right = any(abs(value - float(v)) <= tol + 1e-9 * max(1.0, abs(float(v))) for v in spec.accepted)
+        return answer, int(right)
+    steps = spec.normalize or ()
+    typed = normalize_text(answer, steps)
+    return answer, int(any(typed == normalize_text(str(v), steps) for v in spec.accepted))
+
+
+def parse_number(text: str, where: str) -> float:
+    """A number typed with '.' or the Vietnamese ',' as decimal mark; thousands separators are refused.
+
+    One mark followed by exactly three digits after a non-zero integer part of 1–3 digits ("1.000", "12,500")
+    reads as a thousands separator in one convention and a decimal mark in the other, so it is refused as
+    ambiguous rather than guessed.
+    """
+    s = text.strip()
+    m = _NUMBER.match(s)
+    if not m or not (m["int"] or m["frac"]):
+        raise ResponseError(
+            f"{where} {text!r} is not a number (digits, optionally one ',' or '.' decimal mark; no thousands "
+            "separators or spaces)"
+        )
+    whole, frac = m["int"], m["frac"]
+    if frac is not None and len(frac) == 3 and 1 <= len(whole) <= 3 and not whole.startswith("0"):
+        raise ResponseError(
+            f"{where} {text!r} is ambiguous: {m['mark']!r} may separate thousands or decimals; write the number "
+            f"without thousands separators ({whole}{frac}) or with another number of decimals"
+        )
+    value = float(f"{m['sign']}{whole or '0'}.{frac or '0'}")
+    if not math.isfinite(value):
+        raise ResponseError(f"{where} {text!r} is too large")
+    return value
+
+
+def normalize_text(text: str, steps: Iterable[str]) -> str:
+    """``text`` in Unicode NFC with the declared normalisations applied (in a fixed order, whatever the listing).
+
+    strip: leading and trailing space; collapse_spaces: runs of white space become one space; casefold: case
+    ignored; strip_diacritics: Vietnamese (and other) accents removed, đ read as d; strip_leading_dot: a leading
+    '.' removed (".pdf" = "pdf").
+    """
+    steps = set(steps)
+    out = unicodedata.normalize("NFC", text)
+    if "strip" in steps:
+        out = out.strip()
+    if "collapse_spaces" in steps:
+        out = _SPACES.sub(" ", out)
+    if "casefold" in steps:
+        out = out.casefold()
+    if "strip_diacritics" in steps:
+        decomposed = unicodedata.normalize("NFD", out.translate(_LETTER_D))
+        out = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+    if "strip_leading_dot" in steps:
+        out = out.removeprefix(".") if "strip" not in steps else out.removeprefix(".").strip()
+    return out
