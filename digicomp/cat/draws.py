@@ -23,8 +23,9 @@ STREAM_ELIGIBILITY = 4
 STREAM_PROGRESSIVE = 5
 STREAM_CONTENT = 6
 STREAM_RESPONSE = 7
-STREAM_TIES = 8
-"""Streams keep the draws of different parts independent; simulations draw responses on STREAM_RESPONSE."""
+STREAM_TIES = 9
+"""Streams keep the draws of different parts independent; simulations draw responses on STREAM_RESPONSE.
+(Stream 8 is the seeding plan's, :data:`digicomp.cat.seeding.STREAM_SEEDING`.)"""
 
 
 _S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)

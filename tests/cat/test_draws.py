@@ -31,3 +31,12 @@ def test_draws_are_uniform_and_independent_of_batch_composition():
     assert abs(u.var() - 1 / 12) < 5 * np.sqrt(1 / 180 / u.size)
     again = uniforms(keys[5000:5010], np.zeros(10, int), STREAM_RESPONSE)
     np.testing.assert_array_equal(again, u[5000:5010])
+
+
+def test_every_draw_stream_is_distinct():
+    """Two parts drawing on one stream would draw the same uniforms (the tie order once shared the seeding's)."""
+    from digicomp.cat import draws, seeding
+
+    streams = {name: value for name, value in vars(draws).items() if name.startswith("STREAM_")}
+    streams["STREAM_SEEDING"] = seeding.STREAM_SEEDING
+    assert len(set(streams.values())) == len(streams), streams
