@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from digicomp.bank import dimensions
 from digicomp.bank.formats import format_problems
 from digicomp.bank.schema import BankFile, Item, Option, Text
 from digicomp.errors import ParameterError
@@ -78,16 +79,21 @@ def rules_described(bank: BankFile) -> list[Problem]:
 
 
 def parameters(bank: BankFile) -> list[Problem]:
-    """Parameters in range for their model (the checks of digicomp.models) and of a sane size, per bad item."""
-    records = file_form_records(bank.items)
+    """Parameters in range for their model (the checks of digicomp.models) and of a sane size, per bad item.
+
+    Items with slope vectors are checked by :func:`digicomp.bank.dimensions.problems`."""
+    keep = [i for i, item in enumerate(bank.items) if not item.params.multidimensional]
+    if not keep:
+        return []
+    records = file_form_records([bank.items[i] for i in keep])
     try:
         params = ItemParameters.from_file_form(records, D=bank.scale.D)
     except ParameterError:
         params = None
     if params is not None:
-        return magnitudes(params)
+        return [(("items", keep[loc[1]], *loc[2:]), msg) for loc, msg in magnitudes(params)]
     problems: list[Problem] = []
-    for i, rec in enumerate(records):
+    for i, rec in zip(keep, records):
         try:
             one = ItemParameters.from_file_form([rec], D=bank.scale.D)
         except ParameterError as exc:
@@ -154,6 +160,7 @@ def self_contained(bank: BankFile) -> list[Problem]:
         + parameters(bank)
         + normalized_text(bank)
         + format_problems(bank)
+        + dimensions.problems(bank)
     )
 
 

@@ -58,7 +58,15 @@ class ItemBank:
         self.source = Path(source) if source is not None else None
         self._framework = framework
         where = f"{self.source}: " if self.source else ""
+        # multidimensional banks: the dimensions (bank.dimensions.Dimensions) and the slope-intercept arrays
+        self.dims, self.mparams = None, None
         try:
+            if spec.dimensions is not None:
+                from digicomp.bank import dimensions
+
+                self.dims = dimensions.Dimensions.from_spec(spec)
+                self.mparams = dimensions.items_of(spec)
+                params = params or dimensions.direction_view(self.mparams)
             # ``params`` (the arrays ``spec`` was written from) saves re-deriving them from the file form
             self.params: ItemParameters = params or ItemParameters.from_file_form(
                 file_form_records(spec.items), D=spec.scale.D

@@ -76,12 +76,40 @@ class Media(_Strict):
 
 
 class Params(_Strict):
-    """Item parameters in the file form a, b, c, d (b a list of thresholds/steps for polytomous models)."""
+    """Item parameters in the file form a, b, c, d (b a list of thresholds/steps for polytomous models).
 
-    a: Number | None = None
-    b: Number | list[Number]
+    A multidimensional item gives ``a`` as a list (one slope per bank dimension) and mirt's ``intercept``
+    instead of ``b`` (a list d1.. for polytomous models); see :mod:`digicomp.bank.dimensions`.
+    """
+
+    a: Number | list[Number] | None = None
+    b: Number | list[Number] | None = None
     c: Number | None = None
     d: Number | None = None
+    intercept: Number | list[Number] | None = None
+
+    @property
+    def multidimensional(self) -> bool:
+        """True for a slope vector with an intercept (mirt's slope-intercept form)."""
+        return isinstance(self.a, list)
+
+    @property
+    def location(self) -> float | list[float]:
+        """``b`` of a unidimensional item, ``intercept`` of a multidimensional one."""
+        return self.intercept if self.multidimensional else self.b
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Params:
+        if self.multidimensional:
+            if self.b is not None or self.intercept is None:
+                raise ValueError("a list-valued 'a' (one slope per dimension) needs 'intercept' (mirt's d), not 'b'")
+            if not self.a:
+                raise ValueError("'a' lists one slope per dimension; got an empty list")
+        elif self.intercept is not None:
+            raise ValueError("'intercept' goes with a list-valued 'a' (one slope per dimension); use 'b' with one 'a'")
+        elif self.b is None:
+            raise ValueError("'b' is missing (or give 'a' as a list with 'intercept' for a multidimensional item)")
+        return self
 
 
 class Provisional(_Strict):
@@ -97,7 +125,7 @@ class Calibrated(_Strict):
     status: Literal["calibrated"]
     n: Count
     date: datetime.date
-    se: dict[Literal["a", "b", "c", "d"], NonNegative | list[NonNegative]]
+    se: dict[Literal["a", "b", "c", "d", "intercept"], NonNegative | list[NonNegative]]
     method: NonEmpty | None = None
 
 
@@ -227,19 +255,21 @@ class Item(_Strict):
             raise ValueError("a self_assessment item needs at least 2 'categories', lowest first")
         if self.model not in POLYTOMOUS_MODELS:
             raise ValueError(f"a self_assessment item needs a polytomous model (GRM, GPCM, PCM), got {self.model!r}")
-        if isinstance(self.params.b, list) and len(self.params.b) != len(self.categories) - 1:
+        loc, name = self.params.location, "intercept" if self.params.multidimensional else "b"
+        if isinstance(loc, list) and len(loc) != len(self.categories) - 1:
             raise ValueError(
-                f"{len(self.categories)} categories need {len(self.categories) - 1} thresholds in params.b, "
-                f"got {len(self.params.b)}"
+                f"{len(self.categories)} categories need {len(self.categories) - 1} thresholds in params.{name}, "
+                f"got {len(loc)}"
             )
 
     @model_validator(mode="after")
     def _params_shape_matches_model(self) -> Item:
         polytomous = self.model in POLYTOMOUS_MODELS
-        if polytomous and not isinstance(self.params.b, list):
-            raise ValueError(f"model {self.model} needs params.b as a list of thresholds")
-        if not polytomous and isinstance(self.params.b, list):
-            raise ValueError(f"model {self.model} needs params.b as one number")
+        loc, name = self.params.location, "intercept" if self.params.multidimensional else "b"
+        if polytomous and not isinstance(loc, list):
+            raise ValueError(f"model {self.model} needs params.{name} as a list of thresholds")
+        if not polytomous and isinstance(loc, list):
+            raise ValueError(f"model {self.model} needs params.{name} as one number")
         if polytomous and (self.params.c is not None or self.params.d is not None):
             raise ValueError(f"model {self.model} has no params c or d")
         if self.model in NO_LOWER_ASYMPTOTE and self.params.c not in (None, 0):
@@ -311,6 +341,43 @@ class FrameworkRef(_Strict):
     version: NonEmpty
 
 
+class Dimension(_Strict):
+    """One latent dimension of a multidimensional bank: a framework area, or the general factor."""
+
+    id: Ident
+    name: Text
+    area: Ident | None = None
+    general: Literal[True] | None = None
+
+    @model_validator(mode="after")
+    def _area_or_general(self) -> Dimension:
+        if (self.area is None) == (self.general is None):
+            raise ValueError("a dimension stands for exactly one of a framework 'area' or the 'general' factor")
+        return self
+
+
+class Latent(_Strict):
+    """The latent distribution used for scoring: multivariate normal with this correlation matrix and mean."""
+
+    correlation: list[list[Number]]
+    mean: list[Number] | None = None
+
+
+class Overall(_Strict):
+    """The reported overall result: one dimension (the general factor) or a weighted composite of dimensions."""
+
+    dimension: Ident | None = None
+    weights: dict[Ident, Annotated[float, Strict(), Field(gt=0)]] | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Overall:
+        if (self.dimension is None) == (self.weights is None):
+            raise ValueError("'overall' has exactly one of 'dimension' or 'weights'")
+        if self.weights is not None and not self.weights:
+            raise ValueError("'overall.weights' names at least one dimension")
+        return self
+
+
 class BankFile(_Strict):
     """A whole item-bank file (``kind: item_bank``)."""
 
@@ -322,10 +389,25 @@ class BankFile(_Strict):
     framework: FrameworkRef | None = None
     scale: Scale
     rules: dict[Ident, Text] | None = None
+    dimensions: Annotated[list[Dimension], Field(min_length=2)] | None = None
+    latent: Latent | None = None
+    overall: Overall | None = None
     items: Annotated[list[Item], Field(min_length=1)]
 
     @model_validator(mode="after")
     def _tags_need_framework(self) -> BankFile:
         if self.framework is None and any(item.competence is not None for item in self.items):
             raise ValueError("items tagged with competences need the bank's 'framework' (id and version)")
+        return self
+
+    @model_validator(mode="after")
+    def _dimensions_block_complete(self) -> BankFile:
+        given = [k for k in ("dimensions", "latent", "overall") if getattr(self, k) is not None]
+        if given and len(given) < 3:
+            missing = sorted({"dimensions", "latent", "overall"} - set(given))
+            raise ValueError(f"a multidimensional bank needs 'dimensions', 'latent' and 'overall'; missing {missing}")
+        if given and self.scale.D != 1.0:
+            raise ValueError(
+                f"a multidimensional bank uses mirt's logit a·θ + intercept: scale.D must be 1.0, got {self.scale.D:g}"
+            )
         return self

@@ -10,7 +10,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
-from digicomp.bank import checks, frameworkview
+from digicomp.bank import checks, dimensions, frameworkview
 from digicomp.bank.itembank import ItemBank
 from digicomp.bank.loader import check_bank_file, located, located_in_file
 from digicomp.bank.schema import BankFile
@@ -64,7 +64,7 @@ def framework_problems(spec: BankFile, framework: Any) -> list[checks.Problem]:
     reported = [lv for lv in spec.scale.levels or [] if lv in bands]
     if reported != sorted(reported, key=bands.index):
         problems.append((("scale", "levels"), f"reporting levels must follow the scale's order ({', '.join(bands)})"))
-    return problems
+    return problems + dimensions.framework_problems(spec, framework)
 
 
 def _framework_for(spec: BankFile, framework: Any) -> Any:

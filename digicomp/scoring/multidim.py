@@ -1,0 +1,447 @@
+"""Multidimensional scoring: the joint posterior of θ (K dimensions) per person, and what is reported from it.
+
+* EAP by tensor quadrature for up to 3 dimensions (a rectangular grid on the θ scale, as R mirt's ``fscores``);
+* MAP by Newton steps on the log posterior with the posterior covariance from its Hessian (observed information
+  plus the prior precision; the expected information where the observed one is not positive definite);
+* EAP for more dimensions by quasi-Monte-Carlo importance sampling: scrambled Sobol points (seeded) mapped to the
+  Laplace approximation of each person's posterior (MAP and covariance, widened by ``QMC_SCALE``), weighted by
+  likelihood × prior / proposal (Genz & Kass 1997's adaptive importance sampling; Owen 2013 ch. 17 for QMC).
+
+Per-area results come from the joint posterior: each dimension's marginal mean, SD and level probabilities, and
+the overall composite w·θ (the general factor, or declared weights) with its own mean, SD and level
+probabilities. The latent distribution is N(mean, covariance) as the bank declares it. Arrays in, arrays out:
+items are a :class:`MultidimItems` (slope-intercept arrays), answers a padded (persons, L) table of item
+positions and categories (-1 = none) or :class:`~digicomp.responses.Responses`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from digicomp.errors import DigicompError, ParameterError
+from digicomp.levels import level_cell_fractions
+from digicomp.models import multidim
+
+if TYPE_CHECKING:
+    from digicomp.responses import Responses
+
+GRID_POINTS = {1: 61, 2: 31, 3: 21}
+"""Default points per dimension of the EAP tensor grid on [-6, 6] (61 as mirt's fscores in one dimension)."""
+MAX_TENSOR_DIMS = 3
+QMC_POINTS = 2048
+QMC_SCALE = 1.5
+"""The QMC proposal's covariance is QMC_SCALE² × the Laplace covariance: wider than the posterior, so the
+importance weights stay bounded in the tails."""
+NEWTON_ITER = 50
+NEWTON_TOL = 1e-8
+MAX_STEP = 2.0
+"""Largest Newton step (θ units): keeps early steps from overshooting on flat likelihoods."""
+
+
+@dataclass(frozen=True)
+class MultidimItems:
+    """A multidimensional bank's items as arrays: slopes ``a`` (J, K), ``intercepts`` (J, W) NaN-padded (mirt's d,
+    d1..), lower and upper asymptotes ``c``/``u`` (J,), and the model name of each item."""
+
+    ids: list[str]
+    models: list[str]
+    a: NDArray[np.float64]
+    intercepts: NDArray[np.float64]
+    c: NDArray[np.float64]
+    u: NDArray[np.float64]
+    family: NDArray[np.str_] = field(init=False, repr=False)
+    n_categories: NDArray[np.intp] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        """Families and category counts, derived once."""
+        J = len(self.ids)
+        if self.a.ndim != 2 or self.a.shape[0] != J or self.intercepts.shape[0] != J:
+            raise ParameterError(
+                f"{J} items need slopes (J, K) and intercepts (J, ·); got {self.a.shape}, {self.intercepts.shape}"
+            )
+        fam = multidim.families(list(self.models), J)
+        steps = (~np.isnan(self.intercepts)).sum(axis=1)
+        object.__setattr__(self, "family", fam)
+        object.__setattr__(self, "n_categories", np.where(fam == "dichotomous", 2, steps + 1).astype(np.intp))
+
+    @property
+    def n_items(self) -> int:
+        """Number of items J."""
+        return len(self.ids)
+
+    @property
+    def n_dims(self) -> int:
+        """Number of dimensions K."""
+        return int(self.a.shape[1])
+
+    def log_prob(self, theta: ArrayLike) -> NDArray[np.float64]:
+        """log P(x = k | θ) at points θ (Q, K), shaped (Q, J, C)."""
+        return multidim.log_prob(theta, self.a, self.intercepts, self.c, self.u, list(self.models))
+
+    def information(self, theta: ArrayLike) -> NDArray[np.float64]:
+        """Fisher information matrices (Q, J, K, K)."""
+        return multidim.information(theta, self.a, self.intercepts, self.c, self.u, list(self.models))
+
+    def subset(self, index: ArrayLike) -> MultidimItems:
+        """The items at ``index``, in that order."""
+        idx = np.arange(self.n_items)[np.asarray(index)]
+        return MultidimItems(
+            [self.ids[j] for j in idx],
+            [self.models[j] for j in idx],
+            self.a[idx],
+            self.intercepts[idx],
+            self.c[idx],
+            self.u[idx],
+        )
+
+
+# ---------------------------------------------------------------------------------------------- paired kernel
+def answered_components(
+    items: MultidimItems, theta: NDArray[np.float64], seq: NDArray[np.intp], resp: NDArray[np.int64]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    """Per answered item: (log P(x), ∂_t log P(x), ∂²_t log P(x), scalar information i(t)) at the predictor
+    t = a·θ, with ``theta`` (P, K) or (P, M, K) and ``seq``/``resp`` (P, L), -1 padded; pads give zeros.
+
+    Results are (P, L) or (P, M, L)."""
+    given = seq >= 0
+    j = np.where(given, seq, 0)
+    x = np.where(given, resp, 0)
+    A = items.a[j]  # (P, L, K)
+    t = np.einsum("pk,plk->pl", theta, A) if theta.ndim == 2 else np.einsum("pmk,plk->pml", theta, A)
+    ex = (slice(None), None) if theta.ndim == 3 else (slice(None),)
+    outs = [np.zeros(t.shape) for _ in range(4)]
+    fam = items.family[j]
+    for f in np.unique(fam):
+        sel = fam == f
+        if f == "dichotomous":
+            args = (items.intercepts[j, 0][ex], items.c[j][ex], items.u[j][ex])
+        else:
+            width = max(int(items.n_categories.max()) - 1, 1)
+            args = (items.intercepts[j, :width][ex], None, None)
+        lp, dl, d2l = multidim.predictor_components(t, *args, family=str(f))
+        obs = np.broadcast_to(x[ex][..., None], t.shape + (1,))
+        vals = [np.take_along_axis(v, obs, axis=-1)[..., 0] for v in (lp, dl, d2l)]
+        with np.errstate(invalid="ignore"):
+            vals.append(np.where(np.isneginf(lp), 0.0, np.exp(lp) * dl**2).sum(axis=-1))
+        keep = (sel & given)[ex]
+        for out, v in zip(outs, vals):
+            np.copyto(out, v, where=np.broadcast_to(keep, t.shape))
+    return outs[0], outs[1], outs[2], outs[3]
+
+
+def padded(resp: Responses) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
+    """Responses as (P, L) tables of item positions and categories in answer order, -1 padded."""
+    person, item, value = resp.person, resp.item, resp.value
+    order = np.argsort(person, kind="stable")
+    person, item, value = person[order], item[order], value[order]
+    counts = np.bincount(person, minlength=resp.n_persons)
+    L = max(int(counts.max(initial=0)), 1)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    pos = np.arange(person.size) - start[person]
+    seq = np.full((resp.n_persons, L), -1, np.intp)
+    out = np.full((resp.n_persons, L), -1, np.int64)
+    seq[person, pos] = item
+    out[person, pos] = value
+    return seq, out
+
+
+# ---------------------------------------------------------------------------------------------- the prior
+@dataclass(frozen=True)
+class LatentNormal:
+    """The latent distribution N(mean, cov) and its precision."""
+
+    mean: NDArray[np.float64]
+    cov: NDArray[np.float64]
+
+    def __post_init__(self) -> None:
+        """Check shapes and positive definiteness once."""
+        K = self.mean.size
+        if self.cov.shape != (K, K):
+            raise ParameterError(f"latent covariance has shape {self.cov.shape}, expected ({K}, {K})")
+        try:
+            np.linalg.cholesky(self.cov)
+        except np.linalg.LinAlgError:
+            raise ParameterError("the latent covariance matrix is not positive definite") from None
+
+    @property
+    def precision(self) -> NDArray[np.float64]:
+        """Σ⁻¹."""
+        return np.linalg.inv(self.cov)
+
+    def log_density(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
+        """log N(θ; mean, cov) up to a constant, over the last axis."""
+        z = theta - self.mean
+        return -0.5 * np.einsum("...k,kl,...l->...", z, self.precision, z)
+
+
+def latent(mean: ArrayLike | None, cov: ArrayLike) -> LatentNormal:
+    """A LatentNormal from a covariance (or correlation) matrix and a mean (zeros by default)."""
+    c = np.asarray(cov, dtype=float)
+    m = np.zeros(c.shape[0]) if mean is None else np.asarray(mean, dtype=float)
+    return LatentNormal(m, c)
+
+
+# ---------------------------------------------------------------------------------------------- MAP
+def map_estimate(
+    items: MultidimItems,
+    seq: NDArray[np.intp],
+    resp: NDArray[np.int64],
+    prior: LatentNormal,
+    start: NDArray[np.float64] | None = None,
+    max_iter: int = NEWTON_ITER,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
+    """Posterior modes θ̂ (P, K), posterior covariances (P, K, K) and a converged flag (P,), by Newton steps.
+
+    Each step uses the observed Hessian Σ a aᵀ ∂²_t log P − Σ⁻¹ where it is negative definite and the expected
+    one −(Σ i(t) a aᵀ + Σ⁻¹) elsewhere (Fisher scoring; always negative definite, same fixed point); steps longer
+    than MAX_STEP are shortened. The covariance is the inverse of the negative Hessian at the mode.
+    """
+    P, K = seq.shape[0], items.n_dims
+    prec = prior.precision
+    theta = np.broadcast_to(prior.mean, (P, K)).copy() if start is None else np.array(start, dtype=float)
+    A = items.a[np.where(seq >= 0, seq, 0)]  # (P, L, K)
+    done = np.zeros(P, bool)
+    for _ in range(max_iter):
+        act = np.flatnonzero(~done)
+        if act.size == 0:
+            break
+        grad, neg_h = _newton_terms(items, theta[act], seq[act], resp[act], A[act], prior, prec)
+        step = np.linalg.solve(neg_h, grad[..., None])[..., 0]
+        size = np.linalg.norm(step, axis=1)
+        step *= np.minimum(1.0, MAX_STEP / np.maximum(size, 1e-300))[:, None]
+        theta[act] += step
+        done[act] = size < NEWTON_TOL
+    grad, neg_h = _newton_terms(items, theta, seq, resp, A, prior, prec)
+    return theta, np.linalg.inv(neg_h), done
+
+
+def _newton_terms(items, theta, seq, resp, A, prior, prec):
+    """Gradient (P, K) and negative Hessian (P, K, K) of the log posterior (observed, expected where needed)."""
+    _, dl, d2l, info = answered_components(items, theta, seq, resp)
+    grad = np.einsum("pl,plk->pk", dl, A) - (theta - prior.mean) @ prec
+    outer = A[..., :, None] * A[..., None, :]  # (P, L, K, K)
+    observed = -np.einsum("pl,plkm->pkm", d2l, outer) + prec
+    expected = np.einsum("pl,plkm->pkm", info, outer) + prec
+    ok = np.linalg.eigvalsh(observed)[:, 0] > 1e-10
+    return grad, np.where(ok[:, None, None], observed, expected)
+
+
+# ---------------------------------------------------------------------------------------------- EAP
+@dataclass
+class Posterior:
+    """Weighted points of each person's posterior: ``points`` (Q, K) shared or (P, M, K) per person, ``weights``
+    (P, Q or M) summing to 1; ``grid`` (K, n) the 1-D grid of each dimension when the points are a tensor grid."""
+
+    points: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    grid: NDArray[np.float64] | None = None
+
+    def moments(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Posterior means (P, K) and covariances (P, K, K)."""
+        w = self.weights
+        if self.points.ndim == 2:
+            mean = w @ self.points
+            second = np.einsum("pq,qk,qm->pkm", w, self.points, self.points)
+        else:
+            mean = np.einsum("pm,pmk->pk", w, self.points)
+            second = np.einsum("pm,pmk,pmj->pkj", w, self.points, self.points)
+        return mean, second - mean[:, :, None] * mean[:, None, :]
+
+    def level_probabilities(self, cuts: NDArray[np.float64]) -> NDArray[np.float64]:
+        """P(level of dimension k = l) per person, (P, K, len(cuts) + 1).
+
+        On a tensor grid each point stands for its cell and a cut crossing a cell shares its mass (as
+        :func:`digicomp.levels.level_probabilities`); sampled points count where they fall."""
+        cuts = np.asarray(cuts, dtype=float)
+        if self.grid is not None:
+            K, n = self.grid.shape
+            idx = np.indices((n,) * K).reshape(K, -1)  # grid index of each point per dimension
+            return np.stack([self.weights @ level_cell_fractions(self.grid[k], cuts)[idx[k]] for k in range(K)], axis=1)
+        lev = np.searchsorted(cuts, self.points, side="right")  # (P, M, K)
+        onehot = lev[..., None] == np.arange(cuts.size + 1)
+        return np.einsum("pm,pmkl->pkl", self.weights, onehot)
+
+    def composite(self, weights: NDArray[np.float64], cuts: NDArray[np.float64]) -> tuple[NDArray, NDArray, NDArray]:
+        """Mean, SD and level probabilities (P, len(cuts) + 1) of the composite w·θ."""
+        values = self.points @ weights  # (Q,) or (P, M)
+        w = self.weights
+        if values.ndim == 1:
+            mean = w @ values
+            var = w @ values**2 - mean**2
+            lev = np.searchsorted(cuts, values, side="right")
+            probs = w @ (lev[:, None] == np.arange(cuts.size + 1)).astype(float)
+        else:
+            mean = (w * values).sum(axis=1)
+            var = (w * values**2).sum(axis=1) - mean**2
+            lev = np.searchsorted(cuts, values, side="right")
+            probs = np.einsum("pm,pml->pl", w, (lev[..., None] == np.arange(cuts.size + 1)).astype(float))
+        return mean, np.sqrt(np.maximum(var, 0.0)), probs
+
+
+def tensor_grid(K: int, n_points: int | None = None, lim: float = 6.0) -> tuple[NDArray, NDArray]:
+    """(points (n^K, K), the 1-D grid (n,)) of a rectangular grid on [-lim, lim]^K."""
+    if K > MAX_TENSOR_DIMS:
+        raise DigicompError(f"a tensor grid in {K} dimensions is too large; use QMC EAP or MAP (≤ {MAX_TENSOR_DIMS})")
+    n = n_points or GRID_POINTS[K]
+    g = np.linspace(-lim, lim, n)
+    pts = np.stack(np.meshgrid(*([g] * K), indexing="ij"), axis=-1).reshape(-1, K)
+    return pts, g
+
+
+def eap_tensor(
+    items: MultidimItems,
+    resp: Responses,
+    prior: LatentNormal,
+    n_points: int | None = None,
+    chunk: int = 512,
+) -> Posterior:
+    """The posterior of every person on a tensor grid (K ≤ 3): one sparse product per chunk of persons."""
+    K = items.n_dims
+    pts, g = tensor_grid(K, n_points)
+    pts = pts + prior.mean
+    design = resp.design(items.n_categories)
+    diff, base = design.split_log_prob(items.log_prob(pts))
+    log_prior = prior.log_density(pts)
+    w = np.empty((resp.n_persons, pts.shape[0]))
+    for lo in range(0, resp.n_persons, chunk):
+        rows = slice(lo, min(lo + chunk, resp.n_persons))
+        ll = design.log_likelihood_rows(diff, base, rows) + log_prior
+        ll -= ll.max(axis=1, keepdims=True)
+        np.exp(ll, out=ll)
+        w[rows] = ll / ll.sum(axis=1, keepdims=True)
+    return Posterior(pts, w, g[None, :] + prior.mean[:, None])
+
+
+def sobol_normal(K: int, n_points: int = QMC_POINTS, seed: int = 0) -> NDArray[np.float64]:
+    """Scrambled Sobol points (n, K) mapped to standard normal scores (seeded: the same points on every machine)."""
+    from scipy.special import ndtri
+    from scipy.stats import qmc
+
+    m = int(np.ceil(np.log2(max(n_points, 2))))
+    u = qmc.Sobol(K, scramble=True, seed=np.random.default_rng(seed)).random_base2(m)
+    return ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+
+
+def eap_qmc(
+    items: MultidimItems,
+    seq: NDArray[np.intp],
+    resp: NDArray[np.int64],
+    prior: LatentNormal,
+    n_points: int = QMC_POINTS,
+    seed: int = 0,
+    chunk: int = 64,
+    mode: tuple[NDArray, NDArray] | None = None,
+) -> tuple[Posterior, NDArray[np.float64]]:
+    """The posterior of every person by QMC importance sampling around its Laplace approximation.
+
+    Returns the weighted points and each person's effective sample size (Kish) of the weights. ``mode``: the
+    MAP and covariance when already known."""
+    P, K = seq.shape[0], items.n_dims
+    theta_map, cov = mode if mode is not None else map_estimate(items, seq, resp, prior)[:2]
+    z = sobol_normal(K, n_points, seed)
+    L = np.linalg.cholesky(cov) * QMC_SCALE  # (P, K, K)
+    M = z.shape[0]
+    points = np.empty((P, M, K))
+    weights = np.empty((P, M))
+    half_z2 = 0.5 * (z**2).sum(axis=1)
+    for lo in range(0, P, chunk):
+        r = slice(lo, min(lo + chunk, P))
+        th = theta_map[r, None, :] + np.einsum("pkj,mj->pmk", L[r], z)
+        lp, _, _, _ = answered_components(items, th, seq[r], resp[r])
+        logw = lp.sum(axis=2) + prior.log_density(th) + half_z2  # − log q up to a per-person constant
+        logw -= logw.max(axis=1, keepdims=True)
+        w = np.exp(logw)
+        weights[r] = w / w.sum(axis=1, keepdims=True)
+        points[r] = th
+    ess = 1.0 / (weights**2).sum(axis=1)
+    return Posterior(points, weights), ess
+
+
+# ---------------------------------------------------------------------------------------------- results
+@dataclass
+class MultidimScore:
+    """Per person and dimension θ (P, K), SE (P, K) and covariance (P, K, K); the overall composite's θ and SE;
+    level probabilities per dimension (P, K, L) and overall (P, L) when cut scores were given."""
+
+    dims: list[str]
+    theta: NDArray[np.float64]
+    se: NDArray[np.float64]
+    cov: NDArray[np.float64]
+    overall: NDArray[np.float64]
+    overall_se: NDArray[np.float64]
+    method: str
+    level_probabilities: NDArray[np.float64] | None = None
+    overall_level_probabilities: NDArray[np.float64] | None = None
+    ess: NDArray[np.float64] | None = None
+
+    def levels(self, cuts: ArrayLike) -> NDArray[np.intp]:
+        """Reported level index per person and dimension (P, K): the level holding θ̂."""
+        return np.searchsorted(np.asarray(cuts, dtype=float), self.theta, side="right")
+
+
+def score_answers(
+    items: MultidimItems,
+    seq: NDArray[np.intp],
+    resp: NDArray[np.int64],
+    prior: LatentNormal,
+    dims: list[str],
+    weights: NDArray[np.float64],
+    cuts: ArrayLike | None = None,
+    method: str = "EAP",
+    *,
+    responses: Responses | None = None,
+    n_points: int | None = None,
+    seed: int = 0,
+    mode: tuple[NDArray, NDArray] | None = None,
+) -> MultidimScore:
+    """Score padded answers (P, L) by ``method``: EAP (tensor ≤ 3 dimensions, QMC above) or MAP.
+
+    ``weights`` (K,) define the overall composite; ``cuts`` (the bank's cut scores) give level probabilities per
+    dimension and overall. ``responses`` (the same answers as Responses) lets tensor EAP use the sparse kernel.
+    """
+    method = method.upper()
+    cuts_arr = None if cuts is None else np.asarray(cuts, dtype=float)
+    w = np.asarray(weights, dtype=float)
+    ess = None
+    if method == "MAP":
+        theta, cov, _ = map_estimate(items, seq, resp, prior) if mode is None else (*mode, None)
+        se = np.sqrt(np.einsum("pkk->pk", cov))
+        overall = theta @ w
+        overall_se = np.sqrt(np.einsum("k,pkm,m->p", w, cov, w))
+        lp = olp = None
+        if cuts_arr is not None:
+            from scipy.special import ndtr
+
+            edges = np.concatenate([[-np.inf], cuts_arr, [np.inf]])
+            cdf = ndtr((edges[None, None, :] - theta[..., None]) / se[..., None])
+            lp = np.diff(cdf, axis=-1)
+            olp = np.diff(ndtr((edges[None, :] - overall[:, None]) / overall_se[:, None]), axis=-1)
+        return MultidimScore(dims, theta, se, cov, overall, overall_se, "MAP", lp, olp)
+    if method != "EAP":
+        raise DigicompError(f"multidimensional scoring method {method!r}; expected EAP or MAP")
+    if items.n_dims <= MAX_TENSOR_DIMS:
+        if responses is None:
+            responses = _as_responses(seq, resp, items.n_items)
+        post = eap_tensor(items, responses, prior, n_points)
+    else:
+        post, ess = eap_qmc(items, seq, resp, prior, n_points or QMC_POINTS, seed, mode=mode)
+    theta, cov = post.moments()
+    se = np.sqrt(np.maximum(np.einsum("pkk->pk", cov), 0.0))
+    lp = olp = None
+    c = cuts_arr if cuts_arr is not None else np.zeros(0)
+    overall, overall_se, olp_all = post.composite(w, c)
+    if cuts_arr is not None:
+        lp = post.level_probabilities(cuts_arr)
+        olp = olp_all
+    return MultidimScore(dims, theta, se, cov, overall, overall_se, "EAP", lp, olp, ess)
+
+
+def _as_responses(seq: NDArray[np.intp], resp: NDArray[np.int64], n_items: int) -> Responses:
+    from digicomp.responses import Responses
+
+    person, pos = np.nonzero(seq >= 0)
+    return Responses(person, seq[person, pos], resp[person, pos], seq.shape[0], n_items)
