@@ -272,8 +272,13 @@ class Posterior:
         if values.ndim == 1:
             mean = w @ values
             var = w @ values**2 - mean**2
-            lev = np.searchsorted(cuts, values, side="right")
-            probs = w @ (lev[:, None] == np.arange(cuts.size + 1)).astype(float)
+            # a grid point's cell, projected on w, spans ± h Σ|w_k| / 2: cut crossings share its mass (as the
+            # per-dimension cells do; exact for one-hot weights)
+            h = np.diff(self.grid, axis=1)[:, 0] if self.grid is not None else np.zeros(weights.size)
+            r = max(float(np.abs(weights) @ h) / 2, 1e-12)
+            bounds = np.concatenate([[-np.inf], cuts, [np.inf]])
+            overlap = np.minimum(values[:, None] + r, bounds[None, 1:]) - np.maximum(values[:, None] - r, bounds[:-1])
+            probs = w @ (np.clip(overlap, 0.0, None) / (2 * r))
         else:
             mean = (w * values).sum(axis=1)
             var = (w * values**2).sum(axis=1) - mean**2

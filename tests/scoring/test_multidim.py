@@ -1,0 +1,158 @@
+"""Multidimensional scoring: tensor EAP, MAP and QMC EAP against brute-force integration and recovery."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digicomp.scoring import multidim as sm
+
+
+def _items(J: int, K: int, rng: np.random.Generator, model: str = "3PL") -> sm.MultidimItems:
+    a = np.zeros((J, K))
+    a[np.arange(J), np.arange(J) % K] = rng.uniform(0.8, 2.0, J)
+    c = np.full(J, 0.2 if model == "3PL" else 0.0)
+    return sm.MultidimItems([f"i{j}" for j in range(J)], [model] * J, a, rng.normal(0, 1, (J, 1)), c, np.ones(J))
+
+
+def _answers(items: sm.MultidimItems, theta: np.ndarray, rng: np.random.Generator, L: int | None = None):
+    P = theta.shape[0]
+    L = L or items.n_items
+    seq = np.stack([rng.permutation(items.n_items)[:L] for _ in range(P)])
+    p1 = np.exp(items.log_prob(theta)[..., 1])  # (P, J)
+    resp = (rng.random((P, L)) < np.take_along_axis(p1, seq, axis=1)).astype(np.int64)
+    return seq, resp
+
+
+def _brute(items, seq, resp, prior, n=121, lim=6.0):
+    """Posterior mean and covariance by a fine rectangular grid (K ≤ 2) for each person."""
+    K = items.n_dims
+    pts, _ = sm.tensor_grid(K, n, lim)
+    lp = items.log_prob(pts)  # (Q, J, C)
+    out_m, out_c = [], []
+    for s, r in zip(seq, resp):
+        ok = s >= 0
+        ll = lp[:, s[ok], r[ok]].sum(axis=1) + prior.log_density(pts)
+        w = np.exp(ll - ll.max())
+        w /= w.sum()
+        m = w @ pts
+        out_m.append(m)
+        out_c.append((pts - m).T @ ((pts - m) * w[:, None]))
+    return np.array(out_m), np.array(out_c)
+
+
+def test_tensor_eap_agrees_with_brute_force_and_prior_without_answers():
+    rng = np.random.default_rng(1)
+    items = _items(12, 2, rng)
+    prior = sm.latent(None, [[1.0, 0.6], [0.6, 1.0]])
+    theta = rng.multivariate_normal([0, 0], prior.cov, 20)
+    seq, resp = _answers(items, theta, rng, L=8)
+    seq[0] = -1  # a person with no answers: the posterior is the prior
+    resp[0] = -1
+    got = sm.score_answers(items, seq, resp, prior, ["x", "y"], np.array([0.5, 0.5]), method="EAP")
+    m, c = _brute(items, seq, resp, prior)
+    np.testing.assert_allclose(got.theta, m, atol=2e-3)
+    np.testing.assert_allclose(got.cov, c, atol=2e-3)
+    np.testing.assert_allclose(got.theta[0], [0, 0], atol=1e-9)
+    np.testing.assert_allclose(got.cov[0], prior.cov, atol=2e-3)
+    # the composite's SD is √(wᵀ Σ w) of the joint posterior
+    np.testing.assert_allclose(got.overall_se, np.sqrt(np.einsum("k,pkm,m->p", [0.5, 0.5], c, [0.5, 0.5])), atol=2e-3)
+
+
+def test_level_probabilities_sum_to_one_and_match_the_marginal():
+    rng = np.random.default_rng(2)
+    items = _items(10, 2, rng, model="2PL")
+    prior = sm.latent(None, [[1.0, 0.5], [0.5, 1.0]])
+    seq, resp = _answers(items, rng.normal(size=(6, 2)), rng, L=6)
+    cuts = np.array([-1.2, 0.0, 1.2])
+    got = sm.score_answers(items, seq, resp, prior, ["x", "y"], np.array([1.0, 0.0]), cuts, method="EAP", n_points=241)
+    np.testing.assert_allclose(got.level_probabilities.sum(axis=2), 1.0, atol=1e-12)
+    pts, _ = sm.tensor_grid(2, 480)  # no point on a cut: the indicator is exact to O(h)
+    lp = items.log_prob(pts)
+    for p in range(6):
+        ll = lp[:, seq[p], resp[p]].sum(axis=1) + prior.log_density(pts)
+        w = np.exp(ll - ll.max())
+        w /= w.sum()
+        for k in range(2):
+            want = [w[np.searchsorted(cuts, pts[:, k], side="right") == lv].sum() for lv in range(4)]
+            np.testing.assert_allclose(got.level_probabilities[p, k], want, atol=5e-3)
+    # overall = dimension 0 here, so its level probabilities are dimension 0's
+    np.testing.assert_allclose(got.overall_level_probabilities, got.level_probabilities[:, 0], atol=5e-3)
+
+
+def test_map_is_a_stationary_point_with_the_inverse_hessian_as_covariance():
+    rng = np.random.default_rng(3)
+    items = _items(24, 4, rng)
+    prior = sm.latent(None, np.full((4, 4), 0.8) + 0.2 * np.eye(4))
+    theta = rng.multivariate_normal(np.zeros(4), prior.cov, 10)
+    seq, resp = _answers(items, theta, rng, L=12)
+    mode, cov, ok = sm.map_estimate(items, seq, resp, prior)
+    assert ok.all()
+
+    def log_post(p, th):
+        lp, _, _, _ = sm.answered_components(items, th[None, :], seq[p : p + 1], resp[p : p + 1])
+        return lp.sum() + prior.log_density(th)
+
+    h = 1e-4
+    eye = np.eye(4)
+    for p in range(10):
+        grad = np.array([(log_post(p, mode[p] + h * e) - log_post(p, mode[p] - h * e)) / (2 * h) for e in eye])
+        np.testing.assert_allclose(grad, 0.0, atol=1e-5)
+        hess = np.array(
+            [
+                [
+                    (
+                        log_post(p, mode[p] + h * (ei + ej))
+                        - log_post(p, mode[p] + h * (ei - ej))
+                        - log_post(p, mode[p] - h * (ei - ej))
+                        + log_post(p, mode[p] - h * (ei + ej))
+                    )
+                    / (4 * h * h)
+                    for ej in eye
+                ]
+                for ei in eye
+            ]
+        )
+        np.testing.assert_allclose(np.linalg.inv(-hess), cov[p], rtol=1e-3, atol=1e-5)
+
+
+def test_qmc_eap_agrees_with_a_fine_grid_in_two_dimensions():
+    rng = np.random.default_rng(4)
+    items = _items(10, 2, rng)
+    prior = sm.latent(None, [[1.0, 0.8], [0.8, 1.0]])
+    seq, resp = _answers(items, rng.multivariate_normal([0, 0], prior.cov, 15), rng, L=7)
+    post, ess = sm.eap_qmc(items, seq, resp, prior, n_points=4096, seed=5)
+    mean, cov = post.moments()
+    m, c = _brute(items, seq, resp, prior, n=241)
+    assert ess.min() > 500  # the Laplace proposal keeps most points useful
+    np.testing.assert_allclose(mean, m, atol=0.01)
+    np.testing.assert_allclose(np.sqrt(np.einsum("pkk->pk", cov)), np.sqrt(np.einsum("pkk->pk", c)), atol=0.01)
+
+
+def test_qmc_is_reproducible_from_its_seed():
+    rng = np.random.default_rng(6)
+    items = _items(16, 4, rng)
+    prior = sm.latent(None, np.full((4, 4), 0.5) + 0.5 * np.eye(4))
+    seq, resp = _answers(items, rng.normal(size=(5, 4)), rng, L=10)
+    args = (items, seq, resp, prior, ["a", "b", "c", "d"], np.full(4, 0.25))
+    one = sm.score_answers(*args, method="EAP", seed=11)
+    two = sm.score_answers(*args, method="EAP", seed=11)
+    np.testing.assert_array_equal(one.theta, two.theta)
+
+
+@pytest.mark.slow
+def test_eap_recovers_simulated_truth_and_its_se_is_calibrated():
+    """8 correlated dimensions, 30 items each person: mean squared error ≈ mean posterior variance."""
+    rng = np.random.default_rng(7)
+    K, P = 8, 1500
+    items = _items(240, K, rng)
+    prior = sm.latent(None, np.full((K, K), 0.8) + 0.2 * np.eye(K))
+    theta = rng.multivariate_normal(np.zeros(K), prior.cov, P)
+    seq, resp = _answers(items, theta, rng, L=30)
+    got = sm.score_answers(items, seq, resp, prior, [str(k) for k in range(K)], np.full(K, 1 / K), method="EAP")
+    err2 = (got.theta - theta) ** 2
+    mse, pv = err2.mean(axis=0), (got.se**2).mean(axis=0)
+    # per dimension: MSE and mean posterior variance agree within sampling error (SE of a mean of P squares)
+    se_mse = err2.std(axis=0) / np.sqrt(P)
+    assert np.all(np.abs(mse - pv) < 4 * se_mse), (mse, pv, se_mse)
+    assert np.all(np.abs((got.theta - theta).mean(axis=0)) < 4 * np.sqrt(mse / P))
