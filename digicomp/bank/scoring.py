@@ -14,7 +14,7 @@ import unicodedata
 from collections.abc import Iterable
 from typing import Any
 
-from digicomp.bank.formats import rule_of
+from digicomp.bank.formats import max_score, rule_of
 from digicomp.bank.schema import Item
 from digicomp.errors import ResponseError
 
@@ -163,3 +163,47 @@ def normalize_text(text: str, steps: Iterable[str]) -> str:
     if "strip_leading_dot" in steps:
         out = out.removeprefix(".") if "strip" not in steps else out.removeprefix(".").strip()
     return out
+
+
+def answer_for(item: Item, category: int) -> Any:
+    """A raw answer to ``item`` whose score is exactly ``category`` (simulated test takers, the demo, tests)."""
+    k = max_score(item)
+    if isinstance(category, bool) or not isinstance(category, int) or k is None or not 0 <= category <= k:
+        raise ResponseError(f"item {item.id!r}: no answer scores {category!r} (scores run 0..{k})")
+    kind, whole = item.kind, rule_of(item) != "all_or_nothing"
+    if kind == "multiple_choice":
+        return item.key if category else next(o.id for o in item.options if o.id != item.key)
+    if kind == "multiple_response":
+        return list(item.keys[:category]) if whole else list(item.keys) if category else []
+    if kind == "ordering":
+        order = list(item.key_order)
+        n = category + 1 if whole else len(order) if category else 1
+        # the key's first n steps in order, after the rest reversed: exactly n - 1 of the key's adjacent pairs
+        return order[n:][::-1] + order[:n]
+    if kind == "matching":
+        right = category if whole else len(item.key_map) if category else 0
+        choices = [c.id for c in item.choices]
+        return {
+            p: c if i < right else next(x for x in choices if x != c) for i, (p, c) in enumerate(item.key_map.items())
+        }
+    if kind == "short_answer":
+        spec = item.answer
+        if spec.kind == "number":
+            value = float(spec.accepted[0]) + (0 if category else (spec.tolerance or 0) + 1)
+            while not category and any(abs(value - float(v)) <= (spec.tolerance or 0) + 1 for v in spec.accepted):
+                value += (spec.tolerance or 0) + 1
+            return _plain_number(value)
+        if category:
+            return str(spec.accepted[0])
+        wrong = "?"
+        while _short_answer(item, wrong)[1]:
+            wrong += "?"
+        return wrong
+    raise ResponseError(f"item {item.id!r}: a {kind} item is answered with its category")
+
+
+def _plain_number(value: float) -> str:
+    """``value`` as :func:`parse_number` reads it back: the shortest form, else 17 fixed decimals."""
+    text = repr(float(value))
+    whole, _, frac = text.partition(".")
+    return text if "e" not in text and "n" not in text and len(frac) != 3 else f"{value:.17f}"

@@ -12,7 +12,7 @@ import json
 import reprlib
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainValidator, StrictInt, StrictStr, ValidationError
 
 from digicomp.cat.errors import TamperedStateError
 from digicomp.cat.state import STATE_FORMAT, is_unicode
@@ -30,8 +30,27 @@ def _utf8(text: str) -> str:
 
 Text = Annotated[StrictStr, AfterValidator(_utf8)]
 Score = Annotated[StrictInt, Field(ge=0)]
-Answer = Text | StrictInt
-"""An option id (multiple-choice items) or a category (self-assessment items, parameter-only banks)."""
+
+
+def _raw_answer(value: Any) -> Any:
+    """``value`` unchanged if it has the form of a raw answer (what it scores to is the replay's check)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _utf8(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return [_utf8(v) for v in value]
+    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    raise ValueError(
+        "expected a raw answer: an option id or typed text, a category, a list of option ids, or "
+        "{premise id: choice id}"
+    )
+
+
+Answer = Annotated[Any, PlainValidator(_raw_answer)]
+"""An option id or typed text (multiple choice, short answer), a category (self-assessment, parameter-only banks),
+a list of option ids (multiple response, ordering) or {premise id: choice id} (matching)."""
 
 
 class _Strict(BaseModel):
@@ -106,7 +125,7 @@ def _problem(err: Any) -> str:
         return f"{where}: not a field of a saved session state"
     if err["type"] == "missing":
         return f"{where}: missing"
-    msg = err["msg"]
+    msg = err["msg"].removeprefix("Value error, ")
     if where.startswith("key"):
         msg = "must be 16 lowercase hex digits"
     elif where.startswith("signature"):

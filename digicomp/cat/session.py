@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from digicomp.bank.scoring import score as content_score
 from digicomp.cat.errors import (
     DuplicateAnswerError,
     InvalidAnswerError,
@@ -25,7 +26,7 @@ from digicomp.cat.errors import (
 from digicomp.cat.exposure import ProgressiveRestricted
 from digicomp.cat.report import Outcome, build_report
 from digicomp.cat.state import STATE_FORMAT, is_unicode
-from digicomp.errors import DigicompError, SessionError
+from digicomp.errors import DigicompError, ResponseError, SessionError
 
 if TYPE_CHECKING:
     from digicomp.cat.engine import AdaptiveTest
@@ -47,6 +48,8 @@ class ItemView:
     options: list[dict] | None = None
     categories: list[dict] | None = None
     media: dict | None = None
+    premises: list[dict] | None = None
+    choices: list[dict] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a JSON response."""
@@ -138,9 +141,11 @@ class Session:
         return self.pending
 
     def record(self, item_id: str, answer: Any) -> None:
-        """Score ``answer`` (option id, or category) to the served item server-side and update the test.
+        """Score the raw ``answer`` to the served item server-side and update the test.
 
-        The answer is kept as plain JSON (a category given as a numpy integer is kept as a Python int).
+        Raw answers: an option id (multiple choice), a list of option ids (multiple response), every option id in
+        order (ordering), {premise id: choice id} (matching), the typed text (short answer), a category
+        (self-assessment). The answer is kept as plain JSON (a category given as a numpy integer as a Python int).
         """
         bank = self.engine.bank
         if not isinstance(item_id, str):
@@ -175,6 +180,8 @@ class Session:
     def report(self) -> dict[str, Any]:
         """θ, SE, level and level probabilities, per area, items used, stop reason (and the audit trail)."""
         engine = self.engine
+        if hasattr(engine.core, "model"):  # a multidimensional test (cat.multidim): per-dimension results
+            return engine.core.report(self.outcome(), self.state, 0, engine.bank, engine.design)
         return build_report(self.outcome(), engine.bank, engine.design, engine.core.tables)
 
     def outcome(self) -> Outcome:
@@ -392,6 +399,8 @@ def item_content(bank: Any, j: int) -> dict[str, Any]:
         "options": [dump(o) for o in item.options] if item.options else None,
         "categories": [dump(c) for c in item.categories] if item.categories else None,
         "media": dump(item.media),
+        "premises": [dump(p) for p in item.premises] if item.premises else None,
+        "choices": [dump(c) for c in item.choices] if item.choices else None,
     }
 
 
@@ -402,16 +411,17 @@ def _copy_json(data: dict | list) -> dict | list:
     return [_copy_json(v) if isinstance(v, (dict, list)) else v for v in data]
 
 
-def score_answer(bank: Any, j: int, answer: Any) -> tuple[str | int, int]:
-    """``answer`` to item j as plain JSON and its scored category: 1/0 for an option id of a multiple-choice item
-    (right/wrong), the category itself for self-assessment items and content-free banks (a numpy integer is
-    taken as its Python int); InvalidAnswerError for anything else."""
+def score_answer(bank: Any, j: int, answer: Any) -> tuple[Any, int]:
+    """``answer`` to item j as plain JSON and its scored category: content items by :func:`digicomp.bank.scoring.score`
+    (multiple choice 1/0; multiple response, ordering, matching 0..K by their rule; short answer 1/0), the category
+    itself for self-assessment items and content-free banks (a numpy integer is taken as its Python int);
+    InvalidAnswerError for anything else."""
     item = bank.item(bank.ids[j])
-    if item.kind == "multiple_choice":
-        options = [o.id for o in item.options]
-        if not isinstance(answer, str) or answer not in options:
-            raise InvalidAnswerError(f"item {item.id!r}: answer {answer!r} is not one of its options {options}")
-        return str(answer), int(answer == item.key)
+    if item.kind not in ("self_assessment", "parameters"):
+        try:
+            return content_score(item, answer)
+        except ResponseError as exc:
+            raise InvalidAnswerError(str(exc)) from None
     k = int(bank.params.n_categories[j])
     if isinstance(answer, (bool, np.bool_)) or not isinstance(answer, (int, np.integer)) or not 0 <= answer < k:
         raise InvalidAnswerError(f"item {item.id!r}: answer {answer!r} must be a category 0..{k - 1} (an integer)")

@@ -106,10 +106,16 @@ def sit(session: Any, theta: float, rng: np.random.Generator) -> list[str]:
     chosen = []
     while (item := session.next_item()) is not None:
         j = bank.index_of(item.id)
-        p_right = float(bank.params.prob(np.array([theta]))[0, j, 1])
         spec = bank.item(item.id)
-        wrong = [o["id"] for o in item.options if o["id"] != spec.key]
-        answer = spec.key if rng.random() < p_right else wrong[rng.integers(len(wrong))]
+        if spec.kind == "multiple_choice":
+            p_right = float(bank.params.prob(np.array([theta]))[0, j, 1])
+            wrong = [o["id"] for o in item.options if o["id"] != spec.key]
+            answer = spec.key if rng.random() < p_right else wrong[rng.integers(len(wrong))]
+        else:  # the other formats: a category drawn from the model, answered in the item's own form
+            from digicomp.bank.scoring import answer_for
+
+            probs = bank.params.prob(np.array([theta]))[0, j, : int(bank.params.n_categories[j])]
+            answer = answer_for(spec, int(rng.choice(probs.size, p=probs / probs.sum())))
         session.record(item.id, answer)
         chosen.append(answer)
     return chosen
@@ -117,7 +123,7 @@ def sit(session: Any, theta: float, rng: np.random.Generator) -> list[str]:
 
 def print_person(engine: Any, result: dict[str, Any], answers: list[str], lang: str) -> None:
     """One simulated person's test: each question, the answer, θ̂ ± SE after it, then the θ̂ path and level."""
-    from digicomp.commands.take import _text
+    from digicomp.commands.take import _text, answer_text
     from digicomp.reporting.i18n import t
     from digicomp.reporting.text import path_line, percent, wrap
 
@@ -133,7 +139,8 @@ def print_person(engine: Any, result: dict[str, Any], answers: list[str], lang: 
         stem = _text(bank.item(step["item"]).stem.model_dump(), lang)
         stem = stem if len(stem) <= 44 else stem[:43] + "…"
         mark = "✓" if step["score"] else "✗"
-        print(f"  {i:>2}. {step['item']:<11} {stem:<44}  {answer} {mark}  θ̂ = {step['theta']:+.2f} ± {step['se']:.2f}")
+        shown = answer_text(answer)
+        print(f"  {i:>2}. {step['item']:<11} {stem:<44}  {shown} {mark}  θ̂ = {step['theta']:+.2f} ± {step['se']:.2f}")
     print(wrap(f"{t('theta_path', lang)}: {path_line(result['path'], engine.design.start.theta)}", indent="  "))
     level = result.get("level", {})
     prob = level.get("probability")

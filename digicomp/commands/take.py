@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any, TextIO
@@ -17,6 +18,61 @@ from typing import Any, TextIO
 from digicomp.errors import DigicompError
 
 STATE_FORMAT = "digicomp.take/1"
+PAUSE, EOF = object(), object()
+"""What a prompt returns when the test taker pauses (q, Ctrl-C) or input is closed."""
+QUIT = ("q", "quit", "thoát", "thoat")
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "media": {"vi": "Hình kèm theo: {path}", "en": "Picture: {path}"},
+    "prompt_multi": {
+        "vi": "Chọn mọi phương án đúng, cách nhau bằng dấu phẩy (ví dụ A,C; '-' nếu không chọn phương án nào): ",
+        "en": "Choose every right option, separated by commas (e.g. A,C; '-' for none): ",
+    },
+    "bad_multi": {
+        "vi": "Chưa hợp lệ: {why}. Gõ mã các phương án đã chọn, ví dụ {example} (hoặc q để tạm dừng).",
+        "en": "Not valid: {why}. Type the ids of the options you choose, e.g. {example} (or q to pause).",
+    },
+    "prompt_order": {
+        "vi": "Gõ mã các bước theo đúng thứ tự, cách nhau bằng dấu cách (ví dụ {example}): ",
+        "en": "Type the steps' ids in the right order, separated by spaces (e.g. {example}): ",
+    },
+    "bad_order": {
+        "vi": "Chưa hợp lệ: {why}. Gõ đủ {n} mã bước, mỗi mã một lần (hoặc q để tạm dừng).",
+        "en": "Not valid: {why}. Type all {n} step ids, each once (or q to pause).",
+    },
+    "match_intro": {
+        "vi": "Với mỗi mục dưới đây, gõ mã (hoặc số thứ tự) của lựa chọn phù hợp:",
+        "en": "For each entry below, type the id (or number) of the matching choice:",
+    },
+    "bad_choice": {
+        "vi": "Chưa hợp lệ: hãy gõ một mã ({ids}) hoặc một số từ 1 đến {k} (hoặc q để tạm dừng).",
+        "en": "Not valid: type one id ({ids}) or a number from 1 to {k} (or q to pause).",
+    },
+    "prompt_text": {"vi": "Câu trả lời: ", "en": "Your answer: "},
+    "prompt_number": {
+        "vi": "Câu trả lời (một số; dấu thập phân là ',' hoặc '.'): ",
+        "en": "Your answer (a number; ',' or '.' as the decimal mark): ",
+    },
+    "bad_number": {
+        "vi": "Chưa hợp lệ: {typed!r} chưa đọc được thành một số. Gõ số không có dấu phân cách hàng nghìn, "
+        "ví dụ 1000 hoặc 2,5 (hoặc q để tạm dừng).",
+        "en": "Not valid: {typed!r} cannot be read as one number. Type it without thousands separators, "
+        "e.g. 1000 or 2.5 (or q to pause).",
+    },
+    "empty": {
+        "vi": "Chưa có câu trả lời: hãy gõ câu trả lời (hoặc q để tạm dừng).",
+        "en": "No answer yet: type your answer (or q to pause).",
+    },
+    "too_long": {
+        "vi": "Câu trả lời quá dài (tối đa {n} ký tự).",
+        "en": "Too long (at most {n} characters).",
+    },
+    "nothing": {"vi": "chưa gõ mã nào", "en": "no id typed"},
+    "unknown": {"vi": "không có phương án {id!r}", "en": "there is no {id!r}"},
+    "twice": {"vi": "{id} được gõ hai lần", "en": "{id} is typed twice"},
+    "missing": {"vi": "còn thiếu {ids}", "en": "{ids} missing"},
+}
+"""Prompts and refusals of the multiple-response, ordering, matching and short-answer questions."""
 
 TAKE_DESIGN: dict[str, Any] = {
     "id": "take-default",
@@ -161,6 +217,7 @@ class TerminalTest:
 
     def _ask_all(self) -> int:
         """Ask until the test ends; 0 when it ended, 1 (input closed) or 130 (interrupt / q) when paused."""
+        from digicomp.cat.errors import InvalidAnswerError
         from digicomp.reporting.i18n import t
 
         while True:
@@ -171,19 +228,33 @@ class TerminalTest:
                 answer = self._ask(item)
             except KeyboardInterrupt:
                 self.say()
-                answer = "pause"
-            if answer in ("pause", "eof"):
+                answer = PAUSE
+            if answer is PAUSE or answer is EOF:
                 self._save()
-                if answer == "eof":
+                if answer is EOF:
                     sys.stderr.write(t("input_closed", self.lang) + "\n")
                 pause = "paused" if self.state_path else "paused_no_state"
                 sys.stderr.write(t(pause, self.lang, path=self.state_path) + "\n")
-                return 1 if answer == "eof" else 130
-            self.session.record(item.id, answer)
+                return 1 if answer is EOF else 130
+            try:
+                self.session.record(item.id, answer)
+            except InvalidAnswerError as exc:  # the prompts check each format first; the server has the last word
+                self.say(str(exc))
+                continue
             self._save()
 
+    def _line(self, prompt: str) -> Any:
+        """One line typed after ``prompt``, stripped; PAUSE for q, EOF when input is closed."""
+        self.say(prompt, end="")
+        line = self.stdin.readline()
+        if line == "":
+            self.say()
+            return EOF
+        text = line.strip()
+        return PAUSE if text.lower() in QUIT else text
+
     def _ask(self, item: Any) -> Any:
-        """Show ``item`` and read a valid answer: an option id, a category, or 'pause' / 'eof'."""
+        """Show ``item`` and read a valid raw answer in its format, or PAUSE / EOF."""
         from digicomp.reporting.i18n import t
         from digicomp.reporting.text import wrap
 
@@ -195,6 +266,16 @@ class TerminalTest:
         self.say(heading)
         if item.stem:
             self.say(wrap(_text(item.stem, lang), indent=""))
+        if item.media:
+            self._show_media(item.media)
+        ask = {
+            "multiple_response": self._ask_multiple_response,
+            "ordering": self._ask_ordering,
+            "matching": self._ask_matching,
+            "short_answer": self._ask_short_answer,
+        }.get(item.kind)
+        if ask is not None:
+            return ask(item)
         choices = item.options if item.options else item.categories or []
         for i, choice in enumerate(choices, 1):
             self.say(f"  {i:>2}. " + wrap(_text(choice, lang), indent="      ")[6:])
@@ -202,18 +283,114 @@ class TerminalTest:
         if k == 0:  # a content-free bank: the answer is the category number
             k = int(bank.params.n_categories[bank.index_of(item.id)])
         while True:
-            self.say(t("prompt", lang, k=k), end="")
-            line = self.stdin.readline()
-            if line == "":
-                self.say()
-                return "eof"
-            key = line.strip().lower()
-            if key in ("q", "quit", "thoát", "thoat"):
-                return "pause"
-            pick = _pick(key, item, k)
+            key = self._line(t("prompt", lang, k=k))
+            if key is PAUSE or key is EOF:
+                return key
+            pick = _pick(key.lower(), item, k)
             if pick is not None:
                 return pick
             self.say(t("bad_key", lang, k=k))
+
+    def _show_media(self, media: dict) -> None:
+        """The picture's file (relative to the bank file) and its text alternative: a terminal shows no image."""
+        source = self.engine.bank.source
+        path = (source.parent / media["src"]) if source is not None else Path(media["src"])
+        self.say(_say("media", self.lang, path=path))
+        if media.get("alt"):
+            self.say("  " + _text(media["alt"], self.lang))
+
+    def _list(self, entries: list[dict]) -> None:
+        """Options (or choices) each with its id: the id is what the answer is typed with."""
+        from digicomp.reporting.text import wrap
+
+        width = max(len(e["id"]) for e in entries)
+        for e in entries:
+            head = f"  {e['id']:>{width}}. "
+            self.say(head + wrap(_text(e, self.lang), indent=" " * len(head))[len(head) :])
+
+    def _ask_multiple_response(self, item: Any) -> Any:
+        """Every option with its id; the answer is the ids chosen ("A,C"), '-' for none."""
+        ids = [o["id"] for o in item.options]
+        self._list(item.options)
+        while True:
+            line = self._line(_say("prompt_multi", self.lang))
+            if line is PAUSE or line is EOF:
+                return line
+            chosen, why = _ids_typed(line, ids, self.lang, allow_none=True)
+            if why is None and len(set(chosen)) != len(chosen):
+                why = _say("twice", self.lang, id=next(c for c in chosen if chosen.count(c) > 1))
+            if why is None:
+                return chosen
+            self.say(_say("bad_multi", self.lang, why=why, example=",".join(ids[:2])))
+
+    def _ask_ordering(self, item: Any) -> Any:
+        """The steps shuffled (the same way on every resume), each with its id; the answer is every id in order."""
+        import random
+
+        steps = list(item.options)
+        random.Random(f"{self.session.key}:{item.id}").shuffle(steps)
+        ids = [o["id"] for o in steps]
+        self._list(steps)
+        while True:
+            line = self._line(_say("prompt_order", self.lang, example=" ".join(ids)))
+            if line is PAUSE or line is EOF:
+                return line
+            order, why = _ids_typed(line, ids, self.lang, allow_none=False)
+            if why is None:
+                twice = [i for i in ids if order.count(i) > 1]
+                missing = [i for i in ids if i not in order]
+                if twice:
+                    why = _say("twice", self.lang, id=twice[0])
+                elif missing:
+                    why = _say("missing", self.lang, ids=" ".join(missing))
+            if why is None:
+                return order
+            self.say(_say("bad_order", self.lang, why=why, n=len(ids)))
+
+    def _ask_matching(self, item: Any) -> Any:
+        """The choices with their ids, then one prompt per premise: the choice's id (or number)."""
+        from digicomp.reporting.text import wrap
+
+        ids = [c["id"] for c in item.choices]
+        self._list(item.choices)
+        self.say(_say("match_intro", self.lang))
+        pairs: dict[str, str] = {}
+        for n, premise in enumerate(item.premises, 1):
+            head = f"  ({n}) "
+            self.say(head + wrap(_text(premise, self.lang), indent=" " * len(head))[len(head) :])
+            while True:
+                line = self._line("      → ")
+                if line is PAUSE or line is EOF:
+                    return line
+                picked, why = _ids_typed(line, ids, self.lang, allow_none=False)
+                if why is None and len(picked) == 1:
+                    pairs[premise["id"]] = picked[0]
+                    break
+                self.say(_say("bad_choice", self.lang, ids=", ".join(ids), k=len(ids)))
+        return pairs
+
+    def _ask_short_answer(self, item: Any) -> Any:
+        """Free text; a number item checks the number can be read (one decimal mark, no thousands separators)."""
+        from digicomp.bank.scoring import MAX_TEXT, parse_number
+
+        number = self.engine.bank.item(item.id).answer.kind == "number"
+        while True:
+            line = self._line(_say("prompt_number" if number else "prompt_text", self.lang))
+            if line is PAUSE or line is EOF:
+                return line
+            if not line:
+                self.say(_say("empty", self.lang))
+                continue
+            if len(line) > MAX_TEXT:
+                self.say(_say("too_long", self.lang, n=MAX_TEXT))
+                continue
+            if number:
+                try:
+                    parse_number(line, "answer")
+                except DigicompError:
+                    self.say(_say("bad_number", self.lang, typed=line))
+                    continue
+            return line
 
     def _save(self) -> None:
         """Write the state file atomically (a crash mid-write never leaves half a file)."""
@@ -251,6 +428,41 @@ class TerminalTest:
         if out:
             sys.stderr.write(t("result_written", self.lang, path=out) + "\n")
         return 0
+
+
+def _ids_typed(line: str, ids: list[str], lang: str, allow_none: bool) -> tuple[list[str], str | None]:
+    """The ids typed on ``line`` (ids in any case, or 1-based numbers, separated by commas or spaces), and why the
+    line cannot be read (None when it can); '-' alone is the empty choice when ``allow_none``."""
+    tokens = [tok for tok in re.split(r"[,;\s]+", line) if tok]
+    if allow_none and tokens == ["-"]:
+        return [], None
+    if not tokens:
+        return [], _say("nothing", lang)
+    upper = {i.upper(): i for i in ids}
+    out = []
+    for tok in tokens:
+        if tok.isdigit() and 1 <= int(tok) <= len(ids):
+            out.append(ids[int(tok) - 1])
+        elif tok.upper() in upper:
+            out.append(upper[tok.upper()])
+        else:
+            return [], _say("unknown", lang, id=tok)
+    return out, None
+
+
+def answer_text(answer: Any, kind: str | None = None) -> str:
+    """A raw answer as typed at the terminal: "A,C" (multiple response), "C A D B" (ordering), "p1=X p2=Y"."""
+    if isinstance(answer, dict):
+        return " ".join(f"{p}={c}" for p, c in answer.items())
+    if isinstance(answer, list):
+        return (" " if kind == "ordering" else ",").join(answer) or "-"
+    return str(answer)
+
+
+def _say(key: str, lang: str, **fields: Any) -> str:
+    """A message of the newer formats' prompts in ``lang`` (Vietnamese when ``lang`` has none)."""
+    entry = MESSAGES[key]
+    return (entry.get(lang) or entry["vi"]).format(**fields)
 
 
 def _pick(key: str, item: Any, k: int) -> Any:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from digicomp.bank.scoring import answer_for
 from digicomp.cat.draws import STREAM_RESPONSE, uniforms
 from digicomp.levels import LevelNames, level_index
 from digicomp.models import ItemParameters
@@ -50,11 +51,13 @@ def simulated_answer(
 
 
 def answer_of(bank: Any, j: int, score: int) -> Any:
-    """What a client sends to get ``score`` on item j: the key or the first wrong option, else the category."""
+    """What a client sends to get ``score`` on item j: a raw answer of the item's format scoring exactly ``score``
+    (:func:`digicomp.bank.scoring.answer_for`; multiple choice: the key or the first wrong option), else the
+    category itself (self-assessment items, parameter-only banks)."""
     item = bank.item(bank.ids[j])
-    if item.kind == "multiple_choice":
-        return item.key if score == 1 else next(o.id for o in item.options if o.id != item.key)
-    return int(score)
+    if item.kind in ("self_assessment", "parameters"):
+        return int(score)
+    return answer_for(item, int(score))
 
 
 def simulate_records(
