@@ -32,7 +32,7 @@ def calibrate(
     priors: Priors | str | None = None,
     D: float = 1.0,
     weights: Any = None,
-    quadpts: int = 61,
+    quadpts: int | None = None,
     theta_range: tuple[float, float] = (-6.0, 6.0),
     latent: str = "auto",
     tol: float = 1e-4,
@@ -43,7 +43,9 @@ def calibrate(
     fit: bool = True,
     progress: Callable[[int, float, float], None] | None = None,
     se_progress: Callable[[str, int, int], None] | None = None,
-) -> CalibrationResult:
+    structure: Any = None,
+    areas: Mapping[str, str] | None = None,
+) -> CalibrationResult | Any:
     """Estimate item parameters by marginal maximum likelihood (Bock & Aitkin 1981) with mirt's defaults.
 
     ``responses``: Responses, CSV path (long ``person,item,response`` or wide), DataFrame, or array (NaN/-1 =
@@ -56,8 +58,31 @@ def calibrate(
     "xpd" (cross-product of the persons' scores, one pass) or "auto" (numerical when its estimated cost,
     2·P E-steps, is within ``result.NUMERICAL_SE_BUDGET``; else XPD). ``progress(cycle, logLik, change)`` is called
     after each EM cycle, ``se_progress(method, done, total)`` while the SEs are computed.
-    ``weights``: frequency weights per person (pattern data). Grid: ``quadpts`` points on ``theta_range``.
+    ``weights``: frequency weights per person (pattern data). Grid: ``quadpts`` points on ``theta_range`` (default
+    61; multidimensional: mirt's 61, 31, 15 per dimension for 1, 2, 3 integrated dimensions).
+    ``structure`` ('areas', 'bifactor', a Q-matrix mapping or a Structure; ``areas``: item -> area) fits a
+    multidimensional model instead: :func:`digicomp.calibration.multidim.calibrate_multidim`.
     """
+    if structure is not None:
+        from digicomp.calibration.multidim import calibrate_multidim
+
+        return calibrate_multidim(
+            responses,
+            model,
+            structure=structure,
+            areas=areas,
+            fixed=fixed,
+            n_categories=n_categories,
+            weights=weights,
+            quadpts=quadpts,
+            theta_range=theta_range,
+            tol=tol,
+            max_iter=max_iter,
+            accelerate=accelerate,
+            se="auto" if se else False,
+            progress=progress,
+            se_progress=se_progress,
+        )
     priors_ = as_priors(priors)
     if not (np.isfinite(D) and D > 0):
         raise CalibrationError(f"D = {D!r} must be a positive number (1.0 or 1.702)")
@@ -67,7 +92,7 @@ def calibrate(
     if fixed_params is not None and fixed_params.D != D:
         D = fixed_params.D
     prep = prepare(as_responses(responses, weights), model_names(model), fixed_params, n_categories)
-    points = make_grid(quadpts, theta_range)
+    points = make_grid(61 if quadpts is None else quadpts, theta_range)
     resp = prep.responses
     J = resp.n_items
     Kmax = int(prep.n_categories.max())
