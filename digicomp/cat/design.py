@@ -10,11 +10,20 @@ from os import PathLike
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from digicomp.cat.seeding import Seeding
 from digicomp.errors import DesignDeprecationWarning, DesignError
-from digicomp.io.yamlfile import line_of, load_yaml, validate_model, validation_problems
+from digicomp.io.yamlfile import (
+    LineMap,
+    error_lines,
+    format_path,
+    line_of,
+    load_yaml,
+    problem,
+    raise_problems,
+    validation_problems,
+)
 
 Positive = Annotated[float, Field(gt=0)]
 Rate = Annotated[float, Field(gt=0, le=1)]
@@ -311,28 +320,9 @@ class Design(_Strict):
 
     @model_validator(mode="after")
     def _content_fits_length(self) -> Design:
-        length = self.stop.max_items
-        first = self.start.first_items
-        if first is not None and first.n > length:
-            raise ValueError(f"start.first_items.n = {first.n} is more than stop.max_items = {length}")
-        total_min = sum(c.min or 0 for c in self.content.constraints)
-        if total_min > length:
-            raise ValueError(f"content minimums add up to {total_min} items, more than stop.max_items = {length}")
-        for i, c in enumerate(self.content.constraints):
-            if c.target is None:
-                continue
-            share = c.target * length
-            where = f"content.constraints[{i}] (group {c.group!r})"
-            if c.max is not None and c.max < math.floor(share + 1e-9):
-                raise ValueError(
-                    f"{where}: target {c.target:g} of stop.max_items = {length} is {share:g} items, "
-                    f"more than its max = {c.max}"
-                )
-            if c.min is not None and c.min > math.ceil(share - 1e-9):
-                raise ValueError(
-                    f"{where}: min = {c.min} items is more than its target {c.target:g} of stop.max_items = "
-                    f"{length} ({share:g} items); lower the min or raise the target"
-                )
+        found = length_problems(self.start, self.content, self.stop)
+        if found:
+            raise ValueError("; ".join(f"{format_path(loc)}: {msg}" for loc, msg in found))
         return self
 
     @property
@@ -347,20 +337,98 @@ class Design(_Strict):
         return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def load_design(path: str | PathLike[str]) -> Design:
-    """Read and validate a design file; DesignError lists every problem as FILE:LINE: key: message."""
+Problem = tuple[tuple[str | int, ...], str]
+"""A problem of a design: the node path it is about and the message."""
+
+
+def length_problems(start: Start, content: Content, stop: Stop) -> list[Problem]:
+    """First items and content limits that do not fit the test length ``stop.max_items`` (all of them)."""
+    length = stop.max_items
+    out: list[Problem] = []
+    first = start.first_items
+    if first is not None and first.n > length:
+        out.append((("start", "first_items"), f"first_items.n = {first.n} is more than stop.max_items = {length}"))
+    total_min = sum(c.min or 0 for c in content.constraints)
+    if total_min > length:
+        msg = f"content minimums add up to {total_min} items, more than stop.max_items = {length}"
+        out.append((("content", "constraints"), msg))
+    for i, c in enumerate(content.constraints):
+        if c.target is None:
+            continue
+        share = c.target * length
+        where = ("content", "constraints", i)
+        if c.max is not None and c.max < math.floor(share + 1e-9):
+            msg = (
+                f"group {c.group!r}: target {c.target:g} of stop.max_items = {length} is {share:g} items, "
+                f"more than its max = {c.max}"
+            )
+            out.append((where, msg))
+        if c.min is not None and c.min > math.ceil(share - 1e-9):
+            msg = (
+                f"group {c.group!r}: min = {c.min} items is more than its target {c.target:g} of stop.max_items = "
+                f"{length} ({share:g} items); lower the min or raise the target"
+            )
+            out.append((where, msg))
+    return out
+
+
+SECTIONS = ("start", "content", "stop")
+"""The sections :func:`length_problems` reads."""
+
+
+def check_design_data(data: dict, path: str | PathLike[str], linemap: LineMap) -> tuple[Design, list[str]]:
+    """The design and every schema problem of design ``data`` at once, as ``FILE:LINE: path: message`` lines.
+
+    Pydantic reports every field's problem but runs the checks across sections only when all sections pass;
+    so each section is validated on its own, the checks across sections run on the sections that passed, and
+    the design returned is built from those (failed sections at their defaults, for the checks against a bank).
+    """
+    try:
+        return Design.model_validate(data), []
+    except ValidationError as exc:
+        errors = [err for err in exc.errors() if err["loc"]]  # the checks across sections: run below, located
+    passed: dict[str, object] = {}
+    for name, spec in Design.model_fields.items():
+        if name in data:
+            try:
+                passed[name] = TypeAdapter(spec.annotation).validate_python(data[name])
+            except ValidationError:
+                continue
+    design = Design.model_construct(**passed)
+    problems = error_lines(errors, path, linemap, Design, data)
+    if all(name in passed for name in SECTIONS if name in data):
+        problems += [
+            problem(path, linemap, loc, msg) for loc, msg in length_problems(design.start, design.content, design.stop)
+        ]
+    return design, problems
+
+
+def read_design(path: str | PathLike[str]) -> tuple[Design, LineMap, list[str]]:
+    """(design, line map, every schema problem) of a design file (see :func:`check_design_data`).
+
+    Malformed YAML and a document of another kind raise DesignError at once.
+    """
     data, linemap = load_yaml(path, DesignError)
     if not isinstance(data, dict) or data.get("kind") != "cat_design":
         kind = data.get("kind") if isinstance(data, dict) else type(data).__name__
         raise DesignError(f"{path}:1: kind: expected 'cat_design', got {kind!r}")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        design = validate_model(Design, data, path, linemap, DesignError)
-    for w in caught:  # renamed keys: say where in the file
-        if issubclass(w.category, DesignDeprecationWarning):
-            warnings.warn(f"{path}:{line_of(linemap, 'start.pretest')}: {w.message}", w.category, stacklevel=2)
+        design, problems = check_design_data(data, path, linemap)
+    for message in dict.fromkeys((str(w.message), w.category) for w in caught):  # each once, though checked twice
+        text, category = message
+        if issubclass(category, DesignDeprecationWarning):  # renamed keys: say where in the file
+            warnings.warn(f"{path}:{line_of(linemap, 'start.pretest')}: {text}", category, stacklevel=3)
         else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            warnings.warn(text, category, stacklevel=3)
+    return design, linemap, problems
+
+
+def load_design(path: str | PathLike[str]) -> Design:
+    """Read and validate a design file; DesignError lists every problem as FILE:LINE: key: message."""
+    design, _, problems = read_design(path)
+    if problems:
+        raise_problems(DesignError, path, problems)
     return design
 
 

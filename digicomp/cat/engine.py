@@ -16,11 +16,11 @@ from numpy.typing import NDArray
 
 from digicomp.cat.content import ContentControl
 from digicomp.cat.core import CatCore
-from digicomp.cat.design import Design, design_from, load_design, resolve_bank_ref
+from digicomp.cat.design import Design, Problem, design_from, load_design, read_design, resolve_bank_ref
 from digicomp.cat.draws import person_keys, session_key
 from digicomp.cat.estimation import build_estimator
 from digicomp.cat.exposure import ExposureLedger, build_exposure
-from digicomp.cat.seeding import SeedPlan, seeding_candidates
+from digicomp.cat.seeding import SeedPlan, seeding_candidates, seeding_problems
 from digicomp.cat.selection import Rule, build_rule, random_rule
 from digicomp.cat.session import Session, item_content
 from digicomp.cat.state import BatchState
@@ -34,6 +34,7 @@ from digicomp.cat.stopping import (
 )
 from digicomp.cat.tables import Tables
 from digicomp.errors import BankError, DesignDeprecationWarning, DesignError, DigicompError, SessionError
+from digicomp.io.yamlfile import format_path, problem
 from digicomp.models import ItemParameters
 from digicomp.scoring.quadrature import NormalPrior
 
@@ -71,6 +72,11 @@ class AdaptiveTest:
     ) -> None:
         self.design: Design = design_from(design if design is not None else Design())
         self.bank = as_bank(bank)
+        problems = bank_problems(self.bank, self.design)
+        if problems:
+            lines = [f"{format_path(loc)}: {msg}" for loc, msg in problems]
+            head = [f"design {self.design.id!r} on bank {self.bank.id!r}: {len(lines)} problems"] * (len(lines) > 1)
+            raise DesignError("\n  ".join(head + lines))
         self.hmac_key = hmac_key
         self.ledger = ledger or ExposureLedger(self.bank.n_items)
         self.seeding: SeedPlan | None = SeedPlan.build(self.bank, self.design.seeding) if self.design.seeding else None
@@ -139,20 +145,85 @@ class AdaptiveTest:
 
 
 def validate_file(path: str | PathLike[str]) -> list[str]:
-    """Problems of the design at ``path`` (schema, bank, and the engine it builds) as lines; [] when valid."""
+    """Every problem of the design at ``path`` as ``FILE:LINE: key: message`` lines (schema, the checks across
+    sections, and against its bank: items, groups, cut scores, seeding); [] when valid.
+
+    The checks against the bank run on the sections that passed the schema, so one pass shows every problem.
+    """
     try:
-        design = load_design(path)
+        design, linemap, problems = read_design(path)
     except DigicompError as exc:
         return list(getattr(exc, "problems", [str(exc)]))
-    if design.bank is None:
-        return []
+    ref = resolve_bank_ref(design, Path(path).parent)
+    if ref is None:
+        return problems
     try:
-        with warnings.catch_warnings():  # the file's warnings were given when it was loaded above
+        bank = as_bank(ref)
+    except DigicompError as exc:
+        return problems + [problem(path, linemap, "bank", f"cannot load the bank: {exc}")]
+    found = bank_problems(bank, design)
+    problems = problems + [problem(path, linemap, loc, msg) for loc, msg in found]
+    if problems:
+        return problems
+    try:  # what only building the engine finds (a rule's settings against the bank's size)
+        with warnings.catch_warnings():  # the file's warnings were given when it was read above
             warnings.simplefilter("ignore", DesignDeprecationWarning)
-            AdaptiveTest.from_yaml(path)
+            AdaptiveTest(bank, design)
     except DigicompError as exc:
         return [f"{path}: {line}" for line in str(exc).splitlines()]
     return []
+
+
+def bank_problems(bank: Any, design: Design) -> list[Problem]:
+    """Every place where ``design`` does not fit ``bank``: unknown items, groups the bank lacks, classification
+    without cut scores, a bad Sympson-Hetter K table, seeding (all at once, each with its node path)."""
+    out: list[Problem] = []
+    known = set(bank.ids)
+
+    def need(loc: tuple[str | int, ...], item_id: str) -> None:
+        if item_id not in known:
+            out.append((loc, f"bank {bank.id!r} has no item {item_id!r}"))
+
+    first = design.start.first_items
+    for pos, item_id in enumerate(first.items or [] if first is not None else []):
+        need(("start", "first_items", "items", pos), item_id)
+    ex = design.exposure
+    if ex.method == "sympson_hetter":
+        try:
+            given = _read_k_table(ex.parameters) if isinstance(ex.parameters, str) else ex.parameters
+        except DesignError as exc:
+            out.append((("exposure", "parameters"), str(exc)))
+            given = {}
+        for item_id, value in given.items():
+            need(("exposure", "parameters"), item_id)
+            if not 0 < value <= 1:
+                msg = f"item {item_id!r} has K = {value}; expected a number in (0, 1]"
+                out.append((("exposure", "parameters"), msg))
+    spec = design.content
+    for k, item_id in enumerate(spec.exclude.ids):
+        need(("content", "exclude", "ids", k), item_id)
+    if spec.constraints:
+        try:
+            names = _groups(bank, spec.by)[1]
+        except DigicompError as exc:
+            out.append((("content", "by"), f"{spec.by!r}: {exc}"))
+        else:
+            for i, c in enumerate(spec.constraints):
+                if c.group not in names:
+                    out.append(
+                        (
+                            ("content", "constraints", i, "group"),
+                            f"{c.group!r} is not a{'n' if spec.by == 'area' else ''} {spec.by} of bank {bank.id!r} "
+                            f"(has: {', '.join(names) or 'none'})",
+                        )
+                    )
+    if bank.cut_scores.size == 0:
+        for i, r in enumerate(design.stop.rules):
+            if r.classification is not None or r.ci is not None or r.sprt is not None:
+                out.append((("stop", "rules", i), f"classification rules need cut scores; bank {bank.id!r} has none"))
+    if design.seeding is not None:
+        out += seeding_problems(bank, design.seeding)
+    return out
 
 
 def _check_seed(seed: Any) -> Any:
@@ -208,11 +279,7 @@ def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[s
 def _fixed_rule(bank: Any, items: list[str]) -> Rule:
     """First-items rule giving ``items`` in order: criterion −position for listed items, −inf otherwise."""
     crit = np.full(bank.n_items, -np.inf)
-    for pos, item_id in enumerate(items):
-        try:
-            crit[bank.index_of(item_id)] = -pos
-        except (BankError, KeyError):
-            raise DesignError(f"start.first_items.items[{pos}]: bank {bank.id!r} has no item {item_id!r}") from None
+    crit[[bank.index_of(item_id) for item_id in items]] = -np.arange(len(items))
     return lambda ctx: np.broadcast_to(crit, (ctx.n, crit.size))
 
 
@@ -222,11 +289,7 @@ def _sympson_hetter_parameters(bank: Any, given: dict[str, float] | str) -> NDAr
         given = _read_k_table(given)
     k = np.ones(bank.n_items)
     for item_id, value in given.items():
-        if item_id not in bank.ids:
-            raise DesignError(f"exposure.parameters: bank {bank.id!r} has no item {item_id!r}")
-        if not 0 < value <= 1:
-            raise DesignError(f"exposure.parameters: item {item_id!r} has K = {value}; expected a number in (0, 1]")
-        k[bank.ids.index(item_id)] = value
+        k[bank.index_of(item_id)] = value
     return k
 
 
@@ -236,7 +299,7 @@ def _read_k_table(path: str) -> dict[str, float]:
         with open(path, newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise DesignError(f"exposure.parameters: cannot read the K table {path!r}: {exc}") from None
+        raise DesignError(f"cannot read the K table {path!r}: {exc}") from None
     out: dict[str, float] = {}
     for line, row in enumerate(rows, start=2):
         try:
@@ -264,9 +327,7 @@ def _content(bank: Any, design: Design) -> ContentControl:
     if not spec.self_assessment:
         allowed &= bank.kind != "self_assessment"
     for item_id in spec.exclude.ids:
-        if item_id not in bank.ids:
-            raise DesignError(f"content.exclude.ids: bank {bank.id!r} has no item {item_id!r}")
-        allowed[bank.ids.index(item_id)] = False
+        allowed[bank.index_of(item_id)] = False
     if spec.exclude.flags:
         flagged = np.array([bool(set(it.flags or []) & set(spec.exclude.flags)) for it in bank.spec.items])
         allowed &= ~flagged
@@ -275,18 +336,10 @@ def _content(bank: Any, design: Design) -> ContentControl:
     if not spec.constraints:
         group, names = np.full(bank.n_items, -1, np.intp), []
     else:
-        try:
-            group, names = _groups(bank, spec.by)
-        except DigicompError as exc:
-            raise DesignError(f"content.by = {spec.by!r}: {exc}") from None
+        group, names = _groups(bank, spec.by)
     G = len(names)
     lo, hi, tgt = np.full(G, np.nan), np.full(G, np.nan), np.full(G, np.nan)
-    for i, c in enumerate(spec.constraints):
-        if c.group not in names:
-            raise DesignError(
-                f"content.constraints[{i}].group: {c.group!r} is not a{'n' if spec.by == 'area' else ''} "
-                f"{spec.by} of bank {bank.id!r} (has: {', '.join(names) or 'none'})"
-            )
+    for c in spec.constraints:
         g = names.index(c.group)
         lo[g] = np.nan if c.min is None else c.min
         hi[g] = np.nan if c.max is None else c.max
@@ -313,8 +366,6 @@ def _stop_rules(bank: Any, design: Design) -> list:
         elif r.min_info is not None:
             out.append(MinInformation(r.min_info))
         else:
-            if cuts.size == 0:
-                raise DesignError(f"stop.rules[{i}]: classification rules need cut scores; bank {bank.id!r} has none")
             if r.classification is not None:
                 out.append(PosteriorClassification(cuts, r.classification))
             elif r.ci is not None:

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from digicomp.cat.draws import uniforms
 from digicomp.errors import DesignError
+from digicomp.io.yamlfile import format_path
 
 STREAM_SEEDING = 8
 """Draw stream of the seeding plan (after the streams of digicomp.cat.draws)."""
@@ -41,19 +42,33 @@ class Seeding(BaseModel):
         return self
 
 
-def seeding_candidates(bank: Any, spec: Seeding) -> NDArray[np.intp]:
-    """Bank positions of the candidate pretest items (named, or carrying one of the flags), in bank order."""
-    chosen = np.zeros(bank.n_items, bool)
+def seeding_problems(bank: Any, spec: Seeding) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every place where ``spec`` does not fit ``bank``: unknown items, fewer candidates than ``n``."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    known = set(bank.ids)
     for k, item_id in enumerate(spec.items):
-        if item_id not in bank.ids:
-            raise DesignError(f"seeding.items[{k}]: bank {bank.id!r} has no item {item_id!r}")
-        chosen[bank.ids.index(item_id)] = True
+        if item_id not in known:
+            out.append((("seeding", "items", k), f"bank {bank.id!r} has no item {item_id!r}"))
+    n = _candidates(bank, spec).sum()
+    if n < spec.n and not out:  # unknown items already explain a shortfall
+        out.append((("seeding",), f"bank {bank.id!r} has {n} candidate pretest items, fewer than n = {spec.n}"))
+    return out
+
+
+def _candidates(bank: Any, spec: Seeding) -> NDArray[np.bool_]:
+    """Per bank item: a candidate pretest item (named, or carrying one of the flags)."""
+    chosen = np.isin(np.array(bank.ids, dtype=object), spec.items) if spec.items else np.zeros(bank.n_items, bool)
     if spec.flags:
         chosen |= np.array([bool(set(it.flags or []) & set(spec.flags)) for it in bank.spec.items])
-    n = int(chosen.sum())
-    if n < spec.n:
-        raise DesignError(f"seeding: bank {bank.id!r} has {n} candidate pretest items, fewer than n = {spec.n}")
-    return np.flatnonzero(chosen)
+    return chosen
+
+
+def seeding_candidates(bank: Any, spec: Seeding) -> NDArray[np.intp]:
+    """Bank positions of the candidate pretest items, in bank order (DesignError naming every problem)."""
+    problems = seeding_problems(bank, spec)
+    if problems:
+        raise DesignError("; ".join(f"{format_path(loc)}: {msg}" for loc, msg in problems))
+    return np.flatnonzero(_candidates(bank, spec))
 
 
 @dataclass(frozen=True)

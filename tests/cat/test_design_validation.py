@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import pytest
 
-from digicomp.cat import AdaptiveTest, load_design
+from digicomp.cat import AdaptiveTest, load_design, validate_file
 from digicomp.cat.design import MAX_POINTS, Design, design_from
 from digicomp.errors import DesignDeprecationWarning, DesignError
 
@@ -176,3 +177,64 @@ def test_the_grid_stays_on_a_plausible_theta_range_and_holds_the_prior_mean(tmp_
     refused(tmp_path, "scoring: {range: [-1.0e+300, 1.0e+300]}\n", r"scoring.range: .*within ±20")
     refused(tmp_path, "scoring: {prior: {mean: 50}}\n", r"prior.mean = 50 lies outside the grid's range \[-6, 6\]")
     assert load_design(write(tmp_path, "scoring: {range: [-8, 8], prior: {mean: 1}}\n")).scoring.range == (-8, 8)
+
+
+def test_a_design_file_shows_every_problem_in_one_pass(tmp_path):
+    """Schema problems, checks across sections and checks against the bank come together, each with its line."""
+    path = write(
+        tmp_path,
+        "bank: civil-service\n"  # 2
+        "start:\n"  # 3
+        "  first_items: {n: 2, rule: fixed, items: [nope1, nope2]}\n"  # 4
+        "selection: {rule: mfi, rulez: 1}\n"  # 5
+        "content:\n"  # 6
+        "  constraints:\n"  # 7
+        "    - {group: '9', min: 2}\n"  # 8
+        "    - {group: '1', min: 40}\n"  # 9
+        "  exclude: {ids: [nosuch]}\n"  # 10
+        "scoring: {points: 2}\n"  # 11
+        "stop: {max_items: 30}\n"  # 12
+        "seeding: {n: 1, items: [ghost]}\n",  # 13
+    )
+    problems = validate_file(path)
+    expected = [
+        r"d.yaml:5: selection.rulez: unknown key 'rulez'",
+        r"d.yaml:11: scoring.points: .*greater than or equal to 3",
+        r"d.yaml:7: content.constraints: content minimums add up to 42 items, more than stop.max_items = 30",
+        r"d.yaml:4: start.first_items.items\[0\]: bank 'civil-service' has no item 'nope1'",
+        r"d.yaml:4: start.first_items.items\[1\]: bank 'civil-service' has no item 'nope2'",
+        r"d.yaml:10: content.exclude.ids\[0\]: bank 'civil-service' has no item 'nosuch'",
+        r"d.yaml:8: content.constraints\[0\].group: '9' is not an area of bank 'civil-service'",
+        r"d.yaml:13: seeding.items\[0\]: bank 'civil-service' has no item 'ghost'",
+    ]
+    for pattern in expected:
+        assert sum(bool(re.search(pattern, p)) for p in problems) == 1, (pattern, problems)
+    assert len(problems) == len(expected), problems
+    with pytest.raises(DesignError) as caught:
+        load_design(path)  # the schema and the checks across sections, without the bank
+    assert len(caught.value.problems) == 3
+
+
+def test_checks_across_sections_run_beside_schema_problems_of_other_sections(tmp_path):
+    path = write(tmp_path, "start: {first_items: {n: 9}}\nscoring: {points: 2}\nstop: {max_items: 5}\n")
+    problems = validate_file(path)
+    assert len(problems) == 2
+    assert any(":2: start.first_items: first_items.n = 9 is more than stop.max_items = 5" in p for p in problems)
+    assert any(":3: scoring.points" in p for p in problems)
+
+
+def test_an_engine_names_every_place_its_design_does_not_fit_the_bank(cbank):
+    design = {
+        "start": {"first_items": {"n": 1, "rule": "fixed", "items": ["zz"]}},
+        "content": {"constraints": [{"group": "9", "min": 1}, {"group": "8"}], "exclude": {"ids": ["yy"]}},
+    }
+    with pytest.raises(DesignError) as caught:
+        AdaptiveTest(cbank, design)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "design 'design' on bank 'cat-test': 4 problems"
+    assert [line.split(":")[0].strip() for line in lines[1:]] == [
+        "start.first_items.items[0]",
+        "content.exclude.ids[0]",
+        "content.constraints[0].group",
+        "content.constraints[1].group",
+    ]

@@ -20,7 +20,7 @@ from typing import Any
 import atheris
 
 with atheris.instrument_imports(include=["digicomp"]):
-    sys.path.insert(0, str(Path(__file__).parent))
+    sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parents[2])]  # the harness; tests.banks
     from state_harness import ENGINES, content_bank, params_bank, run_case
 
 FINDINGS = Path("fuzz-findings")

@@ -32,6 +32,7 @@ from digicomp.bank.schema import BankFile
 from digicomp.cat import AdaptiveTest
 from digicomp.errors import DigicompError
 from digicomp.models import ItemParameters
+from tests import banks
 
 CORPUS = Path(__file__).parent / "corpus" / "state"
 HMAC_KEY = b"fuzz-key"
@@ -50,53 +51,9 @@ def params_bank(n: int = 30) -> ItemBank:
 @cache
 def content_bank() -> ItemBank:
     """A bank of 36 multiple-choice items with enemies, 4 self-assessment (GRM) items and 3 flagged pretest items."""
-    rng = np.random.default_rng(23)
-    items: list[dict[str, Any]] = []
-    for j in range(36):
-        items.append(
-            {
-                "id": f"q{j:02d}",
-                "competence": COMPETENCES[j % len(COMPETENCES)],
-                "level": int(rng.integers(1, 9)),
-                "model": "3PL",
-                "params": {"a": float(rng.lognormal(0, 0.3)), "b": float(rng.normal()), "c": 0.2},
-                "calibration": {"status": "provisional", "rule": "r"},
-                "stem": {"vi": f"Câu {j}?", "en": f"Question {j}?"},
-                "options": [{"id": o, "vi": o, "en": o} for o in "ABCD"],
-                "key": "ABCD"[j % 4],
-            }
-        )
-    for e in range(4):
-        items[2 * e]["enemies"] = [items[2 * e + 1]["id"]]
-    for j in range(33, 36):
-        items[j]["flags"] = ["pretest"]
-    for s in range(4):
-        items.append(
-            {
-                "id": f"sa{s}",
-                "competence": COMPETENCES[s],
-                "type": "self_assessment",
-                "model": "GRM",
-                "params": {"a": 1.2, "b": [-1.0, 0.0, 1.0]},
-                "calibration": {"status": "provisional", "rule": "r"},
-                "stem": {"vi": "Tự đánh giá", "en": "Self-assessment"},
-                "categories": [{"vi": str(k), "en": str(k)} for k in range(4)],
-            }
-        )
-    data = {
-        "kind": "item_bank",
-        "id": "fuzz",
-        "version": "1",
-        "framework": {"id": "vn-civil-service", "version": "0.1.0"},
-        "scale": {
-            "D": 1.0,
-            "levels": ["foundation", "intermediate", "advanced", "highly_specialised"],
-            "cut_scores": [-1.0, 0.0, 1.0],
-            "cut_source": {"status": "provisional", "rule": "r"},
-        },
-        "rules": {"r": {"vi": "quy tắc", "en": "rule"}},
-        "items": items,
-    }
+    data = banks.content_bank_data(
+        COMPETENCES, 36, 23, enemies=4, self_assessment=4, flagged=range(33, 36), bank_id="fuzz", id_digits=2
+    )
     return ItemBank(BankFile.model_validate(data))
 
 

@@ -8,6 +8,7 @@ import pytest
 from digicomp.bank import ItemBank
 from digicomp.bank.schema import BankFile
 from digicomp.models import ItemParameters
+from tests import banks
 
 COMPETENCES = ["1.1", "1.2", "2.1", "2.2", "3.1", "3.2", "4.1", "4.2"]
 MFI_EAP = {
@@ -48,36 +49,5 @@ def param_bank(params: ItemParameters) -> ItemBank:
 @pytest.fixture(scope="session")
 def content_bank() -> ItemBank:
     """160 multiple-choice 3PL items over four areas of vn-civil-service, 10 enemy pairs, cuts -1, 0, 1."""
-    rng = np.random.default_rng(11)
-    items = []
-    for j in range(160):
-        items.append(
-            {
-                "id": f"q{j:03d}",
-                "competence": COMPETENCES[j % len(COMPETENCES)],
-                "level": int(rng.integers(1, 9)),
-                "model": "3PL",
-                "params": {"a": float(rng.lognormal(0, 0.3)), "b": float(rng.normal()), "c": 0.2},
-                "calibration": {"status": "provisional", "rule": "r"},
-                "stem": {"vi": f"Câu {j}?", "en": f"Question {j}?"},
-                "options": [{"id": o, "vi": o, "en": o} for o in "ABCD"],
-                "key": "ABCD"[j % 4],
-            }
-        )
-    for e in range(10):
-        items[2 * e]["enemies"] = [items[2 * e + 1]["id"]]
-    data = {
-        "kind": "item_bank",
-        "id": "sim-test",
-        "version": "1",
-        "framework": {"id": "vn-civil-service", "version": "0.1.0"},
-        "scale": {
-            "D": 1.0,
-            "levels": ["foundation", "intermediate", "advanced", "highly_specialised"],
-            "cut_scores": [-1.0, 0.0, 1.0],
-            "cut_source": {"status": "provisional", "rule": "r"},
-        },
-        "rules": {"r": {"vi": "quy tắc", "en": "rule"}},
-        "items": items,
-    }
+    data = banks.content_bank_data(COMPETENCES, 160, 11, enemies=10, bank_id="sim-test")
     return ItemBank(BankFile.model_validate(data))

@@ -19,6 +19,7 @@ from digicomp.cat.design import load_design
 from digicomp.cat.draws import STREAM_RESPONSE, uniforms
 from digicomp.simulation import simulate
 from digicomp.simulation.responder import category_from_uniform
+from tests.banks import answer_for
 
 RULES = ("mfi", "mlwi", "mpwi", "mepv", "kl", "klp", "astrat", "random")
 BANKS = list_bundled("item_banks")
@@ -61,14 +62,6 @@ def rule_design(rule: str, **overrides) -> dict:
     return design
 
 
-def answer(bank, j: int, category: int):
-    """What a test taker sends for scored ``category`` of item j: the key or a wrong option, or the category."""
-    item = bank.item(bank.ids[j])
-    if item.kind == "multiple_choice":
-        return item.key if category == 1 else next(o.id for o in item.options if o.id != item.key)
-    return category
-
-
 def live(engine: AdaptiveTest, seed: int, index: int, theta: float) -> dict:
     """Person ``index``'s live session, answered by the simulation's response rule (one uniform per answer)."""
     bank, params = engine.bank, engine.bank.params
@@ -78,7 +71,7 @@ def live(engine: AdaptiveTest, seed: int, index: int, theta: float) -> dict:
         j = bank.index_of(view.id)
         u = uniforms(key, len(session.items), STREAM_RESPONSE)
         category = int(category_from_uniform(u, params.prob_at(np.array([theta]), np.array([j])))[0])
-        session.record(view.id, answer(bank, j, category))
+        session.record(view.id, answer_for(bank, view.id, category))
     return {"items": session.items, "theta": session.theta, "se": session.se, "stop_reason": session.stop_reason}
 
 
