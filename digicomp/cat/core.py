@@ -148,7 +148,7 @@ class CatCore:
             chosen = self._choose(ctx, self.rule, self.exposure, self.rule_name)
         else:
             for part, rule, exposure, name in (
-                (np.flatnonzero(pre), self.pretest_rule, NoExposureControl(), "pretest"),
+                (np.flatnonzero(pre), self.pretest_rule, NoExposureControl(), "first_items"),
                 (np.flatnonzero(~pre), self.rule, self.exposure, self.rule_name),
             ):
                 if part.size:

@@ -166,3 +166,12 @@ def test_report_has_level_probabilities_areas_and_audit(cbank):
     assert sum(a["n_items"] for a in rep["areas"]) == 20
     assert len(rep["audit"]) == 20 and rep["audit"][0]["rule"] == "mfi"
     assert rep["audit"][3]["removed"]["administered"] == 3
+
+
+def test_the_audit_names_first_items_by_the_design_key_not_pretest(cbank):
+    """First items (``start.first_items``) are scored items, not seeded pretest items: the audit says so."""
+    engine = AdaptiveTest(cbank, {"start": {"first_items": {"n": 2}}, "stop": {"max_items": 4}})
+    session = engine.start(seed=3)
+    while (item := session.next_item()) is not None:
+        session.record(item.id, answer_for(cbank, item.id, 1))
+    assert [step["rule"] for step in session.report()["audit"]] == ["first_items", "first_items", "mfi", "mfi"]

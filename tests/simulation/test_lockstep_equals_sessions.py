@@ -12,7 +12,7 @@ from tests.simulation.conftest import MFI_EAP
 
 BALANCED = {
     "id": "balanced",
-    "start": {"pretest": {"n": 2, "rule": "random"}},
+    "start": {"first_items": {"n": 2, "rule": "random"}},
     "selection": {"rule": "mpwi"},
     "exposure": {"method": "randomesque", "k": 4},
     "content": {
