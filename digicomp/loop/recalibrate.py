@@ -12,6 +12,7 @@ import dataclasses
 import datetime
 import json
 import re
+import shutil
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,8 @@ class Recalibration:
     drift_check: DriftCheck | None = None
     drift_result: CalibrationResult | None = None
     notes: list[str] = field(default_factory=list)
+    media_from: Path | None = None
+    """The source bank's folder: items' media files are relative to it and go along with the new version."""
 
     @property
     def drifted(self) -> list[str]:
@@ -70,8 +73,13 @@ class Recalibration:
         return self.result.converged and (self.drift_result is None or self.drift_result.converged)
 
     def write(self, path: str | PathLike[str]) -> tuple[Path, Path]:
-        """Write the bank YAML at ``path`` and its provenance (JSON) beside it as ``<stem>.provenance.json``."""
+        """Write the bank YAML at ``path`` and its provenance (JSON) beside it as ``<stem>.provenance.json``.
+
+        Items' media files are copied beside it (same relative paths) when ``path`` is in another folder than the
+        source bank, so the new version loads; a different file already at a media path is a BankError.
+        """
         path = Path(path)
+        _copy_media(self.bank, self.media_from, path.parent)
         self.bank.to_yaml(path)
         side = path.with_name(path.stem + ".provenance.json")
         side.write_text(json.dumps(self.provenance, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
@@ -98,6 +106,25 @@ class Recalibration:
         if not self.converged:
             lines.append("NOT CONVERGED: do not publish this version (raise --max-iter, use --priors bayes)")
         return "\n".join(lines)
+
+
+def _copy_media(bank: Any, source: Path | None, target: Path) -> None:
+    """Copy the media files of ``bank``'s items from folder ``source`` to folder ``target`` (same relative paths)."""
+    if source is None or source.resolve() == target.resolve():
+        return
+    for item in bank:
+        if item.media is None:
+            continue
+        src, dst = source / item.media.src, target / item.media.src
+        if dst.exists():
+            if dst.read_bytes() != src.read_bytes():
+                raise BankError(
+                    f"{dst}: a different file is already there; item {item.id!r} of the new bank version needs "
+                    f"{src} at that path (write the bank to another folder)"
+                )
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
 
 
 def next_version(version: str) -> str:
@@ -194,6 +221,7 @@ def recalibrate(
             ConvergenceWarning,
             stacklevel=2,
         )
+    out.media_from = bank.source.parent if getattr(bank, "source", None) is not None else None
     out.provenance = _provenance(store, bank, new_bank, out, stored, options.get("priors"))
     if record:
         store.record_recalibration(bank.fingerprint, new_bank.fingerprint, mode, out.provenance)

@@ -24,7 +24,8 @@ class ServedItem:
     """One item served in a session: its 1-based ``position``, raw ``answer``, scored ``score``, seconds taken.
 
     ``pretest`` items were seeded for calibration: not scored in the test, stored for recalibration.
-    ``answer`` is whatever the client sent (option id or category), kept as JSON; ``seconds`` may be None.
+    ``answer`` is the raw answer the client sent, kept as JSON: an option id or typed text, a category, a list of
+    option ids (multiple response, ordering) or {premise id: choice id} (matching); ``seconds`` may be None.
     """
 
     position: int
@@ -75,6 +76,13 @@ class SessionRecord:
                     f"{who}: item {it.item_id!r} at position {it.position}: score {it.score!r}: "
                     "expected a category 0, 1, 2, ..."
                 )
+            try:
+                json.dumps(it.answer, allow_nan=False)
+            except (TypeError, ValueError):
+                raise StoreError(
+                    f"{who}: item {it.item_id!r} at position {it.position}: answer {it.answer!r}: expected plain "
+                    "JSON (an option id or text, a category, a list of option ids, {premise id: choice id})"
+                ) from None
             if it.seconds is not None and not (math.isfinite(it.seconds) and it.seconds >= 0):
                 raise StoreError(f"{who}: item {it.item_id!r}: seconds {it.seconds!r}: expected a time >= 0 or None")
         if self.status == "finished" and self.theta is None:
