@@ -13,6 +13,9 @@ from digicomp.simulation.results import HEADLINE as SUMMARY_METRICS
 
 HEADLINE = ("n", *SUMMARY_METRICS)
 
+RENAMED = {"marginal_reliability": "empirical_reliability"}
+"""Metric keys of study files written by earlier versions -> their names now (the value is the same)."""
+
 
 def is_study(doc: dict[str, Any]) -> bool:
     """True for a simulation study document (designs keyed by name, each with its metrics)."""
@@ -33,7 +36,7 @@ def exposure_rates(study_path: str | PathLike[str]) -> dict[str, list[float]]:
 
 def compare_rows(study: dict[str, Any]) -> list[dict[str, Any]]:
     """One row per headline metric, one column per design."""
-    designs = study["designs"]
+    designs = {name: {RENAMED.get(k, k): v for k, v in d.items()} for name, d in study["designs"].items()}
     rows = [{"metric": m, **{name: d.get(m) for name, d in designs.items()}} for m in HEADLINE]
     return [r for r in rows if any(r[name] is not None for name in designs)]
 

@@ -12,9 +12,10 @@ DEFAULT_EDGES = np.array([-np.inf, -2.5, -2.0, -1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 
 
 
 def recovery(theta_true: NDArray, theta: NDArray, se: NDArray) -> dict[str, float]:
-    """Bias, RMSE, MAE, correlation, mean SE and marginal reliability of θ̂.
+    """Bias, RMSE, MAE, correlation, mean SE and empirical reliability of θ̂.
 
-    Marginal (empirical) reliability = Var(θ̂) / (Var(θ̂) + mean SE²), as mirt's ``empirical_rxx``.
+    Empirical reliability = Var(θ̂) / (Var(θ̂) + mean SE²), from each person's own θ̂ and SE of the test they took
+    (mirt's ``empirical_rxx``); not the marginal reliability, which integrates the whole bank's information.
     """
     err = theta - theta_true
     var_hat = float(np.var(theta))
@@ -27,7 +28,7 @@ def recovery(theta_true: NDArray, theta: NDArray, se: NDArray) -> dict[str, floa
         "mae": float(np.mean(np.abs(err))),
         "correlation": corr,
         "mean_se": float(np.mean(se)),
-        "marginal_reliability": var_hat / (var_hat + mse) if var_hat + mse > 0 else float("nan"),
+        "empirical_reliability": var_hat / (var_hat + mse) if var_hat + mse > 0 else float("nan"),
     }
 
 

@@ -22,7 +22,7 @@ HEADLINE = (
     "bias",
     "rmse",
     "correlation",
-    "marginal_reliability",
+    "empirical_reliability",
     "mean_se",
     "mean_length",
     "min_length",

@@ -36,7 +36,7 @@ def test_recovery_statistics_by_hand():
     t, e, se = np.array([0.0, 1.0, -1.0, 2.0]), np.array([0.5, 1.0, -1.5, 2.0]), np.full(4, 0.5)
     m = metrics.recovery(t, e, se)
     assert m["bias"] == pytest.approx(0.0) and m["rmse"] == pytest.approx(np.sqrt(0.5 / 4))
-    assert m["marginal_reliability"] == pytest.approx(np.var(e) / (np.var(e) + 0.25))
+    assert m["empirical_reliability"] == pytest.approx(np.var(e) / (np.var(e) + 0.25))
 
 
 def test_confusion_rows_are_true_levels_and_columns_assigned():

@@ -85,3 +85,20 @@ def test_missing_bank_persons_or_bad_options_are_refused():
         simulate("examples/designs/mfi-eap-se30.yaml", thetas=[0.0, np.nan])
     with pytest.raises(DesignError, match="baseline"):
         simulate("examples/designs/mfi-eap-se30.yaml", n=5, baseline="adaptive")
+
+
+def test_reliability_is_named_empirical_and_study_files_with_the_old_name_still_read(study):
+    """The value is Var(θ̂)/(Var(θ̂) + mean SE²) from each person's own test: empirical, not marginal."""
+    from digicomp.reporting.study import compare_rows
+
+    doc = json.loads(study.to_json())
+    d = study["areas"]
+    o = d.outcome
+    value = np.var(o["theta"]) / (np.var(o["theta"]) + np.mean(o["se"] ** 2))
+    assert d.metrics["empirical_reliability"] == pytest.approx(value, rel=1e-12)
+    assert "marginal_reliability" not in d.metrics
+    new = {r["metric"]: r for r in compare_rows(doc)}["empirical_reliability"]
+    for design in doc["designs"].values():  # a study file written before the rename
+        design["marginal_reliability"] = design.pop("empirical_reliability")
+    old = {r["metric"]: r for r in compare_rows(doc)}
+    assert old["empirical_reliability"] == new and "marginal_reliability" not in old
