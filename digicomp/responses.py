@@ -10,14 +10,30 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from types import ModuleType
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import sparse
 
 from digicomp.errors import ResponseError
 
+if TYPE_CHECKING:
+    from scipy import sparse
+
 MISSING = -1
+
+MAX_CODE = 99
+"""Largest response code (an item has at most 100 categories): a larger code in a file is a typo, and calibration
+would otherwise size its tables by it."""
+
+
+def _sparse() -> ModuleType:
+    """scipy.sparse, imported on first use: dense data never need it, and it is ~0.1 s of a ``digicomp score``
+    start on a dense file (about a third of the process)."""
+    from scipy import sparse
+
+    return sparse
 
 
 class Responses:
@@ -259,9 +275,9 @@ class ResponseDesign:
         shape = (self.n_persons, self.full_item.size)
         if person.size and np.all(person[1:] >= person[:-1]):  # rows already in order: no COO → CSR sort
             indptr = np.concatenate([[0], np.cumsum(np.bincount(person, minlength=self.n_persons))])
-            self.observed = sparse.csr_matrix((np.ones(person.size), column, indptr), shape=shape)
+            self.observed = _sparse().csr_matrix((np.ones(person.size), column, indptr), shape=shape)
         else:
-            self.observed = sparse.csr_matrix((np.ones(person.size), (person, column)), shape=shape)
+            self.observed = _sparse().csr_matrix((np.ones(person.size), (person, column)), shape=shape)
         self._observed_copies: dict[np.dtype, sparse.csr_matrix] = {}
 
     def _observed_as(self, dtype: np.dtype) -> sparse.csr_matrix:
@@ -271,7 +287,7 @@ class ResponseDesign:
             return self.observed
         if dtype not in self._observed_copies:
             obs = self.observed
-            self._observed_copies[dtype] = sparse.csr_matrix(
+            self._observed_copies[dtype] = _sparse().csr_matrix(
                 (obs.data.astype(dtype), obs.indices, obs.indptr), shape=obs.shape
             )
         return self._observed_copies[dtype]
@@ -280,7 +296,7 @@ class ResponseDesign:
     def mask(self) -> sparse.csr_matrix:
         """Sparse designs: observed (person, item) cells as a CSR matrix of ones."""
         obs = self.observed  # shares its data (ones) and row pointers
-        return sparse.csr_matrix(
+        return _sparse().csr_matrix(
             (obs.data, self.full_item[obs.indices].astype(obs.indices.dtype), obs.indptr),
             shape=(self.n_persons, self.n_items),
         )
@@ -292,7 +308,7 @@ class ResponseDesign:
         upper = self.full_category[obs.indices] > 0
         kept = np.concatenate([[0], np.cumsum(upper)])
         column = np.cumsum(self.full_category > 0) - 1  # full column → column of (item, category ≥ 1)
-        return sparse.csr_matrix(
+        return _sparse().csr_matrix(
             (np.ones(int(upper.sum())), column[obs.indices[upper]], kept[obs.indptr]),
             shape=(self.n_persons, self.n_columns),
         )

@@ -22,7 +22,7 @@ from digicomp.errors import CalibrationError, DataWarning, ResponseError
 from digicomp.models import MODELS, ItemParameters
 from digicomp.models.names import model_name
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
-from digicomp.responses import Responses
+from digicomp.responses import MAX_CODE, Responses
 
 
 def as_responses(source: Any, weights: Any = None) -> Responses:
@@ -71,8 +71,6 @@ def as_responses(source: Any, weights: Any = None) -> Responses:
 
 def _check_codes(resp: Responses) -> None:
     """Refuse a code above MAX_CODE (the categories of an item are counted up to the largest code seen)."""
-    from digicomp.io.responses import MAX_CODE
-
     values = resp.dense() if resp.has_dense else resp.value
     if values.size == 0 or int(values.max()) <= MAX_CODE:
         return

@@ -16,14 +16,11 @@ from numpy.typing import NDArray
 
 from digicomp.errors import ResponseError
 from digicomp.io.csvfile import read_csv_rows
-from digicomp.responses import Responses
+from digicomp.responses import MAX_CODE, Responses
 
 LONG_COLUMNS = ("person", "item", "response")
 MISSING_CELLS = ("", "na", "nan", ".")
 """Cells (after trimming spaces, any case) that mean not administered."""
-MAX_CODE = 99
-"""Largest response code a file may hold (an item has at most 100 categories): a larger code is a typo, and
-calibration would otherwise size its tables by it."""
 
 
 def detect_format(header: list[str]) -> str:
