@@ -73,10 +73,12 @@ class ReducedData:
             w = None if self.weights is None else self.weights[rows]
             self.chunks.append((rows, designs, w))
 
-    def _chunk(
-        self, chunk: tuple, log_p: Array, log_prior: tuple[Array, Array], count_dtype: type, moments: bool
-    ) -> tuple[list[Array | None], Array, float, tuple[Array, Array] | None]:
-        rows, designs, w = chunk
+    def posteriors(
+        self, chunk: tuple, log_p: Array, log_prior: tuple[Array, Array]
+    ) -> tuple[Array, list[Array | None], Array]:
+        """(primary posterior (n, Qp), per group p(θ_s = t | θ_g = p, x) (n, Qp, qs) or None, log marginals (n,))
+        of one chunk of persons, unweighted."""
+        rows, designs, _ = chunk
         lw_p, lw_s = log_prior
         Qp, qs = self.Qp, self.qs
         n = rows.stop - rows.start
@@ -99,8 +101,17 @@ class ReducedData:
             mass = ll.sum(axis=2, keepdims=True)
             ll /= mass
             total += np.log(mass[..., 0]) + peak[..., 0]
-            cond.append(ll)  # p(θ_s = t | θ_g = p, responses to I_s), (n, Qp, qs)
+            cond.append(ll)
         post, log_marginal = normalise_log_posterior(total)
+        return post, cond, log_marginal
+
+    def _chunk(
+        self, chunk: tuple, log_p: Array, log_prior: tuple[Array, Array], count_dtype: type, moments: bool
+    ) -> tuple[list[Array | None], Array, float, tuple[Array, Array] | None]:
+        rows, designs, w = chunk
+        Qp, qs = self.Qp, self.qs
+        n = rows.stop - rows.start
+        post, cond, log_marginal = self.posteriors(chunk, log_p, log_prior)
         mom = self._moments(post, cond) if moments else None
         if w is not None:
             post = post * w[:, None]

@@ -3,7 +3,8 @@
 Standard errors: the observed information of the marginal log-likelihood, by central differences of its score
 (the score itself analytic by Fisher's identity: the M-step gradient at the E-step counts of the same parameters,
 Louis 1982), i.e. the numerical Hessian of the observed log-likelihood; it costs 2·P E-steps for P parameters, so
-``se="auto"`` computes it when P ≤ :data:`SE_MAX_PARAMETERS` and otherwise leaves SEs out with a warning.
+``se="auto"`` uses it when P ≤ :data:`SE_MAX_PARAMETERS` and otherwise the cross-product (XPD) information of the
+persons' scores (:mod:`digicomp.calibration.multidim_xpd`, one pass over the persons).
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from numpy.typing import NDArray
 
 from digicomp.calibration.families import expit
 from digicomp.calibration.multidim_em import MultidimFit, fit
+from digicomp.calibration.multidim_xpd import crossprod_information
 from digicomp.calibration.mvn import ReducedLatent
-from digicomp.errors import ConvergenceWarning, DataWarning
+from digicomp.errors import CalibrationError, ConvergenceWarning, DataWarning
 from digicomp.models.names import DICHOTOMOUS_MODELS
 from digicomp.scoring.posterior import empirical_reliability
 
@@ -128,24 +130,27 @@ class MultidimCalibrationResult:
         return -2 * self.loglik + self.n_parameters * np.log(self.n_persons)
 
     # ----------------------------------------------------------------- standard errors
-    def compute_se(self, progress: Callable[[str, int, int], None] | None = None) -> None:
-        """SEs from the numerical Hessian of the observed log-likelihood (2·P E-steps)."""
+    def compute_se(self, progress: Callable[[str, int, int], None] | None = None, method: str = "numerical") -> None:
+        """SEs from the numerical Hessian of the observed log-likelihood (2·P E-steps) or the XPD information."""
         eng = self._fit.engine
         x = eng.pack()
         P = x.size
-        H = np.empty((P, P))
-        if progress is not None:
-            progress("numerical", 0, 2 * P)
-        for i in range(P):
-            h = STEP * max(1.0, abs(x[i]))
-            up, down = x.copy(), x.copy()
-            up[i] += h
-            down[i] -= h
-            H[:, i] = (eng.score(up) - eng.score(down)) / (2 * h)
+        if method == "xpd":
+            info = crossprod_information(eng, self._fit.prep.responses, progress)
+        else:
+            H = np.empty((P, P))
             if progress is not None:
-                progress("numerical", 2 * (i + 1), 2 * P)
-        eng.unpack(x)
-        info = -(H + H.T) / 2
+                progress("numerical", 0, 2 * P)
+            for i in range(P):
+                h = STEP * max(1.0, abs(x[i]))
+                up, down = x.copy(), x.copy()
+                up[i] += h
+                down[i] -= h
+                H[:, i] = (eng.score(up) - eng.score(down)) / (2 * h)
+                if progress is not None:
+                    progress("numerical", 2 * (i + 1), 2 * P)
+            eng.unpack(x)
+            info = -(H + H.T) / 2
         try:
             cov = np.linalg.inv(info)
             ok = bool(np.all(np.diag(cov) > 0)) and np.all(np.isfinite(cov))
@@ -160,7 +165,7 @@ class MultidimCalibrationResult:
             )
             self.se_method = "failed"
             return
-        self.se_method = "numerical"
+        self.se_method = method
         f = self._fit
         pos = 0
         for b in eng.blocks:
@@ -298,7 +303,8 @@ def calibrate_multidim(
     :class:`~digicomp.calibration.structure.Structure` (e.g. :func:`~digicomp.calibration.structure.two_tier`).
     ``quadpts``: points per integrated dimension on ``theta_range`` (default mirt's: 61, 31, 15 for 1, 2, 3
     dimensions; a bifactor model integrates 2). ``fixed``: a multidimensional bank (or its items) held at its
-    values; the latent means, variances and correlations are then estimated. ``se``: True, False or "auto".
+    values; the latent means, variances and correlations are then estimated. ``se``: "auto" (True), "numerical",
+    "xpd" or False.
     """
     f = fit(
         responses,
@@ -318,16 +324,13 @@ def calibrate_multidim(
         progress=progress,
     )
     res = MultidimCalibrationResult(f)
-    want = se
-    if se == "auto":
-        want = res._fit.engine.pack().size <= SE_MAX_PARAMETERS
-        if not want:
-            warnings.warn(
-                f"standard errors skipped: {res._fit.engine.pack().size} parameters would need "
-                f"{2 * res._fit.engine.pack().size} E-steps (se=True computes them)",
-                DataWarning,
-                stacklevel=2,
-            )
-    if want:
-        res.compute_se(se_progress)
+    if se is False or se == "none":
+        return res
+    if se in (True, "auto"):
+        method = "numerical" if res._fit.engine.pack().size <= SE_MAX_PARAMETERS else "xpd"
+    elif se in ("numerical", "xpd"):
+        method = str(se)
+    else:
+        raise CalibrationError(f"se = {se!r}: expected True, False, 'auto', 'numerical' or 'xpd'")
+    res.compute_se(se_progress, method)
     return res
