@@ -98,7 +98,20 @@ class Start(_Strict):
 class Selection(_Strict):
     """The item selection rule and its options."""
 
-    rule: Literal["mfi", "mlwi", "mpwi", "mepv", "kl", "klp", "astrat", "random", "custom"] = "mfi"
+    rule: Literal[
+        "mfi",
+        "mlwi",
+        "mpwi",
+        "mepv",
+        "kl",
+        "klp",
+        "astrat",
+        "random",
+        "custom",
+        "d_optimality",
+        "bayesian_d_optimality",
+        "a_optimality",
+    ] = "mfi"
     kl_radius: Positive | None = None
     strata: Annotated[int, Field(ge=1)] | None = None
     stage_lengths: list[Annotated[int, Field(ge=1)]] | None = None
@@ -252,12 +265,17 @@ class Rule(_Strict):
     ci: Positive | None = None
     sprt: dict[str, float] | None = None
     min_info: Positive | None = None
+    area_se: Positive | None = None
+    area_classification: Rate | None = None
 
     @model_validator(mode="after")
     def _one_key(self) -> Rule:
         given = [k for k, v in self.__dict__.items() if v is not None]
         if len(given) != 1:
-            raise ValueError(f"a stopping rule has exactly one of se, classification, ci, sprt, min_info; got {given}")
+            raise ValueError(
+                "a stopping rule has exactly one of se, classification, ci, sprt, min_info, area_se, "
+                f"area_classification; got {given}"
+            )
         if self.sprt is not None:
             _check_sprt(self.sprt)
         return self
@@ -333,6 +351,10 @@ class Design(_Strict):
         """
         data = self.model_dump(mode="json")
         data["start"]["pretest"] = data["start"].pop("first_items")
+        for rule in data["stop"]["rules"]:  # the per-area rules (multidimensional banks) came later: unset, unhashed
+            for key in ("area_se", "area_classification"):
+                if rule[key] is None:
+                    del rule[key]
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from digicomp.cat import multidim as mcat
 from digicomp.cat.content import ContentControl
 from digicomp.cat.core import CatCore
 from digicomp.cat.design import Design, Problem, design_from, load_design, read_design, resolve_bank_ref
@@ -243,8 +244,12 @@ def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[s
     tables = Tables.build(bank.params, prior, sc.points, tuple(sc.range))
     max_len = design.stop.max_items
     sel = design.selection
+    # a multidimensional bank: cat.multidim's rules, estimator and stopping rules
+    model = mcat.Model.of_bank(bank) if getattr(bank, "dims", None) is not None else None
     if sel.rule == "custom" and sel.name in rules:
         rule = rules[sel.name]
+    elif model is not None and sel.rule != "random":
+        rule = mcat.build_rule(sel.rule, model)
     else:
         rule = build_rule(sel.rule, tables, max_len, **sel.model_dump(exclude={"rule"}))
     pretest_rule, n_pre = None, 0
@@ -258,9 +263,11 @@ def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[s
         options["parameters"] = _sympson_hetter_parameters(bank, ex.parameters)
     exposure = build_exposure(ex.method, bank.n_items, ledger, **options)
     content = _content(bank, design)
-    estimator = build_estimator(sc.method, prior)
-    stopper = Stopper(tuple(_stop_rules(bank, design)), design.stop.combine, design.stop.min_items, max_len, content)
-    return CatCore(
+    estimator = build_estimator(sc.method, prior) if model is None else mcat.MultidimEstimator(model)
+    stops = _stop_rules(bank, design) if model is None else mcat.stop_rules(bank, design, model)
+    stopper = Stopper(tuple(stops), design.stop.combine, design.stop.min_items, max_len, content)
+    extra = {} if model is None else {"model": model}
+    return (CatCore if model is None else mcat.MultidimCore)(  # type: ignore[call-arg]
         tables,
         rule,
         sel.rule,
@@ -273,6 +280,7 @@ def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[s
         design.start.theta,
         _enemies(bank, design),
         ledger,
+        **extra,
     )
 
 
@@ -361,6 +369,8 @@ def _stop_rules(bank: Any, design: Design) -> list:
     cuts = bank.cut_scores
     out: list = []
     for i, r in enumerate(design.stop.rules):
+        if r.area_se is not None or r.area_classification is not None:
+            raise DesignError(f"stop.rules[{i}]: per-area rules need a multidimensional bank; {bank.id!r} has none")
         if r.se is not None:
             out.append(StandardError(r.se))
         elif r.min_info is not None:

@@ -37,7 +37,8 @@ QMC_SCALE = 1.5
 """The QMC proposal's covariance is QMC_SCALE² × the Laplace covariance: wider than the posterior, so the
 importance weights stay bounded in the tails."""
 NEWTON_ITER = 50
-NEWTON_TOL = 1e-8
+NEWTON_TOL = 1e-6
+"""Newton stops when every step is shorter than this (θ units)."""
 MAX_STEP = 2.0
 """Largest Newton step (θ units): keeps early steps from overshooting on flat likelihoods."""
 
@@ -54,6 +55,8 @@ class MultidimItems:
     c: NDArray[np.float64]
     u: NDArray[np.float64]
     family: NDArray[np.str_] = field(init=False, repr=False)
+    family_code: NDArray[np.int8] = field(init=False, repr=False)
+    """Position of each item's family in ``multidim.FAMILIES``."""
     n_categories: NDArray[np.intp] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -66,6 +69,7 @@ class MultidimItems:
         fam = multidim.families(list(self.models), J)
         steps = (~np.isnan(self.intercepts)).sum(axis=1)
         object.__setattr__(self, "family", fam)
+        object.__setattr__(self, "family_code", np.array([multidim.FAMILIES.index(f) for f in fam], np.int8))
         object.__setattr__(self, "n_categories", np.where(fam == "dichotomous", 2, steps + 1).astype(np.intp))
 
     @property
@@ -101,36 +105,45 @@ class MultidimItems:
 
 # ---------------------------------------------------------------------------------------------- paired kernel
 def answered_components(
-    items: MultidimItems, theta: NDArray[np.float64], seq: NDArray[np.intp], resp: NDArray[np.int64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
+    items: MultidimItems,
+    theta: NDArray[np.float64],
+    seq: NDArray[np.intp],
+    resp: NDArray[np.int64],
+    information: bool = True,
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]:
     """Per answered item: (log P(x), ∂_t log P(x), ∂²_t log P(x), scalar information i(t)) at the predictor
     t = a·θ, with ``theta`` (P, K) or (P, M, K) and ``seq``/``resp`` (P, L), -1 padded; pads give zeros.
 
-    Results are (P, L) or (P, M, L)."""
+    Results are (P, L) or (P, M, L); each family is evaluated on its own cells only."""
     given = seq >= 0
     j = np.where(given, seq, 0)
-    x = np.where(given, resp, 0)
     A = items.a[j]  # (P, L, K)
     t = np.einsum("pk,plk->pl", theta, A) if theta.ndim == 2 else np.einsum("pmk,plk->pml", theta, A)
-    ex = (slice(None), None) if theta.ndim == 3 else (slice(None),)
-    outs = [np.zeros(t.shape) for _ in range(4)]
-    fam = items.family[j]
-    for f in np.unique(fam):
-        sel = fam == f
+    outs = [np.zeros(t.shape) for _ in range(4 if information else 3)]
+    fam = np.where(given, items.family_code[j], -1)
+    present = np.bincount(items.family_code, minlength=len(multidim.FAMILIES)) > 0
+    for code in np.flatnonzero(present):
+        f = multidim.FAMILIES[code]
+        p_idx, l_idx = np.nonzero(fam == code) if present.sum() > 1 else np.nonzero(given)
+        jj, xx = j[p_idx, l_idx], resp[p_idx, l_idx]
+        tt = t[p_idx, :, l_idx].T if theta.ndim == 3 else t[p_idx, l_idx]  # (M, n) or (n,)
         if f == "dichotomous":
-            args = (items.intercepts[j, 0][ex], items.c[j][ex], items.u[j][ex])
+            args = (items.intercepts[jj, 0], items.c[jj], items.u[jj])
         else:
             width = max(int(items.n_categories.max()) - 1, 1)
-            args = (items.intercepts[j, :width][ex], None, None)
-        lp, dl, d2l = multidim.predictor_components(t, *args, family=str(f))
-        obs = np.broadcast_to(x[ex][..., None], t.shape + (1,))
+            args = (np.broadcast_to(items.intercepts[jj, :width], tt.shape + (width,)), None, None)
+        lp, dl, d2l = multidim.predictor_components(tt, *args, family=str(f))
+        obs = np.broadcast_to(xx[..., None], tt.shape + (1,))
         vals = [np.take_along_axis(v, obs, axis=-1)[..., 0] for v in (lp, dl, d2l)]
-        with np.errstate(invalid="ignore"):
-            vals.append(np.where(np.isneginf(lp), 0.0, np.exp(lp) * dl**2).sum(axis=-1))
-        keep = (sel & given)[ex]
+        if information:
+            with np.errstate(invalid="ignore"):
+                vals.append(np.where(np.isneginf(lp), 0.0, np.exp(lp) * dl**2).sum(axis=-1))
         for out, v in zip(outs, vals):
-            np.copyto(out, v, where=np.broadcast_to(keep, t.shape))
-    return outs[0], outs[1], outs[2], outs[3]
+            if theta.ndim == 3:
+                out[p_idx, :, l_idx] = v.T
+            else:
+                out[p_idx, l_idx] = v
+    return outs[0], outs[1], outs[2], (outs[3] if information else None)
 
 
 def padded(resp: Responses) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
@@ -193,12 +206,14 @@ def map_estimate(
     prior: LatentNormal,
     start: NDArray[np.float64] | None = None,
     max_iter: int = NEWTON_ITER,
+    tol: float = NEWTON_TOL,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.bool_]]:
-    """Posterior modes θ̂ (P, K), posterior covariances (P, K, K) and a converged flag (P,), by Newton steps.
+    """Posterior modes θ̂ (P, K), posterior covariances (P, K, K) and a converged flag (P,).
 
-    Each step uses the observed Hessian Σ a aᵀ ∂²_t log P − Σ⁻¹ where it is negative definite and the expected
-    one −(Σ i(t) a aᵀ + Σ⁻¹) elsewhere (Fisher scoring; always negative definite, same fixed point); steps longer
-    than MAX_STEP are shortened. The covariance is the inverse of the negative Hessian at the mode.
+    Newton steps with the expected Hessian −(Σ i(t) a aᵀ + Σ⁻¹) (Fisher scoring: always negative definite, the
+    same fixed point as Newton's method), shortened beyond MAX_STEP, until every step is below ``tol``. The
+    covariance is the inverse of the negative observed Hessian Σ −∂²_t log P a aᵀ + Σ⁻¹ at the mode (the
+    expected one where the observed is not positive definite, as can happen with guessing).
     """
     P, K = seq.shape[0], items.n_dims
     prec = prior.precision
@@ -209,25 +224,21 @@ def map_estimate(
         act = np.flatnonzero(~done)
         if act.size == 0:
             break
-        grad, neg_h = _newton_terms(items, theta[act], seq[act], resp[act], A[act], prior, prec)
+        sub = act if act.size < P else slice(None)
+        _, dl, _, info = answered_components(items, theta[sub], seq[sub], resp[sub])
+        Aa = A[sub]
+        grad = np.einsum("pl,plk->pk", dl, Aa) - (theta[sub] - prior.mean) @ prec
+        neg_h = np.einsum("pl,plk,plm->pkm", info, Aa, Aa) + prec
         step = np.linalg.solve(neg_h, grad[..., None])[..., 0]
-        size = np.linalg.norm(step, axis=1)
+        size = np.sqrt((step**2).sum(axis=1))
         step *= np.minimum(1.0, MAX_STEP / np.maximum(size, 1e-300))[:, None]
-        theta[act] += step
-        done[act] = size < NEWTON_TOL
-    grad, neg_h = _newton_terms(items, theta, seq, resp, A, prior, prec)
-    return theta, np.linalg.inv(neg_h), done
-
-
-def _newton_terms(items, theta, seq, resp, A, prior, prec):
-    """Gradient (P, K) and negative Hessian (P, K, K) of the log posterior (observed, expected where needed)."""
-    _, dl, d2l, info = answered_components(items, theta, seq, resp)
-    grad = np.einsum("pl,plk->pk", dl, A) - (theta - prior.mean) @ prec
-    outer = A[..., :, None] * A[..., None, :]  # (P, L, K, K)
-    observed = -np.einsum("pl,plkm->pkm", d2l, outer) + prec
-    expected = np.einsum("pl,plkm->pkm", info, outer) + prec
+        theta[sub] += step
+        done[act] = size < tol
+    _, _, d2l, info = answered_components(items, theta, seq, resp)
+    observed = -np.einsum("pl,plk,plm->pkm", d2l, A, A) + prec
+    expected = np.einsum("pl,plk,plm->pkm", info, A, A) + prec
     ok = np.linalg.eigvalsh(observed)[:, 0] > 1e-10
-    return grad, np.where(ok[:, None, None], observed, expected)
+    return theta, np.linalg.inv(np.where(ok[:, None, None], observed, expected)), done
 
 
 # ---------------------------------------------------------------------------------------------- EAP
@@ -356,7 +367,7 @@ def eap_qmc(
     for lo in range(0, P, chunk):
         r = slice(lo, min(lo + chunk, P))
         th = theta_map[r, None, :] + np.einsum("pkj,mj->pmk", L[r], z)
-        lp, _, _, _ = answered_components(items, th, seq[r], resp[r])
+        lp, _, _, _ = answered_components(items, th, seq[r], resp[r], information=False)
         logw = lp.sum(axis=2) + prior.log_density(th) + half_z2  # − log q up to a per-person constant
         logw -= logw.max(axis=1, keepdims=True)
         w = np.exp(logw)

@@ -16,9 +16,11 @@ DESIGNS = sorted((Path(__file__).parents[2] / "examples" / "designs").glob("*.ya
 
 @pytest.mark.parametrize("path", DESIGNS, ids=lambda p: p.stem)
 def test_example_designs_load_and_run_a_session(path, cbank):
-    """Every example runs on the test bank, except designs that name items of their own bank (seeding), which run
-    on that bank."""
-    bank = None if "seeding" in load_design(path).model_fields_set else cbank
+    """Every example runs on the test bank, except designs that name items of their own bank (seeding) or need a
+    multidimensional one (the MCAT rules), which run on their own bank."""
+    design = load_design(path)
+    own = "seeding" in design.model_fields_set or design.selection.rule.endswith("_optimality")
+    bank = None if own else cbank
     engine = AdaptiveTest.from_yaml(path, bank=bank)
     session = engine.start(seed=1)
     while (item := session.next_item()) is not None:

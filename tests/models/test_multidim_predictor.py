@@ -42,3 +42,23 @@ def test_unknown_family_is_refused():
 
     with pytest.raises(ParameterError, match="family 'nominal'"):
         multidim.predictor_components(np.zeros(2), np.zeros(2), family="nominal")
+
+
+@pytest.mark.parametrize("family", ["dichotomous", "graded", "gpcm"])
+def test_predictor_information_matches_scalar_information(family):
+    rng = np.random.default_rng(5)
+    t = rng.normal(0, 3, size=(6, 4))
+    if family == "dichotomous":
+        d, c, u = rng.normal(size=4), rng.uniform(0, 0.3, 4), rng.uniform(0.8, 1.0, 4)
+        want = multidim.scalar_information(t, d, c, u, family)
+        got = multidim.predictor_information(t, d[None, :], c[None, :], u[None, :], family)
+    else:
+        d = np.sort(rng.normal(size=(4, 3)), axis=1)[:, ::-1].copy()
+        want = multidim.scalar_information(t, d, family=family)
+        got = multidim.predictor_information(t, np.broadcast_to(d, (6, 4, 3)), family=family)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-300)
+
+
+def test_predictor_information_is_zero_in_the_far_tail_not_nan():
+    got = multidim.predictor_information(np.array([-800.0, 800.0]), np.zeros(2), np.zeros(2), np.ones(2))
+    np.testing.assert_array_equal(got, [0.0, 0.0])
