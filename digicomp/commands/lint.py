@@ -14,11 +14,19 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="check a bank's items against item-writing guidelines and test its cues against chance",
         description="Per-item findings (key length, absolute and qualifier words, reason clauses, form, stem "
         "overlap, 'all/none of the above', negative stems, duplicate stems, gendered address, laws without a "
-        "review-by date) and bank-level tests of each cue against random key placement (Holm-adjusted). "
+        "source or a review-by date, review-by dates passed) on multiple-choice and multiple-response items, and "
+        "bank-level tests of each cue against random key placement (Holm-adjusted). "
         "See docs/item-banks.md, 'Linting a bank'.",
     )
     p.add_argument("bank", metavar="BANK", help="bundled bank id (civil-service) or a bank YAML path")
     p.add_argument("--alpha", type=_alpha, default=0.05, help="level of the bank-level tests (default 0.05)")
+    p.add_argument(
+        "--today",
+        type=_date,
+        default=None,
+        metavar="YYYY-MM-DD",
+        help="the date review-by dates are compared with (default: today, UTC)",
+    )
     p.add_argument("--rule", action="append", metavar="RULE", help="show only findings of this rule (repeatable)")
     p.add_argument("--summary", action="store_true", help="print the counts and the bank-level tests only")
     p.add_argument("--json", action="store_true", help="print the whole report as JSON")
@@ -28,6 +36,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="exit 1 when an error is found or a bank-level cue is significant (for CI)",
     )
     p.set_defaults(run=run)
+
+
+def _date(text: str) -> Any:
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _alpha(text: str) -> float:
@@ -47,14 +64,14 @@ def run(args: argparse.Namespace) -> int:
     unknown = sorted(set(args.rule or []) - set(RULES))
     if unknown:
         raise DigicompError(f"lint: unknown rule(s) {', '.join(unknown)}; expected one of {', '.join(RULES)}")
-    report = lint_bank(args.bank, alpha=args.alpha)
+    report = lint_bank(args.bank, alpha=args.alpha, today=args.today)
     if args.json:
         data = report.to_dict()
         if args.rule:
             data["findings"] = [f for f in data["findings"] if f["rule"] in args.rule]
         print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        print(report_text(report, rules=args.rule, findings=not args.summary))
+        print(report.text(rules=args.rule, findings=not args.summary))
     n_err = len(report.errors)
     n_warn = sum(f.severity == "warning" for f in report.findings)
     n_cues = len(report.significant_cues)
@@ -63,37 +80,3 @@ def run(args: argparse.Namespace) -> int:
         f"{n_cues} of {len(report.tests)} bank-level cues significant at α = {report.alpha:g}\n"
     )
     return 1 if args.strict and report.failed else 0
-
-
-def report_text(report: Any, rules: list[str] | None = None, findings: bool = True) -> str:
-    """The lint report as terminal text: the findings, their counts per rule, and the bank-level tests."""
-    from digicomp.bank.lint import RULES
-
-    lines: list[str] = []
-    shown = [f for f in report.findings if not rules or f.rule in rules]
-    if findings and shown:
-        width = max(len(f.item) for f in shown)
-        lines.append("Findings")
-        lines += [f"  {f.item:<{width}}  {f.severity:<7}  {f.rule:<19}  {f.message}" for f in shown]
-        lines.append("")
-    lines.append(
-        f"Bank {report.bank}: {report.n_items} items, {report.n_multiple_choice} multiple-choice; "
-        f"{len({f.item for f in report.findings})} items with findings"
-    )
-    lines.append(f"  {'rule':<20} {'severity':<8} {'items':>5}  what")
-    for rule, count in report.counts().items():
-        lines.append(f"  {rule:<20} {RULES[rule].severity:<8} {count:>5}  {RULES[rule].summary}")
-    if report.tests:
-        lines.append("")
-        lines.append(
-            f"Bank-level cues: keys against random key placement, Holm-adjusted over {len(report.tests)} tests, "
-            f"α = {report.alpha:g}"
-        )
-        lines.append(f"  {'test':<16} {'lang':<4} {'items':>5}  {'statistic':<14} {'p':>8} {'p(Holm)':>8}  cue  effect")
-        for t in report.tests:
-            stat = f"χ²({t.df})={t.statistic:.1f}" if t.df is not None else f"{t.statistic:.0f} keys"
-            lines.append(
-                f"  {t.rule:<16} {t.lang or '-':<4} {t.n_items:>5}  {stat:<14} {t.p_value:>8.2g} {t.p_holm:>8.2g}  "
-                f"{'YES' if t.significant else 'no ':<3}  {t.detail}"
-            )
-    return "\n".join(lines)
