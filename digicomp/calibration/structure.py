@@ -207,7 +207,7 @@ def within_items(item_ids: Sequence[str], dims: Sequence[str], q: NDArray | Sequ
     bad = np.argwhere(~np.isin(arr, (0, 1)))
     if bad.size:
         j, k = (int(x) for x in bad[0])
-        raise CalibrationError(f"Q-matrix: item {ids[j]!r}, dimension {dims[k]!r}: {arr[j, k]!r} is not 0 or 1")
+        raise CalibrationError(f"Q-matrix: item {ids[j]!r}, dimension {dims[k]!r}: {arr[j, k].item()!r} is not 0 or 1")
     K = len(dims)
     kind = "within" if K > 1 else "unidimensional"
     s = Structure(
