@@ -34,7 +34,9 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 LINKED = ("examples", "item_banks", "frameworks", "benchmarks")
 FENCE = re.compile(r"^```(\w*)\s*$")
 MARK = re.compile(r"^<!--\s*((?:(?:no-run|slow|output)\s*)+):?\s*(.*?)\s*-->\s*$")
-ANSWERS = "2\n1\n3\n4\n" * 20
+# option numbers for multiple-choice, multiple-response and matching prompts, and every step id for ordering items
+# of 3 to 6 steps (``digicomp take`` asks again after a line that does not fit the item, so each item finds one)
+ANSWERS = "2\n1\nA B C D\n3\n4\nA B C\nA B C D E\nA B C D E F\n" * 30
 
 
 @dataclass(frozen=True)
