@@ -97,8 +97,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from digicomp.bank import load_bank
-    from digicomp.calibration import calibrate
     from digicomp.errors import CalibrationError
+    from digicomp.face.calibration import calibrate
     from digicomp.reporting.progress import em_progress, se_progress, warnings_to_stderr
 
     if args.store:
@@ -327,6 +327,14 @@ def _multidim_bank(res: Any, base: Any, names: dict[str, Any], args: argparse.Na
     left = [i for i in base_items if i not in known]
     if left:
         items += _carried_over(res, base, left, [d["id"] for d in dims])
+    kept = {it["id"] for it in items}
+    for it in items:  # an enemy left out of the bank (see _carried_over's warning) is no longer an enemy
+        if it.get("enemies"):
+            it["enemies"] = [e for e in it["enemies"] if e in kept]
+            if not it["enemies"]:
+                del it["enemies"]
+    order = {i: k for k, i in enumerate(base_items)}  # the base bank's order, then new items as calibrated
+    items.sort(key=lambda it: (order.get(it["id"], len(order)), 0))
     data: dict[str, Any] = {
         "kind": "item_bank",
         "id": args.bank_id or (base.id if base is not None else "calibrated"),
@@ -392,7 +400,8 @@ def _carried_over(res: Any, base: Any, ids: list[str], dim_ids: list[str]) -> li
         out.append(item)
     if dropped:
         warnings.warn(
-            f"{len(dropped)} item(s) of the base bank left out of the multidimensional bank: not calibrated and "
+            f"{len(dropped)} item(s) of the base bank left out of the multidimensional bank (and of other items' "
+            "enemies): not calibrated and "
             f"no dimension for them ({', '.join(dropped[:5])}{', ...' if len(dropped) > 5 else ''})",
             DataWarning,
             stacklevel=2,
