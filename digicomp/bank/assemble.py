@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from digicomp.bank import provisional
+from digicomp.bank.schema import NEW_FORMATS
 from digicomp.errors import BankError, DigicompError
 from digicomp.io.yamlfile import dump_yaml, load_yaml
 
@@ -28,10 +29,19 @@ ITEM_KEYS = (
     "stem",
     "options",
     "key",
+    "keys",
+    "key_order",
+    "premises",
+    "choices",
+    "key_map",
+    "scoring",
+    "answer",
     "categories",
     "explanation",
     "enemies",
     "media",
+    "sources",
+    "review_by",
     "flags",
 )
 
@@ -71,6 +81,30 @@ BANKS: dict[str, dict[str, Any]] = {
     },
 }
 BANK_VERSION = "0.1"
+
+
+FORMATS_RULE_TEXT = {
+    "vi": (
+        "Tham số tạm thời do chuyên gia đặt cho các dạng câu hỏi nhiều đáp án (multiple_response), sắp xếp "
+        "(ordering), ghép cặp (matching) và trả lời ngắn (short_answer), chưa ước lượng từ dữ liệu trả lời. Đặt b_bậc"
+        " = -2,1 + 0,6 × (bậc - 1) như quy tắc level-v1. Câu chấm đúng/sai (trả lời ngắn; các dạng khác khi chấm theo"
+        " all_or_nothing): mô hình 2PL, D = 1,0, a = 1,0, b = b_bậc, không có tham số đoán c. Câu chấm điểm từng phần"
+        " (nhiều đáp án theo keys_minus_wrong, sắp xếp theo adjacent_pairs, ghép cặp theo count_correct) có điểm "
+        "0..K: mô hình GPCM, a = 1,0, K tham số bước cách đều trên [b_bậc - 0,6; b_bậc + 0,6] (một giá trị b_bậc nếu "
+        "K = 1). Giá trị làm tròn 3 chữ số thập phân. Cần hiệu chỉnh lại bằng dữ liệu thật trước khi dùng cho quyết "
+        "định quan trọng."
+    ),
+    "en": (
+        "Provisional expert-set parameters for multiple-response, ordering, matching and short-answer items, not "
+        "estimated from response data. Let b_level = -2.1 + 0.6 (level - 1), as in rule level-v1. Dichotomously "
+        "scored items (short answer; the other formats when scored all_or_nothing): 2PL, D = 1.0, a = 1.0, b = "
+        "b_level, no guessing parameter c. Partial-credit items (multiple response scored keys_minus_wrong, ordering "
+        "scored adjacent_pairs, matching scored count_correct) with scores 0..K: GPCM, a = 1.0, K step parameters "
+        "evenly spaced on [b_level - 0.6, b_level + 0.6] (the single value b_level when K = 1). Values rounded to 3 "
+        "decimals. Recalibrate with real data before any high-stakes use."
+    ),
+}
+"""Description of rule formats-v1 (:func:`digicomp.bank.provisional.format_params`), as the bundled banks carry it."""
 
 
 def read_parts(paths: list[str | PathLike[str]]) -> list[dict[str, Any]]:
@@ -128,7 +162,12 @@ def assemble(bank_id: str, parts: list[str | PathLike[str]], framework_version: 
             "cut_scores": provisional.band_cut_scores(),
             "cut_source": {"status": "provisional", "rule": provisional.RULE_ID},
         },
-        "rules": {provisional.RULE_ID: RULE_TEXT},
+        "rules": {provisional.RULE_ID: RULE_TEXT}
+        | (
+            {provisional.FORMATS_RULE_ID: FORMATS_RULE_TEXT}
+            if any(it.get("type") in NEW_FORMATS for it in items)
+            else {}
+        ),
         "items": [ordered(provisional.provisional_item(item)) for item in items],
     }
 

@@ -67,10 +67,46 @@ def band_cut_scores() -> list[float]:
     return [round(float(x), _DECIMALS) + 0.0 for x in (centres[:-1] + centres[1:]) / 2]
 
 
+FORMATS_RULE_ID = "formats-v1"
+"""The rule of the multiple-response, ordering, matching and short-answer items' provisional parameters."""
+_STEP_SPAN = 0.6
+_PARTIAL = {"multiple_response": "keys_minus_wrong", "ordering": "adjacent_pairs", "matching": "count_correct"}
+
+
+def format_params(item: dict) -> tuple[str, dict[str, float | list[float]]]:
+    """(model, file-form params) of a multiple-response, ordering, matching or short-answer item (writer form)
+    under rule formats-v1: b_level = -2.1 + 0.6 (level - 1); a 0/1 score (short answer, all_or_nothing): 2PL with
+    a = 1.0, b = b_level; a partial-credit score 0..K: GPCM with a = 1.0 and K steps evenly spaced on
+    [b_level - 0.6, b_level + 0.6] (b_level alone when K = 1)."""
+    item_id, kind = item.get("id", "?"), item.get("type")
+    b_level = level_difficulty(_level(item, item_id))
+    rule = (item.get("scoring") or {}).get("rule", _PARTIAL.get(kind))
+    if kind == "short_answer" or rule == "all_or_nothing":
+        return "2PL", {"a": 1.0, "b": b_level}
+    sizes = {"multiple_response": "keys", "ordering": "options", "matching": "premises"}
+    if kind not in sizes:
+        raise BankError(f"item {item_id!r}: type {kind!r} has no formats-v1 parameters")
+    k = len(item.get(sizes[kind]) or []) - (kind == "ordering")
+    if k < 1:
+        raise BankError(f"item {item_id!r}: field {sizes[kind]!r} gives no score above 0")
+    steps = np.linspace(b_level - _STEP_SPAN, b_level + _STEP_SPAN, k) if k > 1 else np.array([b_level])
+    return "GPCM", {"a": 1.0, "b": [round(float(x), _DECIMALS) + 0.0 for x in steps]}
+
+
+def _level(item: dict, item_id: str) -> int:
+    _check_level(item.get("level"), f"item {item_id!r}")
+    return int(item["level"])
+
+
 def provisional_item(item: dict) -> dict:
-    """Return ``item`` (writer form) with ``model``, ``params`` and ``calibration`` set by rule level-v1."""
+    """Return ``item`` (writer form) with ``model``, ``params`` and ``calibration`` set by rule level-v1 (multiple
+    choice, self-assessment) or formats-v1 (the other formats)."""
     item_id = item.get("id", "?")
     out = dict(item)
+    if item.get("type") in _PARTIAL or item.get("type") == "short_answer":
+        out["model"], out["params"] = format_params(item)
+        out["calibration"] = {"status": "provisional", "rule": FORMATS_RULE_ID}
+        return out
     if item.get("type") == "self_assessment":
         out["model"] = "GRM"
         out["params"] = self_assessment_params(len(item.get("categories") or []), item_id)

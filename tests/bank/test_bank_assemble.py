@@ -105,3 +105,23 @@ def test_coverage_counts_items_per_competence_and_level(parts):
     assert coverage(bank, "self_assessment")[:, 0].tolist() == [1, 0]
     text = format_coverage(bank)
     assert text.splitlines()[-1].split() == ["total", "1", "0", "0", "0", "2", "0", "0", "1", "4", "1"]
+
+
+def test_new_format_items_get_rule_formats_v1_and_keep_their_content(tmp_path):
+    mr = {
+        "id": "x-1.1-mr",
+        "type": "multiple_response",
+        "competence": "1.1",
+        "level": 4,
+        "stem": {"vi": "Chọn mọi việc đúng.", "en": "Choose every right step."},
+        "options": [{"id": k, "vi": f"Việc {k}", "en": f"Step {k}"} for k in "ABCDE"],
+        "keys": ["A", "C", "D"],
+        "sources": [{"title": "Luật Giao dịch điện tử 2023", "url_or_ref": "20/2023/QH15", "review_by": "2027-06-30"}],
+    }
+    path = tmp_path / "part.yaml"
+    path.write_text(yaml.safe_dump({"items": [_mc("x-1.1-01", "1.1", 2), mr]}, allow_unicode=True), encoding="utf-8")
+    data = assemble("civil-service", [path], "0.1.0")
+    assert set(data["rules"]) == {"level-v1", "formats-v1"}
+    item = ItemBank(BankFile.model_validate(data)).item("x-1.1-mr")
+    assert item.model == "GPCM" and item.params.b == [-0.9, -0.3, 0.3] and item.keys == ["A", "C", "D"]
+    assert item.calibration.rule == "formats-v1" and str(item.sources[0].review_by) == "2027-06-30"

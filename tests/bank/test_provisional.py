@@ -54,3 +54,46 @@ def test_provisional_item_labels_its_calibration_with_the_rule():
     assert out["params"] == {"a": 1.0, "b": 2.1, "c": 0.267, "d": 1.0}
     assert out["calibration"] == {"status": "provisional", "rule": "level-v1"}
     assert "model" not in item
+
+
+# ------------------------------------------------------------------------------------------------ rule formats-v1
+def _writer(kind: str, level: int, **content) -> dict:
+    return {"id": f"x-{kind}", "type": kind, "level": level, **content}
+
+
+@pytest.mark.parametrize(
+    ("item", "model", "b"),
+    [
+        # level 4: b_level = -0.3; 3 keys: steps evenly on [-0.9, 0.3]
+        (_writer("multiple_response", 4, keys=["A", "C", "D"]), "GPCM", [-0.9, -0.3, 0.3]),
+        # level 3: b_level = -0.9; 4 steps in order give 3 pairs: [-1.5, -0.9, -0.3]
+        (_writer("ordering", 3, options=[{}] * 4), "GPCM", [-1.5, -0.9, -0.3]),
+        # level 5: b_level = 0.3; 2 premises: the ends of [-0.3, 0.9]
+        (_writer("matching", 5, premises=[{}] * 2), "GPCM", [-0.3, 0.9]),
+        # one key: K = 1, the single step b_level
+        (_writer("multiple_response", 8, keys=["B"]), "GPCM", [2.1]),
+        (_writer("multiple_response", 4, keys=["A", "C"], scoring={"rule": "all_or_nothing"}), "2PL", -0.3),
+        (_writer("short_answer", 1), "2PL", -2.1),
+    ],
+)
+def test_formats_rule_gives_the_documented_parameters(item, model, b):
+    got_model, params = provisional.format_params(item)
+    assert got_model == model and params["a"] == 1.0
+    assert params["b"] == pytest.approx(b, abs=1e-12) and "c" not in params
+    out = provisional.provisional_item(item)
+    assert out["calibration"] == {"status": "provisional", "rule": provisional.FORMATS_RULE_ID}
+
+
+@pytest.mark.parametrize("bank_id", ["civil-service", "public-security"])
+def test_bundled_items_of_rule_formats_v1_carry_the_rules_parameters(bank_id):
+    """The provisional parameters of the bundled new-format items are re-derived from their level and key."""
+    import yaml
+
+    from digicomp.bundled import bundled_path
+
+    data = yaml.safe_load(bundled_path("item_banks", bank_id).read_text(encoding="utf-8"))
+    cited = [it for it in data["items"] if it["calibration"].get("rule") == provisional.FORMATS_RULE_ID]
+    for item in cited:
+        model, params = provisional.format_params(item)
+        assert (item["model"], item["params"]) == (model, params), item["id"]
+    assert provisional.FORMATS_RULE_ID in data["rules"] or not cited
