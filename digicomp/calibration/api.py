@@ -48,11 +48,12 @@ def calibrate(
 ) -> CalibrationResult | Any:
     """Estimate item parameters by marginal maximum likelihood (Bock & Aitkin 1981) with mirt's defaults.
 
-    ``responses``: Responses, CSV path (long ``person,item,response`` or wide), DataFrame, or array (NaN/-1 =
-    missing). ``model``: a name (:data:`digicomp.models.names.ACCEPTED`: digicomp's or R mirt's itemtype, e.g.
-    graded, gpcm, Rasch = PCM on polytomous items) or one per item (list or id → model).
-    ``fixed``: ItemParameters / ItemBank / bank path whose items are held at their values (the latent mean and SD
-    are then estimated, putting new items on the bank's scale). ``latent``: "auto" (estimate the SD when every
+    ``responses``: Responses or an array (NaN/-1 = missing); :func:`digicomp.calibrate` also reads CSV files
+    (long ``person,item,response`` or wide) and DataFrames. ``model``: a name
+    (:data:`digicomp.models.names.ACCEPTED`: digicomp's or R mirt's itemtype, e.g. graded, gpcm, Rasch = PCM on
+    polytomous items) or one per item (list or id → model). ``fixed``: ItemParameters or an ItemBank
+    (:func:`digicomp.calibrate`: also a bank path or id) whose items are held at their values (the latent mean and
+    SD are then estimated, putting new items on the bank's scale). ``latent``: "auto" (estimate the SD when every
     item is Rasch/PCM; mean and SD when items are fixed), "fixed" (N(0, 1)), "sd" or "mean_sd".
     ``se_method``: "numerical" (observed information by central differences, 2 E-steps per parameter),
     "xpd" (cross-product of the persons' scores, one pass) or "auto" (numerical when its estimated cost,

@@ -26,17 +26,15 @@ from digicomp.responses import MAX_CODE, Responses
 
 
 def as_responses(source: Any, weights: Any = None) -> Responses:
-    """Responses from a Responses, a CSV path (long or wide), a pandas DataFrame, or an array (NaN/-1 missing)."""
+    """Responses from a Responses or an array (NaN/-1 missing); files and DataFrames are read by
+    :func:`digicomp.calibrate` (:mod:`digicomp.face`)."""
     if isinstance(source, Responses):
         resp = source
-    elif isinstance(source, (str, PathLike)):
-        from digicomp.io.responses import read_responses
-
-        resp = read_responses(source)
-    elif hasattr(source, "columns") and hasattr(source, "to_numpy"):
-        from digicomp.io.responses import read_responses
-
-        resp = read_responses(source)
+    elif isinstance(source, (str, PathLike)) or hasattr(source, "columns"):
+        raise CalibrationError(
+            f"responses = {type(source).__name__}: digicomp.calibration.calibrate takes Responses or an array; "
+            "digicomp.calibrate also reads CSV files and DataFrames"
+        )
     else:
         resp = Responses.from_dense(np.asarray(source, dtype=float))
     if weights is not None:
@@ -89,16 +87,15 @@ def _check_codes(resp: Responses) -> None:
 
 
 def as_fixed(fixed: Any) -> ItemParameters | None:
-    """Fixed (anchor) item parameters from ItemParameters, an ItemBank, or a bank YAML path."""
+    """Fixed (anchor) item parameters from ItemParameters or an ItemBank (a bank path: :func:`digicomp.calibrate`)."""
     if fixed is None or isinstance(fixed, ItemParameters):
         return fixed
     if isinstance(getattr(fixed, "params", None), ItemParameters):
         return fixed.params
-    if isinstance(fixed, (str, PathLike)):
-        from digicomp.bank import load_bank
-
-        return load_bank(fixed).params
-    raise CalibrationError(f"fixed = {type(fixed).__name__}: expected ItemParameters, an ItemBank or a bank path")
+    raise CalibrationError(
+        f"fixed = {type(fixed).__name__}: expected ItemParameters or an ItemBank (digicomp.calibrate also loads a "
+        "bank path or id)"
+    )
 
 
 def item_models(model: str | Sequence[str] | Mapping[str, str], ids: list[str]) -> list[str]:

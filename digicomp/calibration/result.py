@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -17,9 +16,8 @@ from digicomp.calibration.families import expit
 from digicomp.calibration.information import covariance, observed_information
 from digicomp.calibration.xpd import crossprod_information, observed_cells
 from digicomp.errors import ConvergenceWarning, DataWarning
-from digicomp.io.csvfile import write_csv
-from digicomp.io.param_table import TO_MIRT
 from digicomp.models import ItemParameters
+from digicomp.models.names import TO_MIRT
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
 from digicomp.scoring.posterior import empirical_reliability
 
@@ -247,10 +245,6 @@ class CalibrationResult:
             rows.append(row)
         return header, rows
 
-    def to_csv(self, path: str | Path) -> Path:
-        """Write :meth:`mirt_table` as CSV; empty cells where a parameter does not apply or was not estimated."""
-        return write_csv(path, *self.mirt_table())
-
     def report(self) -> dict[str, Any]:
         """Plain-data report: likelihood, information criteria, convergence, latent moments, exclusions, item fit."""
         fit = {}
@@ -343,67 +337,6 @@ class CalibrationResult:
             f"CalibrationResult({self.params.n_items} items, logLik={self.loglik:.3f}, "
             f"iterations={self.iterations}, converged={self.converged})"
         )
-
-    # ----------------------------------------------------------------- bank
-    def to_bank(
-        self, base: Any = None, *, id: str | None = None, version: str | None = None, date: datetime.date | None = None
-    ) -> Any:
-        """An ItemBank whose estimated items are marked ``calibrated`` (n, date, SEs); fixed items keep their status.
-
-        With ``base`` (an ItemBank) its items keep content and tags and only parameters and calibration change;
-        items not in this calibration are kept as they are; ``id`` and ``version`` default to the base's (pass the
-        next version: a changed bank under the old version would be two banks with one name). Without ``base``
-        they default to "calibrated" and "1".
-        """
-        from digicomp.bank import ItemBank
-        from digicomp.bank.schema import BankFile
-        from digicomp.errors import BankError
-
-        date = date or datetime.date.today()
-        records = {r["id"]: r for r in self.params.to_file_form()}
-        position = {i: j for j, i in enumerate(self.params.ids)}
-
-        def updated(item: dict[str, Any]) -> dict[str, Any]:
-            j = position.get(item["id"])
-            if j is None or self.fixed[j]:
-                return item
-            rec = records[item["id"]]
-            params = {k: rec[k] for k in ("a", "b", "c", "d") if k in rec}
-            if rec["model"] not in ("3PL", "4PL"):
-                params.pop("c", None)
-            if rec["model"] != "4PL":
-                params.pop("d", None)
-            se = {k: v for k, v in self.se.get(item["id"], {}).items() if k in params}
-            calib = {
-                "status": "calibrated",
-                "n": max(int(self.n_responses[j]), 1),
-                "date": date.isoformat(),
-                "se": se,
-                "method": f"MML-EM ({self.se_method})",
-            }
-            return {**item, "model": rec["model"], "params": params, "calibration": calib}
-
-        if base is not None:
-            data = base.to_dict()
-            data["id"], data["version"] = id or data["id"], version or data["version"]
-            data["items"] = [updated(it) for it in data["items"]]
-            known = {it["id"] for it in data["items"]}
-            data["items"] += [
-                updated({"id": i}) for i in self.params.ids if i not in known and not self.fixed[position[i]]
-            ]
-        else:
-            data = {
-                "kind": "item_bank",
-                "id": id or "calibrated",
-                "version": version or "1",
-                "scale": {"D": self.params.D},
-                "items": [updated({"id": i}) for j, i in enumerate(self.params.ids) if not self.fixed[j]],
-            }
-        try:
-            spec = BankFile.model_validate(data)
-        except ValueError as exc:
-            raise BankError(f"cannot build a bank from the calibration: {exc}") from None
-        return ItemBank(spec)
 
 
 def _posteriors(data: Any, log_p: Array, log_prior: Array):

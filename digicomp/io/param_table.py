@@ -20,20 +20,8 @@ import numpy as np
 from digicomp.errors import ParameterError
 from digicomp.io.csvfile import read_csv_rows, write_csv
 from digicomp.models import ItemParameters
-from digicomp.models.names import model_name
+from digicomp.models.names import TO_MIRT, model_name
 from digicomp.models.parameters import DICHOTOMOUS_MODELS
-
-TO_MIRT = {
-    "Rasch": "Rasch",
-    "1PL": "2PL",
-    "2PL": "2PL",
-    "3PL": "3PL",
-    "4PL": "4PL",
-    "GRM": "graded",
-    "GPCM": "gpcm",
-    "PCM": "Rasch",
-}
-
 
 MAX_SLOPE = 100.0
 """Largest slope a table may give, in logits per θ unit (mirt's a1 = D·a): beyond it an item is a step function."""

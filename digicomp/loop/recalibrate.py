@@ -23,9 +23,10 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from digicomp.calibration import CalibrationResult, calibrate
+from digicomp.calibration import CalibrationResult
 from digicomp.calibration.linking import Linking, link, transform
 from digicomp.errors import BankError, CalibrationError, ConvergenceWarning, DataWarning
+from digicomp.face.calibration import calibrate
 from digicomp.loop.drift import (
     DriftCheck,
     DriftRow,
@@ -152,7 +153,7 @@ def recalibrate(
 ) -> Recalibration:
     """Calibrate ``bank`` (an ItemBank) from its stored sessions and build its next version.
 
-    ``options`` go to :func:`digicomp.calibration.calibrate` (``priors``, ``quadpts``, ``tol``, ``max_iter``);
+    ``options`` go to :func:`digicomp.calibrate` (``priors``, ``quadpts``, ``tol``, ``max_iter``);
     ``priors="auto"`` (the default) means "bayes" when a freed item is 3PL/4PL (see BAYES_MODELS), else none.
     Drift is tested per operational item with the linking error included and the false discovery rate over items
     held at ``drift_fdr`` (:mod:`digicomp.loop.drift`).

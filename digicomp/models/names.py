@@ -19,6 +19,18 @@ DICHOTOMOUS_MODELS = ("Rasch", "1PL", "2PL", "3PL", "4PL")
 POLYTOMOUS_MODELS = ("GRM", "GPCM", "PCM")
 MODELS = DICHOTOMOUS_MODELS + POLYTOMOUS_MODELS
 
+TO_MIRT = {
+    "Rasch": "Rasch",
+    "1PL": "2PL",
+    "2PL": "2PL",
+    "3PL": "3PL",
+    "4PL": "4PL",
+    "GRM": "graded",
+    "GPCM": "gpcm",
+    "PCM": "Rasch",
+}
+"""digicomp's model name -> mirt's ``itemtype`` (1PL is a 2PL with equal slopes; PCM is mirt's Rasch)."""
+
 # mirt itemtype (and common spellings) -> digicomp's name; digicomp's own names map to themselves.
 MIRT_NAMES = {"graded": "GRM", "gpcm": "GPCM", "gpcmIRT": "GPCM", "Rasch": "Rasch"}
 _ALIASES = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
+from os import PathLike
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -60,25 +61,27 @@ def _fmt(x: float) -> str:
 
 
 def as_item_parameters(source: Any) -> ItemParameters:
-    """Accept ItemParameters, anything with a ``params`` attribute (an ItemBank), or a parameter table."""
+    """Accept ItemParameters or anything with a ``params`` attribute (an ItemBank); tables: :func:`digicomp.score`."""
     if isinstance(source, ItemParameters):
         return source
     if isinstance(getattr(source, "params", None), ItemParameters):
         return source.params
-    from digicomp.io.param_table import read_param_table
-
-    return read_param_table(source)
+    raise DigicompError(
+        f"bank_or_params = {type(source).__name__}: digicomp.scoring.score takes ItemParameters or an ItemBank; "
+        "digicomp.score also reads parameter tables"
+    )
 
 
 def as_responses(data: Any, params: ItemParameters) -> Responses:
-    """Accept Responses, an array (persons × items in the parameters' order), a CSV path or a DataFrame;
-    columns are aligned to the parameters' item ids when the data carry ids."""
+    """Accept Responses or an array (persons × items in the parameters' order); columns are aligned to the
+    parameters' item ids when the data carry ids. Files and DataFrames: :func:`digicomp.score`."""
     if isinstance(data, Responses):
         resp = data
-    elif isinstance(data, (str, Path)) or hasattr(data, "columns"):
-        from digicomp.io.responses import read_responses
-
-        resp = read_responses(data, item_ids=params.ids)
+    elif isinstance(data, (str, PathLike)) or hasattr(data, "columns"):
+        raise ResponseError(
+            f"responses = {type(data).__name__}: digicomp.scoring.score takes Responses or an array; "
+            "digicomp.score also reads CSV files and DataFrames"
+        )
     else:
         arr = np.asarray(data)
         if arr.ndim == 1:
@@ -128,8 +131,8 @@ def score(
 ) -> ScoreResult:
     """θ and SE per person by EAP, MAP, ML, WLE, or plausible values (``method="PV"``).
 
-    ``bank_or_params``: an ItemBank, ItemParameters, or a parameter table (mirt or catR columns).
-    ``responses``: Responses, an array (NaN / -1 = not administered), a CSV path or a DataFrame.
+    ``bank_or_params``: an ItemBank or ItemParameters. ``responses``: Responses or an array (NaN / -1 = not
+    administered). :func:`digicomp.score` (:mod:`digicomp.face.scoring`) also reads tables and response files.
     EAP uses ``n_points`` quadrature points on ``theta_range`` (default 61 on [-6, 6], as mirt's fscores)
     and a N(0, 1) prior unless ``prior`` is given; ML/WLE estimates are bounded to that range and flagged
     ``extreme`` at the bound. For PV, ``theta``/``se`` are the EAP and posterior SD and ``draws`` holds

@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from digicomp.calibration import calibrate
+from digicomp import calibrate  # the public face: reads files, builds banks
 from digicomp.io.param_table import read_param_table
 from digicomp.models import ItemParameters
 

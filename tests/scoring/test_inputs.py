@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 
+from digicomp import score  # the public face: reads tables and response files
 from digicomp.errors import ResponseError
 from digicomp.io.param_table import write_param_table
 from digicomp.io.responses import read_responses
 from digicomp.models import ItemParameters
-from digicomp.scoring import score
 
 
 @pytest.fixture
