@@ -431,8 +431,9 @@ class TerminalTest:
 
 
 def _ids_typed(line: str, ids: list[str], lang: str, allow_none: bool) -> tuple[list[str], str | None]:
-    """The ids typed on ``line`` (ids in any case, or 1-based numbers, separated by commas or spaces), and why the
-    line cannot be read (None when it can); '-' alone is the empty choice when ``allow_none``."""
+    """The ids typed on ``line`` (ids in any case, or 1-based numbers, separated by commas or spaces; one-letter ids
+    also run together), and why the line cannot be read (None when it can); '-' alone is the empty choice when
+    ``allow_none``."""
     tokens = [tok for tok in re.split(r"[,;\s]+", line) if tok]
     if allow_none and tokens == ["-"]:
         return [], None
@@ -441,10 +442,12 @@ def _ids_typed(line: str, ids: list[str], lang: str, allow_none: bool) -> tuple[
     upper = {i.upper(): i for i in ids}
     out = []
     for tok in tokens:
-        if tok.isdigit() and 1 <= int(tok) <= len(ids):
-            out.append(ids[int(tok) - 1])
-        elif tok.upper() in upper:
+        if tok.upper() in upper:
             out.append(upper[tok.upper()])
+        elif tok.isdigit() and 1 <= int(tok) <= len(ids):
+            out.append(ids[int(tok) - 1])
+        elif len(tok) > 1 and all(c.upper() in upper for c in tok):  # one-letter ids run together: "CADB"
+            out += [upper[c.upper()] for c in tok]
         else:
             return [], _say("unknown", lang, id=tok)
     return out, None

@@ -35,7 +35,7 @@ SCRIPT = [
     "a c d",  # ids in any case, spaces as separators: the keys
     "-",  # f-mr-aon: nothing chosen
     "C A D",  # f-ord: B missing -> asked again
-    "C A D B",  # the key order
+    "cadb",  # the key order, one-letter ids run together
     "4",  # f-match p1: only 3 choices -> asked again
     "X",  # p1
     "3",  # p2 by number: Z
