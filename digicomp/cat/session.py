@@ -50,6 +50,8 @@ class ItemView:
     media: dict | None = None
     premises: list[dict] | None = None
     choices: list[dict] | None = None
+    answer_kind: str | None = None
+    """A short-answer item's ``number`` or ``text`` (what input to offer), never its accepted answers."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data for a JSON response."""
@@ -401,6 +403,7 @@ def item_content(bank: Any, j: int) -> dict[str, Any]:
         "media": dump(item.media),
         "premises": [dump(p) for p in item.premises] if item.premises else None,
         "choices": [dump(c) for c in item.choices] if item.choices else None,
+        "answer_kind": item.answer.kind if item.answer is not None else None,
     }
 
 

@@ -373,7 +373,7 @@ class TerminalTest:
         """Free text; a number item checks the number can be read (one decimal mark, no thousands separators)."""
         from digicomp.bank.scoring import MAX_TEXT, parse_number
 
-        number = self.engine.bank.item(item.id).answer.kind == "number"
+        number = item.answer_kind == "number"
         while True:
             line = self._line(_say("prompt_number" if number else "prompt_text", self.lang))
             if line is PAUSE or line is EOF:

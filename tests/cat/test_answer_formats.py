@@ -124,4 +124,6 @@ def test_views_show_each_formats_content_but_never_its_key(engine):
     assert [p["id"] for p in views["f-match"]["premises"]] == ["p1", "p2", "p3"]
     assert [c["id"] for c in views["f-match"]["choices"]] == ["X", "Y", "Z"]
     assert views["f-num"]["kind"] == "short_answer" and "options" not in views["f-num"]
+    assert views["f-num"]["answer_kind"] == "number" and views["f-text"]["answer_kind"] == "text"
+    assert "answer_kind" not in views["f-mr"]
     assert views["f-mc"]["media"]["src"] == "media/phishing.svg" and views["f-mc"]["media"]["alt"]["vi"]
