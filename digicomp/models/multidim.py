@@ -360,3 +360,23 @@ def predictor_information(
     with np.errstate(invalid="ignore", divide="ignore"):
         out = slope * slope / (p * (1.0 - p))
     return np.where(slope > 0, out, 0.0)
+
+
+def predictor_log_prob(
+    t: ArrayLike,
+    intercepts: ArrayLike,
+    c: ArrayLike | None = None,
+    u: ArrayLike | None = None,
+    family: str = "dichotomous",
+) -> Array:
+    """log P(x = k) at the predictor t = a·θ, paired elementwise like :func:`predictor_components`, B + (C,):
+    the log-likelihood alone (quasi-Monte-Carlo integration over many points), without the derivatives."""
+    tt = np.asarray(t, dtype=float)
+    d = np.asarray(intercepts, dtype=float)
+    if family == "dichotomous":
+        g = np.zeros(tt.shape) if c is None else np.broadcast_to(np.asarray(c, dtype=float), tt.shape)
+        up = np.ones(tt.shape) if u is None else np.broadcast_to(np.asarray(u, dtype=float), tt.shape)
+        return dichotomous.log_prob(tt, 1.0, np.broadcast_to(d, tt.shape), g, up)
+    if family not in ("graded", "gpcm"):
+        raise ParameterError(f"family {family!r}: expected 'dichotomous', 'graded' or 'gpcm'")
+    return (graded if family == "graded" else partial_credit).log_prob(tt, 1.0, d)

@@ -110,21 +110,23 @@ def answered_components(
     seq: NDArray[np.intp],
     resp: NDArray[np.int64],
     information: bool = True,
+    derivatives: bool = True,
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]:
     """Per answered item: (log P(x), ∂_t log P(x), ∂²_t log P(x), scalar information i(t)) at the predictor
     t = a·θ, with ``theta`` (P, K) or (P, M, K) and ``seq``/``resp`` (P, L), -1 padded; pads give zeros.
 
-    Results are (P, L) or (P, M, L); each family is evaluated on its own cells only."""
+    Results are (P, L) or (P, M, L); each family is evaluated on its own cells only. Without ``derivatives``
+    only log P(x) is computed (the others are zeros, the information None)."""
     given = seq >= 0
     j = np.where(given, seq, 0)
     A = items.a[j]  # (P, L, K)
     t = np.einsum("pk,plk->pl", theta, A) if theta.ndim == 2 else np.einsum("pmk,plk->pml", theta, A)
     outs = [np.zeros(t.shape) for _ in range(4 if information else 3)]
-    fam = np.where(given, items.family_code[j], -1)
-    present = np.bincount(items.family_code, minlength=len(multidim.FAMILIES)) > 0
+    fam = items.family_code[j]
+    present = np.bincount(fam[given], minlength=len(multidim.FAMILIES)) > 0
     for code in np.flatnonzero(present):
         f = multidim.FAMILIES[code]
-        p_idx, l_idx = np.nonzero(fam == code) if present.sum() > 1 else np.nonzero(given)
+        p_idx, l_idx = np.nonzero((fam == code) & given) if present.sum() > 1 else np.nonzero(given)
         jj, xx = j[p_idx, l_idx], resp[p_idx, l_idx]
         tt = t[p_idx, :, l_idx].T if theta.ndim == 3 else t[p_idx, l_idx]  # (M, n) or (n,)
         if f == "dichotomous":
@@ -132,18 +134,27 @@ def answered_components(
         else:
             width = max(int(items.n_categories.max()) - 1, 1)
             args = (np.broadcast_to(items.intercepts[jj, :width], tt.shape + (width,)), None, None)
-        lp, dl, d2l = multidim.predictor_components(tt, *args, family=str(f))
         obs = np.broadcast_to(xx[..., None], tt.shape + (1,))
+        if not derivatives:
+            lp = multidim.predictor_log_prob(tt, *args, family=str(f))
+            _store(outs[:1], [np.take_along_axis(lp, obs, axis=-1)[..., 0]], p_idx, l_idx, theta.ndim)
+            continue
+        lp, dl, d2l = multidim.predictor_components(tt, *args, family=str(f))
         vals = [np.take_along_axis(v, obs, axis=-1)[..., 0] for v in (lp, dl, d2l)]
         if information:
             with np.errstate(invalid="ignore"):
                 vals.append(np.where(np.isneginf(lp), 0.0, np.exp(lp) * dl**2).sum(axis=-1))
-        for out, v in zip(outs, vals):
-            if theta.ndim == 3:
-                out[p_idx, :, l_idx] = v.T
-            else:
-                out[p_idx, l_idx] = v
-    return outs[0], outs[1], outs[2], (outs[3] if information else None)
+        _store(outs, vals, p_idx, l_idx, theta.ndim)
+    return outs[0], outs[1], outs[2], (outs[3] if information and derivatives else None)
+
+
+def _store(outs: list[NDArray], vals: list[NDArray], p_idx: NDArray, l_idx: NDArray, ndim: int) -> None:
+    """Scatter one family's values (n,) or (M, n) into the (P, L) or (P, M, L) outputs."""
+    for out, v in zip(outs, vals):
+        if ndim == 3:
+            out[p_idx, :, l_idx] = v.T
+        else:
+            out[p_idx, l_idx] = v
 
 
 def padded(resp: Responses) -> tuple[NDArray[np.intp], NDArray[np.int64]]:
@@ -367,7 +378,7 @@ def eap_qmc(
     for lo in range(0, P, chunk):
         r = slice(lo, min(lo + chunk, P))
         th = theta_map[r, None, :] + np.einsum("pkj,mj->pmk", L[r], z)
-        lp, _, _, _ = answered_components(items, th, seq[r], resp[r], information=False)
+        lp, _, _, _ = answered_components(items, th, seq[r], resp[r], derivatives=False)
         logw = lp.sum(axis=2) + prior.log_density(th) + half_z2  # − log q up to a per-person constant
         logw -= logw.max(axis=1, keepdims=True)
         w = np.exp(logw)

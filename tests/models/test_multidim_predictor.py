@@ -62,3 +62,16 @@ def test_predictor_information_matches_scalar_information(family):
 def test_predictor_information_is_zero_in_the_far_tail_not_nan():
     got = multidim.predictor_information(np.array([-800.0, 800.0]), np.zeros(2), np.zeros(2), np.ones(2))
     np.testing.assert_array_equal(got, [0.0, 0.0])
+
+
+@pytest.mark.parametrize("family", ["dichotomous", "graded", "gpcm"])
+def test_predictor_log_prob_is_the_first_component(family):
+    rng = np.random.default_rng(9)
+    t = rng.normal(0, 2, size=(5, 3))
+    if family == "dichotomous":
+        args = (rng.normal(size=(5, 3)), rng.uniform(0, 0.3, (5, 3)), rng.uniform(0.8, 1, (5, 3)))
+    else:
+        args = (np.sort(rng.normal(size=(5, 3, 2)), axis=-1)[..., ::-1].copy(), None, None)
+    np.testing.assert_array_equal(
+        multidim.predictor_log_prob(t, *args, family=family), multidim.predictor_components(t, *args, family=family)[0]
+    )

@@ -1,0 +1,215 @@
+"""Multidimensional adaptive testing (issue 12): per-area accuracy against today's design, MCAT speed, live latency.
+
+Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 python benchmarks/bench_mcat.py
+     [--persons 2000] [--part table|speed|live|all] [--setting current|issue|both]
+
+* table: truth = the civil-service framework's 8 areas as dimensions with correlation 0.8, the bundled bank's items
+  loading on their own area with their provisional parameters (examples/make_area_bank.py, derived afresh from
+  the bundled bank), θ ~ N(0, R). The same persons sit today's design (examples/designs/civil-service-balanced.yaml,
+  per-area results = the report's unidimensional sub-scores), the MCAT design (examples/designs/civil-service-mcat.yaml,
+  per-area EAP from the joint posterior) and the MCAT with per-area stopping (area_se 0.6 or every area's level at
+  0.8 probability, 16-30 items). Setting ``current``: every item each design may give; ``issue``: the bank as the
+  issue measured it (multiple-choice items only: the new item formats added since are left out of both designs).
+  Items of the bundled bank with media (left out of the derived bank) are left out of today's design too.
+* speed: 1,000 persons, 8 dimensions, 30 items, D-optimality, lock-step core (selection + Newton update), best of 3;
+  the final EAP (QMC) of the same persons timed apart.
+* live: next_item() + record() per step of 200 sessions of 30 items on the derived bank (Bayesian D-optimality,
+  content minimums, randomesque), p50/p99/max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
+
+from _common import blas_report  # noqa: E402
+from make_area_bank import derive  # noqa: E402
+
+from digicomp.bank import load_bank  # noqa: E402
+from digicomp.cat import AdaptiveTest  # noqa: E402
+from digicomp.cat.design import load_design  # noqa: E402
+from digicomp.io.yamlfile import dump_yaml  # noqa: E402
+from digicomp.simulation.multidim import (  # noqa: E402
+    MultidimResponder,
+    draw_multidim_thetas,
+    simulate_areas,
+)
+
+ROOT = Path(__file__).parents[1]
+TODAY = ROOT / "examples" / "designs" / "civil-service-balanced.yaml"
+MCAT = ROOT / "examples" / "designs" / "civil-service-mcat.yaml"
+AREA_STOP = {
+    "combine": "any",
+    "min_items": 16,
+    "max_items": 30,
+    "rules": [{"area_se": 0.6}, {"area_classification": 0.8}],
+}
+
+
+def truth_bank(folder: Path):
+    """The derived multidimensional bank, written beside the run and loaded (validated) like any bank."""
+    path = folder / "civil-service-areas.yaml"
+    dump_yaml(derive(), path)
+    return load_bank(path)
+
+
+def design(path: Path, bank, exclude: list[str], **changes) -> dict:
+    """The design file as a dict for ``bank``, with ``exclude`` (ids of that bank) left out and ``changes``."""
+    d = load_design(path).model_dump(exclude_none=True)
+    d.pop("kind")
+    d.pop("bank", None)
+    d.update(changes)
+    ids = [i for i in dict.fromkeys(exclude) if i in bank.ids]
+    d["content"] = dict(d["content"], exclude={"ids": ids})
+    return d
+
+
+def table(n: int, setting: str, folder: Path) -> None:
+    """The per-area accuracy table of the issue."""
+    truth = truth_bank(folder)
+    base = load_bank("civil-service")
+    theta = draw_multidim_thetas(truth.dims.correlation, n, seed=2026)
+    left = [i for i in base.ids if i not in truth.ids]
+    if setting == "issue":
+        left += [it.id for it in base if it.kind not in ("multiple_choice", "self_assessment")]
+    runs = [
+        ("today (unidimensional sub-scores)", base, design(TODAY, base, left)),
+        ("MCAT (civil-service-mcat)", truth, design(MCAT, truth, left)),
+        ("MCAT + per-area stopping", truth, design(MCAT, truth, left, stop=AREA_STOP)),
+    ]
+    results = []
+    for name, bank, d in runs:
+        start = time.perf_counter()
+        results.append(simulate_areas(AdaptiveTest(bank, d), truth, theta, seed=2026, name=name))
+        print(f"  {name}: {time.perf_counter() - start:.1f} s", flush=True)
+    tabs = [r.table() for r in results]
+    print(
+        f"\nper-area accuracy, setting '{setting}', {n} persons, truth ρ = 0.8 (mean length: "
+        + ", ".join(f"{r.name.split(' ')[0] if i == 0 else r.name}: {r.mean_length:.1f}" for i, r in enumerate(results))
+        + ")"
+    )
+    print(
+        "| area | today RMSE | today level | MCAT RMSE | MCAT level | MCAT+stop RMSE | MCAT+stop level "
+        "| RMSE change | level change | target met |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    met_all = True
+    for g, code in enumerate(results[0].areas):
+        t, m, s = (tab[g] for tab in tabs)
+        d_rmse = m["rmse"] / t["rmse"] - 1
+        d_acc = 100 * (m["level_accuracy"] - t["level_accuracy"])
+        met = d_rmse <= -0.25 and d_acc >= 12
+        met_all &= met
+        print(
+            f"| {code} | {t['rmse']:.3f} | {100 * t['level_accuracy']:.1f}% | {m['rmse']:.3f} | "
+            f"{100 * m['level_accuracy']:.1f}% | {s['rmse']:.3f} | {100 * s['level_accuracy']:.1f}% | "
+            f"{100 * d_rmse:+.0f}% | {d_acc:+.1f} | {'yes' if met else 'no'} |"
+        )
+    lengths = " | ".join(f"{r.mean_length:.1f}" for r in results)
+    print(f"| mean length | {lengths} |")
+    verdict = "met" if met_all else "NOT met"
+    print(f"target (RMSE ≥ 25% lower and level accuracy ≥ 12 points higher in every area): {verdict}")
+    mse = [float(np.mean(r.se**2)) for r in results[1:]]
+    print(
+        "MCAT mean posterior SD per area:", np.round(results[1].se.mean(axis=0), 3).tolist(), f"(mean SE² {mse[0]:.3f})"
+    )
+
+
+def speed(folder: Path, repeats: int = 3) -> None:
+    """1,000 persons × 30 items × 8 dimensions, D-optimality, lock-step."""
+    truth = truth_bank(folder)
+    theta = draw_multidim_thetas(truth.dims.correlation, 1000, seed=1)
+    engine = AdaptiveTest(truth, {"selection": {"rule": "d_optimality"}, "stop": {"min_items": 30, "max_items": 30}})
+    respond = MultidimResponder(truth.mparams, theta, np.arange(truth.n_items))
+    times = []
+    for _ in range(repeats):
+        state = engine.new_batch(1000, seed=7)
+        start = time.perf_counter()
+        engine.core.run(state, respond)
+        times.append(time.perf_counter() - start)
+    from digicomp.scoring.multidim import score_answers
+
+    m = engine.core.model
+    start = time.perf_counter()
+    score_answers(
+        m.items,
+        state.sequence,
+        state.responses,
+        m.prior,
+        truth.dims.ids,
+        truth.dims.weights,
+        method="EAP",
+        mode=(state.mtheta, state.mcov),
+    )
+    eap = time.perf_counter() - start
+    print(
+        f"MCAT speed: 1,000 persons, {truth.dims.n} dimensions, 30 items, D-optimality, bank of {truth.n_items} items: "
+        f"best {min(times):.2f} s (runs {', '.join(f'{t:.2f}' for t in times)}; target ≤ 3 s); "
+        f"final QMC EAP (2,048 Sobol points) of the same persons {eap:.2f} s"
+    )
+
+
+def live(folder: Path, sessions: int = 200) -> None:
+    """Per-step latency of live sessions on the derived bank: wall clock, and this thread's CPU time (what the step
+    costs without the other processes of a shared machine)."""
+    truth = truth_bank(folder)
+    engine = AdaptiveTest(truth, design(MCAT, truth, []))
+    rng = np.random.default_rng(3)
+    wall, cpu = [], []
+    for s in range(sessions):
+        session = engine.start(seed=s, audit=False)
+        while True:
+            w0, c0 = time.perf_counter(), time.thread_time()
+            item = session.next_item()
+            if item is None:
+                break
+            session.record(item.id, _answer(truth, truth.index_of(item.id), rng))
+            wall.append(time.perf_counter() - w0)
+            cpu.append(time.thread_time() - c0)
+    w, c = np.array(wall) * 1000, np.array(cpu) * 1000
+    print(
+        f"live step (next_item + record), {sessions} sessions × 30 items, bank of {truth.n_items} items "
+        "(target p99 ≤ 5 ms):"
+    )
+    for name, v in (("wall", w), ("CPU ", c)):
+        print(f"  {name}: p50 {np.percentile(v, 50):.2f} ms, p99 {np.percentile(v, 99):.2f} ms, max {v.max():.2f} ms")
+    print(f"  load average {os.getloadavg()}")
+
+
+def _answer(bank, j: int, rng):
+    """A raw answer to item j scoring a random category."""
+    from digicomp.bank.scoring import answer_for
+
+    return answer_for(bank.items[j], int(rng.integers(0, int(bank.params.n_categories[j]))))
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--persons", type=int, default=2000)
+    p.add_argument("--part", default="all", choices=["table", "speed", "live", "all"])
+    p.add_argument("--setting", default="both", choices=["current", "issue", "both"])
+    args = p.parse_args(argv)
+    print(blas_report(), f"| OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} | load {os.getloadavg()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if args.part in ("speed", "all"):
+            speed(folder)
+        if args.part in ("live", "all"):
+            live(folder)
+        if args.part in ("table", "all"):
+            for setting in ["current", "issue"] if args.setting == "both" else [args.setting]:
+                table(args.persons, setting, folder)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
