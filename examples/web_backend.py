@@ -85,14 +85,28 @@ def post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
         return json.loads(exc.read())
 
 
+def raw_answer(item: dict[str, Any]) -> Any:
+    """The demo's answer in each format's raw form: option B, [B], the steps as shown, the first choice, "1"."""
+    kind = item["kind"]
+    if kind == "multiple_response":
+        return ["B"]
+    if kind == "ordering":
+        return [o["id"] for o in item["options"]]
+    if kind == "matching":
+        return {p["id"]: item["choices"][0]["id"] for p in item["premises"]}
+    if kind == "short_answer":
+        return "1"
+    return "B"
+
+
 def demo_client(base: str) -> int:
-    """Sit a whole test over HTTP, always choosing option B, and check that an altered state is refused."""
+    """Sit a whole test over HTTP answering as :func:`raw_answer`, and check that an altered state is refused."""
     reply = post(base, "/start", {"person": "web-demo", "seed": 1})
     sizes = []
     while "item" in reply:
         item = reply["item"]
         sizes.append(len(reply["state"]))
-        reply = post(base, "/answer", {"state": reply["state"], "item": item["id"], "answer": "B"})
+        reply = post(base, "/answer", {"state": reply["state"], "item": item["id"], "answer": raw_answer(item)})
     report = reply["report"]
     print(f"{report['n_items']} items over HTTP; state JSON {min(sizes)}–{max(sizes)} bytes between requests")
     print(

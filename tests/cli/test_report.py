@@ -8,7 +8,9 @@ import pytest
 
 from ._run import ENV, assert_one_line_error, digicomp
 
-ANSWERS = "1\n3\n2\n4\n" * 10
+# option numbers, and every step id for ordering items of 3 to 6 steps (take asks again after a line that does not
+# fit the item, so each item of the bundled bank's formats finds one)
+ANSWERS = "1\n3\nA B C D\n2\n4\nA B C\nA B C D E\nA B C D E F\n" * 30
 
 
 @pytest.fixture(scope="module")
