@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from digicomp.bank import load_bank
 from digicomp.bank.formats import max_score
@@ -127,3 +129,23 @@ def test_views_show_each_formats_content_but_never_its_key(engine):
     assert views["f-num"]["answer_kind"] == "number" and views["f-text"]["answer_kind"] == "text"
     assert "answer_kind" not in views["f-mr"]
     assert views["f-mc"]["media"]["src"] == "media/phishing.svg" and views["f-mc"]["media"]["alt"]["vi"]
+
+
+RAW = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 5) | st.sampled_from(["A", "B", "C", "D", "E", "X", "p1", "6,5", ""]),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.sampled_from(["p1", "p2", "p3", "A"]), inner),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 7), RAW)
+def test_any_replaced_saved_answer_is_refused_or_rescored_to_the_same_state(engine, position, replacement):
+    """A saved answer replaced by anything: TamperedStateError, or (an answer with the same score) the same test."""
+    state = json.loads(sit(engine, PARTIAL).to_json())
+    state["answers"][position] = replacement
+    try:
+        resumed = engine.resume(json.dumps(state))
+    except TamperedStateError:
+        return
+    assert json.loads(resumed.to_json()) == state
