@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def load_params(source: str, D: float = 1.0):
-    """A bank (bundled id or YAML path) or a parameter table (CSV path) as ItemParameters."""
+    """A bank (bundled id or YAML path) or a parameter table (CSV path) as ItemParameters; a multidimensional bank
+    as the ItemBank itself (scored with every dimension)."""
     path = Path(source)
     if path.suffix.lower() == ".csv":
         from digicomp.io.param_table import read_param_table
@@ -43,7 +44,8 @@ def load_params(source: str, D: float = 1.0):
     if path.suffix.lower() in (".yaml", ".yml") or not path.exists():
         from digicomp.bank import load_bank
 
-        return load_bank(source).params
+        bank = load_bank(source)
+        return bank if bank.dims is not None else bank.params
     raise DigicompError(f"{source}: expected a parameter-table .csv, a bank .yaml or a bundled bank id")
 
 
@@ -53,6 +55,12 @@ def run(args: argparse.Namespace) -> int:
 
     params = load_params(args.params, args.D)
     responses = read_responses(args.responses, fmt=args.format, item_ids=params.ids)
+    if getattr(params, "dims", None) is not None:  # a multidimensional bank: θ and SE per dimension, and overall
+        from digicomp.scoring.multidim import score_bank
+
+        result = score_bank(params, responses, args.method, seed=args.seed or 0)
+        _write(result, args, {"dimensions": result.dims, "mean_overall": float(result.overall.mean())})
+        return 0
     result = score(
         params,
         responses,
@@ -81,3 +89,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"scored {len(result)} persons by {result.method}; wrote {args.out}")
     return 0
+
+
+def _write(result, args: argparse.Namespace, extra: dict) -> None:
+    """CSV to --out or stdout, or a JSON summary with --json."""
+    if args.out:
+        result.to_csv(args.out)
+    if args.json:
+        json.dump({"persons": len(result), "method": result.method, **extra, "out": args.out}, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    elif not args.out:
+        result.to_csv(sys.stdout)
+    else:
+        print(f"scored {len(result)} persons by {result.method} on {len(result.dims)} dimensions; wrote {args.out}")

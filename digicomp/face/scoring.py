@@ -22,6 +22,8 @@ def score(bank_or_params: Any, responses: Any, method: str = "EAP", **options: A
     params = parameters(bank_or_params)
     if is_file_or_frame(responses):
         responses = read_responses(responses, item_ids=params.ids)
+    if getattr(bank_or_params, "mparams", None) is not None:  # a multidimensional bank: θ and SE per dimension
+        return score_responses(bank_or_params, responses, method, **options)
     return score_responses(params, responses, method, **options)
 
 

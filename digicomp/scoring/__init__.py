@@ -15,6 +15,8 @@ _PUBLIC = {
     "NormalPrior": "digicomp.scoring.quadrature",
     "GridPrior": "digicomp.scoring.quadrature",
     "make_grid": "digicomp.scoring.quadrature",
+    "score_bank": "digicomp.scoring.multidim",
+    "MultidimScore": "digicomp.scoring.multidim",
 }
 
 __all__ = list(_PUBLIC)

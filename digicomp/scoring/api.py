@@ -138,6 +138,13 @@ def score(
     ``extreme`` at the bound. For PV, ``theta``/``se`` are the EAP and posterior SD and ``draws`` holds
     ``n_draws`` plausible values per person.
     """
+    if getattr(bank_or_params, "mparams", None) is not None:  # a multidimensional bank: one θ per dimension
+        from digicomp.scoring.multidim import score_bank
+
+        seed = rng if isinstance(rng, (int, np.integer)) else 0
+        return score_bank(
+            bank_or_params, responses, method, n_points=None if n_points == DEFAULT_POINTS else n_points, seed=seed
+        )
     method = method.upper()
     if method not in METHODS:
         raise DigicompError(f"unknown scoring method {method!r}; expected one of {', '.join(METHODS)}")

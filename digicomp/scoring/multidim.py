@@ -17,7 +17,7 @@ positions and categories (-1 = none) or :class:`~digicomp.responses.Responses`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -404,6 +404,31 @@ class MultidimScore:
     level_probabilities: NDArray[np.float64] | None = None
     overall_level_probabilities: NDArray[np.float64] | None = None
     ess: NDArray[np.float64] | None = None
+    person_ids: list[str] | None = None
+
+    def __len__(self) -> int:
+        return self.theta.shape[0]
+
+    def to_csv(self, path: Any) -> None:
+        """Write ``person, theta_<dim>, se_<dim> ..., theta_overall, se_overall`` to a path or open file."""
+        import csv
+        from pathlib import Path
+
+        def write(fh: Any) -> None:
+            w = csv.writer(fh)
+            w.writerow(
+                ["person"] + [f"{k}_{d}" for d in self.dims for k in ("theta", "se")] + ["theta_overall", "se_overall"]
+            )
+            ids = self.person_ids or [str(p + 1) for p in range(len(self))]
+            for p, pid in enumerate(ids):
+                cells = [v for k in range(len(self.dims)) for v in (self.theta[p, k], self.se[p, k])]
+                w.writerow([pid] + [f"{v:.6f}" for v in cells + [self.overall[p], self.overall_se[p]]])
+
+        if hasattr(path, "write"):
+            write(path)
+        else:
+            with Path(path).open("w", newline="", encoding="utf-8") as fh:
+                write(fh)
 
     def levels(self, cuts: ArrayLike) -> NDArray[np.intp]:
         """Reported level index per person and dimension (P, K): the level holding θ̂."""
@@ -472,3 +497,40 @@ def _as_responses(seq: NDArray[np.intp], resp: NDArray[np.int64], n_items: int) 
 
     person, pos = np.nonzero(seq >= 0)
     return Responses(person, seq[person, pos], resp[person, pos], seq.shape[0], n_items)
+
+
+def score_bank(
+    bank: Any,
+    responses: Any,
+    method: str = "EAP",
+    *,
+    n_points: int | None = None,
+    seed: int = 0,
+) -> MultidimScore:
+    """Score response data with a multidimensional bank (``bank.mparams``, ``bank.dims``, ``bank.cut_scores``):
+    θ and SE per dimension, the overall composite and the level probabilities of each."""
+    from digicomp.scoring.api import as_responses
+
+    method = method.upper()
+    if method not in ("EAP", "MAP"):
+        raise DigicompError(f"a multidimensional bank is scored by EAP or MAP, not {method!r}")
+    resp = as_responses(responses, bank.params)
+    seq, values = padded(resp)
+    dims = bank.dims
+    cuts = bank.cut_scores if bank.cut_scores.size else None
+    prior = latent(dims.mean, dims.covariance)
+    out = score_answers(
+        bank.mparams,
+        seq,
+        values,
+        prior,
+        dims.ids,
+        dims.weights,
+        cuts,
+        method,
+        responses=resp,
+        n_points=n_points,
+        seed=seed,
+    )
+    out.person_ids = resp.person_ids
+    return out
