@@ -95,3 +95,25 @@ def test_recalibration_from_sessions_with_every_format_recovers_the_generating_p
     assert (out_dir / "media" / "phishing.svg").read_bytes() == (FORMATS.parent / "media" / "phishing.svg").read_bytes()
     reloaded = load_bank(bank_path)
     assert reloaded.fingerprint == rec.bank.fingerprint and list(reloaded.kind) == list(bank.kind)
+
+
+def test_seeded_pretest_items_of_the_new_formats_are_estimated_on_the_banks_scale(tmp_path):
+    """Fixed-parameter calibration of a seeded multiple-response and a matching item (GPCM) from simulated sessions."""
+    bank = load_bank(FORMATS)
+    engine = AdaptiveTest(
+        bank, {"stop": {"max_items": 6}, "seeding": {"n": 2, "items": ["f-mr", "f-match"], "within": 6}}
+    )
+    theta = np.random.default_rng(1).normal(0, 1, 3000)
+    records = simulate_records(engine, bank.params, theta, seed=2)
+    assert sum(it.pretest for rec in records for it in rec.items) == 2 * len(records)
+    with open_store(f"sqlite:///{tmp_path / 'store.db'}") as store:
+        store.register_bank(bank)
+        store.write_many(records)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            rec = recalibrate(store, bank, mode="pretest", drift=False)
+    assert rec.converged and sorted(rec.free_items) == ["f-match", "f-mr"]
+    for item_id in rec.free_items:
+        new, true, se = rec.bank.item(item_id).params, bank.item(item_id).params, rec.result.se[item_id]
+        assert abs(new.a - true.a) < 4 * se["a"], (item_id, new.a, se["a"])
+        assert np.all(np.abs(np.subtract(new.b, true.b)) < 4 * np.asarray(se["b"])), (item_id, new.b, se["b"])
