@@ -165,6 +165,8 @@ def self_contained(bank: BankFile) -> list[Problem]:
 
 
 MEDIA_SUFFIXES = {"image": (".svg", ".png", ".jpg", ".jpeg", ".webp")}
+MAX_MEDIA_BYTES = 2_000_000
+"""Largest media file accepted (a screenshot in a bank is tens of kilobytes; more is not a picture for an item)."""
 """File types a media ``kind`` may have (audio and video are not checked by suffix)."""
 _EXTERNAL = re.compile(
     rb"""(?:href|src)\s*=\s*["']\s*(?:(?!data:)[a-z][a-z0-9+.-]*:|//)|<script|url\(\s*["']?\s*(?:https?:|//)""", re.I
@@ -174,30 +176,36 @@ _EXTERNAL = re.compile(
 
 def media_files(bank: BankFile, folder: str | PathLike[str]) -> list[Problem]:
     """Each item's media file exists inside ``folder`` (the bank file's folder), has an image suffix for an image,
-    and (SVG) loads nothing from elsewhere and runs no script."""
+    is at most MAX_MEDIA_BYTES, and (SVG) loads nothing from elsewhere and runs no script."""
     root = Path(folder).resolve()
     problems: list[Problem] = []
     for i, item in enumerate(bank.items):
         if item.media is None:
             continue
         loc, src = ("items", i, "media", "src"), item.media.src
-        rel = PurePosixPath(src.replace("\\", "/"))
-        if not rel.parts or rel.is_absolute() or ".." in rel.parts or ":" in rel.parts[0]:
-            problems.append((loc, f"item {item.id!r}: media {src!r} must be a relative path inside the bank's folder"))
-            continue
-        path = root / rel
-        suffixes = MEDIA_SUFFIXES.get(item.media.kind)
-        if suffixes and path.suffix.lower() not in suffixes:
-            problems.append(
-                (loc, f"item {item.id!r}: an {item.media.kind} file is one of {', '.join(suffixes)}, got {src!r}")
-            )
-        elif not path.is_file():
-            problems.append((loc, f"item {item.id!r}: media file {src!r} not found (looked for {path})"))
-        elif path.suffix.lower() == ".svg" and _EXTERNAL.search(path.read_bytes()):
-            problems.append(
-                (
-                    loc,
-                    f"item {item.id!r}: SVG {src!r} loads another resource or runs a script; make it self-contained",
-                )
-            )
+        message = _media_problem(root, src, item.media.kind)
+        if message is not None:
+            problems.append((loc, f"item {item.id!r}: {message}"))
     return problems
+
+
+def _media_problem(root: Path, src: str, kind: str) -> str | None:
+    """What is wrong with media file ``src`` of kind ``kind`` under ``root`` (None when nothing is)."""
+    rel = PurePosixPath(src.replace("\\", "/"))
+    if not rel.parts or rel.is_absolute() or ".." in rel.parts or ":" in rel.parts[0]:
+        return f"media {src!r} must be a relative path inside the bank's folder"
+    path = root / rel
+    suffixes = MEDIA_SUFFIXES.get(kind)
+    if suffixes and path.suffix.lower() not in suffixes:
+        return f"an {kind} file is one of {', '.join(suffixes)}, got {src!r}"
+    try:
+        if not path.is_file():
+            return f"media file {src!r} not found (looked for {path})"
+        size = path.stat().st_size
+        if size > MAX_MEDIA_BYTES:
+            return f"media file {src!r} has {size:,} bytes; a bank's picture has at most {MAX_MEDIA_BYTES:,}"
+        if path.suffix.lower() == ".svg" and _EXTERNAL.search(path.read_bytes()):
+            return f"SVG {src!r} loads another resource or runs a script; make it self-contained"
+    except (OSError, ValueError) as exc:
+        return f"media file {src!r} cannot be read ({getattr(exc, 'strerror', None) or exc})"
+    return None

@@ -202,3 +202,29 @@ def test_sources_and_review_by_are_read(formats_data, write_formats):
     formats_data["items"][INDEX["f-match"]]["sources"][0]["review_by"] = "soon"
     with pytest.raises(BankError, match=r"items\[4\]\.sources\[0\]\.review_by"):
         load_bank(write_formats(formats_data))
+
+
+@pytest.mark.parametrize(
+    ("src", "fragment"),
+    [
+        ("media/" + "x" * 5000 + ".svg", "cannot be read"),  # a name the file system refuses: a finding, no crash
+        ("media/a\x00b.svg", "not found"),
+        ("C:/media/x.svg", "relative path inside the bank's folder"),
+        ("media\\..\\..\\x.svg", "relative path inside the bank's folder"),
+    ],
+)
+def test_unusable_media_paths_are_findings_not_crashes(formats_data, write_formats, src, fragment):
+    _set(formats_data, "f-mc", {"media": {"src": src}})
+    problems = validate_file(write_formats(formats_data), FRAMEWORK)
+    assert any("items[0].media.src: item 'f-mc'" in p and fragment in p for p in problems), problems
+
+
+def test_an_oversized_media_file_is_refused(formats_data, write_formats, tmp_path):
+    from digicomp.bank.checks import MAX_MEDIA_BYTES
+
+    path = write_formats(formats_data)
+    (tmp_path / "media" / "big.png").write_bytes(b"\0" * (MAX_MEDIA_BYTES + 1))
+    _set(formats_data, "f-mc", {"media": {"src": "media/big.png"}})
+    problems = validate_file(write_formats(formats_data), FRAMEWORK)
+    assert any("media file 'media/big.png' has 2,000,001 bytes" in p for p in problems), problems
+    assert path.exists()
