@@ -120,8 +120,10 @@ def _word_findings(mc: _Options) -> list[Finding]:
                 carriers = [j for j, h in enumerate(hits[i]) if h]
                 where = ", ".join(f"{mc.labels[i][j]} ({', '.join(repr(h) for h in hits[i][j])})" for j in carriers)
                 the_key = _the_key(mc, i)
-                if keys & set(carriers):
-                    text = f"only {the_key}, {where}, {'carry' if len(carriers) > 1 else 'carries'} {what}"
+                if keys & set(carriers) and mc.kinds[i] == "multiple_response":
+                    text = f"only keys carry {what} ({where}); no distractor does"
+                elif keys & set(carriers):
+                    text = f"only the key, {where}, carries {what}"
                 elif len(carriers) == len(hits[i]) - len(keys):
                     text = f"every distractor carries {what} ({where}); {the_key} {_do(the_key)} not"
                 else:
