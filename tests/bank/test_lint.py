@@ -477,14 +477,19 @@ class TestBundledBanksBeforeTheRewrite:
 
 
 # ------------------------------------------------------------------------------------------------ command
-def test_lint_command_json_and_strict(capsys):
-    assert main(["lint", "public-security", "--json", "--rule", "gendered-address"]) == 0
+def test_lint_command_json_and_strict(mini_data, write_bank, capsys):
+    cued = copy.deepcopy(mini_data)  # the candidate addressed as 'anh' (a warning), two items with one stem (an error)
+    cued["items"][0]["stem"] = {"vi": "Anh nên làm gì với hồ sơ?", "en": "What should you do with the record?"}
+    cued["items"][1]["stem"] = dict(cued["items"][0]["stem"])
+    path = str(write_bank(cued, "cued.yaml"))
+    assert main(["lint", path, "--json", "--rule", "gendered-address"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["bank"] == "public-security" and data["failed"] is True
+    assert data["bank"] == "mini" and data["failed"] is True
     assert {f["rule"] for f in data["findings"]} == {"gendered-address"}
-    assert main(["lint", "public-security", "--strict", "--summary"]) == 1
+    assert data["counts"]["duplicate-stem"] == 1 and data["counts"]["gendered-address"] == 2
+    assert main(["lint", path, "--strict", "--summary"]) == 1
     out = capsys.readouterr().out
-    assert "Bank-level cues" in out and "key-length-rank" in out
+    assert "Bank-level cues" in out and "key-length-rank" in out and "Findings" not in out
 
 
 def test_lint_command_strict_passes_a_clean_bank_and_fails_on_duplicate_stems(mini_data, write_bank, capsys):
