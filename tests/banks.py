@@ -9,6 +9,7 @@ import numpy as np
 
 from digicomp.bank import ItemBank
 from digicomp.bank.schema import BankFile
+from digicomp.bank.scoring import answer_for as content_answer
 
 SCALE = {
     "D": 1.0,
@@ -86,8 +87,4 @@ def answer_for(bank: ItemBank, item_id: str, score: int) -> Any:
     item = bank.item(item_id)
     if item.kind in ("self_assessment", "parameters"):
         return int(score)
-    if item.kind == "multiple_choice":
-        return item.key if score else next(o.id for o in item.options if o.id != item.key)
-    from digicomp.bank.scoring import answer_for as content_answer  # the other formats' answers
-
     return content_answer(item, int(score))

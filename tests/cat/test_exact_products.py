@@ -77,8 +77,11 @@ def test_a_grid_rule_gives_each_person_the_criterion_it_gives_that_person_alone(
         [core.rule(StepContext(core.tables, state, rows[i : i + 1], core.max_length)).copy() for i in rows]
     )
     assert np.array_equal(batch, alone)
-    # items with the same parameters tie exactly, so the tie rule (lower bank position) decides, not rounding
-    params = np.column_stack([bank.params.slope, bank.params.intercepts[:, 0], bank.params.lower])
+    # items with the same parameters tie exactly, so the tie rule (each person's order) decides, not rounding;
+    # clones share every parameter (polytomous items of one slope and first threshold may differ in the others)
+    p = bank.params
+    model = np.unique(p.models, return_inverse=True)[1].ravel()
+    params = np.column_stack([p.slope, np.nan_to_num(p.intercepts, nan=np.inf), p.lower, p.upper, model])
     _, first = np.unique(params, axis=0, return_inverse=True)
     first = first.ravel()
     clones = np.flatnonzero(np.bincount(first)[first] > 1)
