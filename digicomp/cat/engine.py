@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from digicomp.bank import ItemBank, load_bank
 from digicomp.cat import multidim as mcat
 from digicomp.cat.content import ContentControl
 from digicomp.cat.core import CatCore
@@ -42,8 +43,6 @@ from digicomp.scoring.quadrature import NormalPrior
 
 def as_bank(bank: Any) -> Any:
     """An ItemBank from an ItemBank, ItemParameters, a bundled bank id, a bank YAML path or a parameter CSV."""
-    from digicomp.bank import ItemBank, load_bank
-
     if isinstance(bank, ItemBank):
         return bank
     if isinstance(bank, ItemParameters):

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.cat.state import BatchState
 from digicomp.cat.tables import Tables
+from digicomp.responses import Responses
 from digicomp.scoring import point
 from digicomp.scoring.quadrature import NormalPrior
-
-if TYPE_CHECKING:
-    from digicomp.responses import Responses
 
 
 def eap(state: BatchState, rows: NDArray[np.intp], tables: Tables) -> tuple[NDArray, NDArray]:
@@ -30,8 +27,6 @@ def eap(state: BatchState, rows: NDArray[np.intp], tables: Tables) -> tuple[NDAr
 
 def answered(state: BatchState, rows: NDArray[np.intp], n_items: int) -> Responses:
     """The answers of ``rows`` as sparse Responses (person = position in ``rows``)."""
-    from digicomp.responses import Responses  # on first use: EAP designs never need it (nor scipy.sparse)
-
     seq = state.sequence[rows]
     person, pos = np.nonzero(seq >= 0)
     return Responses(person, seq[person, pos], state.responses[rows][person, pos], rows.size, n_items)
