@@ -67,6 +67,48 @@ def build_report(outcome: Any, state: Any, row: int, bank: Any, design: Any, mod
                 }
             rows.append(entry)
         out["dimensions"] = rows
+        # the per-area rows every report reader knows (take, HTML), from the joint posterior's area dimensions
+        out["areas"] = [
+            {
+                "area": r["area"],
+                "theta": r["theta"],
+                "se": r["se"],
+                "n_items": r["n_items"],
+                "imprecise": bool(r["se"] > design.report.area_max_se),
+                **({"level": r["level"], "level_probabilities": r["level_probabilities"]} if "level" in r else {}),
+            }
+            for r in rows
+            if r["area"] is not None
+        ]
+        if bank.spec.framework is not None and n:
+            out["to_work_on"] = _to_work_on(bank, outcome, rows, cuts, float(res.overall[0]))
     if outcome.audit is not None:
         out["audit"] = outcome.audit
     return out
+
+
+def _to_work_on(bank: Any, outcome: Any, rows: list[dict], cuts: Any, overall: float) -> list[dict[str, Any]]:
+    """The answered competences of the areas whose θ lies below the next cut above the overall θ, weakest area
+    first (each with its area's θ: a competence's own items are too few for a sub-score of their own)."""
+    from digicomp.levels import next_goal
+
+    goal = next_goal(overall, cuts) if cuts.size else overall
+    items = np.asarray(outcome.items, dtype=np.intp)
+    answered = np.bincount(
+        bank.competence_index[items][bank.competence_index[items] >= 0], minlength=len(bank.competences)
+    )
+    area_of = dict(
+        zip(
+            bank.competences,
+            np.asarray(bank.areas)[
+                bank.area_index[[bank.competence_index.tolist().index(c) for c in range(len(bank.competences))]]
+            ],
+        )
+    )
+    weak = sorted((r for r in rows if r["area"] is not None and r["theta"] < goal), key=lambda r: r["theta"])
+    return [
+        {"competence": code, "theta": round(r["theta"], 3), "n_items": int(answered[c])}
+        for r in weak
+        for c, code in enumerate(bank.competences)
+        if area_of[code] == r["area"] and answered[c] > 0
+    ]

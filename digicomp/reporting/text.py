@@ -48,6 +48,8 @@ def result_text(result: dict[str, Any], lang: str | None = None, answers: bool =
         width = max(len(a.get("name") or "") for a in areas)
         for a in areas:
             lvl = a.get("level_name") or a.get("level", "")
+            if a.get("level_probabilities") and a.get("level") in a["level_probabilities"]:  # multidimensional tests
+                lvl = f"{lvl} {a['level_probabilities'][a['level']]:.0%}"
             note = f", {t('imprecise', lang)}" if a.get("imprecise") else ""
             lines.append(
                 f"  {a['area']:<3} {(a.get('name') or ''):<{width}}  {lvl:<14} "

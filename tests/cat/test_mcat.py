@@ -226,6 +226,12 @@ def test_report_gives_every_dimension_a_level_with_probabilities(mbank):
     assert sum(d["n_items"] for d in report["dimensions"]) == 12
     # all answers right: every area and the overall sit above the prior mean
     assert all(d["theta"] > 0 for d in report["dimensions"]) and report["theta"] > 0
+    # the per-area rows every report reader knows (digicomp take, HTML) carry the same levels and probabilities
+    assert [(a["area"], a["level"], a["level_probabilities"]) for a in report["areas"]] == [
+        (d["area"], d["level"], d["level_probabilities"]) for d in report["dimensions"]
+    ]
+    below = {r["area"] for r in report["dimensions"] if r["theta"] < 1.2 and report["theta"] < 1.2}
+    assert {w["competence"].split(".")[0] for w in report["to_work_on"]} <= below
 
 
 def test_the_bundled_mcat_design_runs_on_its_bank():
