@@ -75,35 +75,47 @@ class ReducedData:
 
     def posteriors(
         self, chunk: tuple, log_p: Array, log_prior: tuple[Array, Array]
-    ) -> tuple[Array, list[Array | None], Array]:
-        """(primary posterior (n, Qp), per group p(θ_s = t | θ_g = p, x) (n, Qp, qs) or None, log marginals (n,))
-        of one chunk of persons, unweighted."""
+    ) -> tuple[Array, list[tuple[Array, Array] | None], Array]:
+        """(primary posterior (n, Qp), per group (u, m) with p(θ_s = t | θ_g = p, x) = u / m[..., None], u (n, Qp, qs),
+        m (n, Qp), or None; log marginals (n,)) of one chunk of persons, unweighted."""
         rows, designs, _ = chunk
         lw_p, lw_s = log_prior
         Qp, qs = self.Qp, self.qs
         n = rows.stop - rows.start
         total = np.broadcast_to(lw_p, (n, Qp)).copy()
         cond: list[Array | None] = []
+        masses: list[Array | None] = []
         lp4 = log_p.reshape(Qp, qs, *log_p.shape[1:])
         for s, (g, design) in enumerate(zip(self.groups, designs)):
-            if design is None:
+            if design is None or s == 0:
+                if design is not None:  # general-only items do not depend on the specific coordinate
+                    total += design.log_likelihood(lp4[:, 0][:, g])
                 cond.append(None)
-                continue
-            if s == 0:  # general-only items do not depend on the specific coordinate
-                total += design.log_likelihood(lp4[:, 0][:, g])
-                cond.append(None)
+                masses.append(None)
                 continue
             ll = design.log_likelihood(log_p[:, g]).reshape(n, Qp, qs)
             ll += lw_s
-            peak = ll.max(axis=2, keepdims=True)
-            ll -= peak
+            # log P ≤ 0 and log w ≤ 0, so exp cannot overflow; rows where it underflows (a sum below 1e-280) are
+            # redone shifted by their maximum (rare: hundreds of items in one group, or extreme parameters)
             np.exp(ll, out=ll)
-            mass = ll.sum(axis=2, keepdims=True)
-            ll /= mass
-            total += np.log(mass[..., 0]) + peak[..., 0]
-            cond.append(ll)
+            mass = ll.sum(axis=2)
+            log_mass = np.log(np.maximum(mass, 1e-300))
+            low = np.flatnonzero((mass < 1e-280).any(axis=1))
+            if low.size:
+                again = design.log_likelihood(log_p[:, g]).reshape(n, Qp, qs)[low] + lw_s
+                peak = again.max(axis=2, keepdims=True)
+                peak = np.where(np.isfinite(peak), peak, 0.0)
+                again = np.exp(again - peak)
+                ll[low] = again
+                mass[low] = again.sum(axis=2)
+                with np.errstate(divide="ignore"):
+                    log_mass[low] = np.log(mass[low]) + peak[..., 0]
+                mass[low] = np.where(mass[low] > 0, mass[low], 1.0)
+            total += log_mass
+            cond.append(ll)  # unnormalised: divided by ``masses[s]`` where used (one pass fewer)
+            masses.append(mass)
         post, log_marginal = normalise_log_posterior(total)
-        return post, cond, log_marginal
+        return post, [c if c is None else (c, m) for c, m in zip(cond, masses)], log_marginal
 
     def _chunk(
         self, chunk: tuple, log_p: Array, log_prior: tuple[Array, Array], count_dtype: type, moments: bool
@@ -125,8 +137,9 @@ class ReducedData:
             elif s == 0:
                 counts.append(design.expected_counts(post, count_dtype))
             else:
-                joint = (c * post[:, :, None]).reshape(n, Qp * qs)
-                counts.append(design.expected_counts(joint, count_dtype))
+                u, m = c
+                u *= (post / m)[:, :, None]  # the joint posterior of (θ_g, θ_s), in place
+                counts.append(design.expected_counts(u.reshape(n, Qp * qs), count_dtype))
         return counts, post.sum(axis=0), loglik, mom
 
     def _moments(self, post: Array, cond: list[Array | None]) -> tuple[Array, Array]:
@@ -144,8 +157,10 @@ class ReducedData:
             if c is None:
                 mean[:, k], sd[:, k] = 0.0, 1.0
                 continue
-            m1 = np.einsum("np,npt,t->n", post, c, t)
-            m2 = np.einsum("np,npt,t->n", post, c, t**2)
+            u, m = c
+            pm_ = post / m
+            m1 = np.einsum("np,npt,t->n", pm_, u, t)
+            m2 = np.einsum("np,npt,t->n", pm_, u, t**2)
             mean[:, k], sd[:, k] = m1, np.sqrt(np.maximum(m2 - m1**2, 0.0))
         return mean, sd
 

@@ -86,6 +86,8 @@ class MultidimCalibrationResult:
         resp = f.prep.responses
         self.n_persons = float(resp.n_persons if resp.weights is None else resp.weights.sum())
         self.quadpts = f.quadpts
+        self.method = f.method
+        self.seed = f.seed
         self.excluded_items = dict(f.prep.excluded_items)
         self.excluded_persons = list(f.prep.excluded_persons)
         self.eap, self.psd = f.outcome.estep.eap, f.outcome.estep.psd
@@ -135,6 +137,8 @@ class MultidimCalibrationResult:
         eng = self._fit.engine
         x = eng.pack()
         P = x.size
+        if self.method == "qmc":
+            method = "xpd"  # the moving points have no latent score for the numerical Hessian
         if method == "xpd":
             info = crossprod_information(eng, self._fit.prep.responses, progress)
         else:
@@ -187,7 +191,7 @@ class MultidimCalibrationResult:
                     n = b.eta.shape[1] - L
                     self.se_intercepts[j, :n] = se_row[L:]
         lat = eng.latent
-        psi = x[pos:]
+        psi = x[pos:] if info.shape[0] == x.size else x[:0]
         if psi.size:
             sub = cov[pos:, pos:]
             jac = np.empty((lat.natural(psi).size, psi.size))
@@ -239,6 +243,8 @@ class MultidimCalibrationResult:
             "iterations": self.iterations,
             "converged": self.converged,
             "quadpts": self.quadpts,
+            "integration": self.method,
+            "seed": self.seed,
             "latent_cor": self.latent_cor.tolist(),
             "latent_cor_se": [[None if not np.isfinite(v) else float(v) for v in row] for row in self.se_cor],
             "latent_mean": self.latent_mean.tolist(),
@@ -253,7 +259,12 @@ class MultidimCalibrationResult:
         """A readable summary: fit, latent correlations, reliabilities."""
         lines = [
             f"{self.structure} model, {len(self.dims)} dimension(s) ({', '.join(self.dims)}); "
-            f"{len(self.item_ids)} items, {self.n_persons:g} persons, {self.quadpts} points per dimension",
+            f"{len(self.item_ids)} items, {self.n_persons:g} persons, "
+            + (
+                f"{self.quadpts} quasi-Monte-Carlo points (seed {self.seed})"
+                if self.method == "qmc"
+                else f"{self.quadpts} points per dimension"
+            ),
             f"logLik {self.loglik:.3f}  AIC {self.aic:.2f}  BIC {self.bic:.2f}  parameters {self.n_parameters}  "
             f"EM cycles {self.iterations}{'' if self.converged else ' (NOT converged)'}",
         ]
@@ -293,6 +304,9 @@ def calibrate_multidim(
     accelerate: bool = True,
     se: bool | str = "auto",
     nonnegative: bool = True,
+    method: str = "auto",
+    qmc_points: int = 5000,
+    seed: int = 0,
     progress: Callable[[int, float, float], None] | None = None,
     se_progress: Callable[[str, int, int], None] | None = None,
 ) -> MultidimCalibrationResult:
@@ -304,7 +318,9 @@ def calibrate_multidim(
     ``quadpts``: points per integrated dimension on ``theta_range`` (default mirt's: 61, 31, 15 for 1, 2, 3
     dimensions; a bifactor model integrates 2). ``fixed``: a multidimensional bank (or its items) held at its
     values; the latent means, variances and correlations are then estimated. ``se``: "auto" (True), "numerical",
-    "xpd" or False.
+    "xpd" or False. ``method``: "quadrature" (tensor grid, up to 3 correlated dimensions), "qmc" (quasi-Monte-Carlo
+    EM on ``qmc_points`` Halton points drawn with ``seed``: :mod:`digicomp.calibration.qmc`) or "auto" (qmc beyond
+    3 correlated dimensions).
     """
     f = fit(
         responses,
@@ -321,6 +337,9 @@ def calibrate_multidim(
         max_iter=max_iter,
         accelerate=accelerate,
         nonnegative=nonnegative,
+        method=method,
+        qmc_points=qmc_points,
+        seed=seed,
         progress=progress,
     )
     res = MultidimCalibrationResult(f)

@@ -32,6 +32,7 @@ from digicomp.calibration.families import expit
 from digicomp.calibration.multidim_mstep import MBlock, m_step, score_and_information
 from digicomp.calibration.mvn import MVNLatent, ReducedLatent, default_quadpts, tensor_grid
 from digicomp.calibration.priors import NO_PRIORS
+from digicomp.calibration.qmc import QMCLatent
 from digicomp.calibration.start import build_blocks
 from digicomp.errors import CalibrationError
 from digicomp.models import ItemParameters
@@ -145,6 +146,15 @@ class MultidimEngine(EMEngine):
         return np.concatenate(parts)
 
 
+class QMCEngine(MultidimEngine):
+    """The engine on quasi-Monte-Carlo points that follow the latent correlation (:mod:`digicomp.calibration.qmc`)."""
+
+    def log_p(self) -> Array:
+        """Item log-probabilities on the points of the current correlation (which become ``self.points``)."""
+        self.points = self.latent.points
+        return super().log_p()
+
+
 @dataclass
 class MultidimFit:
     """Everything a finished multidimensional calibration hands to its result object."""
@@ -161,6 +171,8 @@ class MultidimFit:
     quadpts: int
     theta_range: tuple[float, float]
     local_dims: list[NDArray[np.intp]]  # per item: global dimension of each local slope (-1 = none)
+    method: str = "quadrature"
+    seed: int | None = None
 
 
 def resolve_structure(
@@ -257,6 +269,9 @@ def fit(
     max_iter: int = 500,
     accelerate: bool = True,
     nonnegative: bool = True,
+    method: str = "auto",
+    qmc_points: int = 5000,
+    seed: int = 0,
     progress: Callable[[int, float, float], None] | None = None,
 ) -> MultidimFit:
     """Run the multidimensional EM; see :func:`digicomp.calibration.multidim.calibrate` for the arguments."""
@@ -283,16 +298,25 @@ def fit(
     Kmax = int(prep.n_categories.max())
     free_rows = np.setdiff1d(np.arange(J), prep.fixed_rows)
     G = len(s.primary)
+    if method not in ("auto", "quadrature", "qmc"):
+        raise CalibrationError(f"method = {method!r}: expected 'auto', 'quadrature' or 'qmc'")
     if s.reduced:
         n_int = G + 1
+        if method == "qmc":
+            raise CalibrationError("method='qmc' is for correlated structures; bifactor models use dimension reduction")
+        method = "quadrature"
     else:
         n_int = K
-        if K > MAX_TENSOR_DIMS:
+        if method == "auto":
+            method = "qmc" if K > MAX_TENSOR_DIMS else "quadrature"
+        if method == "quadrature" and K > MAX_TENSOR_DIMS:
             raise CalibrationError(
                 f"{K} correlated dimensions: tensor-product quadrature is limited to {MAX_TENSOR_DIMS} (it would "
-                f"need {default_quadpts(K)}^{K} points); fit the areas as a bifactor model (structure='bifactor'), "
-                "or fewer dimensions"
+                f"need {default_quadpts(K)}^{K} points); use method='qmc' (quasi-Monte-Carlo EM), or fit the areas "
+                "as a bifactor model (structure='bifactor')"
             )
+        if method == "qmc" and has_fixed_items(prep):
+            raise CalibrationError("fixed-parameter calibration uses quadrature (at most 3 correlated dimensions)")
     q = default_quadpts(n_int) if quadpts is None else int(quadpts)
     if q < 3:
         raise CalibrationError(f"quadpts = {q}: at least 3 points per dimension")
@@ -318,6 +342,14 @@ def fit(
             s.primary,
             s.specific_dims,
         )
+    elif method == "qmc":
+        if qmc_points < 100:
+            raise CalibrationError(f"qmc_points = {qmc_points}: at least 100 points")
+        latent = QMCLatent(K, s.correlated, qmc_points, seed)
+        points = latent.points
+        local = [np.arange(K, dtype=np.intp) for _ in range(J)]
+        data = ChunkedData(prep.responses, prep.n_categories, points.shape[0])
+        q = qmc_points
     else:
         points = tensor_grid(q, K, theta_range)
         latent = MVNLatent(points, s.correlated, estimate_mean=has_fixed, estimate_var=has_fixed)
@@ -339,7 +371,7 @@ def fit(
             [fixed_items.models[r] for r in rows],
         )
         base[:, prep.fixed_rows, : lp.shape[2]] = lp
-    engine = MultidimEngine(data, blocks, base, points, latent, nonnegative)
+    engine = (QMCEngine if method == "qmc" else MultidimEngine)(data, blocks, base, points, latent, nonnegative)
     outcome = engine.run(tol=tol, max_iter=max_iter, accelerate=accelerate, progress=progress)
     return MultidimFit(
         engine,
@@ -354,7 +386,14 @@ def fit(
         q,
         theta_range,
         local,
+        method,
+        seed if method == "qmc" else None,
     )
+
+
+def has_fixed_items(prep: Any) -> bool:
+    """True when the prepared data hold fixed (anchor) items."""
+    return bool(prep.fixed_rows.size)
 
 
 def _group(s: st.Structure, j: int) -> int:

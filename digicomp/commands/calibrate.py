@@ -46,6 +46,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "(a general dimension plus one per area), 'unidimensional', or a Q-matrix CSV (item,<dim1>,<dim2>,... of 0/1)",
     )
     p.add_argument(
+        "--method",
+        choices=["auto", "quadrature", "qmc"],
+        default="auto",
+        help="with --structure: integration over correlated dimensions, tensor-product quadrature (up to 3) or "
+        "quasi-Monte-Carlo EM; auto = quadrature up to 3 correlated dimensions, qmc beyond (bifactor: dimension "
+        "reduction)",
+    )
+    p.add_argument("--qmc-points", type=int, default=5000, help="quasi-Monte-Carlo points (default 5000, as mirt)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the quasi-Monte-Carlo point set (default 0)")
+    p.add_argument(
         "--no-compare",
         action="store_true",
         help="with --structure: skip the comparison fits (unidimensional, and areas/bifactor when the areas are known)",
@@ -167,7 +177,6 @@ def run_multidim(args: argparse.Namespace) -> int:
     from digicomp.bank import load_bank
     from digicomp.calibration.compare import comparison, format_comparison
     from digicomp.calibration.multidim import calibrate_multidim
-    from digicomp.calibration.mvn import default_quadpts
     from digicomp.io.param_table import write_multidim_param_table
     from digicomp.io.qmatrix import read_q_matrix
     from digicomp.io.responses import read_responses
@@ -199,6 +208,9 @@ def run_multidim(args: argparse.Namespace) -> int:
         quadpts=args.quadpts,
         tol=args.tol,
         max_iter=args.max_iter,
+        method=args.method,
+        qmc_points=args.qmc_points,
+        seed=args.seed,
     )
     with warnings_to_stderr():
         res = calibrate_multidim(
@@ -211,25 +223,15 @@ def run_multidim(args: argparse.Namespace) -> int:
             se_progress=se_progress(args.quiet),
         )
         fits = {res.structure: res}
-        skipped = []
         if not args.no_compare and fixed is None:
             others = ["unidimensional"] + ([k for k in ("areas", "bifactor") if k != key] if areas else [])
             for other in others:
-                if other == "areas" and len(order) > 3:
-                    skipped.append(
-                        f"areas: {len(order)} correlated dimensions need more than tensor-product quadrature "
-                        f"({default_quadpts(len(order))}^{len(order)} points); not fitted"
-                    )
-                    continue
-                if other == key:
-                    continue
-                alt = calibrate_multidim(resp, args.model, structure=other, **common, se=False)
+                opts = {**common, "method": "auto"} if other != "areas" else common
+                alt = calibrate_multidim(resp, args.model, structure=other, **opts, se=False)
                 fits[alt.structure] = alt
-    if len(fits) > 1 or skipped:
+    if len(fits) > 1:
         print("model comparison (same persons, same items):")
         print(format_comparison(fits))
-        for line in skipped:
-            print(line)
     bank = _multidim_bank(res, base or fixed, names, args)
     bank.to_yaml(args.out)
     if args.params:
@@ -240,7 +242,6 @@ def run_multidim(args: argparse.Namespace) -> int:
     if args.report:
         report = res.report()
         report["comparison"] = comparison(fits)
-        report["comparison_skipped"] = skipped
         with open(args.report, "w", encoding="utf-8") as fh:
             json.dump(report, fh, indent=2, allow_nan=False, default=_json_default)
     print(res.summary())

@@ -78,7 +78,8 @@ def test_q_matrix_structure_then_fixed_calibration_of_new_items(tmp_path, capsys
 def test_areas_structure_from_a_bank_and_unknown_q_items(tmp_path, capsys):
     cs = load_bank("item_banks/civil-service.yaml")
     area = cs.area_index
-    pick = [j for j, it in enumerate(cs.items) if area[j] in (0, 1, 2) and it.model in ("2PL", "3PL")][:18]
+    dichotomous = [j for j, it in enumerate(cs.items) if it.model != "GRM"]
+    pick = [j for k in (0, 1, 2) for j in [j for j in dichotomous if area[j] == k][:6]]
     ids = [cs.items[j].id for j in pick]
     rng = np.random.default_rng(9)
     dims = area[pick]

@@ -82,12 +82,14 @@ def test_resolve_structure_names_what_it_needs():
         resolve_structure("oblique", IDS, None)
 
 
-def test_more_than_three_correlated_dimensions_point_to_bifactor():
+def test_more_than_three_correlated_dimensions_need_qmc_not_a_tensor_grid():
     rng = np.random.default_rng(0)
     x = (rng.random((50, 8)) < 0.5).astype(float)
     areas = {f"item{j + 1}": f"A{j // 2}" for j in range(8)}
     with pytest.raises(CalibrationError, match="4 correlated dimensions: tensor-product quadrature is limited to 3"):
-        calibrate_multidim(x, "2PL", structure="areas", areas=areas)
+        calibrate_multidim(x, "2PL", structure="areas", areas=areas, method="quadrature")
+    with pytest.raises(CalibrationError, match="method='qmc' is for correlated structures"):
+        calibrate_multidim(x, "2PL", structure="bifactor", areas={i: "A" for i in areas}, method="qmc")
 
 
 def test_rasch_items_are_refused_in_a_multidimensional_fit():
