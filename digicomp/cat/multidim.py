@@ -38,7 +38,14 @@ from digicomp.cat.state import BatchState
 from digicomp.cat.tables import Tables
 from digicomp.errors import DesignError
 from digicomp.models import multidim
-from digicomp.scoring.multidim import LatentNormal, MultidimItems, answered_components, latent, map_estimate
+from digicomp.scoring.multidim import (
+    LatentNormal,
+    MultidimItems,
+    answered_components,
+    latent,
+    map_estimate,
+    weighted_gram,
+)
 
 RULES = ("d_optimality", "bayesian_d_optimality", "a_optimality", "klp", "random")
 """Selection rules of a multidimensional test (``random`` as for any bank)."""
@@ -67,6 +74,13 @@ class Model:
     areas: NDArray[np.intp]
     """Positions of the dimensions that stand for framework areas (all but a general factor)."""
     cuts: NDArray[np.float64]
+    outer: NDArray[np.float64] = field(init=False, repr=False)
+    """Each item's a aᵀ flattened, (K², J)."""
+
+    def __post_init__(self) -> None:
+        """The items' outer products, once."""
+        a = self.items.a
+        object.__setattr__(self, "outer", np.ascontiguousarray((a[:, :, None] * a[:, None, :]).reshape(len(a), -1).T))
 
     @classmethod
     def of_bank(cls, bank: Any) -> Model:
@@ -80,18 +94,21 @@ class Model:
         w = self.weights
         return theta @ w, np.sqrt(np.einsum("k,pkm,m->p", w, cov, w))
 
-    def scalar_information(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
-        """i_j(a_j·θ̂) of every item for each person (n, J)."""
+    def scalar_information(self, theta: NDArray[np.float64], cols: NDArray[np.bool_] | None = None) -> NDArray:
+        """i_j(a_j·θ̂) of every item for each person (n, J); 0 outside ``cols`` (items nobody may be given)."""
         it = self.items
-        t = theta @ it.a.T
-        out = np.empty_like(t)
+        out = np.zeros((theta.shape[0], it.n_items))
         for f in np.unique(it.family):
-            idx = np.flatnonzero(it.family == f)
+            keep = it.family == f if cols is None else (it.family == f) & cols
+            idx = np.flatnonzero(keep)
+            if idx.size == 0:
+                continue
+            t = theta @ it.a[idx].T
             if f == "dichotomous":
-                out[:, idx] = multidim.predictor_information(t[:, idx], it.intercepts[idx, 0], it.c[idx], it.u[idx])
+                out[:, idx] = multidim.predictor_information(t, it.intercepts[idx, 0], it.c[idx], it.u[idx])
             else:
                 width = max(int(it.n_categories[idx].max()) - 1, 1)
-                out[:, idx] = multidim.predictor_information(t[:, idx], it.intercepts[idx, :width], family=str(f))
+                out[:, idx] = multidim.predictor_information(t, it.intercepts[idx, :width], family=str(f))
         return out
 
     def answered_information(self, state: BatchState, rows: NDArray[np.intp], theta: NDArray) -> NDArray:
@@ -100,8 +117,13 @@ class Model:
         width = max(int(state.n_given[rows].max(initial=0)), 1)
         seq, resp = seq[:, :width], state.responses[rows, :width]
         _, _, _, info = answered_components(self.items, theta, seq, resp)
-        A = self.items.a[np.where(seq >= 0, seq, 0)]
-        return np.einsum("pl,plk,plm->pkm", info, A, A)
+        return weighted_gram(info, self.items.a[np.where(seq >= 0, seq, 0)])
+
+    def quadratic(self, Minv: NDArray[np.float64]) -> NDArray[np.float64]:
+        """a_jᵀ B a_j for every item and person, (n, J), from matrices B (n, K, K): one matrix product with the
+        items' outer products a_j a_jᵀ flattened (n, K²) @ (K², J)."""
+        n, K, _ = Minv.shape
+        return Minv.reshape(n, K * K) @ self.outer
 
 
 # ---------------------------------------------------------------------------------------------- estimation
@@ -128,6 +150,11 @@ def _mtheta(ctx: StepContext) -> NDArray[np.float64]:
     return ctx.state.mtheta[ctx.rows]
 
 
+def _open(ctx: StepContext) -> NDArray[np.bool_] | None:
+    """Items someone in this step may be given (their criterion is needed; the others are masked anyway)."""
+    return None if ctx.eligible is None else ctx.eligible.any(axis=0)
+
+
 @dataclass(frozen=True)
 class DOptimality:
     """log det(M + I_j) − log det M = log(1 + i_j a_jᵀ M⁻¹ a_j), M the (Bayesian or ridged) information."""
@@ -140,9 +167,8 @@ class DOptimality:
         theta = _mtheta(ctx)
         M = self.model.answered_information(ctx.state, ctx.rows, theta)
         M += self.model.prior.precision if self.bayesian else RIDGE * np.eye(M.shape[-1])
-        A = self.model.items.a
-        quad = np.einsum("jk,pkm,jm->pj", A, np.linalg.inv(M), A, optimize=True)
-        return np.log1p(self.model.scalar_information(theta) * quad)
+        quad = self.model.quadratic(np.linalg.inv(M))
+        return np.log1p(self.model.scalar_information(theta, _open(ctx)) * quad)
 
 
 @dataclass(frozen=True)
@@ -155,11 +181,10 @@ class AOptimality:
         """Criterion (n, J)."""
         theta = _mtheta(ctx)
         M = self.model.answered_information(ctx.state, ctx.rows, theta) + self.model.prior.precision
-        A = self.model.items.a
-        MinvA = np.einsum("pkm,jm->pkj", np.linalg.inv(M), A)  # (n, K, J)
-        quad = np.einsum("kj,pkj->pj", A.T, MinvA)
-        info = self.model.scalar_information(theta)
-        return info * (MinvA**2).sum(axis=1) / (1.0 + info * quad)
+        Minv = np.linalg.inv(M)
+        quad = self.model.quadratic(Minv)
+        info = self.model.scalar_information(theta, _open(ctx))
+        return info * self.model.quadratic(Minv @ Minv) / (1.0 + info * quad)  # ‖M⁻¹a‖² = aᵀM⁻²a
 
 
 @dataclass(frozen=True)

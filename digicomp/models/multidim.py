@@ -347,6 +347,16 @@ def predictor_information(
     :func:`predictor_components`; for dichotomous items the closed form (∂_t P)² / (P (1 - P)) with
     ∂_t P = (u - g) σ (1 - σ) (Birnbaum 1968), a few operations per cell for the adaptive engine's (persons × items)."""
     tt = np.asarray(t, dtype=float)
+    if family == "gpcm":  # ∂_t log P_k = k − E[k], so i(t) = Var[k] (Muraki 1992)
+        d = np.asarray(intercepts, dtype=float)
+        k = np.arange(d.shape[-1] + 1, dtype=float)
+        z = tt[..., None] * k + np.concatenate([np.zeros(d.shape[:-1] + (1,)), d], axis=-1)
+        z = np.where(np.isnan(z), -np.inf, z)
+        z -= z.max(axis=-1, keepdims=True)
+        p = np.exp(z)
+        p /= p.sum(axis=-1, keepdims=True)
+        mean = p @ k
+        return np.maximum(p @ (k * k) - mean * mean, 0.0)
     if family != "dichotomous":
         lp, dl, _ = predictor_components(tt, intercepts, c, u, family)
         with np.errstate(invalid="ignore"):

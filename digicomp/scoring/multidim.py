@@ -210,6 +210,12 @@ def latent(mean: ArrayLike | None, cov: ArrayLike) -> LatentNormal:
 
 
 # ---------------------------------------------------------------------------------------------- MAP
+def weighted_gram(w: NDArray[np.float64], A: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Σ_l w_pl a_pl a_plᵀ per person, (P, K, K), from weights (P, L) and slopes (P, L, K): a batched matrix
+    product (the einsum of three operands loops in C without BLAS)."""
+    return np.swapaxes(A * w[..., None], 1, 2) @ A
+
+
 def map_estimate(
     items: MultidimItems,
     seq: NDArray[np.intp],
@@ -238,16 +244,16 @@ def map_estimate(
         sub = act if act.size < P else slice(None)
         _, dl, _, info = answered_components(items, theta[sub], seq[sub], resp[sub])
         Aa = A[sub]
-        grad = np.einsum("pl,plk->pk", dl, Aa) - (theta[sub] - prior.mean) @ prec
-        neg_h = np.einsum("pl,plk,plm->pkm", info, Aa, Aa) + prec
+        grad = (dl[:, None, :] @ Aa)[:, 0] - (theta[sub] - prior.mean) @ prec
+        neg_h = weighted_gram(info, Aa) + prec
         step = np.linalg.solve(neg_h, grad[..., None])[..., 0]
         size = np.sqrt((step**2).sum(axis=1))
         step *= np.minimum(1.0, MAX_STEP / np.maximum(size, 1e-300))[:, None]
         theta[sub] += step
         done[act] = size < tol
     _, _, d2l, info = answered_components(items, theta, seq, resp)
-    observed = -np.einsum("pl,plk,plm->pkm", d2l, A, A) + prec
-    expected = np.einsum("pl,plk,plm->pkm", info, A, A) + prec
+    observed = prec - weighted_gram(d2l, A)
+    expected = weighted_gram(info, A) + prec
     ok = np.linalg.eigvalsh(observed)[:, 0] > 1e-10
     return theta, np.linalg.inv(np.where(ok[:, None, None], observed, expected)), done
 

@@ -110,7 +110,8 @@ def test_criteria_are_the_determinant_and_trace_gains_by_brute_force(mbank, rule
             want = np.trace(np.linalg.inv(M)) - np.array([np.trace(np.linalg.inv(M + inf)) for inf in info[i]])
         else:
             want = np.array([np.linalg.slogdet(M + inf)[1] for inf in info[i]]) - np.linalg.slogdet(M)[1]
-        np.testing.assert_allclose(got[i], want, rtol=1e-7, atol=1e-10)
+        open_ = ctx.eligible[i]  # the criterion of items this person may not be given is never read
+        np.testing.assert_allclose(got[i, open_], want[open_], rtol=1e-7, atol=1e-10)
 
 
 def test_posterior_kl_is_the_mean_kl_over_the_laplace_points(mbank):
