@@ -281,10 +281,23 @@ class CompositeClassification:
         return _level_probabilities(ctx.theta, ctx.se, self.cuts).max(axis=1) >= self.bound
 
 
+def check_scoring(design: Any) -> None:
+    """DesignError for scoring settings a multidimensional test cannot honour (never silently ignored)."""
+    sc = design.scoring
+    if sc.method not in ("EAP", "MAP"):
+        raise DesignError(f"scoring.method: a multidimensional bank is scored by EAP or MAP, not {sc.method!r}")
+    if "prior" in sc.model_fields_set:
+        raise DesignError(
+            "scoring.prior: a multidimensional bank's prior is its latent distribution (the bank's 'latent' block); "
+            "remove scoring.prior from the design"
+        )
+
+
 def stop_rules(bank: Any, design: Any, model: Model) -> list:
-    """The design's stopping rules for a multidimensional bank."""
+    """The design's stopping rules for a multidimensional bank (after :func:`check_scoring`)."""
     from digicomp.cat.stopping import ConfidenceClassification, StandardError
 
+    check_scoring(design)
     cuts = bank.cut_scores
     out: list = []
     for i, r in enumerate(design.stop.rules):

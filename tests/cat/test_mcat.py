@@ -211,6 +211,10 @@ def test_refusals_name_the_rule(mbank, cbank):
         AdaptiveTest(mbank, {"selection": {"rule": "mfi"}})
     with pytest.raises(DesignError, match="'sprt' is a unidimensional rule"):
         AdaptiveTest(mbank, {"selection": {"rule": "d_optimality"}, "stop": {"rules": [{"sprt": {"delta": 0.3}}]}})
+    with pytest.raises(DesignError, match="scored by EAP or MAP, not 'WLE'"):
+        AdaptiveTest(mbank, {"selection": {"rule": "d_optimality"}, "scoring": {"method": "WLE"}})
+    with pytest.raises(DesignError, match="prior is its latent distribution"):
+        AdaptiveTest(mbank, {"selection": {"rule": "d_optimality"}, "scoring": {"prior": {"mean": 0, "sd": 2}}})
     with pytest.raises(DesignError, match="per-area rules need a multidimensional bank"):
         AdaptiveTest(cbank, {"stop": {"rules": [{"area_se": 0.5}]}})
 
@@ -276,3 +280,32 @@ def test_the_derivation_script_puts_each_item_on_its_area(tmp_path):
         want = -src.a * (np.cumsum(src.b) if derived.items[j].model == "GPCM" else np.asarray(src.b))
         np.testing.assert_allclose(new.intercept, want, atol=1e-6)
         assert (new.c, new.d) == (src.c, src.d)
+
+
+def test_bifactor_bank_general_factor_is_the_overall_and_areas_stop_alone():
+    """A general factor plus areas: the overall is the general factor; area_se reads the area dimensions only."""
+    data = mbank_data(n=60, enemies=False)
+    data["dimensions"].insert(0, {"id": "g", "name": {"vi": "Chung", "en": "General"}, "general": True})
+    data["latent"]["correlation"] = np.eye(4).tolist()
+    data["overall"] = {"dimension": "g"}
+    for item in data["items"]:
+        item["params"]["a"] = [0.9] + [0.6 * (x > 0) for x in item["params"]["a"]]
+    bank = ItemBank(BankFile.model_validate(data))
+    assert self_contained(bank.spec) == []
+    design = {
+        "selection": {"rule": "a_optimality"},
+        "stop": {"min_items": 4, "max_items": 30, "rules": [{"area_se": 0.8}]},
+    }
+    engine = AdaptiveTest(bank, design)
+    st = run_batch(engine, 20, seed=3, theta=np.random.default_rng(1).normal(size=(20, 4)))
+    np.testing.assert_allclose(st.theta, st.mtheta[:, 0])  # the overall composite is the general factor
+    fired = st.stop_reason == "area_se"
+    assert fired.any()
+    sd = np.sqrt(np.einsum("pkk->pk", st.mcov))
+    assert np.all(sd[fired, 1:].max(axis=1) < 0.8)
+    session = engine.start(seed=1)
+    while (item := session.next_item()) is not None:
+        session.record(item.id, 1)
+    report = session.report()
+    assert report["dimensions"][0]["general"] and report["theta"] == report["dimensions"][0]["theta"]
+    assert [a["area"] for a in report["areas"]] == list(AREAS)
