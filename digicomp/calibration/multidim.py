@@ -3,7 +3,8 @@
 Standard errors: the observed information of the marginal log-likelihood, by central differences of its score
 (the score itself analytic by Fisher's identity: the M-step gradient at the E-step counts of the same parameters,
 Louis 1982), i.e. the numerical Hessian of the observed log-likelihood; it costs 2·P E-steps for P parameters, so
-``se="auto"`` uses it when P ≤ :data:`SE_MAX_PARAMETERS` and otherwise the cross-product (XPD) information of the
+``se="auto"`` uses it when P ≤ :data:`SE_MAX_PARAMETERS` and P × (integration points) ≤ :data:`SE_MAX_WORK`, and
+otherwise the cross-product (XPD) information of the
 persons' scores (:mod:`digicomp.calibration.multidim_xpd`, one pass over the persons).
 """
 
@@ -26,6 +27,7 @@ from digicomp.scoring.posterior import empirical_reliability
 
 Array = NDArray[np.float64]
 SE_MAX_PARAMETERS = 300
+SE_MAX_WORK = 250_000  # parameters × integration points: above it 2·P E-steps cost more than one XPD pass is worth
 STEP = 1e-4
 TO_MIRT = {"2PL": "2PL", "3PL": "3PL", "4PL": "4PL", "GRM": "graded", "GPCM": "gpcm"}
 
@@ -137,8 +139,6 @@ class MultidimCalibrationResult:
         eng = self._fit.engine
         x = eng.pack()
         P = x.size
-        if self.method == "qmc":
-            method = "xpd"  # the moving points have no latent score for the numerical Hessian
         if method == "xpd":
             info = crossprod_information(eng, self._fit.prep.responses, progress)
         else:
@@ -346,7 +346,8 @@ def calibrate_multidim(
     if se is False or se == "none":
         return res
     if se in (True, "auto"):
-        method = "numerical" if res._fit.engine.pack().size <= SE_MAX_PARAMETERS else "xpd"
+        P, Q = res._fit.engine.pack().size, res._fit.engine.points.shape[0]
+        method = "numerical" if P <= SE_MAX_PARAMETERS and P * Q <= SE_MAX_WORK else "xpd"
     elif se in ("numerical", "xpd"):
         method = str(se)
     else:

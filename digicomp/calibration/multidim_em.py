@@ -30,7 +30,7 @@ from digicomp.calibration.em import EMEngine, EMOutcome
 from digicomp.calibration.estep import ChunkedData, EStepResult
 from digicomp.calibration.families import expit
 from digicomp.calibration.multidim_mstep import MBlock, m_step, score_and_information
-from digicomp.calibration.mvn import MVNLatent, ReducedLatent, default_quadpts, tensor_grid
+from digicomp.calibration.mvn import ImportanceLatent, MVNLatent, ReducedLatent, default_quadpts, tensor_grid
 from digicomp.calibration.priors import NO_PRIORS
 from digicomp.calibration.qmc import QMCLatent
 from digicomp.calibration.start import build_blocks
@@ -42,6 +42,7 @@ from digicomp.scoring.quadrature import make_grid
 
 Array = NDArray[np.float64]
 MAX_TENSOR_DIMS = 3
+WARMUP_TOL, WARMUP_CYCLES = 1e-2, 30
 START_SLOPE, START_SPECIFIC = 1.0, 0.5
 
 
@@ -371,8 +372,22 @@ def fit(
             [fixed_items.models[r] for r in rows],
         )
         base[:, prep.fixed_rows, : lp.shape[2]] = lp
-    engine = (QMCEngine if method == "qmc" else MultidimEngine)(data, blocks, base, points, latent, nonnegative)
-    outcome = engine.run(tol=tol, max_iter=max_iter, accelerate=accelerate, progress=progress)
+    if method == "qmc":
+        # stage 1: points that follow R (moment updates) bring R near its estimate in a few cycles; stage 2: the
+        # points frozen at that R, importance weights φ_R/φ_R₀, an exact EM to convergence (qmc module docstring)
+        warm = QMCEngine(data, blocks, base, points, latent, nonnegative)
+        first = warm.run(tol=WARMUP_TOL, max_iter=min(WARMUP_CYCLES, max_iter), accelerate=False, progress=progress)
+        proposal = latent.cov
+        points = latent.z @ np.linalg.cholesky(proposal).T
+        latent = ImportanceLatent(points, s.correlated, proposal)
+        engine = MultidimEngine(data, blocks, base, points, latent, nonnegative)
+        outcome = engine.run(
+            tol=tol, max_iter=max(max_iter - first.iterations, 1), accelerate=accelerate, progress=progress
+        )
+        outcome.iterations += first.iterations
+    else:
+        engine = MultidimEngine(data, blocks, base, points, latent, nonnegative)
+        outcome = engine.run(tol=tol, max_iter=max_iter, accelerate=accelerate, progress=progress)
     return MultidimFit(
         engine,
         outcome,

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from digicomp.calibration.families import expit
 from digicomp.calibration.mstep import HALVINGS, LOGIT_BOUND, _restricted_step
 from digicomp.models import multidim as md
-from digicomp.models.logistic import log_sigmoid
+from digicomp.models.logistic import log_sigmoid, sigmoid
 
 Array = NDArray[np.float64]
 
@@ -85,7 +85,22 @@ def score_and_information(block: MBlock, eta: Array, counts: Array, points: Arra
     n, m = eta.shape
     cols = np.flatnonzero(block.free.any(axis=0))
     grad, info = np.zeros((n, m)), np.zeros((n, m, m))
-    if block.family == "dichotomous":
+    if block.family == "dichotomous" and cols.size and cols.max() <= L:
+        # no free asymptote: ∂P_1/∂[a, d] = w · [θ, 1] with w = (u - g) s (1 - s), so the (Q, n, m) Jacobian is
+        # never formed: gradient and information are products of (Q, n) weights with the (Q, L + 1) design
+        g, u = expit(eta[:, L + 1]), expit(eta[:, L + 2])
+        s = sigmoid(points @ eta[:, :L].T + eta[:, L])
+        w = (u - g) * s * (1.0 - s)
+        p1 = g + (u - g) * s
+        p0 = 1.0 - p1
+        safe0, safe1 = np.where(p0 > 1e-300, p0, 1.0), np.where(p1 > 1e-300, p1, 1.0)
+        r0, r1 = counts[:, 0].T, counts[:, 1].T  # (Q, n)
+        X = np.column_stack([points, np.ones(points.shape[0])])[:, cols]  # (Q, k)
+        grad[:, cols] = ((r1 / safe1 - r0 / safe0) * w).T @ X
+        W = (r0 + r1) * (1.0 / safe0 + 1.0 / safe1) * w * w  # (Q, n)
+        k = cols.size
+        sub = (W.T @ (X[:, :, None] * X[:, None, :]).reshape(X.shape[0], k * k)).reshape(n, k, k)
+    elif block.family == "dichotomous":
         g, u = expit(eta[:, L + 1]), expit(eta[:, L + 2])
         p1, jac = md.dichotomous_jacobian(points, eta[:, :L], eta[:, L], g, u)  # (Q, n), (Q, n, L + 3)
         jac = jac[..., cols]

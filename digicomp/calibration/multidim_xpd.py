@@ -61,11 +61,9 @@ def _latent_table(latent: Any, h: float = 1e-5) -> Array:
 def crossprod_information(
     engine: Any, responses: Responses, progress: Callable[[str, int, int], None] | None = None
 ) -> Array:
-    """Σ_n w_n s_n s_nᵀ (P, P) at the engine's current parameters, P = engine.pack().size (without the latent
-    parameters on quasi-Monte-Carlo points)."""
-    moving = hasattr(engine.latent, "z")  # QMC points move with R: no latent score here (qmc module docstring)
+    """Σ_n w_n s_n s_nᵀ (P, P) at the engine's current parameters, P = engine.pack().size."""
     x0 = engine.pack()
-    P = x0.size - (engine.latent.n_free if moving else 0)
+    P = x0.size
     log_p = engine.log_p()
     prior = engine.latent.log_weights(engine.points)
     tables = [_score_table(b, engine.points) for b in engine.blocks]
@@ -75,7 +73,7 @@ def crossprod_information(
         idx[b.free] = pos + np.arange(int(b.free.sum()))
         pos += int(b.free.sum())
         cols.append(idx)
-    lat_table = np.zeros((engine.points.shape[0], 0)) if moving else _latent_table(engine.latent)
+    lat_table = _latent_table(engine.latent)
     info = np.zeros((P, P))
     reduced = isinstance(engine.data, ReducedData)
     n_items = responses.n_items

@@ -134,7 +134,7 @@ class MVNLatent:
 
         def objective(x: Array) -> float:
             self.unpack(x)
-            value = -float(n @ _log_weights(pts, self.mean, self.cov)) / total
+            value = -float(n @ self.log_weights(pts)) / total
             return value if np.isfinite(value) else 1e300
 
         res = minimize(objective, saved, method="BFGS", options={"gtol": 1e-10, "maxiter": 200})
@@ -173,6 +173,20 @@ def _log_weights(points: Array, mean: Array, cov: Array) -> Array:
     z = np.linalg.solve(L, (points - mean).T)
     lw = -0.5 * np.sum(z * z, axis=0)
     return lw - np.logaddexp.reduce(lw)
+
+
+class ImportanceLatent(MVNLatent):
+    """N(0, R) on fixed points drawn from N(0, R₀): weights w_q ∝ φ_R(θ_q) / φ_R₀(θ_q) (importance sampling), so EM
+    on the fixed support is an exact EM and the weights are even where R is near R₀."""
+
+    def __init__(self, points: Array, correlated: NDArray[np.bool_], proposal: Array) -> None:
+        super().__init__(points, correlated, cov=proposal)
+        self.offset = _log_weights(points, np.zeros(points.shape[1]), proposal)
+
+    def log_weights(self, points: Array | None = None) -> Array:
+        """log w_q ∝ log φ_R(θ_q) - log φ_R₀(θ_q), normalised."""
+        lw = _log_weights(self.points, self.mean, self.cov) - self.offset
+        return lw - np.logaddexp.reduce(lw)
 
 
 class ReducedLatent:

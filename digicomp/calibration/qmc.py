@@ -1,19 +1,22 @@
 """Quasi-Monte-Carlo EM for many correlated dimensions (mirt's ``method = "QMCEM"``).
 
 A tensor grid needs q^K points (15³ = 3,375 for three dimensions, 9⁸ ≈ 43 million for eight), so beyond three
-correlated dimensions the integral over θ is taken on Q scrambled Halton points z_q mapped to standard normals and
-then to the current latent distribution, θ_q = C z_q with C C' = R (Cholesky), each with weight 1/Q (Caflisch 1998;
-mirt's default Q = 5,000). The point set is fixed by the seed, so the approximate likelihood is a smooth
-deterministic function of the parameters and the same seed gives the same fit on any machine. EM as for a grid:
-the E-step gives the posterior mass of every point, the M-step fits the items on the points and the latent
-correlation as the standardised second moment of that mass (variances fixed at 1, means 0). The points move with
-R, so between cycles the engine recomputes them.
+correlated dimensions the integral over θ is taken on Q scrambled Halton points z_q mapped to standard normals
+(Caflisch 1998; mirt's default Q = 5,000), fixed by the seed: the same seed gives the same fit on any machine.
+Fixed points from N(0, I) would not do for correlated areas (with correlations of 0.8 the importance weights
+φ_R/φ_I have infinite variance), so the fit runs in two stages:
 
-Convergence diagnostics: the largest parameter change per cycle (``progress``), the number of cycles and whether the
-tolerance was met (the result's ``iterations``, ``converged``), and the point set (``qmc_points``, ``seed``): refit
-with another seed to see the Monte-Carlo part of the estimates' error. Standard errors: the cross-product (XPD)
-information of the item parameters at the estimated correlations (conditional on R: the correlations' own
-uncertainty is not propagated, so item SEs are slightly too small); the correlations get no SEs here.
+1. warm-up: the points follow the current correlation, θ_q = C z_q with C Cᵀ = R, each weighted 1/Q, and R is
+   updated to the standardised second moment of the posterior mass (:class:`QMCLatent`); a few plain EM cycles
+   bring R near its estimate (until the largest change is below 0.01, at most 30 cycles);
+2. the points are frozen at that R₀ and weighted w_q ∝ φ_R(θ_q)/φ_R₀(θ_q) (importance sampling,
+   :class:`~digicomp.calibration.mvn.ImportanceLatent`): an exact EM on a fixed support, accelerated by SQUAREM
+   and stopped by mirt's rule like the grid fits; the weights stay even because R ends near R₀.
+
+Convergence diagnostics: the largest parameter change per cycle (``progress``), the cycles of both stages and
+whether the tolerance was met (the result's ``iterations``, ``converged``), and the point set (``qmc_points``,
+``seed``): refit with another seed to see the Monte-Carlo part of the estimates' error. Standard errors are those
+of a grid fit (numerical Hessian or cross-product, correlations included) on the frozen points.
 """
 
 from __future__ import annotations
@@ -100,7 +103,3 @@ class QMCLatent:
         R = np.where(mask | np.eye(R.shape[0], dtype=bool), R, 0.0)
         C = np.linalg.cholesky(R)
         self.mvn.L = C / np.diag(C)[:, None]
-
-    def score(self, latent_counts: Array) -> Array:
-        """Not available for moving points (see the module docstring): zeros."""
-        return np.zeros(self.n_free)

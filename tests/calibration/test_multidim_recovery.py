@@ -163,5 +163,7 @@ def test_eight_correlated_areas_by_qmc_em():
     z_d = (res.intercepts[:, 0] - d) / res.se_intercepts[:, 0]
     assert np.max(np.abs(z_a)) < Z and np.max(np.abs(z_d)) < Z
     iu = np.triu_indices(K, 1)
+    z_r = (res.latent_cor[iu] - R[iu]) / res.se_cor[iu]
+    assert np.all(np.isfinite(z_r)) and np.max(np.abs(z_r)) < Z
     # 28 correlations of 0.8 from 4,000 persons: sampling SE about 0.015 each
     assert np.sqrt(np.mean((res.latent_cor[iu] - R[iu]) ** 2)) < 0.04
