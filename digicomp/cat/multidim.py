@@ -351,6 +351,16 @@ class MultidimCore(CatCore):
         state.mcov = np.tile(self.model.prior.cov, (n, 1, 1))
         return state
 
+    def _audit(self, ctx: StepContext, crit: NDArray, chosen: NDArray, rank: NDArray, rule: str, exposure) -> None:
+        """The core's audit entry (θ/SE there are the overall composite's), plus every dimension's θ̂ and SE."""
+        super()._audit(ctx, crit, chosen, rank, rule, exposure)
+        st = ctx.state
+        sd = np.sqrt(np.einsum("pkk->pk", st.mcov[ctx.rows]))
+        for i, row in enumerate(ctx.rows):
+            st.audit[row][-1]["dimensions"] = [
+                {"theta": round(float(t), 4), "se": round(float(e), 4)} for t, e in zip(st.mtheta[row], sd[i])
+            ]
+
     def report(self, outcome: Any, state: MultidimState, row: int, bank: Any, design: Any) -> dict[str, Any]:
         """The multidimensional report of one person (see :func:`digicomp.cat.multidim_report.build_report`)."""
         from digicomp.cat.multidim_report import build_report

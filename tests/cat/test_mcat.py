@@ -226,6 +226,10 @@ def test_report_gives_every_dimension_a_level_with_probabilities(mbank):
         session.record(item.id, 1)
     report = session.report()
     assert [d["dimension"] for d in report["dimensions"]] == ["area-1", "area-2", "area-3"]
+    # the audit shows every dimension's estimate before each choice (prior at step 1)
+    first = report["audit"][0]["dimensions"]
+    assert [d["theta"] for d in first] == [0.0, 0.0, 0.0] and [d["se"] for d in first] == [1.0, 1.0, 1.0]
+    assert len(report["audit"]) == 12 and all(len(a["dimensions"]) == 3 for a in report["audit"])
     for d in report["dimensions"] + [report]:
         assert abs(sum(d["level_probabilities"].values()) - 1) < 1e-3
     assert sum(d["n_items"] for d in report["dimensions"]) == 12
