@@ -223,7 +223,7 @@ def bank_problems(bank: Any, design: Design) -> list[Problem]:
                 out.append((("stop", "rules", i), f"classification rules need cut scores; bank {bank.id!r} has none"))
     if design.seeding is not None:
         out += seeding_problems(bank, design.seeding)
-    return out
+    return out + mcat.design_problems(bank, design)
 
 
 def _check_seed(seed: Any) -> Any:

@@ -49,6 +49,7 @@ from digicomp.scoring.multidim import (
 
 RULES = ("d_optimality", "bayesian_d_optimality", "a_optimality", "klp", "random")
 """Selection rules of a multidimensional test (``random`` as for any bank)."""
+MULTIDIM_ONLY = ("d_optimality", "bayesian_d_optimality", "a_optimality")
 RIDGE = 1e-4
 KL_POINTS = 16
 ESTIMATE_TOL = 1e-4
@@ -279,6 +280,46 @@ class CompositeClassification:
     def check(self, ctx: StepContext) -> NDArray[np.bool_]:
         """max_l P(overall level = l | x) ≥ bound."""
         return _level_probabilities(ctx.theta, ctx.se, self.cuts).max(axis=1) >= self.bound
+
+
+def design_problems(bank: Any, design: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every place where ``design`` and the bank's dimensionality do not fit (all at once, with node paths):
+    rules of the other kind of bank, scoring a multidimensional test cannot honour, per-area classification
+    without cut scores."""
+    multi = getattr(bank, "dims", None) is not None
+    rule = design.selection.rule
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    if multi and rule not in RULES and rule != "custom":
+        out.append(
+            (
+                ("selection", "rule"),
+                f"{rule!r} is a unidimensional rule; a multidimensional bank takes one of {', '.join(RULES)}",
+            )
+        )
+    if not multi and rule in MULTIDIM_ONLY:
+        out.append((("selection", "rule"), f"{rule!r} needs a multidimensional bank; bank {bank.id!r} has none"))
+    for i, r in enumerate(design.stop.rules):
+        area_rule = r.area_se is not None or r.area_classification is not None
+        if not multi and area_rule:
+            out.append((("stop", "rules", i), f"per-area rules need a multidimensional bank; {bank.id!r} has none"))
+        if multi and (r.sprt is not None or r.min_info is not None):
+            key = "sprt" if r.sprt is not None else "min_info"
+            out.append(
+                (
+                    ("stop", "rules", i),
+                    f"{key!r} is a unidimensional rule; a multidimensional bank stops by "
+                    "se, ci, classification (of the overall composite), area_se or area_classification",
+                )
+            )
+        if multi and r.area_classification is not None and bank.cut_scores.size == 0:
+            out.append((("stop", "rules", i), f"classification rules need cut scores; bank {bank.id!r} has none"))
+    if multi:
+        try:
+            check_scoring(design)
+        except DesignError as exc:
+            where, msg = str(exc).split(": ", 1)
+            out.append((tuple(where.split(".")), msg))
+    return out
 
 
 def check_scoring(design: Any) -> None:

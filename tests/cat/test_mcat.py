@@ -217,6 +217,16 @@ def test_refusals_name_the_rule(mbank, cbank):
         AdaptiveTest(mbank, {"selection": {"rule": "d_optimality"}, "scoring": {"prior": {"mean": 0, "sd": 2}}})
     with pytest.raises(DesignError, match="per-area rules need a multidimensional bank"):
         AdaptiveTest(cbank, {"stop": {"rules": [{"area_se": 0.5}]}})
+    # every misfit at once, each at its key
+    with pytest.raises(DesignError) as exc:
+        AdaptiveTest(
+            mbank, {"selection": {"rule": "mpwi"}, "stop": {"rules": [{"min_info": 0.1}]}, "scoring": {"method": "ML"}}
+        )
+    text = str(exc.value)
+    assert "3 problems" in text and "selection.rule: 'mpwi'" in text and "stop.rules[0]: 'min_info'" in text
+    assert "scoring.method: a multidimensional bank is scored by EAP or MAP, not 'ML'" in text
+    with pytest.raises(DesignError, match="selection.rule: 'a_optimality' needs a multidimensional bank"):
+        AdaptiveTest(cbank, {"selection": {"rule": "a_optimality"}})
 
 
 def test_report_gives_every_dimension_a_level_with_probabilities(mbank):
