@@ -92,6 +92,12 @@ def simulate(
     processes = auto_processes(theta.size) if processes is None else max(1, int(processes))
     banks: dict[str, Any] = {}
     engines = [_engine(d, bank, banks) for d in items]
+    for engine in engines:  # one θ per person cannot answer a multidimensional test (simulation.multidim can)
+        if getattr(engine.bank, "dims", None) is not None:
+            raise DesignError(
+                f"design {engine.design.id!r}: bank {engine.bank.id!r} is multidimensional; simulate() draws one θ "
+                "per person: use digicomp.simulation.multidim.simulate_areas with a multidimensional truth"
+            )
     truth_bank = as_bank(true_bank) if true_bank is not None else None
     report = _progress_printer if progress is True else (progress or None)
     study = _Study(

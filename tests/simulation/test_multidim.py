@@ -134,3 +134,11 @@ def test_mcat_beats_unidimensional_subscores_and_its_se_is_calibrated(mbank, uba
     err2 = (mcat.estimate - mcat.truth) ** 2
     se_mse = err2.std(axis=0) / np.sqrt(err2.shape[0])
     assert np.all(np.abs(err2.mean(axis=0) - (mcat.se**2).mean(axis=0)) < 4 * se_mse)
+
+
+def test_one_theta_simulation_refuses_a_multidimensional_design(mbank):
+    from digicomp import simulate
+    from digicomp.errors import DesignError
+
+    with pytest.raises(DesignError, match="is multidimensional; simulate\\(\\) draws one θ per person"):
+        simulate(AdaptiveTest(mbank, {"selection": {"rule": "d_optimality"}, "stop": {"max_items": 5}}), n=10)
