@@ -351,3 +351,24 @@ def direction_view(items: MultidimItems) -> ItemParameters:
         D=1.0,
         ids=items.ids,
     )
+
+
+def param_table(items: MultidimItems) -> tuple[list[str], list[list[Any]]]:
+    """(header, rows) of mirt's multidimensional table (``coef(mod, simplify=TRUE)$items``): item, itemtype,
+    a1..aK, d, g, u (dichotomous) or d1..dm (graded / gpcm); ``io.param_table.read_multidim_param_table`` reads it."""
+    from digicomp.models.names import TO_MIRT
+
+    K = items.n_dims
+    width = max(int(items.n_categories.max()) - 1, 1) if np.any(items.family != "dichotomous") else 0
+    header = ["item", "itemtype", *[f"a{k + 1}" for k in range(K)], "d", "g", "u", *[f"d{k + 1}" for k in range(width)]]
+    rows = []
+    for j in range(items.n_items):
+        row: list[Any] = [items.ids[j], TO_MIRT[items.models[j]], *[repr(float(v)) for v in items.a[j]]]
+        if items.family[j] == "dichotomous":
+            row += [repr(float(items.intercepts[j, 0])), repr(float(items.c[j])), repr(float(items.u[j]))]
+            row += [""] * width
+        else:
+            k = int(items.n_categories[j]) - 1
+            row += ["", "", ""] + [repr(float(v)) for v in items.intercepts[j, :k]] + [""] * (width - k)
+        rows.append(row)
+    return header, rows

@@ -228,6 +228,17 @@ class ItemBank:
         """
         from digicomp.io.param_table import write_param_table
 
+        if self.mparams is not None:  # slope vectors: mirt's a1..aK table; catR's a, b, c, d is unidimensional
+            from digicomp.bank.dimensions import param_table
+            from digicomp.io.csvfile import write_csv
+
+            if style != "mirt":
+                raise BankError(
+                    f"bank {self.id!r} is multidimensional: its table has mirt's columns a1..aK (style='mirt'), "
+                    f"not {style}'s"
+                )
+            write_csv(path, *param_table(self.mparams))
+            return
         params = self.params
         if style == "catR" and not params.is_dichotomous:
             import warnings

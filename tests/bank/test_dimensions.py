@@ -173,3 +173,21 @@ def test_dimensions_must_match_the_framework(write_bank):
     data["items"][1]["params"]["a"] = [0.5, 0.0, 0.0]  # q1 is in area 2 but does not load on area-2
     problems = validate_file(write_bank(data))
     assert any("item 'q1' (area '2') has slope 0 on its area's dimension 'area-2'" in p for p in problems)
+
+
+def test_parameter_table_has_mirts_slope_columns_and_reads_back(write_bank, tmp_path):
+    from digicomp.io.param_table import read_multidim_param_table
+
+    bank = load_bank(write_bank(_bank()))
+    out = tmp_path / "params.csv"
+    bank.to_param_table(out)
+    header = out.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[:8] == ["item", "itemtype", "a1", "a2", "a3", "d", "g", "u"]
+    back = read_multidim_param_table(out, n_dims=3)
+    m = bank.mparams
+    assert back.ids == m.ids and back.models == list(m.models)
+    np.testing.assert_array_equal(back.a, m.a)
+    np.testing.assert_array_equal(back.intercepts[:, :3], m.intercepts)
+    np.testing.assert_array_equal(back.c, m.c)
+    with pytest.raises(BankError, match="multidimensional: its table has mirt's columns"):
+        bank.to_param_table(tmp_path / "c.csv", style="catR")
