@@ -24,7 +24,16 @@ def build_report(outcome: Any, state: Any, row: int, bank: Any, design: Any, mod
     resp = np.asarray(outcome.scores, dtype=np.int64)[None, :] if n else np.full((1, 1), -1, np.int64)
     mode = (state.mtheta[row : row + 1], state.mcov[row : row + 1])
     res = score_answers(
-        model.items, seq, resp, model.prior, dims.ids, dims.weights, cuts if cuts.size else None, method, mode=mode
+        model.items,
+        seq,
+        resp,
+        model.prior,
+        dims.ids,
+        dims.weights,
+        cuts if cuts.size else None,
+        method,
+        mode=mode,
+        general=dims.general,
     )
     out: dict[str, Any] = {
         "person": outcome.person,

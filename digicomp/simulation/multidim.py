@@ -179,6 +179,7 @@ def _run(engine, truth, theta, persons, mapping, codes, seed):
             method=method,
             seed=seed,
             mode=(state.mtheta, state.mcov),
+            general=dims.general,
         )
         cols = [dims.area.index(c) for c in codes]
         return res.theta[:, cols], res.se[:, cols], state.n_given.copy()

@@ -156,3 +156,59 @@ def test_eap_recovers_simulated_truth_and_its_se_is_calibrated():
     se_mse = err2.std(axis=0) / np.sqrt(P)
     assert np.all(np.abs(mse - pv) < 4 * se_mse), (mse, pv, se_mse)
     assert np.all(np.abs((got.theta - theta).mean(axis=0)) < 4 * np.sqrt(mse / P))
+
+
+def _bifactor_items(rng, J: int, S: int) -> sm.MultidimItems:
+    K = S + 1
+    a = np.zeros((J, K))
+    a[:, 0] = rng.uniform(0.6, 1.4, J)
+    spec = 1 + np.arange(J) % S
+    a[np.arange(J), spec] = rng.uniform(0.5, 1.5, J)
+    a[:3, 1:] = 0.0  # three items on the general factor only
+    models = ["2PL"] * J
+    d = rng.normal(0, 1, (J, 2))
+    d[:, 1] = np.nan
+    for j in range(0, J, 7):  # some graded items
+        models[j] = "GRM"
+        d[j] = np.sort(rng.normal(0, 1, 2))[::-1]
+    return sm.MultidimItems([f"i{j}" for j in range(J)], models, a, d, np.zeros(J), np.ones(J))
+
+
+def test_bifactor_reduction_equals_the_tensor_grid_on_the_same_points():
+    """General + 2 areas (3 dimensions): the reduction is the tensor sum reorganised (Fubini), so equal to rounding."""
+    rng = np.random.default_rng(11)
+    items = _bifactor_items(rng, 24, 2)
+    prior = sm.latent([0.2, 0.0, -0.1], np.eye(3))
+    theta = rng.normal(size=(7, 3))
+    p = items.log_prob(theta)
+    data = (np.exp(p).cumsum(axis=2) < rng.random((7, 24, 1))).sum(axis=2)
+    data = np.minimum(data, items.n_categories - 1)
+    seq = np.stack([rng.permutation(24)[:15] for _ in range(7)])
+    resp = np.take_along_axis(data, seq, axis=1)
+    responses = sm._as_responses(seq, resp, 24)
+    cuts = np.array([-1.2, 0.0, 1.2])
+    bif = sm.eap_bifactor(items, responses, prior, general=0, cuts=cuts, n_points=25)
+    post = sm.eap_tensor(items, responses, prior, n_points=25)
+    mean, cov = post.moments()
+    np.testing.assert_allclose(bif.mean, mean, atol=1e-10)
+    np.testing.assert_allclose(bif.cov, cov, atol=1e-10)
+    np.testing.assert_allclose(bif.level_probabilities, post.level_probabilities(cuts), atol=1e-10)
+
+
+def test_bifactor_banks_above_three_dimensions_use_the_reduction():
+    rng = np.random.default_rng(12)
+    items = _bifactor_items(rng, 40, 5)  # general + 5 areas: 6 dimensions
+    prior = sm.latent(None, np.eye(6))
+    seq = np.stack([rng.permutation(40)[:20] for _ in range(6)])
+    resp = rng.integers(0, 2, (6, 20))
+    w = np.array([1.0, 0, 0, 0, 0, 0])
+    got = sm.score_answers(items, seq, resp, prior, [str(k) for k in range(6)], w, [-1.2, 0, 1.2], general=0)
+    assert got.ess is None  # not QMC
+    qmc = sm.score_answers(items, seq, resp, prior, [str(k) for k in range(6)], w, [-1.2, 0, 1.2], n_points=8192)
+    np.testing.assert_allclose(got.theta, qmc.theta, atol=0.02)
+    np.testing.assert_allclose(got.se, qmc.se, atol=0.02)
+    np.testing.assert_allclose(got.overall_level_probabilities, got.level_probabilities[:, 0])
+    with pytest.raises(Exception, match="uncorrelated"):
+        sm.eap_bifactor(
+            items, sm._as_responses(seq, resp, 40), sm.latent(None, np.full((6, 6), 0.1) + 0.9 * np.eye(6)), 0
+        )
