@@ -142,3 +142,22 @@ def test_one_theta_simulation_refuses_a_multidimensional_design(mbank):
 
     with pytest.raises(DesignError, match="is multidimensional; simulate\\(\\) draws one θ per person"):
         simulate(AdaptiveTest(mbank, {"selection": {"rule": "d_optimality"}, "stop": {"max_items": 5}}), n=10)
+
+
+def test_bifactor_truth_end_to_end():
+    """A general factor plus areas as the truth: an MCAT on that bank reports areas against what their items measure."""
+    data = mbank_data(n=60, enemies=False)
+    data["dimensions"].insert(0, {"id": "g", "name": {"vi": "Chung", "en": "General"}, "general": True})
+    data["latent"]["correlation"] = np.eye(4).tolist()
+    data["overall"] = {"dimension": "g"}
+    for item in data["items"]:
+        item["params"]["a"] = [0.9] + [0.6 * (x > 0) for x in item["params"]["a"]]
+    truth = ItemBank(BankFile.model_validate(data))
+    theta = draw_multidim_thetas(truth.dims.correlation, 40, seed=2)
+    engine = AdaptiveTest(truth, {"selection": {"rule": "bayesian_d_optimality"}, "stop": {"max_items": 12}})
+    res = simulate_areas(engine, truth, theta, seed=3)
+    codes, want = area_truth(truth, theta)
+    assert res.areas == codes == ["1", "2", "3"]
+    np.testing.assert_allclose(res.truth, want)
+    np.testing.assert_allclose(want[:, 0], (0.9 * theta[:, 0] + 0.6 * theta[:, 1]) / 1.5)
+    assert all(0 < row["rmse"] < 1 for row in res.table())
