@@ -296,6 +296,7 @@ def fit(
         )
     s = s_all.subset(prep.item_ids)
     J, K = s.pattern.shape
+    _check_responses_per_dimension(s, prep.responses)
     Kmax = int(prep.n_categories.max())
     free_rows = np.setdiff1d(np.arange(J), prep.fixed_rows)
     G = len(s.primary)
@@ -436,3 +437,37 @@ def _multidim_block(b: Any, s: st.Structure, local: list[NDArray[np.intp]], L: i
     eta = np.concatenate([slopes, rest], axis=1)
     free = np.concatenate([free_slopes, rest_free], axis=1)
     return MBlock(b.family, b.index.copy(), eta, free, L)
+
+
+MIN_PERSONS_WARN = 100
+
+
+def _check_responses_per_dimension(s: st.Structure, resp: Any) -> None:
+    """Every dimension needs persons who answered at least two of its items (else its slopes are not identified:
+    CalibrationError); fewer than :data:`MIN_PERSONS_WARN` such persons gives a DataWarning."""
+    import warnings
+
+    from digicomp.errors import DataWarning
+
+    if resp.has_dense:
+        observed = resp.dense() >= 0  # (N, J)
+        per_dim = observed.astype(np.int32) @ s.pattern.astype(np.int32)  # (N, K) answered items per dimension
+    else:
+        per_dim = np.zeros((resp.n_persons, s.n_dims), dtype=np.int32)
+        for k in range(s.n_dims):
+            on = s.pattern[resp.item, k]
+            per_dim[:, k] = np.bincount(resp.person[on], minlength=resp.n_persons)
+    enough = (per_dim >= 2).sum(axis=0)
+    for k in np.argsort(enough, kind="stable"):
+        if enough[k] == 0:
+            raise CalibrationError(
+                f"dimension {s.dims[k]!r}: no person answered two or more of its items, so its slopes are not "
+                "identified by these data (collect more responses to its items, or merge it with another dimension)"
+            )
+        if enough[k] < MIN_PERSONS_WARN:
+            warnings.warn(
+                f"dimension {s.dims[k]!r}: only {int(enough[k])} persons answered two or more of its items; its "
+                "slopes and correlations will be imprecise",
+                DataWarning,
+                stacklevel=4,
+            )

@@ -124,3 +124,23 @@ def test_q_matrix_file_reads_in_header_order(tmp_path):
     path.write_text("item,B,A\ni0,1,0\ni1,1,1\n")
     q = read_q_matrix(path)
     assert list(q["i0"]) == ["B", "A"] and q["i1"] == {"B": 1, "A": 1}
+
+
+def test_a_dimension_nobody_answered_twice_is_refused_and_a_thin_one_warned():
+    from digicomp.errors import DataWarning
+
+    rng = np.random.default_rng(3)
+    x = (rng.random((400, 6)) < 0.5).astype(float)
+    areas = {f"item{j + 1}": ("A" if j < 3 else "B") for j in range(6)}
+    sparse = x.copy()
+    sparse[:, 3:] = np.nan  # area B (items 4-6): each person answers at most one of its items
+    sparse[:100, 3] = x[:100, 3]
+    sparse[100:200, 4] = x[100:200, 4]
+    sparse[200:300, 5] = x[200:300, 5]
+    with pytest.raises(CalibrationError, match="dimension 'B': no person answered two or more of its items"):
+        calibrate_multidim(sparse, "2PL", structure="areas", areas=areas, se=False, quadpts=9)
+    thin = x.copy()
+    thin[50:, 3:] = np.nan
+    thin[50:, 3] = x[50:, 3]
+    with pytest.warns(DataWarning, match="dimension 'B': only 50 persons answered two or more of its items"):
+        calibrate_multidim(thin, "2PL", structure="areas", areas=areas, se=False, quadpts=9, max_iter=5)
