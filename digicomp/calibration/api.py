@@ -65,8 +65,9 @@ def calibrate(
     multidimensional model instead: :func:`digicomp.calibration.multidim.calibrate_multidim`.
     """
     if structure is not None:
-        from digicomp.calibration.multidim import calibrate_multidim
+        from digicomp.calibration.multidim import calibrate_multidim, unsupported_options
 
+        unsupported_options(priors=priors, D=D, latent=latent)
         return calibrate_multidim(
             responses,
             model,
@@ -80,7 +81,7 @@ def calibrate(
             tol=tol,
             max_iter=max_iter,
             accelerate=accelerate,
-            se="auto" if se else False,
+            se=(se_method if se_method != "auto" else "auto") if se else False,
             progress=progress,
             se_progress=se_progress,
         )

@@ -287,6 +287,22 @@ def _num(x: float) -> str:
     return "" if not np.isfinite(x) else repr(float(x))
 
 
+def unsupported_options(priors: Any = None, D: float = 1.0, latent: str = "auto") -> None:
+    """Refuse the unidimensional calibration's options a multidimensional fit does not honour (never ignore them)."""
+    if priors not in (None, "none"):
+        raise CalibrationError(
+            "priors are not available for multidimensional calibration yet (maximum likelihood only); "
+            "fit 3PL/4PL items unidimensionally with priors, or use 2PL/GRM/GPCM"
+        )
+    if D != 1.0:
+        raise CalibrationError(f"D = {D!r}: multidimensional models use mirt's logit a·θ + d (D = 1)")
+    if latent != "auto":
+        raise CalibrationError(
+            f"latent = {latent!r}: a multidimensional fit fixes means 0 and variances 1 and estimates the "
+            "correlations (with fixed items: means, variances and correlations); there is no other choice"
+        )
+
+
 def calibrate_multidim(
     responses: Any,
     model: str | Sequence[str] | Mapping[str, str] = "2PL",

@@ -176,12 +176,13 @@ def run_multidim(args: argparse.Namespace) -> int:
 
     from digicomp.bank import load_bank
     from digicomp.calibration.compare import comparison, format_comparison
-    from digicomp.calibration.multidim import calibrate_multidim
+    from digicomp.calibration.multidim import calibrate_multidim, unsupported_options
     from digicomp.io.param_table import write_multidim_param_table
     from digicomp.io.qmatrix import read_q_matrix
     from digicomp.io.responses import read_responses
     from digicomp.reporting.progress import em_progress, se_progress, warnings_to_stderr
 
+    unsupported_options(priors=args.priors, D=args.D)
     resp = read_responses(args.responses)
     base = load_bank(args.bank) if args.bank else None
     fixed = load_bank(args.fixed) if args.fixed else None
@@ -219,6 +220,7 @@ def run_multidim(args: argparse.Namespace) -> int:
             structure=structure,
             dims=dims,
             **common,
+            se=args.se_method,
             progress=em_progress(args.quiet),
             se_progress=se_progress(args.quiet),
         )

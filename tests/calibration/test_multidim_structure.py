@@ -144,3 +144,19 @@ def test_a_dimension_nobody_answered_twice_is_refused_and_a_thin_one_warned():
     thin[50:, 3] = x[50:, 3]
     with pytest.warns(DataWarning, match="dimension 'B': only 50 persons answered two or more of its items"):
         calibrate_multidim(thin, "2PL", structure="areas", areas=areas, se=False, quadpts=9, max_iter=5)
+
+
+@pytest.mark.parametrize(
+    ("option", "fragment"),
+    [
+        ({"priors": "bayes"}, "priors are not available for multidimensional calibration"),
+        ({"D": 1.702}, "multidimensional models use mirt's logit"),
+        ({"latent": "sd"}, "a multidimensional fit fixes means 0 and variances 1"),
+    ],
+)
+def test_unidimensional_options_are_refused_not_ignored(option, fragment):
+    from digicomp.calibration import calibrate
+
+    x = (np.random.default_rng(0).random((50, 4)) < 0.5).astype(float)
+    with pytest.raises(CalibrationError, match=fragment):
+        calibrate(x, "2PL", structure="unidimensional", **option)
