@@ -167,3 +167,26 @@ def test_eight_correlated_areas_by_qmc_em():
     assert np.all(np.isfinite(z_r)) and np.max(np.abs(z_r)) < Z
     # 28 correlations of 0.8 from 4,000 persons: sampling SE about 0.015 each
     assert np.sqrt(np.mean((res.latent_cor[iu] - R[iu]) ** 2)) < 0.04
+
+
+@pytest.mark.slow
+def test_two_tier_with_correlated_primaries_and_graded_items_recovered():
+    rng = np.random.default_rng(31)
+    S, per = 3, 6
+    J = S * per
+    area = np.repeat(np.arange(S), per)
+    prim = np.tile([0, 1], J // 2)  # primaries G1/G2 alternate within each area
+    a = np.zeros((J, 2 + S))
+    a[np.arange(J), prim] = rng.uniform(1.0, 1.8, J)
+    a[np.arange(J), 2 + area] = rng.uniform(0.5, 1.0, J)
+    d = np.sort(rng.normal(0, 1, (J, 2)), axis=1)[:, ::-1] + np.array([0.8, -0.8])
+    cov = np.eye(2 + S)
+    cov[0, 1] = cov[1, 0] = 0.5
+    x = _simulate(rng, a, d, cov, 3000, model="GRM")
+    ids = [f"item{j + 1}" for j in range(J)]
+    s = st.two_tier(ids, ["G1", "G2"], np.eye(2, dtype=int)[prim], [f"S{k}" for k in area])
+    res = calibrate_multidim(x, "GRM", structure=s, quadpts=13, se="xpd")
+    assert res.converged and res.dims == ["G1", "G2", "S0", "S1", "S2"]
+    assert res.latent_cor[0, 1] == pytest.approx(0.5, abs=Z * res.se_cor[0, 1])
+    assert np.all(res.latent_cor[2:, :] == np.eye(2 + S)[2:, :])  # specifics orthogonal to everything
+    _check(res, a, d)
