@@ -186,7 +186,7 @@ def resolve_structure(
         key = structure.strip().lower()
         if key in ("unidimensional", "uni", "1"):
             return st.unidimensional(item_ids)
-        if key in ("areas", "between", "correlated", "bifactor", "two-tier"):
+        if key in ("areas", "between", "correlated", "bifactor"):
             if areas is None:
                 raise CalibrationError(f"structure {structure!r} needs the items' areas (areas=..., or a bank)")
             if key == "bifactor":
@@ -194,7 +194,7 @@ def resolve_structure(
             return st.between_items(item_ids, areas, dims)
         raise CalibrationError(
             f"structure = {structure!r}: expected 'unidimensional', 'areas', 'bifactor', a Q-matrix mapping "
-            "{item: {dimension: 0/1}} or a digicomp.calibration.structure.Structure"
+            "{item: {dimension: 0/1}} or a digicomp.calibration.structure.Structure (two-tier: structure.two_tier)"
         )
     if isinstance(structure, Mapping):
         first = next(iter(structure.values()), None)

@@ -245,7 +245,7 @@ def run_multidim(args: argparse.Namespace) -> int:
         report = res.report()
         report["comparison"] = comparison(fits)
         with open(args.report, "w", encoding="utf-8") as fh:
-            json.dump(report, fh, indent=2, allow_nan=False, default=_json_default)
+            json.dump(_finite(report), fh, indent=2, allow_nan=False, default=_json_default)
     print(res.summary())
     extra = (f", {args.params}" if args.params else "") + (f", {args.report}" if args.report else "")
     print(f"wrote {args.out} (bank {bank.id} {bank.version}){extra}")
@@ -253,7 +253,21 @@ def run_multidim(args: argparse.Namespace) -> int:
 
 
 def _json_default(x: Any) -> Any:
-    return None
+    """numpy scalars as Python numbers (anything else unserialisable as null)."""
+    return x.item() if hasattr(x, "item") else None
+
+
+def _finite(obj: Any) -> Any:
+    """The report with NaN and infinities as null (JSON has no NaN)."""
+    import math
+
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
 
 
 def _multidim_bank(res: Any, base: Any, names: dict[str, Any], args: argparse.Namespace) -> Any:
