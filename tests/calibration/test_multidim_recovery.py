@@ -190,3 +190,38 @@ def test_two_tier_with_correlated_primaries_and_graded_items_recovered():
     assert res.latent_cor[0, 1] == pytest.approx(0.5, abs=Z * res.se_cor[0, 1])
     assert np.all(res.latent_cor[2:, :] == np.eye(2 + S)[2:, :])  # specifics orthogonal to everything
     _check(res, a, d)
+
+
+@pytest.mark.slow
+def test_bifactor_rmse_no_worse_than_pymirt_bfactor_on_the_same_data():
+    mirt = pytest.importorskip("mirt")
+    rng = np.random.default_rng(7)
+    S, per = 3, 6
+    J = S * per
+    area = np.repeat(np.arange(S), per)
+    a = np.zeros((J, 1 + S))
+    a[:, 0] = rng.uniform(1.0, 2.0, J)
+    a[np.arange(J), 1 + area] = rng.uniform(0.5, 1.2, J)
+    d = rng.normal(0, 1, J)
+    x = _simulate(rng, a, d, np.eye(1 + S), 2000).astype(np.int64)
+    areas = {f"item{j + 1}": f"A{area[j]}" for j in range(J)}
+    res = calibrate_multidim(x, "2PL", structure="bifactor", areas=areas, quadpts=21)  # pymirt's 21 points too
+    fit = mirt.bfactor(x, area, n_quadpts=21, compute_standard_errors=False)
+    spec = a[np.arange(J), 1 + area]
+
+    def rmse(e, t):
+        return float(np.sqrt(np.mean((e - t) ** 2)))
+
+    pairs = [
+        (res.a[:, 0], np.asarray(fit.model.parameters["general_loadings"]).ravel(), a[:, 0], res.se_a[:, 0]),
+        (
+            res.a[np.arange(J), 1 + area],
+            np.asarray(fit.model.parameters["specific_loadings"]).ravel(),
+            spec,
+            res.se_a[np.arange(J), 1 + area],
+        ),
+        (res.intercepts[:, 0], np.asarray(fit.model.parameters["intercepts"]).ravel(), d, res.se_intercepts[:, 0]),
+    ]
+    for ours, theirs, truth, se in pairs:
+        # no worse, up to a tenth of the average SE (the programs' grids and stopping rules differ)
+        assert rmse(ours, truth) <= rmse(theirs, truth) + 0.1 * float(np.mean(se))
