@@ -209,25 +209,30 @@ class MultidimCalibrationResult:
 
     # ----------------------------------------------------------------- tables
     def table(self) -> tuple[list[str], list[list[str]]]:
-        """mirt's parameter table (``coef(mod, simplify=TRUE)$items``): a1..aK, d or d1.., g, u, each with ``_se``."""
+        """mirt's parameter table (``coef(mod, simplify=TRUE)$items``): a1..aK, d, g, u (when some item is
+        dichotomous), d1..dm (when some item is polytomous), then each with ``_se``; empty where a parameter does
+        not apply, is fixed or was not estimated."""
         K = len(self.dims)
-        poly = any(m not in DICHOTOMOUS_MODELS for m in self.models)
-        width = self.intercepts.shape[1] if poly else 0
-        cols = [f"a{k + 1}" for k in range(K)] + ["d", "g", "u"] + [f"d{k + 1}" for k in range(width)]
+        dich = np.array([m in DICHOTOMOUS_MODELS for m in self.models])
+        width = self.intercepts.shape[1] if not dich.all() else 0
+        cols = [f"a{k + 1}" for k in range(K)] + (["d", "g", "u"] if dich.any() else [])
+        cols += [f"d{k + 1}" for k in range(width)]
         header = ["item", "itemtype", *cols, *[f"{c}_se" for c in cols]]
         rows = []
         for j, i in enumerate(self.item_ids):
-            dich = self.models[j] in DICHOTOMOUS_MODELS
-            k = int(self.n_categories[j]) - 1
-            vals = [_num(v) for v in self.a[j]]
-            ses = [_num(v) for v in self.se_a[j]]
-            if dich:
-                vals += [_num(self.intercepts[j, 0]), _num(self.c[j]), _num(self.u[j])] + [""] * width
-                ses += [_num(self.se_intercepts[j, 0]), _num(self.se_c[j]), _num(self.se_u[j])] + [""] * width
+            vals = {f"a{k + 1}": (self.a[j, k], self.se_a[j, k]) for k in range(K)}
+            if dich[j]:
+                vals.update(
+                    d=(self.intercepts[j, 0], self.se_intercepts[j, 0]),
+                    g=(self.c[j], self.se_c[j]),
+                    u=(self.u[j], self.se_u[j]),
+                )
             else:
-                vals += ["", "", ""] + [_num(v) for v in self.intercepts[j, :k]] + [""] * (width - k)
-                ses += ["", "", ""] + [_num(v) for v in self.se_intercepts[j, :k]] + [""] * (width - k)
-            rows.append([i, TO_MIRT.get(self.models[j], self.models[j]), *vals, *ses])
+                n = int(self.n_categories[j]) - 1
+                vals.update({f"d{k + 1}": (self.intercepts[j, k], self.se_intercepts[j, k]) for k in range(n)})
+            est = [_num(vals[c][0]) if c in vals else "" for c in cols]
+            ses = [_num(vals[c][1]) if c in vals else "" for c in cols]
+            rows.append([i, TO_MIRT.get(self.models[j], self.models[j]), *est, *ses])
         return header, rows
 
     def report(self) -> dict[str, Any]:

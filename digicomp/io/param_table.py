@@ -454,12 +454,14 @@ def multidim_param_table(
     u: np.ndarray,
     se: dict[str, np.ndarray] | None = None,
 ) -> tuple[list[str], list[list[Any]]]:
-    """(header, rows) of mirt's multidimensional table: item, itemtype, a1..aK, d, g, u, d1..dm, then ``_se``
-    columns for the parameters in ``se`` (keys a1.., d, g, u, d1..; values (J,), NaN = not estimated)."""
+    """(header, rows) of mirt's multidimensional table: item, itemtype, a1..aK, d, g, u (when some item is
+    dichotomous), d1..dm (when some item is polytomous), then ``_se`` columns for the parameters in ``se`` (keys
+    a1.., d, g, u, d1..; values (J,), NaN = not estimated)."""
     J, K = a.shape
     poly = any(m not in DICHOTOMOUS_MODELS for m in models)
     width = intercepts.shape[1] if poly else 0
-    cols = [f"a{k + 1}" for k in range(K)] + ["d", "g", "u"] + [f"d{k + 1}" for k in range(width)]
+    any_dich = any(m in DICHOTOMOUS_MODELS for m in models)
+    cols = [f"a{k + 1}" for k in range(K)] + (["d", "g", "u"] if any_dich else []) + [f"d{k + 1}" for k in range(width)]
     se = se or {}
     se_cols = [c_ for c_ in cols if c_ in se]
     header = ["item", "itemtype", *cols, *[f"{c_}_se" for c_ in se_cols]]
