@@ -104,5 +104,5 @@ def test_unknown_model_and_duplicate_ids_are_rejected():
 def test_parameter_table_with_text_in_a_number_column_names_the_cell(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("item,a,b,c,d\nq1,1.0,zero,0,1\n")
-    with pytest.raises(ParameterError, match=r"bad.csv: item 'q1': column 'b' = 'zero'"):
+    with pytest.raises(ParameterError, match=r"bad.csv:2: item 'q1': column 'b' = 'zero'"):
         read_param_table(path)
