@@ -17,6 +17,9 @@ _PUBLIC = {
     "make_grid": "digicomp.scoring.quadrature",
     "score_bank": "digicomp.scoring.multidim",
     "MultidimScore": "digicomp.scoring.multidim",
+    "lord_wingersky": "digicomp.scoring.sum_score",
+    "sum_score_table": "digicomp.scoring.sum_score",
+    "SumScoreTable": "digicomp.scoring.sum_score",
 }
 
 __all__ = list(_PUBLIC)
