@@ -76,6 +76,7 @@ class ResponseStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._banks: dict[str, set[str]] = {}
+        self._units: set[str] | None = None
         self._conn: Any = None
 
     # ------------------------------------------------------------------ back-end hooks
@@ -228,12 +229,94 @@ class ResponseStore:
                 f"{record.bank_fingerprint!r}, which this store does not accept (registered: {known}); "
                 "register that bank version first"
             )
+        if record.unit is not None and record.unit not in self._known_units(record.unit):
+            raise StoreError(
+                f"{self.url}: session {record.session_id!r}: unit {record.unit!r} is not one of the store's "
+                "units; load the unit tree first (put_units / digicomp progress --units)"
+            )
         unknown = [it.item_id for it in record.items if it.item_id not in items]
         if unknown:
             raise StoreError(
                 f"{self.url}: session {record.session_id!r}: item {unknown[0]!r} is not in bank "
                 f"version {record.bank_fingerprint!r}"
             )
+
+    # ------------------------------------------------------------------ organisational units
+    def put_units(self, units: Iterable[dict[str, Any]]) -> int:
+        """Add or replace units (dicts with ``unit``, ``parent``, ``name_vi``, ``name_en``, ``headcount``).
+
+        The tree's consistency (parents known, no cycle) is checked by :mod:`digicomp.programme` when it loads
+        the unit file; here a unit id must be a non-empty string and a headcount a whole number >= 0 or None.
+        Returns how many units were written (in one transaction).
+        """
+        rows = []
+        for u in units:
+            uid = u.get("unit")
+            if not isinstance(uid, str) or not uid:
+                raise StoreError(f"{self.url}: unit {uid!r}: expected a non-empty string id")
+            head = u.get("headcount")
+            if head is not None and (isinstance(head, bool) or not isinstance(head, int) or head < 0):
+                raise StoreError(f"{self.url}: unit {uid!r}: headcount {head!r}: expected a whole number >= 0")
+            rows.append((uid, u.get("parent") or None, u.get("name_vi"), u.get("name_en"), head))
+        try:
+            with self._transaction() as cur:
+                cur.executemany(
+                    self._sql(
+                        "INSERT INTO units (unit, parent, name_vi, name_en, headcount) VALUES (?, ?, ?, ?, ?) "
+                        "ON CONFLICT (unit) DO UPDATE SET parent = excluded.parent, name_vi = excluded.name_vi, "
+                        "name_en = excluded.name_en, headcount = excluded.headcount"
+                    ),
+                    rows,
+                )
+        except self._driver_error as exc:
+            raise self._fail(f"cannot write {len(rows)} units (none written)", exc) from None
+        self._units = None
+        return len(rows)
+
+    def units(self) -> list[dict[str, Any]]:
+        """The stored units (``unit``, ``parent``, ``name_vi``, ``name_en``, ``headcount``), by id."""
+        rows = self._read("SELECT unit, parent, name_vi, name_en, headcount FROM units ORDER BY unit")
+        keys = ("unit", "parent", "name_vi", "name_en", "headcount")
+        return [dict(zip(keys, r)) for r in rows]
+
+    def _known_units(self, wanted: str) -> set[str]:
+        """The stored unit ids (cached; read again when ``wanted`` is not among them, as another writer may add it)."""
+        cache = self._units
+        if cache is None or wanted not in cache:
+            cache = self._units = {r[0] for r in self._read("SELECT unit FROM units")}
+        return cache
+
+    def link_persons(self, links: dict[str, str]) -> int:
+        """Record each person's unit ({person id: unit id}), replacing an earlier link; returns how many.
+
+        A unit that is not among the store's units is a StoreError naming the person (nothing is written).
+        """
+        rows = []
+        for person, unit in links.items():
+            if not isinstance(person, str) or not person:
+                raise StoreError(f"{self.url}: person {person!r}: expected a non-empty string id")
+            if not isinstance(unit, str) or unit not in self._known_units(unit):
+                raise StoreError(
+                    f"{self.url}: person {person!r}: unit {unit!r} is not one of the store's units; none of the "
+                    f"{len(links)} links was written"
+                )
+            rows.append((person, unit, utc_now()))
+        try:
+            with self._transaction() as cur:
+                cur.executemany(
+                    self._sql(
+                        "INSERT INTO person_units (person_id, unit, linked_at) VALUES (?, ?, ?) "
+                        "ON CONFLICT (person_id) DO UPDATE SET unit = excluded.unit, linked_at = excluded.linked_at"
+                    ),
+                    rows,
+                )
+        except self._driver_error as exc:
+            raise self._fail(f"cannot link {len(rows)} persons to units (none written)", exc) from None
+        return len(rows)
+
+    def person_units(self) -> dict[str, str]:
+        """{person id: unit id} as linked in the store."""
+        return {r[0]: r[1] for r in self._read("SELECT person_id, unit FROM person_units")}
 
     # ------------------------------------------------------------------ writing
     def write(self, record: SessionRecord) -> None:
@@ -438,9 +521,9 @@ class ResponseStore:
 
 _SESSION_COLUMNS = (
     "session_id, person_id, bank_fingerprint, design_hash, status, started_at, finished_at, "
-    "written_at, stop_reason, theta, se, level, n_items, result"
+    "written_at, stop_reason, theta, se, level, n_items, result, unit"
 )
-_INSERT_SESSION = f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({', '.join('?' * 14)})"
+_INSERT_SESSION = f"INSERT INTO sessions ({_SESSION_COLUMNS}) VALUES ({', '.join('?' * 15)})"
 _INSERT_RESPONSE = (
     "INSERT INTO responses (session_ref, position, item_id, score, answer, seconds, pretest) "
     "VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -464,6 +547,7 @@ def _session_row(rec: SessionRecord, written: str) -> tuple:
         rec.level,
         rec.n_items,
         result,
+        rec.unit,
     )
 
 

@@ -38,7 +38,11 @@ class ServedItem:
 
 @dataclass(frozen=True)
 class SessionRecord:
-    """A finished or abandoned session as stored: identity, bank and design, items served, final result."""
+    """A finished or abandoned session as stored: identity, bank and design, items served, final result.
+
+    ``unit`` is the organisational unit the person was in when the session started (None: not known); it must
+    be one of the store's units (:meth:`~digicomp.store.ResponseStore.put_units`) when given.
+    """
 
     session_id: str
     person_id: str | None
@@ -53,6 +57,7 @@ class SessionRecord:
     se: float | None = None
     level: str | None = None
     result: dict[str, Any] | None = field(default=None, compare=False)
+    unit: str | None = None
 
     def check(self) -> None:
         """StoreError naming the session and field when the record cannot be stored as it is."""
@@ -85,6 +90,8 @@ class SessionRecord:
                 ) from None
             if it.seconds is not None and not (math.isfinite(it.seconds) and it.seconds >= 0):
                 raise StoreError(f"{who}: item {it.item_id!r}: seconds {it.seconds!r}: expected a time >= 0 or None")
+        if self.unit is not None and (not isinstance(self.unit, str) or not self.unit):
+            raise StoreError(f"{who}: unit {self.unit!r}: expected a unit id (a non-empty string) or None")
         if self.status == "finished" and self.theta is None:
             raise StoreError(f"{who}: a finished session needs its final theta")
 
@@ -109,6 +116,7 @@ class SessionRecord:
         started_at: str | None = None,
         finished_at: str | None = None,
         status: str | None = None,
+        unit: str | None = None,
     ) -> SessionRecord:
         """The record of a live :class:`~digicomp.cat.Session`: items in served order (pretest ones flagged).
 
@@ -126,6 +134,7 @@ class SessionRecord:
             started_at=started_at,
             finished_at=finished_at,
             status=status or ("finished" if session.finished else "abandoned"),
+            unit=unit,
         )
 
     @classmethod
@@ -139,6 +148,7 @@ class SessionRecord:
         started_at: str | None = None,
         finished_at: str | None = None,
         status: str = "finished",
+        unit: str | None = None,
     ) -> SessionRecord:
         """The record of a saved session state (``session.to_json()`` parsed) and its report (or None)."""
         seeded = {s["position"]: s for s in state.get("seeded", [])}
@@ -171,4 +181,5 @@ class SessionRecord:
             se=None if report is None else report.get("se"),
             level=level.get("id") if isinstance(level, dict) else level,
             result=report,
+            unit=unit,
         )

@@ -57,5 +57,20 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             n_responses INTEGER NOT NULL,
             provenance TEXT NOT NULL)""",
     ),
+    # version 3: organisational units (a tree), persons linked to units, and the unit a session was taken in
+    (
+        """CREATE TABLE units (
+            unit TEXT PRIMARY KEY,
+            parent TEXT,
+            name_vi TEXT,
+            name_en TEXT,
+            headcount INTEGER)""",
+        """CREATE TABLE person_units (
+            person_id TEXT PRIMARY KEY,
+            unit TEXT NOT NULL,
+            linked_at TEXT NOT NULL)""",
+        "ALTER TABLE sessions ADD COLUMN unit TEXT",
+        "CREATE INDEX sessions_by_unit ON sessions (unit)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
