@@ -6,6 +6,7 @@ Also ``validate_file`` for design files, since checking a design against its ban
 from __future__ import annotations
 
 import csv
+import secrets
 import warnings
 from os import PathLike
 from pathlib import Path
@@ -22,6 +23,7 @@ from digicomp.cat.design import Design, Problem, design_from, load_design, read_
 from digicomp.cat.draws import person_keys, session_key
 from digicomp.cat.estimation import build_estimator
 from digicomp.cat.exposure import ExposureLedger, build_exposure
+from digicomp.cat.replay import ReplayGuard
 from digicomp.cat.seeding import SeedPlan, seeding_candidates, seeding_problems
 from digicomp.cat.selection import Rule, build_rule, random_rule
 from digicomp.cat.session import Session, item_content
@@ -58,7 +60,9 @@ class AdaptiveTest:
     """An adaptive test: ``AdaptiveTest(bank, design)``; ``start()`` a session, ``resume(state)`` one saved.
 
     Holds only immutable tables and configuration (plus a locked exposure ledger), so one engine may serve
-    many sessions from many threads. ``hmac_key`` (bytes) signs saved states and refuses unsigned or altered ones.
+    many sessions from many threads. ``hmac_key`` (bytes) signs saved states and refuses unsigned or altered ones;
+    ``replay_guard`` (:mod:`digicomp.cat.replay`) gives each session a nonce and refuses a state older than the
+    newest one its session reached (a replayed signed state).
     """
 
     def __init__(
@@ -69,6 +73,7 @@ class AdaptiveTest:
         hmac_key: bytes | None = None,
         ledger: ExposureLedger | None = None,
         rules: dict[str, Rule] | None = None,
+        replay_guard: ReplayGuard | None = None,
     ) -> None:
         self.design: Design = design_from(design if design is not None else Design())
         self.bank = as_bank(bank)
@@ -78,6 +83,7 @@ class AdaptiveTest:
             head = [f"design {self.design.id!r} on bank {self.bank.id!r}: {len(lines)} problems"] * (len(lines) > 1)
             raise DesignError("\n  ".join(head + lines))
         self.hmac_key = hmac_key
+        self.replay_guard = replay_guard
         self.ledger = ledger or ExposureLedger(self.bank.n_items)
         self.seeding: SeedPlan | None = SeedPlan.build(self.bank, self.design.seeding) if self.design.seeding else None
         self.core: CatCore = _build_core(self.bank, self.design, self.ledger, rules or {})
@@ -128,7 +134,10 @@ class AdaptiveTest:
         """A new live session; ``seed`` (or ``(seed, person index)``) fixes its random draws."""
         key = session_key(_check_seed(seed))
         audit = self.design.report.audit if audit is None else audit
-        return Session(self, person_id, key, audit)
+        session = Session(self, person_id, key, audit)
+        if self.replay_guard is not None:
+            session.nonce = secrets.token_hex(16)
+        return session
 
     def resume(self, state: str | dict) -> Session:
         """The session saved by ``session.to_json()`` (text or parsed dict), replayed and checked step by step.

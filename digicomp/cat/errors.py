@@ -28,3 +28,8 @@ class StateMismatchError(SessionError):
 class TamperedStateError(SessionError):
     """A saved state that is malformed (the message names the field), whose signature is missing or wrong, or that
     is not a state this engine could have written (the replay disagrees with it)."""
+
+
+class ReplayedStateError(SessionError):
+    """A client-held state older than the newest one this session reached (its step is below the replay guard's
+    high-water mark): resending an earlier signed state to answer an item again is refused."""

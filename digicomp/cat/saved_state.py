@@ -81,6 +81,14 @@ class SavedState(_Strict):
     stop_reason: Text | None
     seeded: list[SeededAnswer] | None = None
     ineligible: list[Text] | None = None
+    audit: bool | None = None
+    """The session's audit setting, written only when it differs from its design's ``report.audit``."""
+    trail: list[dict[str, Any]] | None = None
+    """The audit entries, written only when the engine's choices cannot be replayed (progressive-restricted)."""
+    nonce: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{32}$")] | None = None
+    """The session's random nonce, written when the engine has a replay guard (:mod:`digicomp.cat.replay`)."""
+    step: Annotated[StrictInt, Field(ge=0)] | None = None
+    """Answers recorded so far (seeded ones included), written with ``nonce``."""
     signature: Annotated[StrictStr, Field(pattern=r"^[0-9a-f]{64}$")] | None = None
 
 
@@ -128,6 +136,8 @@ def _problem(err: Any) -> str:
     msg = err["msg"].removeprefix("Value error, ")
     if where.startswith("key"):
         msg = "must be 16 lowercase hex digits"
+    elif where.startswith("nonce"):
+        msg = "must be 32 lowercase hex digits"
     elif where.startswith("signature"):
         msg = "must be 64 lowercase hex digits (an HMAC-SHA256)"
     return f"{where}: {msg} (got {_show(err.get('input'))})"

@@ -18,6 +18,7 @@ from digicomp.bank.scoring import score as content_score
 from digicomp.cat.errors import (
     DuplicateAnswerError,
     InvalidAnswerError,
+    ReplayedStateError,
     SessionFinishedError,
     StateMismatchError,
     TamperedStateError,
@@ -73,6 +74,8 @@ class Session:
         self.answers: list[Any] = []
         self.pending: int | None = None
         self.seeded: list[dict[str, Any]] = []
+        self.nonce: str | None = None
+        """Set by the engine when it has a replay guard (:mod:`digicomp.cat.replay`); None otherwise."""
         plan = engine.seeding.draw(np.array([self.key], np.uint64)) if engine.seeding is not None else None
         self._seed_plan = [] if plan is None else list(zip(plan[0][0].tolist(), plan[1][0].tolist()))
 
@@ -101,6 +104,11 @@ class Session:
     def position(self) -> int:
         """1-based position of the item to serve now (scored and seeded pretest items both count)."""
         return int(self.state.n_given[0]) + len(self.seeded) + 1
+
+    @property
+    def step(self) -> int:
+        """Answers recorded so far, seeded pretest items included (the replay guard's step counter)."""
+        return int(self.state.n_given[0]) + len(self.seeded)
 
     def _seed_due(self) -> int | None:
         """The seeded pretest item (bank position) planned for the current position, if any."""
@@ -166,6 +174,9 @@ class Session:
             )
             raise WrongItemError(f"{self._who}: answer for item {item_id!r}, but {served}")
         answer, score = score_answer(bank, self.pending, answer)
+        guard = getattr(self.engine, "replay_guard", None)
+        if self.nonce is not None and guard is not None:  # last check: refused here, nothing has changed yet
+            guard.advance(self.nonce, self.step + 1)
         if self.pending == self._seed_due():
             self.seeded.append({"item": item_id, "position": self.position, "answer": answer, "score": score})
             self.pending = None
@@ -224,6 +235,13 @@ class Session:
             data["seeded"] = self.seeded
         if st.eligible is not None:
             data["ineligible"] = [bank.ids[j] for j in np.flatnonzero(~st.eligible[0])]
+        if (st.audit is not None) != self.engine.design.report.audit:
+            data["audit"] = st.audit is not None
+        if st.audit is not None and not _replayable(self.engine):
+            data["trail"] = st.audit[0]
+        if self.nonce is not None:
+            data["nonce"] = self.nonce
+            data["step"] = self.step
         if self.engine.hmac_key is not None:
             data["signature"] = _sign(self.engine.hmac_key, data)
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
@@ -241,17 +259,49 @@ class Session:
 
         saved, data = parse_state(state)
         _check_identity(engine, data)
-        session = cls(engine, saved.person, int(saved.key, 16), engine.design.report.audit)
+        audit = engine.design.report.audit if saved.audit is None else saved.audit
+        session = cls(engine, saved.person, int(saved.key, 16), audit)
         try:
             _replay(session, saved)
         except TamperedStateError:
             raise
         except DigicompError as exc:
             raise TamperedStateError(f"session state: {exc}") from None
+        if saved.trail is not None and session.state.audit is not None:
+            # choices read the live ledger, so the replay could not rebuild their audit: the state carries it
+            session.state.audit[0] = [dict(entry) for entry in saved.trail]
+        _check_replay(engine, session, saved)
         return session
 
     def _view(self, j: int) -> ItemView:
         return ItemView(position=self.position, **_copy_json(self.engine.item_content(j)))
+
+
+def _replayable(engine: AdaptiveTest) -> bool:
+    """True when a replay re-derives every choice (and so the audit); progressive-restricted reads the live ledger."""
+    return not isinstance(engine.core.exposure, ProgressiveRestricted)
+
+
+def _check_replay(engine: AdaptiveTest, session: Session, saved: SavedState) -> None:
+    """With a replay guard: the state must carry its nonce and true step, and not be older than the session's mark.
+
+    Sets the session's nonce (after the replay, so replayed seeded answers do not move the mark).
+    """
+    guard = getattr(engine, "replay_guard", None)
+    if guard is None:
+        if saved.nonce is not None:  # a guarded state resumed without a guard: keep the nonce, check nothing
+            session.nonce = saved.nonce
+        return
+    if saved.nonce is None or saved.step is None:
+        raise TamperedStateError("session state: nonce: missing (this engine guards states against replay)")
+    if saved.step != session.step:
+        raise TamperedStateError(f"session state: step: {saved.step}, but the state holds {session.step} answers")
+    have = guard.mark(saved.nonce)
+    if have > saved.step:
+        from digicomp.cat.replay import replayed_message
+
+        raise ReplayedStateError(replayed_message(saved.nonce, saved.step + 1, have))
+    session.nonce = saved.nonce
 
 
 def _replay(session: Session, saved: SavedState) -> None:
@@ -260,7 +310,7 @@ def _replay(session: Session, saved: SavedState) -> None:
     bank, st = engine.bank, session.state
     # Progressive-restricted withholds items by the live ledger, so its choices cannot be re-derived later;
     # every other method's choice depends only on the key, the answers and (item eligibility) the saved mask.
-    verify = not isinstance(engine.core.exposure, ProgressiveRestricted)
+    verify = _replayable(engine)
     if (st.eligible is None) != (saved.ineligible is None):
         raise TamperedStateError(
             "session state: ineligible: "
