@@ -72,5 +72,38 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE sessions ADD COLUMN unit TEXT",
         "CREATE INDEX sessions_by_unit ON sessions (unit)",
     ),
+    # version 4: live sessions of `digicomp serve` (state + version for optimistic concurrency), each accepted
+    # answer as it is acknowledged, and the replay guard's high-water marks for client-held states
+    (
+        """CREATE TABLE live_sessions (
+            session_id TEXT PRIMARY KEY,
+            design TEXT NOT NULL,
+            person_id TEXT,
+            unit TEXT,
+            lang TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('active', 'finished', 'abandoned')),
+            version INTEGER NOT NULL,
+            step INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            last_request TEXT,
+            last_reply TEXT,
+            served_at TEXT,
+            seconds TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL)""",
+        "CREATE INDEX live_sessions_by_unit ON live_sessions (unit, status)",
+        """CREATE TABLE live_answers (
+            session_id TEXT NOT NULL REFERENCES live_sessions (session_id),
+            step INTEGER NOT NULL,
+            item_id TEXT NOT NULL,
+            answer TEXT,
+            score INTEGER NOT NULL,
+            answered_at TEXT NOT NULL,
+            PRIMARY KEY (session_id, step))""",
+        """CREATE TABLE replay_marks (
+            nonce TEXT PRIMARY KEY,
+            step INTEGER NOT NULL,
+            updated_at TEXT NOT NULL)""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
