@@ -1,0 +1,36 @@
+"""Pilot analytics on arrays: classical item analysis, distractors, person fit, model and item fit.
+
+Math only (arrays and item parameters in, plain tables out): the joining of raw answers to a bank's keys lives in
+:mod:`digicomp.face.analysis`. Names load on first use so that importing the package costs nothing.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
+_PUBLIC = {
+    "classical_analysis": "digicomp.analysis.classical",
+    "cronbach_alpha": "digicomp.analysis.classical",
+    "ClassicalAnalysis": "digicomp.analysis.classical",
+    "ItemStatistics": "digicomp.analysis.classical",
+    "Alpha": "digicomp.analysis.classical",
+    "distractor_analysis": "digicomp.analysis.distractors",
+    "OptionTable": "digicomp.analysis.distractors",
+    "score_groups": "digicomp.analysis.distractors",
+}
+
+__all__ = list(_PUBLIC)
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'digicomp.analysis' has no attribute {name!r}")
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
