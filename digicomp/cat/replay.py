@@ -7,14 +7,14 @@ answers recorded so far, seeded ones included). Before an answer changes the ses
 mark from ``step`` to ``step + 1`` atomically, and refuses the move when the mark is already there or past it: so
 of two uses of one state exactly one answer is accepted, and an older state can never answer again.
 
-The mark must be shared by every process that resumes states (a database table in a service: see
-:class:`digicomp.store.live.StoreReplayGuard`); :class:`MemoryReplayGuard` serves one process.
+The mark must be shared by every process that resumes states: :class:`StoreReplayGuard` keeps it in the response
+store (SQLite or PostgreSQL) for several workers and hosts; :class:`MemoryReplayGuard` serves one process.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 from digicomp.cat.errors import ReplayedStateError
 
@@ -51,6 +51,33 @@ class MemoryReplayGuard:
         """See :meth:`ReplayGuard.mark`."""
         with self._lock:
             return self._marks.get(nonce, 0)
+
+
+class StoreReplayGuard:
+    """High-water marks in the response store's ``replay_marks`` table, shared by every worker and host.
+
+    ``store`` is a :class:`~digicomp.store.ResponseStore` or a callable returning one (a store holds one
+    connection: a threaded server hands each thread its own).
+    """
+
+    def __init__(self, store: Any) -> None:
+        self._store = store
+
+    def _get(self) -> Any:
+        return self._store() if callable(self._store) else self._store
+
+    def advance(self, nonce: str, step: int) -> None:
+        """See :meth:`ReplayGuard.advance`."""
+        from digicomp.store.live import advance_mark
+
+        if not advance_mark(self._get(), nonce, step):
+            raise ReplayedStateError(replayed_message(nonce, step, self.mark(nonce)))
+
+    def mark(self, nonce: str) -> int:
+        """See :meth:`ReplayGuard.mark`."""
+        from digicomp.store.live import read_mark
+
+        return read_mark(self._get(), nonce)
 
 
 def replayed_message(nonce: str, step: int, have: int) -> str:
