@@ -10,8 +10,8 @@ import pytest
 from digicomp.cat import AdaptiveTest
 from digicomp.cat.errors import ReplayedStateError
 from digicomp.cat.replay import StoreReplayGuard
-from digicomp.store import open_store
 from digicomp.store import live as live_store
+from digicomp.store import open_store
 from digicomp.store.records import utc_now
 
 from .conftest import small_bank
