@@ -18,6 +18,8 @@ _PUBLIC = {
     "distractor_analysis": "digicomp.analysis.distractors",
     "OptionTable": "digicomp.analysis.distractors",
     "score_groups": "digicomp.analysis.distractors",
+    "person_fit": "digicomp.analysis.person_fit",
+    "PersonFit": "digicomp.analysis.person_fit",
 }
 
 __all__ = list(_PUBLIC)
