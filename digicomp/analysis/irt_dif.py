@@ -1,0 +1,403 @@
+"""IRT likelihood-ratio DIF between multiple-group models, with all-others or purified anchors.
+
+For a studied item j the question is whether its parameters differ between groups once the groups' ability
+distributions are accounted for by the anchor items (Thissen, Steinberg & Wainer 1993). The base model is a
+multiple-group fit (:mod:`digicomp.calibration.multigroup`) whose anchors are equal across groups.
+
+``method="conditional"`` (default): item j is refitted twice, equal across groups and free per group, with every
+other parameter (the other items and the groups' N(μ_g, σ_g²)) held at the base model's estimates. Each person
+who answered j contributes log Σ_q w_pq P_j(x_pj | θ_q), with w_pq the posterior of the base model without item
+j, so all items are refitted at once by a few EM cycles over the observed responses. The statistic
+G² = 2 (ℓ_free - ℓ_equal) is at most the full refit's (the free model is maximised over fewer parameters) and,
+with many anchor items, differs from it by little (tested against ``method="refit"``, which fits the two
+multiple-group models in full for every item: exact, and one EM per item).
+
+Anchors: ``"all-others"`` (every other item is equal across groups), ``"purified"`` (after the all-others round,
+the items flagged by Benjamini–Hochberg are freed in the base model and every item is tested again, until the
+flagged set repeats), or a list of anchor item ids. df = (G - 1) × the item's free parameters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.analysis.dif import benjamini_hochberg
+from digicomp.analysis.tables import Table
+from digicomp.calibration.families import log_prob
+from digicomp.calibration.mstep import Block, m_step
+from digicomp.calibration.multigroup import SEP, MultiGroupResult, calibrate_multigroup, group_codes
+from digicomp.calibration.priors import Priors
+from digicomp.calibration.start import build_blocks
+from digicomp.errors import CalibrationError
+
+Array = NDArray[np.float64]
+W_CELLS = 50_000_000  # (observations × points) held as leave-one-out weights at once (200 MB in float32)
+CHUNK = 200_000  # observations per pass when the weights are recomputed
+
+
+@dataclass
+class IRTDIFTable(Table):
+    """IRT likelihood-ratio DIF per item; ``a_ref``/``b_ref`` the reference group's free-model parameters and
+    ``a_diff``/``b_diff`` the largest signed difference of another group from them (b for dichotomous items)."""
+
+    item: list[str]
+    chi2: Array
+    df: Array
+    p: Array
+    q: Array
+    flagged: NDArray[np.bool_]
+    anchor: list[str]
+    chi2_all_others: Array
+    p_all_others: Array
+    q_all_others: Array
+    a_ref: Array
+    b_ref: Array
+    a_diff: Array
+    b_diff: Array
+    groups: list[str] = field(default_factory=list)
+    anchors: list[str] = field(default_factory=list)
+    rounds: int = 1
+    method: str = "conditional"
+    excluded: dict[str, str] = field(default_factory=dict)
+    base: MultiGroupResult | None = None
+
+
+def irt_lr_dif(
+    responses: Any,
+    groups: Sequence[Any],
+    model: Any = "2PL",
+    *,
+    reference: Any = None,
+    anchors: str | Sequence[str] = "purified",
+    alpha: float = 0.05,
+    method: str = "conditional",
+    quadpts: int = 61,
+    max_rounds: int = 5,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IRTDIFTable:
+    """IRT-LR DIF of every item between the groups (see the module docstring).
+
+    ``responses``: Responses with item ids or an array; ``groups``: one label per person. ``progress(step, done,
+    total)`` is called as the base fits and the item tests advance.
+    """
+    if method not in ("conditional", "refit"):
+        raise CalibrationError(f"method = {method!r}: expected 'conditional' or 'refit'")
+    report = progress or (lambda *_: None)
+    from digicomp.calibration.data import as_responses
+
+    resp = as_responses(responses)
+    ids = resp.item_ids or [f"item{j + 1}" for j in range(resp.n_items)]
+    if resp.item_ids is None:
+        resp = type(resp)(resp.person, resp.item, resp.value, resp.n_persons, resp.n_items, resp.person_ids, ids)
+    _, labels = group_codes(groups, resp.n_persons, reference)
+    if isinstance(anchors, str):
+        if anchors not in ("all-others", "purified"):
+            raise CalibrationError(f"anchors = {anchors!r}: expected 'all-others', 'purified' or a list of item ids")
+        free: list[str] = []
+    else:
+        unknown = [a for a in anchors if a not in ids]
+        if unknown:
+            raise CalibrationError(f"anchors: item(s) {', '.join(map(repr, unknown[:5]))} are not in the responses")
+        if not anchors:
+            raise CalibrationError("anchors: an empty list leaves nothing to link the groups")
+        free = [i for i in ids if i not in set(anchors)]
+    report("base model", 0, 1)
+    base = calibrate_multigroup(resp, groups, model, free=free, reference=labels[0], quadpts=quadpts)
+    report("base model", 1, 1)
+    test = _conditional_lr if method == "conditional" else _refit_lr
+    first = test(base, resp, groups, model, labels[0], quadpts, report)
+    table = first
+    rounds = 1
+    anchor_name = "all others" if isinstance(anchors, str) else f"{len(ids) - len(free)} given anchors"
+    if anchors == "purified":
+        while rounds < max_rounds:
+            flagged = [i for i, f in zip(table.item, table.flagged) if f]
+            if sorted(flagged) == sorted(base.free_items) or len(flagged) >= len(ids):
+                break
+            rounds += 1
+            report("base model", 0, 1)
+            base = calibrate_multigroup(
+                resp, groups, model, free=flagged, reference=labels[0], quadpts=quadpts, start=base
+            )
+            report("base model", 1, 1)
+            table = test(base, resp, groups, model, labels[0], quadpts, report)
+        n_anchor = len(ids) - len(base.free_items)
+        anchor_name = f"purified ({n_anchor} anchors)"
+    out = _finish(table, first, alpha, base, anchor_name, rounds, method)
+    return out
+
+
+@dataclass
+class _Raw:
+    item: list[str]
+    chi2: Array
+    df: Array
+    a: Array  # (J, G)
+    b: Array  # (J, G)
+    excluded: dict[str, str]
+    flagged: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+
+
+def _finish(
+    table: _Raw, first: _Raw, alpha: float, base: MultiGroupResult, anchor: str, rounds: int, method: str
+) -> IRTDIFTable:
+    from scipy.stats import chi2 as chi2_dist
+
+    p = chi2_dist.sf(table.chi2, table.df)
+    p0 = chi2_dist.sf(first.chi2, first.df)
+    q, q0 = benjamini_hochberg(p), benjamini_hochberg(p0)
+    ref_a, ref_b = table.a[:, 0], table.b[:, 0]
+    da, db = table.a[:, 1:] - ref_a[:, None], table.b[:, 1:] - ref_b[:, None]
+    pick_a = np.argmax(np.abs(np.nan_to_num(da)), axis=1)
+    pick_b = np.argmax(np.abs(np.nan_to_num(db)), axis=1)
+    rows = np.arange(len(table.item))
+    return IRTDIFTable(
+        item=table.item,
+        chi2=table.chi2,
+        df=table.df,
+        p=p,
+        q=q,
+        flagged=np.nan_to_num(q, nan=1.0) < alpha,
+        anchor=[anchor] * len(table.item),
+        chi2_all_others=first.chi2,
+        p_all_others=p0,
+        q_all_others=q0,
+        a_ref=ref_a,
+        b_ref=ref_b,
+        a_diff=da[rows, pick_a],
+        b_diff=db[rows, pick_b],
+        groups=list(base.groups),
+        anchors=[i for i in table.item if i not in set(base.free_items)],
+        rounds=rounds,
+        method=method,
+        excluded={**first.excluded, **table.excluded},
+        base=base,
+    )
+
+
+def _flag(raw: _Raw, alpha: float = 0.05) -> _Raw:
+    from scipy.stats import chi2 as chi2_dist
+
+    raw.flagged = np.nan_to_num(benjamini_hochberg(chi2_dist.sf(raw.chi2, raw.df)), nan=1.0) < alpha
+    return raw
+
+
+def _base_items(base: MultiGroupResult) -> tuple[list[str], NDArray[np.intp], NDArray[np.intp]]:
+    """Original item ids (fit order) and, per expanded column, its original item and group (-1: anchored)."""
+    names, orig, grp = [], [], []
+    pos: dict[str, int] = {}
+    for e in base.params.ids:
+        i, _, g = e.partition(SEP)
+        if i not in pos:
+            pos[i] = len(names)
+            names.append(i)
+        orig.append(pos[i])
+        grp.append(base.groups.index(g) if g else -1)
+    return names, np.array(orig, dtype=np.intp), np.array(grp, dtype=np.intp)
+
+
+def _eta_of_columns(base: MultiGroupResult) -> dict[int, tuple[str, Array]]:
+    out = {}
+    for b in base.engine.blocks:
+        for r, j in enumerate(b.index):
+            out[int(j)] = (b.family, b.eta[r].copy())
+    return out
+
+
+def _ab(family: str, eta: Array) -> tuple[float, float]:
+    a = float(eta[0])
+    b = float(-eta[1] / eta[0]) if family == "dichotomous" else float("nan")
+    return a, b
+
+
+def _conditional_lr(
+    base: MultiGroupResult, resp: Any, groups: Any, model: Any, reference: str, quadpts: int, report: Callable
+) -> _Raw:
+    eng = base.engine
+    points = eng.points
+    Q = points.size
+    G = len(base.groups)
+    names, orig_of_col, group_of_col = _base_items(base)
+    J = len(names)
+    models_col = list(base.params.models)
+    K_col = np.asarray(base.params.n_categories, dtype=np.intp)
+    clean = base.data
+    person, col, x = clean.person, clean.item, clean.value.astype(np.intp)
+    g_obs = base.person_group[person]
+    j_obs = orig_of_col[col]
+    log_p = eng.log_p()
+    post, _ = eng.data.posterior(log_p, eng.latent.log_weights(points))
+    post = post[base.sorted_row]
+    with np.errstate(divide="ignore"):
+        log_post = np.log(np.maximum(post, 1e-300))
+    del post
+    # targets: equal fit one per item, free fit one per (item, group)
+    col_of = {}
+    for c in range(len(orig_of_col)):
+        col_of[(int(orig_of_col[c]), int(group_of_col[c]))] = c
+    etas = _eta_of_columns(base)
+    excluded: dict[str, str] = {}
+    K_item = np.zeros(J, dtype=np.intp)
+    models_item = [""] * J
+    eq_start, fr_start = [None] * J, [None] * (J * G)
+    for j in range(J):
+        c0 = col_of.get((j, -1))
+        if c0 is not None:
+            models_item[j], K_item[j] = models_col[c0], K_col[c0]
+            eq_start[j] = etas[c0][1]
+            for g in range(G):
+                fr_start[j * G + g] = etas[c0][1]
+        else:
+            cs = [col_of.get((j, g)) for g in range(G)]
+            c_any = next(c for c in cs if c is not None)
+            models_item[j], K_item[j] = models_col[c_any], K_col[c_any]
+            eq_start[j] = etas[cs[0] if cs[0] is not None else c_any][1]
+            for g in range(G):
+                fr_start[j * G + g] = etas[cs[g] if cs[g] is not None else c_any][1]
+    # category counts per (item, group): a group without a category cannot have its own parameters
+    Kmax = int(K_item.max())
+    cat_counts = np.bincount((j_obs * G + g_obs) * Kmax + x, minlength=J * G * Kmax).reshape(J, G, Kmax)
+    for j in range(J):
+        missing = [
+            f"{base.groups[g]} (category {k})"
+            for g in range(G)
+            for k in range(int(K_item[j]))
+            if cat_counts[j, g, k] == 0
+        ]
+        if missing:
+            excluded[names[j]] = "no response of group " + ", ".join(missing[:3]) + ": its own parameters are infinite"
+    for i, why in base.excluded_items.items():
+        excluded.setdefault(i.partition(SEP)[0], f"excluded from the base model: {why}")
+    ok_item = np.array([n not in excluded for n in names], dtype=bool)
+    keep = ok_item[j_obs]
+    person, col, x, g_obs, j_obs = person[keep], col[keep], x[keep], g_obs[keep], j_obs[keep]
+    t_eq, t_fr = j_obs, j_obs * G + g_obs
+    n_obs = person.size
+    # leave-one-out log weights: the base posterior without the studied response
+    base_table = np.ascontiguousarray(log_p.transpose(1, 2, 0))  # (cols, K, Q)
+
+    def loo(lo: int, hi: int) -> Array:
+        lw = log_post[person[lo:hi]] - base_table[col[lo:hi], x[lo:hi]]
+        lw -= lw.max(axis=1, keepdims=True)
+        w = np.exp(lw)
+        w /= w.sum(axis=1, keepdims=True)
+        return w.astype(np.float32)
+
+    bounds = list(range(0, n_obs, CHUNK)) + [n_obs]
+    stored = [loo(lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])] if n_obs * Q <= W_CELLS else None
+    from scipy import sparse
+
+    def indicator(t: NDArray[np.intp], n_t: int, lo: int, hi: int) -> Any:
+        k = hi - lo
+        return sparse.csr_matrix(
+            (np.ones(k, dtype=np.float32), (t[lo:hi] * Kmax + x[lo:hi], np.arange(k))), shape=(n_t * Kmax, k)
+        )
+
+    ind_eq = [indicator(t_eq, J, lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    ind_fr = [indicator(t_fr, J * G, lo, hi) for lo, hi in zip(bounds[:-1], bounds[1:])]
+    rows_eq = np.flatnonzero(ok_item)
+    rows_fr = np.flatnonzero(np.repeat(ok_item, G))
+    blocks_eq = _blocks([models_item[j] for j in range(J)], rows_eq, K_item, eq_start)
+    blocks_fr = _blocks([models_item[t // G] for t in range(J * G)], rows_fr, np.repeat(K_item, G), fr_start)
+    priors = Priors()
+
+    def table(blocks: list[Block], n_t: int) -> Array:
+        out = np.zeros((Q, n_t, Kmax), dtype=np.float32)
+        for b in blocks:
+            lp = log_prob(b.family, b.eta, points)
+            out[:, b.index, : lp.shape[2]] = np.exp(lp)
+        return out
+
+    def e_pass(with_counts: bool) -> tuple[Array, Array, Array | None, Array | None]:
+        P_eq, P_fr = table(blocks_eq, J), table(blocks_fr, J * G)
+        ll_eq, ll_fr = np.zeros(J), np.zeros(J)
+        c_eq = np.zeros((J * Kmax, Q)) if with_counts else None
+        c_fr = np.zeros((J * G * Kmax, Q)) if with_counts else None
+        for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+            w = stored[k] if stored is not None else loo(lo, hi)
+            for P, t, ll, ind, c in ((P_eq, t_eq, ll_eq, ind_eq, c_eq), (P_fr, t_fr, ll_fr, ind_fr, c_fr)):
+                r = w * P[:, t[lo:hi], x[lo:hi]].T
+                m = r.sum(axis=1, dtype=np.float64)
+                ll += np.bincount(j_obs[lo:hi], weights=np.log(np.maximum(m, 1e-300)), minlength=J)
+                if c is not None:
+                    r /= np.maximum(m, 1e-300)[:, None].astype(np.float32)
+                    c += ind[k] @ r
+        return ll_eq, ll_fr, c_eq, c_fr
+
+    report("item tests", 0, 1)
+    for _ in range(200):
+        _, _, c_eq, c_fr = e_pass(True)
+        change = 0.0
+        for blocks, c, n_t in ((blocks_eq, c_eq, J), (blocks_fr, c_fr, J * G)):
+            counts = c.reshape(n_t, Kmax, Q)
+            for b in blocks:
+                K = 2 if b.family == "dichotomous" else b.eta.shape[1]
+                new = m_step(b, counts[b.index, :K], points, priors)
+                moved = b.free & np.isfinite(new) & np.isfinite(b.eta)
+                change = max(change, float(np.abs(np.where(moved, new - b.eta, 0.0)).max(initial=0.0)))
+                b.eta = new
+        if change < 1e-4:
+            break
+    ll_eq, ll_fr, _, _ = e_pass(False)
+    report("item tests", 1, 1)
+    n_free = np.zeros(J)
+    a = np.full((J, G), np.nan)
+    bb = np.full((J, G), np.nan)
+    for b in blocks_fr:
+        for r, t in enumerate(b.index):
+            j, g = divmod(int(t), G)
+            a[j, g], bb[j, g] = _ab(b.family, b.eta[r])
+            if g == 0:
+                n_free[j] = int(b.free[r].sum())
+    chi2 = np.where(ok_item, np.maximum(2 * (ll_fr - ll_eq), 0.0), np.nan)
+    df = np.where(ok_item, n_free * (G - 1), np.nan)
+    return _flag(_Raw(names, chi2, df, a, bb, excluded))
+
+
+def _blocks(models: list[str], rows: NDArray[np.intp], K: NDArray[np.intp], start: list) -> list[Block]:
+    """Blocks over ``rows`` with the free masks of their models and the given starting η (padded to width)."""
+    counts = np.ones((len(models), int(K.max())))
+    blocks = build_blocks(models, rows, K, counts, 1.0)
+    for b in blocks:
+        for r, t in enumerate(b.index):
+            s = start[int(t)]
+            b.eta[r, : s.size] = s[: b.eta.shape[1]]
+        b.shared[:] = False  # a 1PL slope is held per studied item here, not shared across items
+    return blocks
+
+
+def _refit_lr(
+    base: MultiGroupResult, resp: Any, groups: Any, model: Any, reference: str, quadpts: int, report: Callable
+) -> _Raw:
+    """Exact LR: for every item, the multiple-group model with that item freed (anchored in the base) or anchored
+    (free in the base), fitted in full from the base's estimates."""
+    names, _, _ = _base_items(base)
+    J, G = len(names), len(base.groups)
+    chi2, df = np.full(J, np.nan), np.full(J, np.nan)
+    a, bb = np.full((J, G), np.nan), np.full((J, G), np.nan)
+    excluded: dict[str, str] = {}
+    for j, i in enumerate(names):
+        report("item tests", j, J)
+        was_free = i in base.free_items
+        free = [f for f in base.free_items if f != i] if was_free else [*base.free_items, i]
+        try:
+            other = calibrate_multigroup(
+                resp, groups, model, free=free, reference=reference, quadpts=quadpts, start=base
+            )
+        except CalibrationError as err:
+            excluded[i] = str(err)
+            continue
+        full, restricted = (base, other) if was_free else (other, base)
+        chi2[j] = max(2 * (full.loglik - restricted.loglik), 0.0)
+        df[j] = full.n_parameters - restricted.n_parameters
+        etas = _eta_of_columns(full)
+        for g, label in enumerate(base.groups):
+            c = full.params.ids.index(f"{i}{SEP}{label}")
+            a[j, g], bb[j, g] = _ab(*etas[c])
+    report("item tests", J, J)
+    return _flag(_Raw(names, chi2, df, a, bb, excluded))
