@@ -86,6 +86,21 @@ class SumScoreTable:
 
         return pd.DataFrame(self.as_dict())
 
+    def empirical_reliability(self, counts: ArrayLike) -> float:
+        """mirt's ``rxx`` of ``fscores(method = "EAPsum")``: var(EAP) / (var(EAP) + mean(SD²)) over observed persons.
+
+        ``counts``: how many persons obtained each sum score 0..max_score (``numpy.bincount`` of their totals);
+        the variance is the sample variance (n - 1), as R's ``var``.
+        """
+        n = np.asarray(counts, dtype=float)
+        if n.shape != self.score.shape or np.any(n < 0) or n.sum() < 2:
+            raise DigicompError(f"counts must be {self.score.size} numbers ≥ 0 (persons per sum score), at least 2")
+        total = n.sum()
+        mean = float(n @ self.eap) / total
+        var = float(n @ (self.eap - mean) ** 2) / (total - 1)
+        err = float(n @ self.sd**2) / total
+        return var / (var + err)
+
     def lookup(self, sum_scores: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """(EAP, SD) for each given sum score; a score outside 0..max_score is a DigicompError."""
         s = np.asarray(sum_scores)

@@ -97,3 +97,21 @@ def test_items_selects_a_form_and_bad_scores_are_refused():
         form.lookup([6])
     with pytest.raises(DigicompError, match="items, categories"):
         lord_wingersky(np.ones(3))
+
+
+def test_lsat7_table_matches_mirt_eapsum():
+    """mirt's test-01-mirtOne.R ('dich'): fscores(mod, method = 'EAPsum') on LSAT7 2PL gives F1 = -1.86979,
+    -1.431861, -0.9488463, -0.4131963, 0.1517289, 0.7271877, SE 0.6927032 ... 0.8009335, expected counts 10.08994 ...
+    308.5536 and rxx_F1 = 0.4319948; the 2PL estimates are mirt's (tests/calibration/test_mirt_agreement.py)."""
+    a = [0.9879254, 1.0808847, 1.7058006, 0.7651853, 0.7357980]
+    d = [1.8560605, 0.8079786, 1.8042187, 0.4859966, 1.8545127]
+    table = sum_score_table(ItemParameters(["2PL"] * 5, a, np.array(d)[:, None]))
+    eap = [-1.86979, -1.431861, -0.9488463, -0.4131963, 0.1517289, 0.7271877]
+    sd = [0.6927032, 0.6838697, 0.6942298, 0.7210951, 0.758772, 0.8009335]
+    expected = [10.08994, 44.65882, 109.773, 207.7391, 319.1854, 308.5536]
+    # the published parameters carry 7 digits; mirt's test tolerance is 1e-2
+    assert np.max(np.abs(table.eap - eap)) < 2e-4
+    assert np.max(np.abs(table.sd - sd)) < 2e-4
+    assert np.max(np.abs(1000 * table.prob - expected)) < 2e-2  # counts of 1000: 2e-5 in probability
+    observed = [12, 40, 114, 205, 321, 308]
+    assert table.empirical_reliability(observed) == pytest.approx(0.4319948, abs=1e-4)
