@@ -72,4 +72,4 @@ def bank_from_calibration(
         spec = BankFile.model_validate(data)
     except ValueError as exc:
         raise BankError(f"cannot build a bank from the calibration: {exc}") from None
-    return ItemBank(spec)
+    return ItemBank(spec, media_root=base.media_root if base is not None else None)

@@ -53,9 +53,12 @@ class ItemBank:
         source: str | PathLike[str] | None = None,
         framework: Any = None,
         params: ItemParameters | None = None,
+        media_root: str | PathLike[str] | None = None,
     ) -> None:
         self.spec = spec
         self.source = Path(source) if source is not None else None
+        # the folder the items' media paths are relative to: the file's folder, or the bank this one was made from
+        self.media_root = Path(media_root) if media_root is not None else (self.source.parent if self.source else None)
         self._framework = framework
         where = f"{self.source}: " if self.source else ""
         # multidimensional banks: the dimensions (bank.dimensions.Dimensions) and the slope-intercept arrays
@@ -215,9 +218,11 @@ class ItemBank:
         return self.spec.model_dump(mode="json", exclude_none=True)
 
     def to_yaml(self, path: str | PathLike[str]) -> None:
-        """Write the bank as YAML; ``load_bank`` of that file gives an equal bank (same fingerprint)."""
+        """Write the bank as YAML, with its items' media files copied beside it (from :attr:`media_root`);
+        ``load_bank`` of that file gives an equal bank (same fingerprint)."""
         from digicomp.io.yamlfile import dump_yaml
 
+        _copy_media(self, Path(path).parent)
         dump_yaml(self.to_dict(), path)
 
     def to_param_table(self, path: str | PathLike[str], style: str = "mirt") -> None:
@@ -299,3 +304,29 @@ class ItemBank:
         except ValueError as exc:
             raise BankError(f"{source}: cannot build a bank from these parameters: {exc}") from None
         return cls(spec, params=params)
+
+
+def _copy_media(bank: ItemBank, target: Path) -> None:
+    """Copy ``bank``'s media files from its :attr:`~ItemBank.media_root` to folder ``target`` (same relative paths);
+    a different file already at a path is a BankError, never overwritten."""
+    import shutil
+
+    source = bank.media_root
+    media = [item.media.src for item in bank.spec.items if getattr(item, "media", None) is not None]
+    if not media:
+        return
+    if source is None:
+        raise BankError(
+            f"bank {bank.id!r}: its items name media files ({media[0]}, ...) but the bank has no folder they come "
+            "from (build it with media_root=)"
+        )
+    if source.resolve() == target.resolve():
+        return
+    for rel in dict.fromkeys(media):
+        src, dst = source / rel, target / rel
+        if dst.exists():
+            if dst.read_bytes() != src.read_bytes():
+                raise BankError(f"{dst}: a different file is already there; bank {bank.id!r} needs {src} at that path")
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)

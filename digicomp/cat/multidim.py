@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.special import ndtr
 
 from digicomp.cat.context import StepContext
 from digicomp.cat.core import CatCore
@@ -236,6 +235,8 @@ def build_rule(name: str, model: Model) -> Any:
 def _level_probabilities(mean: NDArray, sd: NDArray, cuts: NDArray) -> NDArray[np.float64]:
     """P(level) (…, L) of normal marginals N(mean, sd²) (the Laplace posterior's)."""
     edges = np.concatenate([[-np.inf], cuts, [np.inf]])
+    from scipy.special import ndtr  # lazy: a unidimensional run never loads scipy
+
     return np.diff(ndtr((edges - mean[..., None]) / sd[..., None]), axis=-1)
 
 

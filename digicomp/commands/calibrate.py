@@ -368,7 +368,7 @@ def _multidim_bank(res: Any, base: Any, names: dict[str, Any], args: argparse.Na
                 data[key] = base.to_dict()[key]
     try:
         spec = BankFile.model_validate(data)
-        return ItemBank(spec)
+        return ItemBank(spec, media_root=base.media_root if base is not None else None)
     except (ValueError, BankError) as exc:
         raise BankError(f"cannot build a multidimensional bank from the calibration: {exc}") from None
 

@@ -12,7 +12,6 @@ import dataclasses
 import datetime
 import json
 import re
-import shutil
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -60,8 +59,6 @@ class Recalibration:
     drift_check: DriftCheck | None = None
     drift_result: CalibrationResult | None = None
     notes: list[str] = field(default_factory=list)
-    media_from: Path | None = None
-    """The source bank's folder: items' media files are relative to it and go along with the new version."""
 
     @property
     def drifted(self) -> list[str]:
@@ -80,8 +77,7 @@ class Recalibration:
         source bank, so the new version loads; a different file already at a media path is a BankError.
         """
         path = Path(path)
-        _copy_media(self.bank, self.media_from, path.parent)
-        self.bank.to_yaml(path)
+        self.bank.to_yaml(path)  # its media files go beside it
         side = path.with_name(path.stem + ".provenance.json")
         side.write_text(json.dumps(self.provenance, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         return path, side
@@ -107,25 +103,6 @@ class Recalibration:
         if not self.converged:
             lines.append("NOT CONVERGED: do not publish this version (raise --max-iter, use --priors bayes)")
         return "\n".join(lines)
-
-
-def _copy_media(bank: Any, source: Path | None, target: Path) -> None:
-    """Copy the media files of ``bank``'s items from folder ``source`` to folder ``target`` (same relative paths)."""
-    if source is None or source.resolve() == target.resolve():
-        return
-    for item in bank:
-        if item.media is None:
-            continue
-        src, dst = source / item.media.src, target / item.media.src
-        if dst.exists():
-            if dst.read_bytes() != src.read_bytes():
-                raise BankError(
-                    f"{dst}: a different file is already there; item {item.id!r} of the new bank version needs "
-                    f"{src} at that path (write the bank to another folder)"
-                )
-            continue
-        dst.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dst)
 
 
 def next_version(version: str) -> str:
@@ -222,7 +199,6 @@ def recalibrate(
             ConvergenceWarning,
             stacklevel=2,
         )
-    out.media_from = bank.source.parent if getattr(bank, "source", None) is not None else None
     out.provenance = _provenance(store, bank, new_bank, out, stored, options.get("priors"))
     if record:
         store.record_recalibration(bank.fingerprint, new_bank.fingerprint, mode, out.provenance)
@@ -325,7 +301,7 @@ def _new_version(bank: Any, version: str) -> Any:
     data = bank.to_dict()
     data["version"] = version
     try:
-        return ItemBank(BankFile.model_validate(data))
+        return ItemBank(BankFile.model_validate(data), media_root=bank.media_root)
     except ValueError as exc:
         raise BankError(
             f"bank {bank.id!r} version {version!r}: the recalibrated bank does not validate: {exc}"

@@ -228,3 +228,22 @@ def test_an_oversized_media_file_is_refused(formats_data, write_formats, tmp_pat
     problems = validate_file(write_formats(formats_data), FRAMEWORK)
     assert any("media file 'media/big.png' has 2,000,001 bytes" in p for p in problems), problems
     assert path.exists()
+
+
+def test_a_bank_written_elsewhere_takes_its_media_files_along(tmp_path):
+    """to_yaml copies the media from the folder the bank came from, so the written file loads as it is (README's
+    calibrate-and-publish block covers a derived bank); a different file in the way is refused, never overwritten."""
+    bank = load_bank(FORMATS)
+    media = sorted({it.media.src for it in bank.spec.items if it.media is not None})
+    assert media, "the fixture must hold an item with media for this test to mean anything"
+    out = tmp_path / "elsewhere" / "bank.yaml"
+    bank.to_yaml(out)
+    again = load_bank(out)
+    assert again.fingerprint == bank.fingerprint
+    for rel in media:
+        assert (out.parent / rel).read_bytes() == (FORMATS.parent / rel).read_bytes()
+    # a second write to the same folder finds identical files: fine; a different one in the way: refused
+    bank.to_yaml(out)
+    (out.parent / media[0]).write_bytes(b"<svg/>")
+    with pytest.raises(BankError, match="a different file is already there"):
+        bank.to_yaml(tmp_path / "elsewhere" / "other.yaml")

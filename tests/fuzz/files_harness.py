@@ -6,7 +6,8 @@ Three entry points, each taking the raw bytes of one file:
   ``digicomp validate`` (:func:`digicomp.commands.validate.validate_path`) and the loader of its kind, then a
   three-item adaptive session on a bank the loader accepted;
 - ``csv``: a response file, through :func:`digicomp.io.read_responses` (format detected, and forced long and wide)
-  and the calibration input :func:`digicomp.calibration.data.as_responses`;
+  and the calibration input :func:`digicomp.calibration.data.as_responses` built from what was read (the file
+  reader :func:`digicomp.calibrate` uses);
 - ``param_table``: a parameter table, through :func:`digicomp.io.param_table.read_param_table`, then an adaptive
   session on the accepted items and a write/read round trip.
 
@@ -261,7 +262,7 @@ def _loader(kind: str) -> Any:
 
 
 def _responses(path: Path) -> None:
-    """The response file in every format; accepted codes are 0..MAX_CODE and calibration's reader agrees."""
+    """The response file in every format; accepted codes are 0..MAX_CODE and calibration's input keeps them all."""
     from digicomp.calibration.data import as_responses
     from digicomp.io.responses import MAX_CODE, read_responses
 
@@ -274,7 +275,7 @@ def _responses(path: Path) -> None:
             continue
         assert resp.value.size == 0 or (resp.value.min() >= 0 and resp.value.max() <= MAX_CODE)
     resp = read_responses(path)
-    assert as_responses(path).n_observed == resp.n_observed
+    assert as_responses(resp).n_observed == resp.n_observed
     try:  # the scoring path: items in a bank's order
         ordered = read_responses(path, item_ids=["i1", "i2", "i3", "i4", "item", "response"])
     except DigicompError:
