@@ -6,8 +6,10 @@
   response vectors: computed on the persons who answered every calibrated item (CAT logs have none, and the
   statistic is then reported as not available, with the reason).
 * Infit/outfit mean squares (Wright & Masters 1982) for Rasch/PCM items, at each person's EAP.
-* Marginal reliability (mirt's ``marginal_rxx``): σ² / (σ² + ∫ I(θ)⁻¹ g(θ) dθ) over the calibrated items: the
-  reliability of a test of every item. For data where persons answered different items (adaptive tests, booklets)
+* Marginal reliability as mirt's ``marginal_rxx``: ∫ I(θ) / (I(θ) + σ²) g(θ) dθ over the calibrated items, the
+  prior-weighted mean of the conditional reliability (for σ² = 1, the reference scale, I / (I + 1/σ²) is the same
+  thing); the reliability of a test of every item. (Before issue 13 this was σ² / (σ² + ∫ I⁻¹ g), Green et al.'s
+  form, which differs from mirt's and is dominated by the tails where I is small.) For data where persons answered different items (adaptive tests, booklets)
   the result also reports empirical reliability from each person's own posterior
   (:func:`digicomp.scoring.posterior.empirical_reliability`) and shows that one.
 """
@@ -45,7 +47,9 @@ def s_x2(resp: Responses, P: Array, K: NDArray[np.intp], log_prior: Array, n_fre
         return {"available": False, "reason": f"S-X2 is computed for at most {MAX_SX2_ITEMS} items"}
     n_obs = resp.counts_per_person()
     complete = n_obs == J
-    if complete.sum() < 2 * J:
+    # a pattern table with frequency weights counts its persons, not its rows
+    n_complete = float(complete.sum()) if resp.weights is None else float(resp.weights[complete].sum())
+    if n_complete < 2 * J:
         return {
             "available": False,
             "reason": "S-X2 needs complete response vectors; too few persons answered every item",
@@ -72,7 +76,7 @@ def s_x2(resp: Responses, P: Array, K: NDArray[np.intp], log_prior: Array, n_fre
         stat[j] = float(np.sum((o_cnt - e_cnt) ** 2 / e_cnt))
         df[j] = int(e_cnt.shape[0] * (k - 1) - n_free[j])
         p[j] = float(chi2.sf(stat[j], df[j])) if df[j] > 0 else 1.0
-    return {"available": True, "S_X2": stat, "df": df, "p": p, "n_complete": int(complete.sum())}
+    return {"available": True, "S_X2": stat, "df": df, "p": p, "n_complete": int(round(n_complete))}
 
 
 def _merge(n_s: Array, expected: Array, observed: Array) -> tuple[Array, Array]:
@@ -119,7 +123,8 @@ def infit_outfit(resp: Responses, P: Array, items: NDArray[np.intp], points: Arr
 
 
 def marginal_reliability(information: Array, log_prior: Array, sd: float) -> float:
-    """σ² / (σ² + Σ_q w_q / I(θ_q)) for test information I on the grid (Q,) and prior weights."""
+    """mirt's ``marginal_rxx``: Σ_q w_q I(θ_q) / (I(θ_q) + σ²) for test information I on the grid (Q,) and prior
+    weights w (mirt integrates the same function against the normal density with ``integrate``)."""
     w = np.exp(log_prior)
-    err = float(w @ (1.0 / np.maximum(information, 1e-12)))
-    return sd**2 / (sd**2 + err)
+    w = w / w.sum()
+    return float(w @ (information / (information + sd**2)))
