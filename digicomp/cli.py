@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     names = {n[:-3] for folder in commands.__path__ for n in os.listdir(folder) if n.endswith(".py")}
     for name in sorted(n for n in names if not n.startswith("_")):
         import_module(f"digicomp.commands.{name}").register(sub)
+    import_module("digicomp.service.command").register(sub)  # the service is the floor above the commands
     return parser
 
 
