@@ -1,0 +1,375 @@
+"""The programme report: per unit (its whole subtree) the number assessed, shares at or above each level with 95%
+intervals (overall and per area), the naive count beside them, targets, training needs, retests and monthly progress.
+
+Everything is computed for every unit at once (arrays over persons, sums rolled up the unit tree); ``unit`` only
+narrows what is reported to one unit's subtree.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.programme.data import Sessions
+from digicomp.programme.errors import ProgrammeError
+from digicomp.programme.estimate import ShareEstimates, estimate_shares
+from digicomp.programme.scale import LevelScale
+from digicomp.programme.targets import Target, status
+from digicomp.programme.units import UNASSIGNED, UnitTree
+
+MONTHS_SHOWN = 24
+NEEDS_SHOWN = 10
+
+
+@dataclass
+class ProgrammeReport:
+    """Tables (lists of plain rows) and facts of one programme report; :meth:`to_dict` is its JSON."""
+
+    meta: dict[str, Any]
+    units: list[dict[str, Any]]
+    shares: list[dict[str, Any]]
+    targets: list[dict[str, Any]] = field(default_factory=list)
+    needs: list[dict[str, Any]] = field(default_factory=list)
+    retests: list[dict[str, Any]] = field(default_factory=list)
+    monthly: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-ready)."""
+        return {
+            "meta": self.meta,
+            "units": self.units,
+            "shares": self.shares,
+            "targets": self.targets,
+            "training_needs": self.needs,
+            "retests": self.retests,
+            "monthly": self.monthly,
+        }
+
+
+def assign_units(sessions: Sessions, tree: UnitTree, persons: dict[str, str], links: dict[str, str]) -> NDArray:
+    """Unit position of each person (code order): person file, then store link, then the latest session's unit.
+
+    A unit named by the store but absent from the tree is a ProgrammeError naming the person; persons with no unit
+    at all go to the unassigned group (the tree must contain it: :meth:`UnitTree.with_unassigned`).
+    """
+    latest = sessions.latest()
+    out = np.full(len(sessions.persons), tree.index[UNASSIGNED], np.intp)
+    for code, row in enumerate(latest):
+        name = sessions.persons[code]
+        unit, source = persons.get(name), "person file"
+        if unit is None:
+            unit, source = links.get(name), "store link"
+        if unit is None:
+            unit, source = sessions.unit_of_session[row], "latest session"
+        if unit is None:
+            continue
+        if unit not in tree.index:
+            raise ProgrammeError(f"person {name!r} is in unit {unit!r} ({source}), which is not in the unit tree")
+        out[code] = tree.index[unit]
+    return out
+
+
+def build_report(
+    sessions: Sessions,
+    tree: UnitTree,
+    scale: LevelScale,
+    *,
+    persons: dict[str, str] | None = None,
+    links: dict[str, str] | None = None,
+    targets: list[Target] | None = None,
+    unit: str | None = None,
+    as_of: datetime.date | None = None,
+    lang: str = "vi",
+    draws: int = 20,
+    seed: int = 0,
+) -> ProgrammeReport:
+    """The whole programme report from stored sessions (see the module docstring)."""
+    tree = tree.with_unassigned()
+    as_of = as_of or datetime.date.today()
+    person_unit = assign_units(sessions, tree, persons or {}, links or {})
+    anc = tree.ancestors()
+    shown = tree.subtree(unit) if unit else tree.order
+    latest = sessions.latest()
+    leaf = person_unit[sessions.person_code[latest]]
+    kw = dict(prior_mean=scale.prior_mean, prior_sd=scale.prior_sd, headcount=tree.headcount, seed=seed)
+    hard = _hard_levels(sessions, latest, scale)
+    overall = estimate_shares(
+        sessions.theta[latest], sessions.se[latest], leaf, anc, scale.cuts, hard_level=hard, draws=draws, **kw
+    )
+    head_sub = _subtree_headcount(tree, anc)
+    units = _unit_rows(tree, shown, overall, scale, head_sub, lang)
+    shares = _share_rows(tree, shown, overall, scale, None)
+    for area, est in _area_estimates(sessions, latest, leaf, anc, scale, draws, kw).items():
+        shares += _share_rows(tree, shown, est, scale, area)
+    monthly, series = _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw)
+    report = ProgrammeReport(
+        meta={
+            "as_of": as_of.isoformat(),
+            "levels": list(scale.levels),
+            "cuts": scale.cuts.tolist(),
+            "prior": {"mean": scale.prior_mean, "sd": scale.prior_sd},
+            "sessions": sessions.n,
+            "persons": len(sessions.persons),
+            "persons_without_unit": int((person_unit == tree.index[UNASSIGNED]).sum()),
+            "unit": unit,
+            "interval": 0.95,
+            "method": "unit normal population model on each person's posterior; Rubin's rules with the "
+            "finite-population correction; Beta interval (docs/programme.md)",
+        },
+        units=units,
+        shares=shares,
+        monthly=monthly,
+    )
+    report.targets = _target_rows(targets or [], tree, shown, overall, scale, series, as_of)
+    report.needs = _needs(sessions, latest, leaf, tree, anc, shown, scale)
+    report.retests = _retests(sessions, person_unit, tree, anc, shown)
+    return report
+
+
+def _hard_levels(sessions: Sessions, rows: NDArray, scale: LevelScale) -> NDArray[np.intp]:
+    """The reported level of each session (the stored level id; the EAP's level where none was stored)."""
+    eap_level = np.searchsorted(scale.cuts, sessions.theta[rows], side="right")
+    ids = {lv: i for i, lv in enumerate(scale.levels)}
+    return np.array([ids.get(sessions.level[r], e) for r, e in zip(rows, eap_level)], np.intp)
+
+
+def _subtree_headcount(tree: UnitTree, anc: NDArray) -> NDArray[np.int64]:
+    """Headcount of each subtree (-1 when some unit in it has none)."""
+    from digicomp.programme.estimate import _roll_up
+
+    has = (tree.headcount >= 0).astype(float)
+    total = _roll_up(np.stack([np.maximum(tree.headcount, 0).astype(float), 1 - has], 1), anc)
+    return np.where(total[:, 1] > 0, -1, total[:, 0]).astype(np.int64)
+
+
+def _r(x: float, digits: int = 4) -> float | None:
+    return None if x != x else round(float(x), digits)
+
+
+def _unit_rows(tree, shown, est: ShareEstimates, scale, head_sub, lang) -> list[dict[str, Any]]:
+    depth = tree.depth()
+    rows = []
+    for i in shown:
+        row: dict[str, Any] = {
+            "unit": tree.ids[i],
+            "parent": tree.ids[tree.parent[i]] if tree.parent[i] >= 0 else None,
+            "depth": int(depth[i]),
+            "name": tree.name(i, lang),
+            "assessed": int(est.n[i]),
+            "headcount": int(head_sub[i]) if head_sub[i] >= 0 else None,
+            "assessed_share": _r(est.n[i] / head_sub[i]) if head_sub[i] > 0 else None,
+        }
+        for k in range(1, len(scale.levels)):
+            lv = scale.levels[k]
+            row[f"{lv}+"] = _r(est.estimate[i, k])
+            row[f"{lv}+_lower"] = _r(est.lower[i, k])
+            row[f"{lv}+_upper"] = _r(est.upper[i, k])
+            row[f"{lv}+_count"] = _r(est.naive[i, k])
+        rows.append(row)
+    return rows
+
+
+def _share_rows(tree, shown, est: ShareEstimates, scale, area) -> list[dict[str, Any]]:
+    rows = []
+    for i in shown:
+        for k in range(1, len(scale.levels)):
+            rows.append(
+                {
+                    "unit": tree.ids[i],
+                    "area": area,
+                    "level": scale.levels[k],
+                    "assessed": int(est.n[i]),
+                    "share": _r(est.estimate[i, k]),
+                    "lower": _r(est.lower[i, k]),
+                    "upper": _r(est.upper[i, k]),
+                    "se": _r(est.se[i, k]) if est.n[i] else None,
+                    "measurement_se": _r(np.sqrt(est.measurement_var[i, k])) if est.n[i] else None,
+                    "sampling_se": _r(np.sqrt(est.sampling_var[i, k])) if est.n[i] else None,
+                    "count_share": _r(est.naive[i, k]),
+                }
+            )
+    return rows
+
+
+def _area_estimates(sessions, latest, leaf, anc, scale, draws, kw) -> dict[str, ShareEstimates]:
+    """Shares per area from each person's latest per-area θ and SD (persons whose test reached the area)."""
+    codes: dict[str, list[tuple[int, float, float]]] = {}
+    for p, r in enumerate(latest):
+        for a in sessions.areas[r]:
+            if a.get("n_items", 1) and a.get("theta") is not None and a.get("se"):
+                codes.setdefault(str(a["area"]), []).append((p, float(a["theta"]), float(a["se"])))
+    out = {}
+    for area in sorted(codes):
+        p, th, se = (np.asarray(c) for c in zip(*codes[area]))
+        p = p.astype(np.intp)
+        hard = np.searchsorted(scale.cuts, th, side="right")
+        out[area] = estimate_shares(th, se, leaf[p], anc, scale.cuts, hard_level=hard, draws=draws, **kw)
+    return out
+
+
+def _month_ends(first: str, as_of: datetime.date) -> list[tuple[str, str]]:
+    """(YYYY-MM, first instant of the next month as ISO text) for each month from ``first`` to ``as_of``."""
+    y, m = int(first[:4]), int(first[5:7])
+    out = []
+    while (y, m) <= (as_of.year, as_of.month):
+        ny, nm = (y + 1, 1) if m == 12 else (y, m + 1)
+        out.append((f"{y:04d}-{m:02d}", f"{ny:04d}-{nm:02d}-01"))
+        y, m = ny, nm
+    return out[-MONTHS_SHOWN:]
+
+
+def _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw) -> tuple[list[dict], dict]:
+    """Shares as they stood at the end of each month (each person's latest result by then), per unit and level."""
+    rows, series = [], {}
+    first = str(sessions.finished.min())
+    for month, end in _month_ends(first, as_of):
+        rows_m = sessions.latest(before=end)
+        if not rows_m.size:
+            continue
+        leaf = person_unit[sessions.person_code[rows_m]]
+        est = estimate_shares(sessions.theta[rows_m], sessions.se[rows_m], leaf, anc, scale.cuts, draws=0, **kw)
+        for i in shown:
+            for k in range(1, len(scale.levels)):
+                series.setdefault((i, k), []).append((month, est.estimate[i, k]))
+                rows.append(
+                    {
+                        "month": month,
+                        "unit": tree.ids[i],
+                        "level": scale.levels[k],
+                        "assessed": int(est.n[i]),
+                        "share": _r(est.estimate[i, k]),
+                        "lower": _r(est.lower[i, k]),
+                        "upper": _r(est.upper[i, k]),
+                    }
+                )
+    return rows, series
+
+
+def _projection(points: list[tuple[str, float]], date: datetime.date) -> float:
+    """The share projected to ``date`` by a straight line through the last six monthly estimates."""
+    pts = [(m, v) for m, v in points if v == v][-6:]
+    if not pts:
+        return float("nan")
+    if len(pts) < 2:
+        return pts[-1][1]
+    x = np.array([int(m[:4]) * 12 + int(m[5:7]) for m, _ in pts], float)
+    y = np.array([v for _, v in pts])
+    slope, icept = np.polyfit(x, y, 1)
+    target_x = date.year * 12 + date.month
+    return float(np.clip(icept + slope * target_x, 0.0, 1.0))
+
+
+def _target_rows(targets, tree, shown, est: ShareEstimates, scale, series, as_of) -> list[dict[str, Any]]:
+    rows = []
+    shown_set = set(shown)
+    for t in targets:
+        k = scale.index(t.level)
+        units = [tree.index[t.unit]] if t.unit else [i for i in shown if tree.ids[i] != UNASSIGNED]
+        p_all = est.prob_at_least(t.share)
+        for i in units:
+            if i not in shown_set:
+                continue
+            p = float(p_all[i, k])
+            projected = _projection(series.get((i, k), []), t.date)
+            rows.append(
+                {
+                    "unit": tree.ids[i],
+                    "level": t.level,
+                    "target_share": t.share,
+                    "date": t.date.isoformat(),
+                    "scope": t.unit or "all units",
+                    "assessed": int(est.n[i]),
+                    "share": _r(est.estimate[i, k]),
+                    "lower": _r(est.lower[i, k]),
+                    "upper": _r(est.upper[i, k]),
+                    "p_meets": _r(p),
+                    "projected": _r(projected),
+                    "status": status(p, projected if projected == projected else -1.0, t, as_of),
+                }
+            )
+    return rows
+
+
+def _needs(sessions, latest, leaf, tree, anc, shown, scale) -> list[dict[str, Any]]:
+    """Per unit the competences most often "to work on", weighted by the distance to the person's next level."""
+    goal = scale.next_cut(sessions.theta[latest])
+    person, comp, gap = [], [], []
+    codes: dict[str, int] = {}
+    for p, r in enumerate(latest):
+        for entry in sessions.to_work_on[r]:
+            c = codes.setdefault(str(entry["competence"]), len(codes))
+            person.append(p)
+            comp.append(c)
+            gap.append(max(goal[p] - float(entry["theta"]), 0.0))
+    if not codes:
+        return []
+    person_a, comp_a, gap_a = np.asarray(person), np.asarray(comp), np.asarray(gap)
+    n_units, n_comp = tree.n, len(codes)
+    flat = leaf[person_a] * n_comp + comp_a
+    count = np.bincount(flat, minlength=n_units * n_comp).reshape(n_units, n_comp)
+    weight = np.bincount(flat, gap_a, n_units * n_comp).reshape(n_units, n_comp)
+    from digicomp.programme.estimate import _roll_up
+
+    count, weight = _roll_up(count.astype(float), anc), _roll_up(weight, anc)
+    assessed = _roll_up(np.bincount(leaf, minlength=n_units)[:, None].astype(float), anc)[:, 0]
+    names = sorted(codes, key=codes.__getitem__)
+    rows = []
+    for i in shown:
+        if not assessed[i]:
+            continue
+        order = np.argsort(-weight[i], kind="stable")[:NEEDS_SHOWN]
+        for rank, c in enumerate(order, 1):
+            if count[i, c] == 0:
+                break
+            rows.append(
+                {
+                    "unit": tree.ids[i],
+                    "rank": rank,
+                    "competence": names[c],
+                    "persons": int(count[i, c]),
+                    "share_of_assessed": _r(count[i, c] / assessed[i]),
+                    "need": _r(weight[i, c] / assessed[i]),
+                    "mean_gap": _r(weight[i, c] / count[i, c]),
+                }
+            )
+    return rows
+
+
+def _retests(sessions, person_unit, tree, anc, shown) -> list[dict[str, Any]]:
+    """Per unit: persons tested more than once, the mean change in θ (first → latest) with its 95% interval."""
+    first, last = sessions.first(), sessions.latest()
+    multi = last != first
+    if not multi.any():
+        return []
+    from digicomp.programme.estimate import _roll_up
+
+    d = sessions.theta[last] - sessions.theta[first]
+    se_d = np.sqrt(sessions.se[last] ** 2 + sessions.se[first] ** 2)
+    leaf = person_unit[np.flatnonzero(multi)]
+    d, se_d = d[multi], se_d[multi]
+    x = np.stack([np.ones_like(d), d, d**2, (d > 1.96 * se_d).astype(float), (d < -1.96 * se_d).astype(float)], 1)
+    sums = _roll_up(np.stack([np.bincount(leaf, x[:, j], tree.n) for j in range(5)], 1), anc)
+    rows = []
+    for i in shown:
+        n = sums[i, 0]
+        if not n:
+            continue
+        mean = sums[i, 1] / n
+        sd = np.sqrt(max(sums[i, 2] / n - mean**2, 0.0) * n / max(n - 1, 1))
+        half = 1.96 * sd / np.sqrt(n) if n > 1 else float("nan")
+        rows.append(
+            {
+                "unit": tree.ids[i],
+                "retested": int(n),
+                "mean_change": _r(mean),
+                "lower": _r(mean - half),
+                "upper": _r(mean + half),
+                "improved": int(sums[i, 3]),
+                "declined": int(sums[i, 4]),
+            }
+        )
+    return rows

@@ -1,0 +1,236 @@
+"""Shares of a population at or above each level, from each person's level probabilities, with honest intervals.
+
+The method (docs/programme.md) is the plausible-value approach of large-scale assessments (Mislevy 1991; Mislevy,
+Beaton, Kaplan & Sheehan 1992; von Davier, Gonzalez & Mislevy 2009), computed in closed form instead of by drawing:
+
+1. **Population model per unit.** A person's stored level probabilities are posteriors under the test's reference
+   prior (normally N(0, 1)), which pulls everyone toward the reference population; averaging them would bias a
+   strong or weak unit's share toward the reference. Each unit u gets its own distribution over levels π_u,
+   estimated by EM (the latent-class mixture MLE, shrunk by a pseudo-person toward the pooled distribution), and
+   each person's level posterior is re-weighted to ``p_ik · π_uk / π0_k`` (π0: the reference prior's level masses).
+   This is the exact Bayes update when, within a level, the unit's θ density has the reference prior's shape.
+2. **Measurement (imputation) variance.** Given the data and π_u, the persons' "at or above level k" indicators
+   are independent Bernoulli(q_ik); the complete-data share's variance over plausible values is Σ w²q(1−q)/W²,
+   plus the variance from π_u's own uncertainty (``draws`` Dirichlet draws of π_u, averaged).
+3. **Sampling variance** with the finite-population correction, where a unit's headcount N_h is given: persons
+   are weighted N_h/n_h and each such stratum adds (N_h/W)² (1 − n_h/N_h) s_h²/n_h (Rubin's rules: total =
+   sampling + imputation variance). Without a headcount the population is the persons assessed.
+4. **Interval**: the Beta distribution with the estimate's mean and total variance, whose 2.5 and 97.5 percentiles
+   stay inside [0, 1]; P(true share ≥ s) is its upper tail at s.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+@dataclass
+class ShareEstimates:
+    """Shares at or above each level for every unit (its whole subtree), shapes (units, levels).
+
+    Column k is "at or above level k" (column 0 is everybody: 1). ``naive`` is the share of hard classifications
+    at or above k (counted as if every level were certain) for comparison.
+    """
+
+    n: NDArray[np.int64]
+    """Persons assessed in each unit's subtree."""
+    population: NDArray[np.float64]
+    """Total weight W: the headcount represented (assessed persons of units without a headcount count as 1)."""
+    estimate: NDArray[np.float64]
+    se: NDArray[np.float64]
+    lower: NDArray[np.float64]
+    upper: NDArray[np.float64]
+    naive: NDArray[np.float64]
+    measurement_var: NDArray[np.float64]
+    sampling_var: NDArray[np.float64]
+    a: NDArray[np.float64]
+    b: NDArray[np.float64]
+    unit_model: NDArray[np.float64]
+    """(units, 2): each unit's own population model of θ, mean and SD (persons of the unit itself)."""
+
+    def prob_at_least(self, share: float | NDArray) -> NDArray[np.float64]:
+        """P(true share ≥ ``share``) per unit and level under the Beta approximation (1 or 0 when certain)."""
+        from scipy.special import betainc
+
+        share = np.broadcast_to(np.asarray(share, float), self.estimate.shape)
+        ok = np.isfinite(self.a) & (self.a > 0) & (self.b > 0)
+        out = np.where(self.estimate >= share, 1.0, 0.0)
+        if ok.any():
+            out[ok] = 1.0 - betainc(self.a[ok], self.b[ok], np.clip(share[ok], 0.0, 1.0))
+        return np.where(self.n > 0, out.T, np.nan).T
+
+
+def likelihoods(
+    eap: NDArray[np.float64], se: NDArray[np.float64], prior_mean: float = 0.0, prior_sd: float = 1.0
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Each person's likelihood as a normal (mean m, variance v): the stored posterior N(eap, se²) without its prior.
+
+    Precisions add: 1/v = 1/se² − 1/τ², m = v (eap/se² − μ0/τ²). A posterior as wide as the prior (no information)
+    gets a variance of 1e6 (flat).
+    """
+    tau2 = prior_sd**2
+    prec = 1.0 / np.maximum(se, 1e-6) ** 2 - 1.0 / tau2
+    prec = np.maximum(prec, 1e-6)
+    v = 1.0 / prec
+    return v * (eap / np.maximum(se, 1e-6) ** 2 - prior_mean / tau2), v
+
+
+@dataclass
+class UnitModel:
+    """Each unit's normal population model N(mu, sigma²) of true θ, fitted by moments to its persons' likelihoods."""
+
+    mu: NDArray[np.float64]
+    sigma2: NDArray[np.float64]
+    spread: NDArray[np.float64]
+    """Variance of the likelihood means in the unit (σ² + mean v): the scale of μ's sampling error."""
+    vbar: NDArray[np.float64]
+    count: NDArray[np.float64]
+
+    @classmethod
+    def fit(cls, m: NDArray, v: NDArray, unit: NDArray[np.intp], n_units: int, min_sd: float = 0.1) -> UnitModel:
+        """Moments per unit: μ = mean m, σ² = var m − mean v (at least ``min_sd``²); empty units get the pooled fit."""
+        count = np.bincount(unit, minlength=n_units).astype(float)
+        c = np.maximum(count, 1)
+        mu = np.bincount(unit, m, n_units) / c
+        spread = np.bincount(unit, m**2, n_units) / c - mu**2
+        vbar = np.bincount(unit, v, n_units) / c
+        pooled_mu = m.mean() if m.size else 0.0
+        pooled_spread = m.var() if m.size else 1.0
+        pooled_vbar = v.mean() if v.size else 0.0
+        # a unit of one or two persons: spread shrunk toward the pooled one by two pseudo-persons
+        spread = (spread * count + 2 * pooled_spread) / (count + 2)
+        mu = np.where(count > 0, mu, pooled_mu)
+        vbar = np.where(count > 0, vbar, pooled_vbar)
+        sigma2 = np.maximum(spread - vbar, min_sd**2)
+        return cls(mu, sigma2, spread, vbar, count)
+
+    def draw(self, rng: np.random.Generator) -> tuple[NDArray, NDArray]:
+        """(μ, σ²) drawn from their approximate sampling distribution (normal mean, scaled χ² spread)."""
+        n = np.maximum(self.count, 2)
+        mu = self.mu + rng.standard_normal(self.mu.shape) * np.sqrt(self.spread / n)
+        spread = self.spread * rng.chisquare(n - 1) / (n - 1)
+        return mu, np.maximum(spread - self.vbar, self.sigma2.min(initial=0.01) * 0 + 0.01)
+
+
+def level_posteriors(
+    m: NDArray, v: NDArray, unit: NDArray[np.intp], mu: NDArray, sigma2: NDArray, cuts: NDArray
+) -> NDArray[np.float64]:
+    """(n, K) P(θ at or above each level) under each person's unit model (column 0 is 1)."""
+    from scipy.special import ndtr
+
+    s2 = sigma2[unit]
+    var = 1.0 / (1.0 / v + 1.0 / s2)
+    mean = var * (m / v + mu[unit] / s2)
+    out = np.ones((m.size, cuts.size + 1))
+    out[:, 1:] = ndtr((mean[:, None] - cuts[None, :]) / np.sqrt(var)[:, None])
+    return out
+
+
+def _roll_up(leaf: NDArray[np.float64], ancestors: NDArray[np.intp]) -> NDArray[np.float64]:
+    """Per-unit sums over whole subtrees from per-unit own sums (leaf rows), via the ancestor table (U, D)."""
+    out = np.zeros_like(leaf)
+    for d in range(ancestors.shape[1]):
+        a = ancestors[:, d]
+        ok = a >= 0
+        np.add.at(out, a[ok], leaf[ok])
+    return out
+
+
+def estimate_shares(
+    eap: NDArray[np.float64],
+    se: NDArray[np.float64],
+    unit: NDArray[np.intp],
+    ancestors: NDArray[np.intp],
+    cuts: NDArray[np.float64],
+    *,
+    prior_mean: float = 0.0,
+    prior_sd: float = 1.0,
+    headcount: NDArray[np.int64] | None = None,
+    hard_level: NDArray[np.intp] | None = None,
+    draws: int = 20,
+    seed: int = 0,
+    level: float = 0.95,
+) -> ShareEstimates:
+    """Shares at or above each level for every unit's subtree (see the module docstring for the method).
+
+    ``eap``, ``se`` (n,): each assessed person's posterior mean and SD under the scoring prior N(prior_mean,
+    prior_sd²); ``unit`` (n,): their own unit's position; ``ancestors`` (U, D) from :meth:`UnitTree.ancestors`;
+    ``headcount`` (U,): each unit's own headcount or -1; ``hard_level`` (n,): the reported level index for the
+    naive count (default: the level of the EAP).
+    """
+    from scipy.special import betaincinv
+
+    cuts = np.asarray(cuts, float)
+    n_units, k = ancestors.shape[0], cuts.size + 1
+    counts = np.bincount(unit, minlength=n_units).astype(float)
+    head = np.full(n_units, -1.0) if headcount is None else np.asarray(headcount, float)
+    known = (head >= counts) & (counts > 0)
+    unit_w = np.where(known, head / np.maximum(counts, 1), 1.0)
+    w = unit_w[unit]
+
+    m, v = likelihoods(np.asarray(eap, float), np.asarray(se, float), prior_mean, prior_sd)
+    model = UnitModel.fit(m, v, unit, n_units)
+    rng = np.random.default_rng(seed)
+    means, bern = [], []
+    for i in range(draws + 1):
+        mu, s2 = (model.mu, model.sigma2) if i == 0 else model.draw(rng)
+        q = level_posteriors(m, v, unit, mu, s2, cuts)
+        means.append(_unit_sums(q * w[:, None], unit, n_units))
+        bern.append(_unit_sums(q * (1 - q) * (w**2)[:, None], unit, n_units))
+    leaf_mean = means[0]
+    big_w = _roll_up(np.bincount(unit, w, n_units)[:, None], ancestors)[:, 0]
+    safe_w = np.maximum(big_w, 1e-300)
+    est = _roll_up(leaf_mean, ancestors) / safe_w[:, None]
+    if draws > 1:
+        sub = np.stack([_roll_up(s, ancestors) for s in means[1:]]) / safe_w[None, :, None]
+        between = sub.var(axis=0, ddof=1)
+    else:
+        between = np.zeros_like(est)
+    within = _roll_up(np.mean(bern, axis=0), ancestors) / safe_w[:, None] ** 2
+    measurement = within + between
+
+    # sampling: per own-unit stratum with a headcount, (N_h/W)^2 (1 - f_h) s_h^2 / n_h, summed over the subtree
+    own = leaf_mean / np.maximum(head * known, 1)[:, None]
+    n_h = np.maximum(counts, 2)[:, None]
+    smooth = (own * counts[:, None] + 0.5) / (counts[:, None] + 1.0)
+    s2 = n_h / (n_h - 1) * smooth * (1 - smooth)
+    fpc = np.where(known, 1.0 - counts / np.maximum(head, 1), 0.0)[:, None]
+    leaf_samp = (head * known)[:, None] ** 2 * fpc * s2 / n_h
+    sampling = _roll_up(leaf_samp, ancestors) / safe_w[:, None] ** 2
+    total = measurement + sampling
+    total[:, 0] = 0.0
+
+    n_sub = _roll_up(counts[:, None], ancestors)[:, 0].astype(np.int64)
+    a, b = _beta(est, total)
+    alpha = (1 - level) / 2
+    lower, upper = est.copy(), est.copy()
+    ok = np.isfinite(a)
+    lower[ok] = betaincinv(a[ok], b[ok], alpha)
+    upper[ok] = betaincinv(a[ok], b[ok], 1 - alpha)
+    hard = np.searchsorted(cuts, eap, side="right") if hard_level is None else np.asarray(hard_level)
+    hard_q = (hard[:, None] >= np.arange(k)[None, :]).astype(float)
+    naive = _roll_up(_unit_sums(hard_q * w[:, None], unit, n_units), ancestors) / safe_w[:, None]
+    empty = n_sub == 0
+    for arr in (est, lower, upper, naive):
+        arr[empty] = np.nan
+    unit_model = np.stack([model.mu, np.sqrt(model.sigma2)], axis=1)
+    return ShareEstimates(
+        n_sub, big_w, est, np.sqrt(total), lower, upper, naive, measurement, sampling, a, b, unit_model
+    )
+
+
+def _unit_sums(x: NDArray[np.float64], unit: NDArray[np.intp], n_units: int) -> NDArray[np.float64]:
+    return np.stack([np.bincount(unit, x[:, j], n_units) for j in range(x.shape[1])], axis=1)
+
+
+def _beta(mean: NDArray[np.float64], var: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+    """Beta(a, b) with the given mean and variance (NaN where the variance is 0 or the mean is 0 or 1)."""
+    m = np.clip(mean, 0.0, 1.0)
+    room = m * (1 - m)
+    ok = (var > 1e-14) & (room > 1e-12) & np.isfinite(m)
+    v = np.minimum(var, 0.999 * room)
+    nu = np.where(ok, room / np.where(ok, v, 1.0) - 1.0, np.nan)
+    return m * nu, (1 - m) * nu

@@ -1,0 +1,80 @@
+"""The reporting levels and cut scores the stored results were scored against, found from the banks that made them.
+
+Shares need the cut scores on θ and the scoring prior; the store keeps only each bank version's fingerprint, so the
+bank files are matched by fingerprint: the bundled banks are tried first, then the files given (``--bank``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.programme.errors import ProgrammeError
+
+
+@dataclass(frozen=True)
+class LevelScale:
+    """Level ids (lowest first), cut scores between them, and the scoring prior N(prior_mean, prior_sd²)."""
+
+    levels: tuple[str, ...]
+    cuts: NDArray[np.float64]
+    prior_mean: float = 0.0
+    prior_sd: float = 1.0
+
+    def index(self, level: str) -> int:
+        """Position of ``level`` (ProgrammeError listing the levels when unknown)."""
+        if level not in self.levels:
+            raise ProgrammeError(f"level {level!r} is not one of the levels {', '.join(self.levels)}")
+        return self.levels.index(level)
+
+    def next_cut(self, theta: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The cut just above each θ (θ itself at the top level): the bar a learner works toward."""
+        i = np.searchsorted(self.cuts, theta, side="right")
+        return np.where(i < self.cuts.size, self.cuts[np.minimum(i, self.cuts.size - 1)], theta)
+
+
+def scale_of_banks(
+    fingerprints: Iterable[str], banks: Iterable[str] = (), prior_mean: float = 0.0, prior_sd: float = 1.0
+) -> LevelScale:
+    """The one level scale of the bank versions ``fingerprints`` (bundled banks, then ``banks`` paths or ids).
+
+    A fingerprint no bank matches, or bank versions with different levels or cuts, is a ProgrammeError.
+    """
+    from digicomp.bank import load_bank
+    from digicomp.bundled import bundled_path, list_bundled
+
+    wanted = sorted(set(fingerprints))
+    found = {}
+    sources = [str(b) for b in banks] + [f"bundled:{b}" for b in list_bundled("item_banks")]
+    for src in sources:
+        if len(found) == len(wanted):
+            break
+        if src.startswith("bundled:"):
+            path = bundled_path("item_banks", src[8:])
+        else:
+            path = Path(src) if Path(src).exists() else bundled_path("item_banks", src)
+        bank = load_bank(path)
+        if bank.fingerprint in wanted and bank.fingerprint not in found:
+            if not bank.scale.levels or not np.size(bank.cut_scores):
+                raise ProgrammeError(f"{src}: bank {bank.id!r} has no reporting levels; shares need levels and cuts")
+            found[bank.fingerprint] = LevelScale(
+                tuple(bank.scale.levels), np.asarray(bank.cut_scores, float), prior_mean, prior_sd
+            )
+    missing = [f for f in wanted if f not in found]
+    if missing:
+        raise ProgrammeError(
+            f"sessions were scored with bank version {missing[0]} ({len(missing)} version(s) unmatched), which no "
+            "bundled bank and no --bank file is; give that bank's file with --bank"
+        )
+    scales = list(found.values())
+    for fp, s in found.items():
+        if s.levels != scales[0].levels or not np.array_equal(s.cuts, scales[0].cuts):
+            raise ProgrammeError(
+                f"bank version {fp} reports levels {s.levels} at cuts {s.cuts.tolist()}, another "
+                f"{scales[0].levels} at {scales[0].cuts.tolist()}: shares across them would not mean one thing"
+            )
+    return scales[0]
