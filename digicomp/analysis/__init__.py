@@ -20,6 +20,13 @@ _PUBLIC = {
     "score_groups": "digicomp.analysis.distractors",
     "person_fit": "digicomp.analysis.person_fit",
     "PersonFit": "digicomp.analysis.person_fit",
+    "m2": "digicomp.analysis.model_fit",
+    "M2Result": "digicomp.analysis.model_fit",
+    "zh": "digicomp.analysis.item_fit",
+    "q3": "digicomp.analysis.item_fit",
+    "s_x2": "digicomp.analysis.item_fit",
+    "ItemFit": "digicomp.analysis.item_fit",
+    "Q3Result": "digicomp.analysis.item_fit",
 }
 
 __all__ = list(_PUBLIC)
