@@ -22,8 +22,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--bank", help="bank for every design (bundled id, bank YAML or parameter CSV)")
     p.add_argument("--true-bank", help="bank that generates the answers (same item ids): calibration-error studies")
     p.add_argument(
+        "--truth",
+        metavar="STRUCT",
+        help="multidimensional truth for a per-area study: areas[:RHO] (the areas as dimensions with correlation RHO, "
+        "default 0.8), bifactor[:RHO] (a general factor plus areas), both derived from --true-bank or the first "
+        "design's bank, or a multidimensional bank; prints per-area bias, RMSE, level accuracy (a multidimensional "
+        "design without --truth runs against its own bank)",
+    )
+    p.add_argument(
         "--baseline",
-        default="linear",
         choices=["linear", "random", "none"],
         help="non-adaptive baseline (default linear: the best fixed form)",
     )
@@ -53,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             cuts = [float(c) for c in args.cuts.split(",")]
         except ValueError:
             raise ParameterError(f"--cuts {args.cuts!r}: expected comma-separated numbers such as -1,0,1") from None
+    if args.truth is not None or _any_multidimensional(args):
+        return _run_areas(args, cuts)
     result = simulate(
         args.designs,
         n=args.n,
@@ -60,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
         population=parse_population(args.population),
         bank=args.bank,
         true_bank=args.true_bank,
-        baseline=args.baseline,
+        baseline=args.baseline or "linear",
         baseline_length=args.baseline_length,
         cuts=cuts,
         processes=args.processes,
@@ -78,4 +87,66 @@ def run(args: argparse.Namespace) -> int:
         else:
             sys.stderr.write("digicomp: note: plots.png not written (pip install 'digicomp[plot]' for plots)\n")
     print(result.to_json() if args.json else result.summary())
+    return 0
+
+
+def _any_multidimensional(args: argparse.Namespace) -> bool:
+    """True when some design's bank file declares ``dimensions`` (a multidimensional bank: one θ per person cannot
+    answer it). A look at the file's top-level keys, not a load: the study loads and checks every bank."""
+    import re
+    from pathlib import Path
+
+    from digicomp.bank.loader import resolve
+    from digicomp.cat.design import load_design, resolve_bank_ref
+    from digicomp.errors import DigicompError
+
+    for path in args.designs:
+        try:
+            ref = args.bank if args.bank is not None else resolve_bank_ref(load_design(path), Path(path).parent)
+            file = resolve(ref) if ref is not None else None
+        except (DigicompError, OSError):
+            continue  # the study itself reports a design or bank that cannot be read
+        if file is not None and file.suffix in (".yaml", ".yml") and file.is_file():
+            if re.search(r"^dimensions:", file.read_text(encoding="utf-8"), flags=re.MULTILINE):
+                return True
+    return False
+
+
+def _run_areas(args: argparse.Namespace, cuts: list[float] | None) -> int:
+    """The per-area study against a multidimensional truth (``--truth``, or a multidimensional design's bank)."""
+    from pathlib import Path
+
+    from digicomp.errors import ParameterError
+    from digicomp.simulation.area_study import area_study
+
+    unused = [
+        flag
+        for flag, value in (
+            ("--population", args.population != "normal"),
+            ("--baseline", args.baseline is not None),
+            ("--baseline-length", args.baseline_length is not None),
+            ("--processes", args.processes is not None),
+            ("--concurrent", args.concurrent is not None),
+        )
+        if value
+    ]
+    if unused:
+        raise ParameterError(
+            f"{', '.join(unused)}: not used by a per-area study (persons come from the truth's latent normal, "
+            "every design runs in one process, no baseline); leave them out"
+        )
+    study = area_study(
+        args.designs,
+        n=args.n,
+        seed=args.seed,
+        truth=args.truth,
+        bank=args.bank,
+        true_bank=args.true_bank,
+        cuts=cuts,
+        chunk_size=args.chunk_size,
+    )
+    if args.out:
+        study.to_csv(args.out)
+        study.to_json(Path(args.out) / "summary.json")
+    print(study.to_json() if args.json else study.summary())
     return 0

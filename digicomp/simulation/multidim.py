@@ -115,11 +115,15 @@ class AreaResult:
     se: NDArray[np.float64]
     n_items: NDArray[np.intp]
     cuts: NDArray[np.float64]
+    area_items: NDArray[np.intp] | None = None
+    """Items of each area each person answered (n, G), when known."""
 
     def table(self) -> list[dict[str, float]]:
-        """Per area: bias, RMSE, mean SE and level accuracy (share of persons whose level is right)."""
+        """Per area: bias, RMSE, mean SE, level accuracy (share of persons whose level is right) and the mean number
+        of the area's items answered (NaN when not known)."""
         err = self.estimate - self.truth
         right = level_index(self.estimate, self.cuts) == level_index(self.truth, self.cuts)
+        counts = self.area_items if self.area_items is not None else np.full(self.truth.shape, np.nan)
         return [
             {
                 "area": code,
@@ -127,6 +131,7 @@ class AreaResult:
                 "rmse": float(np.sqrt((err[:, g] ** 2).mean())),
                 "mean_se": float(self.se[:, g].mean()),
                 "level_accuracy": float(right[:, g].mean()),
+                "mean_items": float(counts[:, g].mean()),
             }
             for g, code in enumerate(self.areas)
         ]
@@ -155,8 +160,15 @@ def simulate_areas(
     for lo in range(0, theta.shape[0], chunk_size):
         persons = np.arange(lo, min(lo + chunk_size, theta.shape[0]))
         parts.append(_run(engine, truth, theta, persons, mapping, codes, seed))
-    est, se, n_items = (np.concatenate([p[i] for p in parts]) for i in range(3))
-    return AreaResult(name or engine.design.id, codes, true_area, est, se, n_items, cuts)
+    est, se, n_items, counts = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    return AreaResult(name or engine.design.id, codes, true_area, est, se, n_items, cuts, counts)
+
+
+def _area_counts(bank: Any, sequence: NDArray[np.intp], codes: list[str]) -> NDArray[np.intp]:
+    """Items of each area in ``codes`` answered per person (n, G), from the design bank's area tags."""
+    group = np.array([codes.index(bank.areas[g]) if bank.areas[g] in codes else -1 for g in bank.area_index])
+    g = np.where(sequence >= 0, group[np.maximum(sequence, 0)], -1)
+    return (g[:, :, None] == np.arange(len(codes))[None, None, :]).sum(axis=1)
 
 
 def _run(engine, truth, theta, persons, mapping, codes, seed):
@@ -182,13 +194,14 @@ def _run(engine, truth, theta, persons, mapping, codes, seed):
             general=dims.general,
         )
         cols = [dims.area.index(c) for c in codes]
-        return res.theta[:, cols], res.se[:, cols], state.n_given.copy()
+        counts = _area_counts(engine.bank, state.sequence, codes)
+        return res.theta[:, cols], res.se[:, cols], state.n_given.copy(), counts
     bank = engine.bank
     mean, sd, _ = area_scores(core.tables, state.sequence, state.responses, bank.area_index, len(bank.areas))
     cols = [bank.areas.index(c) if c in bank.areas else -1 for c in codes]
     if min(cols) < 0:
         raise BankError(f"design bank {bank.id!r} has no items in areas {[c for c, k in zip(codes, cols) if k < 0]}")
-    return mean[:, cols], sd[:, cols], state.n_given.copy()
+    return mean[:, cols], sd[:, cols], state.n_given.copy(), _area_counts(bank, state.sequence, codes)
 
 
 def compare_table(results: list[AreaResult]) -> str:
