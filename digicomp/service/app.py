@@ -419,8 +419,7 @@ def _install_pages(app: Any, service: SessionService, config: ServiceConfig, sec
         lang = lang_of(request, live.lang)
         if live.status != "active" or reply.get("item", {}).get("id") != item_id or reply["step"] != step:
             # an old tab or a resubmitted form: the retry of the accepted answer, else the current item
-            raw = _answer_if_retry(live, step, item_id)
-            if raw is not None:
+            if _is_retry(service, live, step, item_id, form, lang):
                 return RedirectResponse("/result" if live.status == "finished" else "/test", status_code=303)
             return RedirectResponse("/test?moved=1" if live.status == "active" else "/result", status_code=303)
         raw, problem = pages.answer_from_form(reply["item"], form, lang)
@@ -480,12 +479,14 @@ def _install_pages(app: Any, service: SessionService, config: ServiceConfig, sec
         return Response(pages.JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
 
 
-def _answer_if_retry(live: Any, step: int, item_id: str) -> Any:
-    """The accepted answer when (step, item) is the last accepted request (a resubmitted form), else None."""
+def _is_retry(service: SessionService, live: Any, step: int, item_id: str, form: dict, lang: str) -> bool:
+    """True when the form is the last accepted answer sent again (a resubmitted form after a dropped reply)."""
     last = live.last_request
-    if last is not None and last.get("step") == step and last.get("item") == item_id:
-        return last.get("answer")
-    return None
+    engine = service.engines.get(live.design)
+    if last is None or engine is None or last.get("step") != step or last.get("item") != item_id:
+        return False
+    content = engine.item_content(engine.bank.index_of(item_id))
+    return pages.answer_from_form(content, form, lang)[0] == last.get("answer")
 
 
 def app_from_env() -> Any:
