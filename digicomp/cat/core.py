@@ -239,3 +239,6 @@ class CatCore:
                     "exposure": {"method": getattr(exposure, "name", "none"), "rank_chosen": int(rank[i])},
                 }
             )
+            shadow = st.info.get("shadow", {}).get(int(row)) if rule == "shadow" else None
+            if shadow is not None:  # the shadow test the item came from (cat.shadow)
+                st.audit[row][-1]["shadow_test"] = [ids[j] for j in shadow]

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
+from digicomp.assembly.spec import Constraint as AssemblyConstraint
 from digicomp.cat.seeding import Seeding
 from digicomp.errors import DesignDeprecationWarning, DesignError
 from digicomp.io.yamlfile import (
@@ -95,6 +96,20 @@ class Start(_Strict):
         return data
 
 
+class Shadow(_Strict):
+    """Options of the shadow-test rule (van der Linden & Reese 1998; see :mod:`digicomp.cat.shadow`).
+
+    ``constraints`` are assembly-spec constraints (area, competence, level_band, item_type filters with min/max
+    counts; see :mod:`digicomp.assembly.spec`) met by every shadow test on top of the ``content`` limits;
+    ``objective`` ``information`` is Fisher information at θ̂, ``posterior`` its expectation over the posterior;
+    ``candidates`` the reduced model's size (0: every usable item in every program).
+    """
+
+    constraints: list[AssemblyConstraint] = Field(default_factory=list)
+    objective: Literal["information", "posterior"] = "information"
+    candidates: Annotated[int, Field(ge=0)] = 60
+
+
 class Selection(_Strict):
     """The item selection rule and its options."""
 
@@ -111,14 +126,18 @@ class Selection(_Strict):
         "d_optimality",
         "bayesian_d_optimality",
         "a_optimality",
+        "shadow",
     ] = "mfi"
     kl_radius: Positive | None = None
     strata: Annotated[int, Field(ge=1)] | None = None
     stage_lengths: list[Annotated[int, Field(ge=1)]] | None = None
     name: str | None = None
+    shadow: Shadow | None = None
 
     @model_validator(mode="after")
     def _options_fit_rule(self) -> Selection:
+        if self.shadow is not None and self.rule != "shadow":
+            raise ValueError(f"'shadow' options apply only to rule 'shadow', not {self.rule!r}")
         if self.rule == "custom" and not self.name:
             raise ValueError("rule 'custom' needs the 'name' of a rule registered with digicomp.cat.register_rule")
         if (self.strata or self.stage_lengths) and self.rule != "astrat":
@@ -351,6 +370,8 @@ class Design(_Strict):
         """
         data = self.model_dump(mode="json")
         data["start"]["pretest"] = data["start"].pop("first_items")
+        if data["selection"]["shadow"] is None:  # the shadow rule came later: unset, unhashed
+            del data["selection"]["shadow"]
         for rule in data["stop"]["rules"]:  # the per-area rules (multidimensional banks) came later: unset, unhashed
             for key in ("area_se", "area_classification"):
                 if rule[key] is None:

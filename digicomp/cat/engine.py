@@ -232,7 +232,9 @@ def bank_problems(bank: Any, design: Design) -> list[Problem]:
                 out.append((("stop", "rules", i), f"classification rules need cut scores; bank {bank.id!r} has none"))
     if design.seeding is not None:
         out += seeding_problems(bank, design.seeding)
-    return out + mcat.design_problems(bank, design)
+    from digicomp.cat.shadow import shadow_problems
+
+    return out + shadow_problems(bank, design) + mcat.design_problems(bank, design)
 
 
 def _check_seed(seed: Any) -> Any:
@@ -256,6 +258,10 @@ def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[s
     model = mcat.Model.of_bank(bank) if getattr(bank, "dims", None) is not None else None
     if sel.rule == "custom" and sel.name in rules:
         rule = rules[sel.name]
+    elif sel.rule == "shadow":
+        from digicomp.cat.shadow import build_shadow_rule
+
+        rule = build_shadow_rule(bank, design, _content(bank, design).allowed)
     elif model is not None and sel.rule != "random":
         rule = mcat.build_rule(sel.rule, model)
     else:

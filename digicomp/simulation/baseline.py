@@ -1,9 +1,11 @@
 """Non-adaptive baselines run through the same engine: a fixed (linear) form, or random items, of length L.
 
-The fixed form is the L items with the largest information averaged over the design's prior,
-∫ I_j(θ) π(θ) dθ (the best single form for that population; Lord 1980, ch. 11), skipping items the design
-excludes and enemies of items already chosen. It is given as L fixed first items, scored and stopped
-by the very same core as the adaptive designs.
+The fixed form is the L items with the largest total information averaged over the design's prior,
+∫ Σ_j I_j(θ) π(θ) dθ (the best single form for that population; Lord 1980, ch. 11), among the forms that meet
+the design's content limits (each area's or competence's min and max, scaled by L / max_items), its shadow
+constraints, exclusions and enemies: assembled by mixed-integer programming (:mod:`digicomp.assembly`), so no
+minimum is skipped. It is given as L fixed first items, scored and stopped by the very same core as the adaptive
+designs.
 """
 
 from __future__ import annotations
@@ -19,26 +21,27 @@ BASELINES = ("linear", "random", "none")
 
 
 def fixed_form(engine: AdaptiveTest, length: int) -> NDArray[np.intp]:
-    """Bank positions of the ``length`` items most informative over the prior, without enemy pairs."""
+    """Bank positions of the best ``length``-item form over the prior that meets the design's content limits,
+    shadow constraints, exclusions and enemies; DesignError naming the limits that cannot all hold."""
+    from digicomp.assembly import AssemblyError, assemble_one
+    from digicomp.cat.shadow import design_spec
+
     core = engine.core
+    usable = int(core.content.allowed.sum())
+    if usable < length:
+        raise DesignError(
+            f"baseline: bank {engine.bank.id!r} has only {usable} usable items for a fixed form of {length}"
+        )
     prior = np.exp(core.tables.log_prior - core.tables.log_prior.max())
     value = (prior / prior.sum()) @ core.tables.information
-    value = np.where(core.content.allowed, value, -np.inf)
-    chosen: list[int] = []
-    blocked = np.zeros(value.size, bool)
-    for j in np.argsort(-value, kind="stable"):  # at most J cheap steps, once per study
-        if len(chosen) == length or not np.isfinite(value[j]):
-            break
-        if blocked[j]:
-            continue
-        chosen.append(int(j))
-        if core.enemies is not None:
-            blocked |= core.enemies[j]
-    if len(chosen) < length:
-        raise DesignError(
-            f"baseline: bank {engine.bank.id!r} has only {len(chosen)} usable items for a fixed form of {length}"
+    try:
+        return assemble_one(
+            engine.bank, design_spec(engine.design, length), length, value, allowed=core.content.allowed
         )
-    return np.array(chosen, dtype=np.intp)
+    except AssemblyError as exc:
+        raise DesignError(
+            f"baseline: no fixed form of {length} items meets design {engine.design.id!r}: {exc}"
+        ) from None
 
 
 def baseline_design(kind: str, engine: AdaptiveTest, length: int) -> Design:
