@@ -18,6 +18,8 @@ _PUBLIC = {
     "distractor_analysis": "digicomp.analysis.distractors",
     "OptionTable": "digicomp.analysis.distractors",
     "score_groups": "digicomp.analysis.distractors",
+    "nominal_distractors": "digicomp.analysis.distractors",
+    "NominalOptionTable": "digicomp.analysis.distractors",
     "person_fit": "digicomp.analysis.person_fit",
     "PersonFit": "digicomp.analysis.person_fit",
     "m2": "digicomp.analysis.model_fit",

@@ -179,3 +179,66 @@ def _flags(
     for i in np.flatnonzero(keyed & ~is_key & (r > 0)):
         out[i].append("attracts_strongest")
     return [";".join(f) for f in out]
+
+
+@dataclass
+class NominalOptionTable(Table):
+    """One row per (item, option) of a nominal-model calibration: the category slope a1·ak and intercept d, the
+    option's highest probability over θ ∈ [-4, 4] (``peak``) and where it is reached (``peak_at``), and flags."""
+
+    item: list[str]
+    option: list[str]
+    is_key: NDArray[np.bool_]
+    slope: Array
+    intercept: Array
+    peak: Array
+    peak_at: Array
+    flags: list[str]
+
+
+def nominal_distractors(
+    params: Any, keys: ArrayLike, options: list[list[str]] | None = None, *, min_peak: float = 0.05
+) -> NominalOptionTable:
+    """Distractor diagnostics from a nominal response model (``NominalParameters``): the option curves' slopes.
+
+    Under the nominal model an option's category slope a1·ak_k says how its choice rises with θ; the key should
+    have the largest (it is the option the ablest choose). Flags: ``key_not_steepest`` on a key some distractor
+    out-slopes (a likely miskey, or two right answers), ``steeper_than_key`` on those distractors, and
+    ``never_chosen`` on an option whose probability stays below ``min_peak`` over θ ∈ [-4, 4].
+    ``keys``: position of each item's key among its categories (-1: none, no key flags).
+    """
+    key = np.asarray(keys, dtype=np.intp)
+    J = params.n_items
+    if key.shape != (J,) or np.any((key < -1) | (key >= params.n_categories)):
+        raise ResponseError("keys must give, per item, the position of its key among its categories (-1 = none)")
+    grid = np.linspace(-4, 4, 161)
+    P = params.prob(grid)  # (Q, J, K)
+    slopes = params.category_slopes()
+    rows_item, rows_opt, is_key, s, d, peak, at, flags = [], [], [], [], [], [], [], []
+    for j in range(J):  # one row per option: the table is J × K small, not a hot path
+        m = int(params.n_categories[j])
+        names = options[j] if options is not None else [str(k) for k in range(m)]
+        if len(names) != m:
+            raise ResponseError(f"item {params.ids[j]!r}: {len(names)} option names for {m} categories")
+        k_key = int(key[j])
+        for k in range(m):
+            f = []
+            if k_key >= 0:
+                if k == k_key and np.any(np.delete(slopes[j, :m], k) > slopes[j, k]):
+                    f.append("key_not_steepest")
+                if k != k_key and slopes[j, k] > slopes[j, k_key]:
+                    f.append("steeper_than_key")
+            q = int(np.argmax(P[:, j, k]))
+            if P[q, j, k] < min_peak:
+                f.append("never_chosen")
+            rows_item.append(params.ids[j])
+            rows_opt.append(names[k])
+            is_key.append(k == k_key)
+            s.append(slopes[j, k])
+            d.append(params.d[j, k])
+            peak.append(P[q, j, k])
+            at.append(grid[q])
+            flags.append(";".join(f))
+    return NominalOptionTable(
+        rows_item, rows_opt, np.array(is_key), np.array(s), np.array(d), np.array(peak), np.array(at), flags
+    )

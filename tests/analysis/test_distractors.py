@@ -80,3 +80,19 @@ def test_bad_choices_are_refused_naming_row_and_item():
     choice[5, 3] = 7
     with pytest.raises(ResponseError, match="person row 6, item 'item4'"):
         distractor_analysis(choice, [["A", "B", "C", "D"]] * J, keys, scores)
+
+
+def test_nominal_diagnostics_flag_a_key_that_a_distractor_out_slopes():
+    from digicomp.analysis.distractors import nominal_distractors
+    from digicomp.models.nominal import NominalParameters
+
+    # item 1: key A steepest (fine); item 2: keyed A, but option C is the steepest; option D never chosen
+    ak = [[3.0, 0.0, 1.0, 2.0], [1.0, 0.0, 3.0, 0.5]]
+    d = [[0.0, 0.5, 0.3, 0.2], [0.0, 0.4, 0.1, -6.0]]
+    params = NominalParameters([1.0, 1.0], ak, d)
+    tab = nominal_distractors(params, [0, 0], [["A", "B", "C", "D"]] * 2)
+    flags = dict(zip(zip(tab.item, tab.option), tab.flags))
+    assert flags[("item1", "A")] == "" and flags[("item2", "A")] == "key_not_steepest"
+    assert flags[("item2", "C")] == "steeper_than_key"
+    assert "never_chosen" in flags[("item2", "D")]
+    assert tab.slope[tab.is_key].tolist() == [3.0, 1.0]
