@@ -470,6 +470,10 @@ def _install_pages(app: Any, service: SessionService, config: ServiceConfig, sec
             },
         )
 
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(status_code=204, headers={"Cache-Control": "public, max-age=86400"})
+
     @app.get("/static/app.css", include_in_schema=False)
     def css() -> Response:
         return Response(pages.CSS, media_type="text/css", headers={"Cache-Control": "public, max-age=3600"})

@@ -94,8 +94,8 @@ TEXT: dict[str, dict[str, str]] = {
 }
 
 CSS = """*{box-sizing:border-box}
-body{margin:0;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:#111;
-background:#fff}
+body{margin:0;overflow-wrap:anywhere;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",
+sans-serif;color:#111;background:#fff}
 .skip{position:absolute;left:-999px;top:0}.skip:focus{left:.5rem;background:#fff;padding:.5rem;z-index:9}
 header{display:flex;justify-content:space-between;align-items:center;gap:.5rem;padding:.5rem 1rem;
 background:#0b3d91;color:#fff}
@@ -110,8 +110,9 @@ label.opt input{margin-top:.3rem;width:1.25rem;height:1.25rem;flex:none}
 .row{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;margin:.5rem 0;padding:.5rem;border:1px solid #777;
 border-radius:.4rem}
 .row span{flex:1 1 12rem}
-select,input[type=text]{font:inherit;padding:.45rem;border:1px solid #333;border-radius:.3rem;max-width:100%}
-input[type=text]{width:100%}
+select,input[type=text]{font:inherit;padding:.45rem;border:1px solid #333;border-radius:.3rem;width:100%;
+max-width:100%;min-width:0}
+.row label{flex:1 1 100%;min-width:0}
 button{font:inherit;font-weight:600;color:#fff;background:#0b3d91;border:0;border-radius:.4rem;
 padding:.75rem 1.5rem;min-height:2.75rem;cursor:pointer}
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible,label.opt:focus-within{
