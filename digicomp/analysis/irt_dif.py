@@ -36,7 +36,7 @@ from digicomp.calibration.start import build_blocks
 from digicomp.errors import CalibrationError
 
 Array = NDArray[np.float64]
-W_CELLS = 50_000_000  # (observations × points) held as leave-one-out weights at once (200 MB in float32)
+W_CELLS = 100_000_000  # (observations × points) held as leave-one-out weights at once (400 MB in float32)
 CHUNK = 200_000  # observations per pass when the weights are recomputed
 
 
@@ -339,7 +339,7 @@ def _conditional_lr(
                 K = 2 if b.family == "dichotomous" else b.eta.shape[1]
                 new = m_step(b, counts[b.index, :K], points, priors)
                 moved = b.free & np.isfinite(new) & np.isfinite(b.eta)
-                change = max(change, float(np.abs(np.where(moved, new - b.eta, 0.0)).max(initial=0.0)))
+                change = max(change, float(np.abs(new[moved] - b.eta[moved]).max(initial=0.0)))
                 b.eta = new
         if change < 1e-4:
             break

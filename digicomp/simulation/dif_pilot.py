@@ -1,0 +1,86 @@
+"""A simulated pilot with planted DIF: booklets of linked blocks, two groups, uniform and non-uniform DIF.
+
+For DIF power studies and benchmarks. Items are 2PL with slopes U(0.8, 2.0) and difficulties N(0, 1). The bank is
+cut into blocks; booklet f holds blocks f and f + 1 (cyclically), so each item sits in two booklets and every
+booklet links to the next (a chain design). Persons are assigned to booklets at random; the focal group's θ is
+N(``impact``, 1), the reference group's N(0, 1). A share of items carries DIF for the focal group: uniform DIF
+moves the intercept by ``effect`` logits (d_focal = d ∓ effect), non-uniform DIF the slope by ``effect``
+(a_focal = a ∓ effect, so the logits differ by ``effect`` per SD of θ from the item's difficulty), with random
+signs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from digicomp.responses import Responses
+
+
+@dataclass
+class DIFPilot:
+    """The simulated responses and the truth they were drawn from."""
+
+    responses: Responses
+    group: NDArray[np.str_]  # "reference" / "focal" per person
+    booklet: NDArray[np.intp]
+    theta: NDArray[np.float64]
+    a: NDArray[np.float64]
+    d: NDArray[np.float64]
+    a_focal: NDArray[np.float64]
+    d_focal: NDArray[np.float64]
+    dif: NDArray[np.str_]  # "none", "uniform" or "nonuniform" per item
+
+
+def simulate_dif_pilot(
+    n_items: int = 300,
+    n_persons: int = 20_000,
+    items_per_person: int = 30,
+    impact: float = -0.5,
+    dif_share: float = 0.10,
+    effect: float = 0.6,
+    seed: int = 0,
+) -> DIFPilot:
+    """Draw a booklet pilot (see the module docstring); half the DIF items uniform, half non-uniform."""
+    rng = np.random.default_rng(seed)
+    block = items_per_person // 2
+    n_blocks = n_items // block
+    if block * 2 != items_per_person or n_blocks * block != n_items or n_blocks < 3:
+        raise ValueError("items_per_person must be even and its half must divide n_items into at least 3 blocks")
+    a = rng.uniform(0.8, 2.0, n_items)
+    d = -a * rng.normal(0.0, 1.0, n_items)
+    n_dif = int(round(dif_share * n_items))
+    dif_items = rng.choice(n_items, n_dif, replace=False)
+    dif = np.full(n_items, "none", dtype="<U10")
+    dif[dif_items[: n_dif // 2]] = "uniform"
+    dif[dif_items[n_dif // 2 :]] = "nonuniform"
+    sign = rng.choice([-1.0, 1.0], n_items)
+    a_f, d_f = a.copy(), d.copy()
+    d_f[dif == "uniform"] += sign[dif == "uniform"] * effect
+    a_f[dif == "nonuniform"] += sign[dif == "nonuniform"] * effect
+    focal = rng.random(n_persons) < 0.5
+    theta = rng.normal(0.0, 1.0, n_persons) + np.where(focal, impact, 0.0)
+    booklet = rng.integers(0, n_blocks, n_persons)
+    offsets = np.arange(items_per_person)
+    first = booklet[:, None] * block
+    items = (first + offsets[None, :]) % n_items  # (N, items_per_person): blocks f and f + 1
+    aa = np.where(focal[:, None], a_f[items], a[items])
+    dd = np.where(focal[:, None], d_f[items], d[items])
+    p = 1.0 / (1.0 + np.exp(-(aa * theta[:, None] + dd)))
+    x = (rng.random(p.shape) < p).astype(np.int64)
+    person = np.repeat(np.arange(n_persons), items_per_person)
+    item = items.ravel()
+    order = np.lexsort((item, person))
+    resp = Responses(
+        person[order],
+        item[order],
+        x.ravel()[order],
+        n_persons,
+        n_items,
+        [f"p{k + 1}" for k in range(n_persons)],
+        [f"item{j + 1:03d}" for j in range(n_items)],
+    )
+    group = np.where(focal, "focal", "reference")
+    return DIFPilot(resp, group, booklet, theta, a, d, a_f, d_f, dif)
