@@ -30,6 +30,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=None, help="seed for plausible values")
     p.add_argument("--out", metavar="SCORES.csv", help="write person,theta,se here (default: stdout)")
     p.add_argument("--json", action="store_true", help="print a JSON summary instead of the table")
+    p.add_argument(
+        "--answer-sheets",
+        action="store_true",
+        help="RESPONSES.csv holds paper answer sheets of a form (person, then the answers as written, by item id or "
+        "position) and PARAMS_OR_BANK is the form's YAML from digicomp assemble: writes person,sum_score,theta,se,"
+        "level,invalid by the form's sum-score table",
+    )
     p.set_defaults(run=run)
 
 
@@ -50,6 +57,8 @@ def load_params(source: str, D: float = 1.0):
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.answer_sheets:
+        return _score_sheets(args)
     from digicomp.io.responses import read_responses
     from digicomp.scoring import NormalPrior, score
 
@@ -102,3 +111,41 @@ def _write(result, args: argparse.Namespace, extra: dict) -> None:
         result.to_csv(sys.stdout)
     else:
         print(f"scored {len(result)} persons by {result.method} on {len(result.dims)} dimensions; wrote {args.out}")
+
+
+def _score_sheets(args: argparse.Namespace) -> int:
+    """Paper answer sheets of an assembled form, scored by its sum-score table (digicomp.assembly.paper)."""
+    import csv
+
+    from digicomp.assembly.paper import scoring_table, score_sheets
+    from digicomp.bank import load_bank
+
+    bank = load_bank(args.params)
+    try:
+        with open(args.responses, newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise DigicompError(f"{args.responses}: cannot read the answer sheets: {exc}") from None
+    if not rows:
+        raise DigicompError(f"{args.responses}:1: no header (person, then one column per item)")
+    from digicomp.scoring import NormalPrior
+
+    table = scoring_table(bank, prior=NormalPrior(args.prior_mean, args.prior_sd))
+    scored = score_sheets(bank, table, rows[0], rows[1:], args.responses)
+    fields = ["person", "sum_score", "theta", "se", "level", "invalid"]
+    fh = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+    try:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(scored)
+    finally:
+        if args.out:
+            fh.close()
+    bad = sum(1 for r in scored if r["invalid"])
+    if args.json:
+        summary = {"persons": len(scored), "form": bank.id, "sheets_with_invalid_answers": bad, "out": args.out}
+        json.dump(summary, sys.stdout, indent=2)
+        sys.stdout.write("\n")
+    if bad:
+        print(f"{bad} sheet(s) hold answers an item cannot take (scored 0, listed in 'invalid')", file=sys.stderr)
+    return 0
