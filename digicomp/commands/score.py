@@ -117,7 +117,7 @@ def _score_sheets(args: argparse.Namespace) -> int:
     """Paper answer sheets of an assembled form, scored by its sum-score table (digicomp.assembly.paper)."""
     import csv
 
-    from digicomp.assembly.paper import scoring_table, score_sheets
+    from digicomp.assembly.paper import score_sheets, scoring_table
     from digicomp.bank import load_bank
 
     bank = load_bank(args.params)
