@@ -246,3 +246,33 @@ def build_model(
         source=where,
         linemap=linemap,
     )
+
+
+def validate_file(path: str | PathLike[str]) -> list[str]:
+    """Every problem of the assembly spec at ``path`` as ``FILE:LINE: node: message`` lines ([] when valid): the
+    schema, and against its ``bank:`` (a bundled id, or a path from the spec's folder) when it names one."""
+    from pathlib import Path
+
+    from digicomp.assembly.spec import read_spec
+    from digicomp.errors import DigicompError
+
+    try:
+        spec, linemap, problems = read_spec(path)
+    except DigicompError as exc:
+        return list(getattr(exc, "problems", [str(exc)]))
+    if spec is None or spec.bank is None:
+        return problems
+    ref: str | Path = spec.bank
+    if spec.bank.endswith((".yaml", ".yml")) or "/" in spec.bank:
+        ref = Path(spec.bank) if Path(spec.bank).is_absolute() else Path(path).parent / spec.bank
+    try:
+        from digicomp.bank import load_bank
+
+        bank = load_bank(ref)
+    except DigicompError as exc:
+        return problems + [problem(path, linemap, "bank", f"cannot load the bank: {exc}")]
+    for loc, msg in spec_problems(bank, spec):
+        line = problem(path, linemap, loc, msg)
+        if line not in problems:
+            problems.append(line)
+    return problems

@@ -16,7 +16,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator, model_validator
 
 from digicomp.assembly.errors import AssemblyError
-from digicomp.io.yamlfile import LineMap, error_lines, load_yaml, raise_problems
+from digicomp.io.yamlfile import LineMap, error_lines, load_yaml, problem, raise_problems
 
 ATTRIBUTES = ("area", "competence", "level_band", "item_type")
 """Item attributes a constraint may filter on."""
@@ -158,11 +158,16 @@ def length_problems(spec: AssemblySpec) -> list[Problem]:
     return out
 
 
+PLACEHOLDER = Constraint(name="(invalid)", max=10**9)
+"""Stands in for a constraint that failed the schema, so the checks of the others keep their list positions."""
+
+
 def check_spec_data(data: object, path: str | PathLike[str], linemap: LineMap) -> tuple[AssemblySpec | None, list[str]]:
     """The spec and every schema problem of ``data`` at once, as ``FILE:LINE: node: message`` lines.
 
-    Each section is validated on its own when the whole fails, so one bad constraint does not hide another
-    section's problems; the spec returned is built from the sections that passed (None when none did).
+    When the whole fails, each section (and each constraint) is validated on its own, so one bad constraint hides
+    neither another's problems nor the checks across sections, which run on what passed; the spec returned is
+    built from that (a failed constraint replaced by :data:`PLACEHOLDER`, which limits nothing).
     """
     try:
         return AssemblySpec.model_validate(data), []
@@ -170,21 +175,31 @@ def check_spec_data(data: object, path: str | PathLike[str], linemap: LineMap) -
         errors = [err for err in exc.errors() if err["loc"]]
         whole = [err for err in exc.errors() if not err["loc"]]
     problems = error_lines(errors, path, linemap, AssemblySpec, data)
+    if not isinstance(data, dict):
+        return None, problems + error_lines(whole, path, linemap, AssemblySpec, data)
     passed: dict[str, object] = {}
-    if isinstance(data, dict):
-        for name, field in AssemblySpec.model_fields.items():
-            if name in data:
+    for name, field in AssemblySpec.model_fields.items():
+        if name not in data:
+            continue
+        value = data[name]
+        if name == "constraints" and isinstance(value, list):
+            kept = []
+            for entry in value:
                 try:
-                    passed[name] = TypeAdapter(field.annotation).validate_python(data[name])
+                    kept.append(Constraint.model_validate(entry))
                 except ValidationError:
-                    continue
-    spec = AssemblySpec.model_construct(**passed) if passed else None
-    if spec is not None and whole:  # the checks across sections: located at their node
-        from digicomp.io.yamlfile import problem
-
-        problems += [problem(path, linemap, loc, msg) for loc, msg in length_problems(spec)]
-    elif whole:
-        problems += error_lines(whole, path, linemap, AssemblySpec, data)
+                    kept.append(PLACEHOLDER)
+            passed[name] = kept
+            continue
+        try:
+            passed[name] = TypeAdapter(field.annotation).validate_python(value)
+        except ValidationError:
+            continue
+    spec = AssemblySpec.model_construct(**passed)
+    for loc, msg in length_problems(spec):
+        line = problem(path, linemap, loc, msg)
+        if line not in problems:
+            problems.append(line)
     return spec, problems
 
 

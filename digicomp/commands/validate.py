@@ -17,6 +17,7 @@ VALIDATORS: dict[str, str] = {
     "crosswalk": "digicomp.framework:validate_crosswalk_file",
     "item_bank": "digicomp.bank:validate_file",
     "cat_design": "digicomp.cat.engine:validate_file",
+    "assembly_spec": "digicomp.assembly.model:validate_file",
 }
 """kind -> "module:function"; the function takes a path and returns its problem lines ([] if valid)."""
 
