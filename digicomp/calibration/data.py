@@ -134,9 +134,22 @@ class Prepared:
 
 def prepare(resp: Responses, model: Any, fixed: ItemParameters | None, n_categories: Any) -> Prepared:
     """Apply the bad-data rules and line up models, categories and fixed items with the data's items."""
+    if fixed is not None and resp.item_ids is None:
+        raise CalibrationError(
+            f"fixed = {fixed.n_items} item(s) ({', '.join(fixed.ids[:3])}{', ...' if fixed.n_items > 3 else ''}) "
+            "cannot be matched to the responses: the data carry no item ids, and fixed items are matched by id, "
+            "never by position; give the data item ids (a CSV or DataFrame with item names, or "
+            "Responses(..., item_ids=...))"
+        )
     ids = resp.item_ids or [f"item{j + 1}" for j in range(resp.n_items)]
     pids = resp.person_ids or [f"row{p + 1}" for p in range(resp.n_persons)]
     fixed_pos = {i: k for k, i in enumerate(fixed.ids)} if fixed is not None else {}
+    if fixed is not None and not any(i in fixed_pos for i in ids):
+        raise CalibrationError(
+            f"fixed: none of the {fixed.n_items} fixed item id(s) ({', '.join(fixed.ids[:3])}"
+            f"{', ...' if fixed.n_items > 3 else ''}) is among the responses' items ({', '.join(ids[:3])}"
+            f"{', ...' if len(ids) > 3 else ''}); nothing would be anchored"
+        )
     is_fixed = np.array([i in fixed_pos for i in ids], dtype=bool)
     if isinstance(model, Mapping):
         model = {**{i: "2PL" for i in ids if i in fixed_pos}, **model}  # fixed items take the bank's model
@@ -177,6 +190,11 @@ def prepare(resp: Responses, model: Any, fixed: ItemParameters | None, n_categor
         warnings.warn(f"item {i!r} excluded from calibration: {why}", DataWarning, stacklevel=3)
     keep_items = np.array([i not in excluded for i in ids], dtype=bool)
     if not np.any(keep_items & ~is_fixed):
+        if not np.any(~is_fixed):
+            raise CalibrationError(
+                f"every item of the responses ({len(ids)}) is fixed: there is nothing to calibrate (to estimate "
+                "persons' θ with fixed item parameters, use digicomp.score)"
+            )
         raise CalibrationError("no item left to calibrate after the exclusions above")
     if resp.has_dense:
         n_per_person = (resp.dense()[:, keep_items] >= 0).sum(axis=1)

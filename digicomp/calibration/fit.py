@@ -9,9 +9,9 @@
 * Marginal reliability as mirt's ``marginal_rxx``: ∫ I(θ) / (I(θ) + σ²) g(θ) dθ over the calibrated items, the
   prior-weighted mean of the conditional reliability (for σ² = 1, the reference scale, I / (I + 1/σ²) is the same
   thing); the reliability of a test of every item. (Before issue 13 this was σ² / (σ² + ∫ I⁻¹ g), Green et al.'s
-  form, which differs from mirt's and is dominated by the tails where I is small.) For data where persons answered different items (adaptive tests, booklets)
-  the result also reports empirical reliability from each person's own posterior
-  (:func:`digicomp.scoring.posterior.empirical_reliability`) and shows that one.
+  form, which differs from mirt's and is dominated by the tails where I is small.) For data where persons answered
+  different items (adaptive tests, booklets) the result also reports empirical reliability from each person's own
+  posterior (:func:`digicomp.scoring.posterior.empirical_reliability`) and shows that one.
 """
 
 from __future__ import annotations

@@ -23,6 +23,8 @@ from digicomp.scoring.posterior import empirical_reliability
 
 Array = NDArray[np.float64]
 NUMERICAL_SE_BUDGET = 4e9
+BOUND_TOL = 1e-3
+"""An estimated lower asymptote below this (or an upper one above 1 - this) is flagged as at its bound."""
 """Largest cost, in (observed response × quadrature point) evaluations, of numerical SEs under "auto" (≈ 2 s at
 0.5 ns per evaluation on the development machine); a dearer fit gets XPD SEs, whose cost is a few E-steps."""
 
@@ -64,6 +66,7 @@ class CalibrationResult:
     excluded_items: dict[str, str] = field(default_factory=dict)
     excluded_persons: list[str] = field(default_factory=list)
     priors: str = "none"
+    boundary: dict[str, str] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- derived
     @property
@@ -148,7 +151,36 @@ class CalibrationResult:
             out._standard_errors(engine, se_method, se_progress)
         if compute_fit:
             out._item_fit(engine, resp, P, log_prior, points)
+        out._flag_boundaries()
         return out
+
+    def _flag_boundaries(self) -> None:
+        """Flag estimated asymptotes at their bounds (c ≈ 0, u ≈ 1): there the likelihood's maximum is on the
+        edge of the parameter space, the usual SE does not apply, and it is reported as NaN instead of a tiny
+        number; a DataWarning names the items."""
+        for j, rec in enumerate(self.params.to_file_form()):
+            if self.fixed[j] or rec["model"] not in ("3PL", "4PL"):
+                continue
+            at = {}
+            if rec["c"] < BOUND_TOL:
+                at["c"] = f"c = {rec['c']:.2g} at its lower bound 0"
+            if rec["model"] == "4PL" and rec["d"] > 1 - BOUND_TOL:
+                at["d"] = f"d = {rec['d']:.6g} at its upper bound 1"
+            if at:
+                self.boundary[rec["id"]] = "; ".join(at.values())
+                se = self.se.get(rec["id"], {})
+                for key in at:
+                    if key in se:
+                        se[key] = float("nan")
+        if self.boundary:
+            head = "; ".join(f"{i}: {why}" for i, why in list(self.boundary.items())[:5])
+            warnings.warn(
+                f"{len(self.boundary)} item(s) have an asymptote at its bound ({head}"
+                f"{'; ...' if len(self.boundary) > 5 else ''}); its SE is not defined there and is reported as NaN "
+                "(consider the 2PL for these items, or a prior on c)",
+                DataWarning,
+                stacklevel=4,
+            )
 
     def _standard_errors(self, engine: Any, method: str, progress: Any = None) -> None:
         """SEs from the numerical observed information or the XPD one ("auto": :func:`choose_se_method`).
@@ -276,6 +308,7 @@ class CalibrationResult:
             "se_method": self.se_method,
             "priors": self.priors,
             "excluded_items": self.excluded_items,
+            "boundary": self.boundary,
             "excluded_persons": len(self.excluded_persons),
             "items": [
                 {
@@ -321,6 +354,8 @@ class CalibrationResult:
             lines.append("* fixed (anchor) item")
         if self.excluded_items:
             lines.append("excluded: " + "; ".join(f"{i} ({why})" for i, why in self.excluded_items.items()))
+        if self.boundary:
+            lines.append("at a bound (SE not defined): " + "; ".join(f"{i} ({w})" for i, w in self.boundary.items()))
         return "\n".join(lines)
 
     def _reliability_line(self) -> str:
