@@ -156,8 +156,8 @@ class CalibrationResult:
 
     def _flag_boundaries(self) -> None:
         """Flag estimated asymptotes at their bounds (c ≈ 0, u ≈ 1): there the likelihood's maximum is on the
-        edge of the parameter space, the usual SE does not apply, and it is reported as NaN instead of a tiny
-        number; a DataWarning names the items."""
+        edge of the parameter space, the usual SE does not apply, and it is left out of ``se`` (so of reports and
+        bank files) instead of being reported as a tiny number; a DataWarning names the items."""
         for j, rec in enumerate(self.params.to_file_form()):
             if self.fixed[j] or rec["model"] not in ("3PL", "4PL"):
                 continue
@@ -168,15 +168,13 @@ class CalibrationResult:
                 at["d"] = f"d = {rec['d']:.6g} at its upper bound 1"
             if at:
                 self.boundary[rec["id"]] = "; ".join(at.values())
-                se = self.se.get(rec["id"], {})
                 for key in at:
-                    if key in se:
-                        se[key] = float("nan")
+                    self.se.get(rec["id"], {}).pop(key, None)
         if self.boundary:
             head = "; ".join(f"{i}: {why}" for i, why in list(self.boundary.items())[:5])
             warnings.warn(
                 f"{len(self.boundary)} item(s) have an asymptote at its bound ({head}"
-                f"{'; ...' if len(self.boundary) > 5 else ''}); its SE is not defined there and is reported as NaN "
+                f"{'; ...' if len(self.boundary) > 5 else ''}); its SE is not defined there and is left out "
                 "(consider the 2PL for these items, or a prior on c)",
                 DataWarning,
                 stacklevel=4,
