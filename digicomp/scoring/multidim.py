@@ -135,6 +135,11 @@ def answered_components(
             width = max(int(items.n_categories.max()) - 1, 1)
             args = (np.broadcast_to(items.intercepts[jj, :width], tt.shape + (width,)), None, None)
         obs = np.broadcast_to(xx[..., None], tt.shape + (1,))
+        if not derivatives and f != "dichotomous" and tt.ndim == 2:  # many points: the observed category only
+            width = max(int(items.n_categories.max()) - 1, 1)
+            lp_x = multidim.predictor_log_prob_observed(tt, xx, items.intercepts[jj, :width], str(f))
+            _store(outs[:1], [lp_x], p_idx, l_idx, theta.ndim)
+            continue
         if not derivatives:
             lp = multidim.predictor_log_prob(tt, *args, family=str(f))
             _store(outs[:1], [np.take_along_axis(lp, obs, axis=-1)[..., 0]], p_idx, l_idx, theta.ndim)
