@@ -46,13 +46,21 @@ class Served:
                 time.sleep(0.2)
         raise RuntimeError("digicomp serve did not answer within the timeout")
 
-    def worker_pids(self) -> list[int]:
-        """The uvicorn worker processes (children of the parent process)."""
-        out = subprocess.run(
-            ["ps", "-o", "pid=,args=", "--ppid", str(self.proc.pid)], capture_output=True, text=True, check=False
-        )
-        rows = [line.split(None, 1) for line in out.stdout.splitlines() if line.strip()]
-        return [int(pid) for pid, args in rows if "spawn_main" in args]
+    def worker_pids(self, expect: int = 0, timeout: float = 30.0) -> list[int]:
+        """The uvicorn worker processes (children of the parent process), waiting until ``expect`` are up."""
+        deadline = time.monotonic() + timeout
+        while True:
+            out = subprocess.run(
+                ["ps", "-ww", "-o", "pid=,args=", "--ppid", str(self.proc.pid)],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            rows = [line.split(None, 1) for line in out.stdout.splitlines() if line.strip()]
+            pids = [int(pid) for pid, args in rows if "spawn_main" in args]
+            if len(pids) >= expect or time.monotonic() > deadline:
+                return pids
+            time.sleep(0.2)
 
     def stop(self) -> None:
         if self.proc.poll() is None:
