@@ -162,7 +162,10 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()}")
     bank = bench_bank()
     model = the_constraints(bank)
-    print(f"bank {bank.n_items} items, {bank.enemy_pairs.shape[0]} enemy pairs, {len(model.rows) - 1} constraints")
+    limits = int((model.lower[1:] > 0).sum() + (model.upper[1:] < LENGTH).sum())
+    print(
+        f"bank {bank.n_items} items, {bank.enemy_pairs.shape[0]} enemy pairs, {limits} content limits, {LENGTH} items"
+    )
     rows = []
     for name, design in designs().items():
         engine = AdaptiveTest(bank, design)
