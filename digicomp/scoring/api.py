@@ -128,15 +128,18 @@ def score(
     theta_range: tuple[float, float] | None = None,
     n_draws: int = 5,
     rng: np.random.Generator | int | None = None,
+    wle_se: str = "information",
 ) -> ScoreResult:
     """θ and SE per person by EAP, MAP, ML, WLE, or plausible values (``method="PV"``).
 
     ``bank_or_params``: an ItemBank or ItemParameters. ``responses``: Responses or an array (NaN / -1 = not
     administered). :func:`digicomp.score` (:mod:`digicomp.face.scoring`) also reads tables and response files.
-    EAP uses ``n_points`` quadrature points on ``theta_range`` (default 61 on [-6, 6], as mirt's fscores)
+    EAP uses ``n_points`` quadrature points on ``theta_range`` (default 61 on [-6, 6], mirt's calibration grid;
+    mirt's fscores uses 121)
     and a N(0, 1) prior unless ``prior`` is given; ML/WLE estimates are bounded to that range and flagged
     ``extreme`` at the bound. For PV, ``theta``/``se`` are the EAP and posterior SD and ``draws`` holds
-    ``n_draws`` plausible values per person.
+    ``n_draws`` plausible values per person. WLE standard errors: ``wle_se="information"`` (default) is
+    1/sqrt(I(θ̂)); ``"penalized"`` is the curvature of the penalised objective log L + ½ log I, as mirt reports.
     """
     if getattr(bank_or_params, "mparams", None) is not None:  # a multidimensional bank: one θ per dimension
         from digicomp.scoring.multidim import score_bank
@@ -160,5 +163,5 @@ def score(
         if method == "PV":
             draws = plausible_values(params, resp, grid, n_draws, np.random.default_rng(rng))
     else:
-        theta, se, extreme = point_estimate(method, params, resp, grid, prior)
+        theta, se, extreme = point_estimate(method, params, resp, grid, prior, wle_se)
     return ScoreResult(theta, se, method, ids, n_resp, extreme, draws)

@@ -95,10 +95,25 @@ def plausible_values(
     return grid.points[idx] + (frac - 0.5) * step
 
 
+WLE_SE = ("information", "penalized")
+
+
 def point_estimate(
-    method: str, params: ItemParameters, responses: Responses, grid: Grid, prior: Prior | None
+    method: str,
+    params: ItemParameters,
+    responses: Responses,
+    grid: Grid,
+    prior: Prior | None,
+    wle_se: str = "information",
 ) -> tuple[NDArray, NDArray, NDArray]:
-    """ML, MAP or WLE θ with SE and the extreme flag (estimate at the range bound)."""
+    """ML, MAP or WLE θ with SE and the extreme flag (estimate at the range bound).
+
+    WLE SEs: ``wle_se="information"`` is 1/sqrt(I(θ̂)), the asymptotic SE of the ML and WLE estimators (Warm
+    1989); ``"penalized"`` is 1/sqrt(-d²/dθ² [log L(θ) + ½ log I(θ)]) at θ̂, the curvature of the objective the
+    WLE maximises, which is what R mirt's ``fscores(method = "WLE")`` reports.
+    """
+    if wle_se not in WLE_SE:
+        raise DigicompError(f"wle_se = {wle_se!r}; expected one of {', '.join(WLE_SE)}")
     ll = log_likelihood_grid(params, responses, grid.points)
     if method == "MAP":
         prior = prior or NormalPrior()
@@ -113,7 +128,13 @@ def point_estimate(
     info = point.answered_information(params, responses, theta)
     if method == "MAP":
         info = info + 1.0 / prior.sd**2
-    with np.errstate(divide="ignore"):
+    elif method == "WLE" and wle_se == "penalized":
+        everyone = np.ones(responses.n_persons, dtype=bool)
+        h = 1e-5
+        up, _ = point._gradient("WLE", params, responses, theta + h, everyone, None)
+        down, _ = point._gradient("WLE", params, responses, theta - h, everyone, None)
+        info = -(up - down) / (2 * h)  # minus the curvature of log L + ½ log I at θ̂
+    with np.errstate(divide="ignore", invalid="ignore"):
         se = np.where(info > 0, 1.0 / np.sqrt(info), np.inf)
     empty = responses.counts_per_person() == 0
     if np.any(empty) and method in ("ML", "WLE"):
