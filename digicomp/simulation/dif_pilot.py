@@ -12,6 +12,7 @@ signs.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -84,3 +85,58 @@ def simulate_dif_pilot(
     )
     group = np.where(focal, "focal", "reference")
     return DIFPilot(resp, group, booklet, theta, a, d, a_f, d_f, dif)
+
+
+def write_pilot_files(pilot: DIFPilot, directory: str | Path, seed: int = 0) -> tuple[Path, Path, Path]:
+    """Write the pilot as ``digicomp analyze`` reads it: bank.yaml (multiple-choice 2PL items with options A-D,
+    the reference group's parameters, tagged to vn-civil-service), answers.csv (long: a right answer is the key,
+    a wrong one a distractor drawn at random) and persons.csv (person,group). Returns the three paths."""
+    from digicomp.io.yamlfile import dump_yaml
+
+    rng = np.random.default_rng(seed)
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    J = pilot.a.size
+    letters = np.array(list("ABCD"))
+    keys = letters[rng.integers(0, 4, J)]
+    competences = ["1.1", "1.2", "2.1", "2.2", "3.1"]
+    items = [
+        {
+            "id": pilot.responses.item_ids[j],
+            "competence": competences[j % len(competences)],
+            "level": 1 + j % 8,
+            "model": "2PL",
+            "params": {"a": float(pilot.a[j]), "b": float(-pilot.d[j] / pilot.a[j])},
+            "calibration": {"status": "provisional", "rule": "sim"},
+            "stem": {"vi": f"Câu {j + 1}?", "en": f"Question {j + 1}?"},
+            "options": [{"id": o, "vi": o, "en": o} for o in "ABCD"],
+            "key": str(keys[j]),
+        }
+        for j in range(J)
+    ]
+    bank = {
+        "kind": "item_bank",
+        "id": "dif-pilot",
+        "version": "1",
+        "framework": {"id": "vn-civil-service", "version": "0.1.0"},
+        "scale": {
+            "D": 1.0,
+            "levels": ["foundation", "intermediate", "advanced", "highly_specialised"],
+            "cut_scores": [-1.0, 0.0, 1.0],
+            "cut_source": {"status": "provisional", "rule": "sim"},
+        },
+        "rules": {"sim": {"vi": "mô phỏng", "en": "simulated"}},
+        "items": items,
+    }
+    dump_yaml(bank, out / "bank.yaml")
+    r = pilot.responses
+    key_idx = np.searchsorted(letters, keys)
+    wrong = (key_idx[r.item] + rng.integers(1, 4, r.item.size)) % 4
+    answer = np.where(r.value == 1, keys[r.item], letters[wrong])
+    pids = np.array(r.person_ids)
+    iids = np.array(r.item_ids)
+    lines = np.char.add(np.char.add(np.char.add(np.char.add(pids[r.person], ","), iids[r.item]), ","), answer)
+    (out / "answers.csv").write_text("person,item,response\n" + "\n".join(lines.tolist()) + "\n", encoding="utf-8")
+    people = np.char.add(np.char.add(pids, ","), pilot.group.astype(str))
+    (out / "persons.csv").write_text("person,group\n" + "\n".join(people.tolist()) + "\n", encoding="utf-8")
+    return out / "bank.yaml", out / "answers.csv", out / "persons.csv"
