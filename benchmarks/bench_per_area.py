@@ -1,0 +1,274 @@
+"""Per-area accuracy of the multidimensional test against today's per-area sub-scores (issue 12's target).
+
+Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 python benchmarks/bench_per_area.py
+     [--persons 2000] [--setting current|issue|both] [--variants]
+
+Truth: the civil-service framework's eight areas as dimensions with correlation 0.8, the bundled bank's items
+loading on their own area with their provisional parameters (examples/make_area_bank.py, derived afresh from the
+bundled bank), θ ~ N(0, R), 2,000 persons drawn once (seed 2026). The same persons, answering by the same truth,
+sit every design:
+
+* today's design as shipped (examples/designs/civil-service-balanced.yaml: its own stopping, 10-30 items) and
+  today's design at 30 items (the same file with its stopping replaced by a fixed length of 30), both with
+  today's per-area result: the report's unidimensional sub-score, each area's EAP over that area's items;
+* the bundled MCAT design (examples/designs/civil-service-mcat.yaml, 30 items, per-area EAP from the joint
+  posterior);
+* the MCAT design with per-area stopping (every area's SE below 0.5; 16-30 items), at its mean length.
+
+The target (RMSE at least 25% lower and level accuracy at least 12 points higher in every area) is judged against
+the 30-item run of today's design (the issue's "at 30 items"; the stronger baseline) and shown against the
+shipped one too. Setting ``current``: every item each design may give; ``issue``: multiple-choice and
+self-assessment items only (the bank's formats when the issue measured it). Items with media (left out of the
+derived bank) are left out of every design.
+
+After the table, the information bound: by the van Trees inequality (the Bayesian Cramér-Rao bound; Gill & Levit
+1995) any design and estimator has per-area mean squared error of at least [(R⁻¹ + E I(θ))⁻¹]_kk, and E I(θ) is at
+most diag(S_k(n_k)) where S_k(n) is the sum of the n largest peak informations of area k's items and n_k the mean
+number of area-k items given. Minimising the worst area's bound relative to the target over all allocations of
+30 items says whether any 30-item design could meet the RMSE target; the level target is converted to the RMSE
+of a normal error that gives that accuracy (an approximation, not a bound).
+
+``--variants`` adds MCAT variants: equal area shares (the bundled design before 2026-12-03), A-optimality, and no
+content balancing (Bayesian D-optimality alone).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
+
+from _common import blas_report  # noqa: E402
+from make_area_bank import derive  # noqa: E402
+
+from digicomp.bank import load_bank  # noqa: E402
+from digicomp.cat import AdaptiveTest  # noqa: E402
+from digicomp.cat.design import load_design  # noqa: E402
+from digicomp.io.yamlfile import dump_yaml  # noqa: E402
+from digicomp.levels import level_index  # noqa: E402
+from digicomp.simulation.multidim import AreaResult, draw_multidim_thetas, simulate_areas  # noqa: E402
+
+ROOT = Path(__file__).parents[1]
+TODAY = ROOT / "examples" / "designs" / "civil-service-balanced.yaml"
+MCAT = ROOT / "examples" / "designs" / "civil-service-mcat.yaml"
+AREA_STOP = {"min_items": 16, "max_items": 30, "rules": [{"area_se": 0.5}]}
+FIXED_30 = {"min_items": 30, "max_items": 30}
+SEED = 2026
+
+
+def design(path: Path, bank, exclude: list[str], **changes) -> dict:
+    """The design file as written (settings left at their defaults stay unset) for ``bank``, with ``exclude``
+    (ids of that bank) left out of the test and ``changes`` applied."""
+    d = load_design(path).model_dump(exclude_unset=True)
+    d.pop("kind")
+    d.pop("bank", None)
+    d.update(changes)
+    ids = [i for i in dict.fromkeys(exclude) if i in bank.ids]
+    d["content"] = dict(d.get("content") or {}, exclude={"ids": ids})
+    return d
+
+
+def runs(setting: str, truth, base, variants: bool) -> list[tuple[str, object, dict]]:
+    """(name, bank, design) of every design of the study."""
+    left = [i for i in base.ids if i not in truth.ids]
+    if setting == "issue":
+        left += [it.id for it in base if it.kind not in ("multiple_choice", "self_assessment")]
+    out = [
+        ("today, as shipped", base, design(TODAY, base, left)),
+        ("today, 30 items", base, design(TODAY, base, left, stop=FIXED_30)),
+        ("MCAT", truth, design(MCAT, truth, left)),
+        ("MCAT + per-area stop", truth, design(MCAT, truth, left, stop=AREA_STOP)),
+    ]
+    if variants:
+        mcat = load_design(MCAT).model_dump(exclude_unset=True)
+        equal = dict(mcat["content"], constraints=[dict(c, target=1 / 8) for c in mcat["content"]["constraints"]])
+        out += [
+            ("MCAT, equal area shares", truth, design(MCAT, truth, left, content=equal)),
+            ("MCAT, A-optimality", truth, design(MCAT, truth, left, selection={"rule": "a_optimality"})),
+            ("MCAT, no balancing", truth, design(MCAT, truth, left, content={})),
+        ]
+    return out
+
+
+def study(n: int, setting: str, folder: Path, variants: bool) -> list[AreaResult]:
+    """Every design of the study over the same persons."""
+    path = folder / "civil-service-areas.yaml"
+    dump_yaml(derive(), path)
+    truth = load_bank(path)
+    base = load_bank("civil-service")
+    theta = draw_multidim_thetas(truth.dims.correlation, n, seed=SEED)
+    results = []
+    for name, bank, d in runs(setting, truth, base, variants):
+        start = time.perf_counter()
+        results.append(simulate_areas(AdaptiveTest(bank, d), truth, theta, seed=SEED, name=name))
+        print(f"  {name}: {time.perf_counter() - start:.1f} s", flush=True)
+    return results
+
+
+def verdict(base: dict, new: dict) -> tuple[float, float, bool]:
+    """(RMSE change, level accuracy change in points, target met) of ``new`` against ``base`` in one area."""
+    d_rmse = new["rmse"] / base["rmse"] - 1
+    d_acc = 100 * (new["level_accuracy"] - base["level_accuracy"])
+    return d_rmse, d_acc, d_rmse <= -0.25 and d_acc >= 12
+
+
+def print_table(results: list[AreaResult], setting: str, n: int) -> None:
+    """The side-by-side table (markdown), the target's verdict per area against today's 30-item run."""
+    tabs = [r.table() for r in results]
+    names = [r.name for r in results]
+    print(f"\nper-area accuracy, setting '{setting}', {n} persons, truth: 8 areas, ρ = 0.8")
+    head = " | ".join(f"{nm} RMSE | level | items" for nm in names)
+    print(f"| area | {head} | MCAT vs today-30: RMSE | level | target met |")
+    print("|---" * (2 + 3 * len(names) + 2) + "|")
+    by_name = dict(zip(names, tabs))
+    met_all = {nm: True for nm in names[2:]}
+    for g, code in enumerate(results[0].areas):
+        cells = " | ".join(
+            f"{t[g]['rmse']:.3f} | {100 * t[g]['level_accuracy']:.1f}% | {t[g]['mean_items']:.1f}" for t in tabs
+        )
+        d_rmse, d_acc, met = verdict(by_name["today, 30 items"][g], by_name["MCAT"][g])
+        for nm in names[2:]:
+            met_all[nm] &= verdict(by_name["today, 30 items"][g], by_name[nm][g])[2]
+        print(f"| {code} | {cells} | {100 * d_rmse:+.0f}% | {d_acc:+.1f} | {'yes' if met else 'no'} |")
+    lengths = " | ".join(f"mean length {r.mean_length:.1f} | |" for r in results)
+    print(f"| all | {lengths} | | | |")
+    for nm, ok in met_all.items():
+        shipped = all(verdict(by_name["today, as shipped"][g], by_name[nm][g])[2] for g in range(len(tabs[0])))
+        print(
+            f"target against today at 30 items, {nm}: {'met' if ok else 'NOT met'} in every area; "
+            f"against today as shipped: {'met' if shipped else 'NOT met'}"
+        )
+    overall(results)
+
+
+def overall(results: list[AreaResult]) -> None:
+    """Each design's mean over areas of the area RMSE and level accuracy (one line per design)."""
+    for r in results:
+        t = r.table()
+        acc = np.mean([x["level_accuracy"] for x in t])
+        rmse = np.sqrt(np.mean([x["rmse"] ** 2 for x in t]))
+        print(f"  {r.name}: root mean area MSE {rmse:.3f}, mean area level accuracy {100 * acc:.1f}%")
+
+
+def accuracy_curve(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(RMSE, level accuracy) of a normal-error EAP (θ̂ = (θ + σz)/(1 + σ²)) over σ, for θ ~ N(0, 1) and the cuts."""
+    rng = np.random.default_rng(seed)
+    th, z = rng.standard_normal((2, 200_000))
+    cuts = np.array([-1.2, 0.0, 1.2])
+    rm, acc = [], []
+    for s in np.linspace(0.02, 1.5, 300):
+        est = (th + s * z) / (1 + s**2)
+        rm.append(np.sqrt(np.mean((est - th) ** 2)))
+        acc.append(np.mean(level_index(est, cuts) == level_index(th, cuts)))
+    return np.array(rm), np.array(acc)
+
+
+def peak_information(truth, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(peak information on its own area, area position) of each allowed item of the between-item truth bank."""
+    from digicomp.cat.multidim import Model
+
+    model = Model.of_bank(truth)
+    K = truth.dims.n
+    grid = np.linspace(-5, 5, 401)
+    area = np.argmax(truth.mparams.a, axis=1)
+    peak = np.zeros(truth.n_items)
+    for k in range(K):
+        th = np.zeros((grid.size, K))
+        th[:, k] = grid
+        own = area == k
+        info = model.scalar_information(th, own) * truth.mparams.a[:, k] ** 2
+        peak[own] = info[:, own].max(axis=0)
+    return peak[allowed], area[allowed]
+
+
+def bound(results: list[AreaResult], setting: str, folder: Path, baseline: str, length: int = 30) -> None:
+    """The van Trees bound on every area's RMSE at the best allocation of ``length`` items (see the module), for
+    the targets set by the ``baseline`` run."""
+    from scipy.optimize import minimize
+
+    truth = load_bank(folder / "civil-service-areas.yaml")
+    allowed = np.ones(truth.n_items, bool)
+    if setting == "issue":
+        allowed = np.array([it.kind in ("multiple_choice", "self_assessment") for it in truth])
+    peak, area = peak_information(truth, allowed)
+    K = truth.dims.n
+    Rinv = np.linalg.inv(truth.dims.correlation)
+    sums = [np.concatenate([[0.0], np.cumsum(np.sort(peak[area == k])[::-1])]) for k in range(K)]
+
+    def rmse_bound(n: np.ndarray) -> np.ndarray:
+        S = [np.interp(n[k], np.arange(sums[k].size), sums[k]) for k in range(K)]
+        return np.sqrt(np.diag(np.linalg.inv(Rinv + np.diag(S))))
+
+    today = {r.name: r.table() for r in results}[baseline]
+    target_rmse = np.array([0.75 * t["rmse"] for t in today])
+    rm, acc = accuracy_curve()
+    target_acc = np.array([t["level_accuracy"] + 0.12 for t in today])
+    level_rmse = np.array([rm[acc >= a].max() if (acc >= a).any() else 0.0 for a in target_acc])
+    rng = np.random.default_rng(0)
+
+    def best(required: np.ndarray) -> tuple[float, np.ndarray]:
+        def worst(x: np.ndarray) -> float:
+            n = length * np.exp(x) / np.exp(x).sum()
+            return float(np.max(rmse_bound(n) / required))
+
+        fits = [
+            minimize(worst, rng.normal(size=K) * 2, method="Nelder-Mead", options={"maxiter": 40_000})
+            for _ in range(30)
+        ]
+        top = min(fits, key=lambda r: r.fun)
+        return top.fun, length * np.exp(top.x) / np.exp(top.x).sum()
+
+    print(
+        f"\ninformation bound, setting '{setting}' ({allowed.sum()} items allowed, {length} items), targets from "
+        f"'{baseline}':"
+    )
+    print(
+        "| area | items allowed | largest peak information | sum of the 10 largest | RMSE target | "
+        "RMSE giving the level target |"
+    )
+    print("|---|---|---|---|---|---|")
+    for k in range(K):
+        p = np.sort(peak[area == k])[::-1]
+        print(
+            f"| {truth.dims.area[k]} | {p.size} | {p[0]:.2f} | {p[:10].sum():.2f} | {target_rmse[k]:.3f} | "
+            f"{level_rmse[k]:.3f} |"
+        )
+    for what, req in (("RMSE target", target_rmse), ("RMSE and level targets", np.minimum(target_rmse, level_rmse))):
+        ratio, n = best(req)
+        say = "attainable in principle" if ratio <= 1 else f"NO design of {length} items can meet it"
+        print(
+            f"{what}: best worst-area bound/required = {ratio:.3f} ({say}) "
+            f"at area items {np.round(n, 1).tolist()}; bound RMSE {np.round(rmse_bound(n), 3).tolist()}"
+        )
+    eq = np.full(K, length / K)
+    print(f"equal shares ({length / K:.2f} items per area): bound RMSE {np.round(rmse_bound(eq), 3).tolist()}")
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--persons", type=int, default=2000)
+    p.add_argument("--setting", default="both", choices=["current", "issue", "both"])
+    p.add_argument("--variants", action="store_true", help="also the exploratory MCAT variants")
+    args = p.parse_args(argv)
+    print(blas_report(), f"| OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} | load {os.getloadavg()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        for setting in ["current", "issue"] if args.setting == "both" else [args.setting]:
+            results = study(args.persons, setting, folder, args.variants)
+            print_table(results, setting, args.persons)
+            for baseline in ("today, 30 items", "today, as shipped"):
+                bound(results, setting, folder, baseline)
+    print(f"load {os.getloadavg()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
