@@ -59,12 +59,12 @@ def truth_bank(folder: Path):
 
 def design(path: Path, bank, exclude: list[str], **changes) -> dict:
     """The design file as a dict for ``bank``, with ``exclude`` (ids of that bank) left out and ``changes``."""
-    d = load_design(path).model_dump(exclude_none=True)
+    d = load_design(path).model_dump(exclude_unset=True)  # defaults unset: a design prior is refused on an MCAT
     d.pop("kind")
     d.pop("bank", None)
     d.update(changes)
     ids = [i for i in dict.fromkeys(exclude) if i in bank.ids]
-    d["content"] = dict(d["content"], exclude={"ids": ids})
+    d["content"] = dict(d.get("content") or {}, exclude={"ids": ids})
     return d
 
 
