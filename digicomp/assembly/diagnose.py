@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import NDArray
 
 from digicomp.assembly.milp import Program
 
@@ -32,8 +33,10 @@ def _group_of(program: Program, model, key: tuple) -> tuple:
     return (key[0],)
 
 
-def diagnose(program: Program, model, time_limit: float = 30.0) -> list[Conflict]:
-    """A smallest set of spec entries whose relaxation makes ``program`` feasible (empty if it is feasible)."""
+def diagnose(program: Program, model, time_limit: float = 30.0, alternatives: int = 4) -> list[list[Conflict]]:
+    """Smallest sets of spec entries whose relaxation makes ``program`` feasible: the first minimum relaxation and
+    up to ``alternatives`` more of the same size (each found after forbidding those before), so a user sees every
+    entry the conflict runs through, not just the one the solver happened to pick."""
     from scipy.optimize import Bounds, LinearConstraint, milp
     from scipy.sparse import csr_matrix, hstack, vstack
 
@@ -72,22 +75,47 @@ def diagnose(program: Program, model, time_limit: float = 30.0) -> list[Conflict
         rlo.append(np.ones(included.size))
         rhi.append(np.full(included.size, np.inf))
     c = np.concatenate([np.zeros(n), np.ones(G)])
-    res = milp(
-        c,
-        integrality=np.concatenate([program.integrality, np.ones(G, np.int8)]),
-        bounds=Bounds(np.concatenate([lb, np.zeros(G)]), np.concatenate([program.ub, np.ones(G)])),
-        constraints=[LinearConstraint(vstack(rows).tocsr(), np.concatenate(rlo), np.concatenate(rhi))],
-        options={"time_limit": time_limit},
-    )
-    if res.x is None:
-        return [Conflict(("(spec)",), model.locate(()), "no relaxation of the spec entries is feasible")]
-    on = [names[k] for k in np.flatnonzero(res.x[n:] > 0.5)]
-    x = res.x[:n]
+    base = vstack(rows).tocsr()
+    cuts: list[NDArray] = []
+    found: list[list[Conflict]] = []
+    size = None
+    for _ in range(alternatives + 1):
+        extra = [base] + [csr_matrix(np.concatenate([np.zeros(n), cut])[None, :]) for cut in cuts]
+        res = milp(
+            c,
+            integrality=np.concatenate([program.integrality, np.ones(G, np.int8)]),
+            bounds=Bounds(np.concatenate([lb, np.zeros(G)]), np.concatenate([program.ub, np.ones(G)])),
+            constraints=[
+                LinearConstraint(
+                    vstack(extra).tocsr(),
+                    np.concatenate([np.concatenate(rlo), np.full(len(cuts), -np.inf)]),
+                    np.concatenate([np.concatenate(rhi), [cut.sum() - 1 for cut in cuts]]),
+                )
+            ],
+            options={"time_limit": time_limit},
+        )
+        if res.x is None:
+            break
+        on = np.flatnonzero(res.x[n:] > 0.5)
+        if size is not None and on.size > size:
+            break
+        size = on.size
+        found.append(_conflicts(program, model, [names[k] for k in on], res.x[:n], A, lo, hi, nodes, keep, included))
+        cut = np.zeros(G)
+        cut[on] = 1.0
+        cuts.append(cut)  # forbid this set: Σ_{g in set} z_g ≤ |set| − 1
+    if not found:
+        return [[Conflict(("(spec)",), model.locate(()), "no relaxation of the spec entries is feasible")]]
+    return found
+
+
+def _conflicts(program, model, on, x, A, lo, hi, nodes, keep, included) -> list[Conflict]:
+    """The relaxed entries ``on`` with what the relaxed solution ``x`` did to their rows."""
     values = A @ x
     out = []
     for g in on:
         broken = [
-            f"{_row_text(program, model, keep[i])}: {values[i]:g} outside [{lo[i]:g}, {hi[i]:g}]"
+            f"{_row_text(program, model, keep[i])} = {values[i]:g}, outside [{lo[i]:g}, {hi[i]:g}]"
             for i in range(len(nodes))
             if nodes[i] == g and (values[i] < lo[i] - 1e-6 or values[i] > hi[i] + 1e-6)
         ]

@@ -68,12 +68,19 @@ def _forms_of(program: Program, x: NDArray[np.float64]) -> list[NDArray[np.intp]
 
 
 def _raise_infeasible(program: Program, model: ConstraintModel, n_forms: int) -> None:
-    conflicts = diagnose(program, model)
-    lines = [f"  {c.location}: {c.detail}" for c in conflicts]
+    sets = diagnose(program, model)
+    what = f"{n_forms} forms" if n_forms > 1 else "form"
     head = (
-        f"{model.source or 'spec'}: no {n_forms} form{'s' if n_forms > 1 else ''} of {model.length} items meet "
-        f"every constraint; the smallest set of entries that cannot hold together ({len(conflicts)}):"
+        f"{model.source or 'spec'}: no {what} of {model.length} items meet{'s' if n_forms == 1 else ''} every "
+        f"constraint; these entries cannot hold together (relaxing {len(sets[0])} of them is the least that helps"
+        + (f"; {len(sets)} ways" if len(sets) > 1 else "")
+        + "):"
     )
+    lines = []
+    for conflicts in sets:
+        if len(sets) > 1:
+            lines.append(f"  relax {' and '.join(c.location.rsplit(': ', 1)[-1] for c in conflicts)}:")
+        lines += [f"    {c.location} (relaxed: {c.detail})" for c in conflicts]
     raise AssemblyError("\n".join([head] + lines))
 
 
