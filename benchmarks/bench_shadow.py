@@ -140,16 +140,18 @@ def live_latency(bank: ItemBank, design: dict, sessions: int) -> np.ndarray:
     engine = AdaptiveTest(bank, design)
     rng = np.random.default_rng(5)
     steps = []
+    cpu = []
     for s in range(sessions):
         session = engine.start(seed=(99, s))
         while True:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.thread_time()
             item = session.next_item()
             if item is None:
                 break
             session.record(item.id, "A" if rng.random() < 0.5 else "B")
             steps.append(time.perf_counter() - t0)
-    return np.array(steps)
+            cpu.append(time.thread_time() - c0)
+    return np.array(steps), np.array(cpu)
 
 
 def main() -> None:
@@ -169,7 +171,7 @@ def main() -> None:
     rows = []
     for name, design in designs().items():
         engine = AdaptiveTest(bank, design)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         res = simulate(
             engine,
             n=args.persons,
@@ -178,28 +180,31 @@ def main() -> None:
             processes=args.processes,
             chunk_size=max(1, args.persons // max(args.processes, 1)),
         )
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         r = res[name] if name in [d.name for d in res] else list(res)[0]
         m = r.metrics
         who, total, enemies = violations(model, r)
-        rows.append((name, m["rmse"], m["bias"], seconds, who, total, enemies))
+        rows.append((name, m["rmse"], m["bias"], seconds, cpu, who, total, enemies))
         if name == "shadow":
             print(f"shadow assembler: {engine.core.rule.assembler.stats}")
     base = dict((r[0], r[1]) for r in rows)["mfi"]
     print(
-        f"\n{'design':8} {'RMSE':>7} {'vs mfi':>7} {'bias':>7} {'seconds':>8} {'persons w/ violation':>21} "
+        f"\n{'design':8} {'RMSE':>7} {'vs mfi':>7} {'bias':>7} {'wall s':>7} {'CPU s':>7} {'persons w/ violation':>21} "
         f"{'violations':>10} {'enemy pairs':>11}"
     )
-    for name, rmse, bias, sec, who, total, enemies in rows:
+    for name, rmse, bias, sec, cpu, who, total, enemies in rows:
         print(
-            f"{name:8} {rmse:7.4f} {rmse / base - 1:+7.1%} {bias:+7.4f} {sec:8.1f} {who:21d} {total:10d} {enemies:11d}"
+            f"{name:8} {rmse:7.4f} {rmse / base - 1:+7.1%} {bias:+7.4f} {sec:7.1f} {cpu:7.1f} {who:21d} {total:10d} "
+            f"{enemies:11d}"
         )
     if args.sessions:
-        steps = live_latency(bank, designs()["shadow"], args.sessions)
+        steps, cpu = live_latency(bank, designs()["shadow"], args.sessions)
         q = np.percentile(steps, [50, 99]) * 1e3
+        qc = np.percentile(cpu, [50, 99]) * 1e3
         print(
             f"\nlive shadow step (next_item + record), {steps.size} steps of {args.sessions} sessions: "
-            f"p50 {q[0]:.1f} ms, p99 {q[1]:.1f} ms, max {steps.max() * 1e3:.1f} ms"
+            f"wall p50 {q[0]:.1f} ms, p99 {q[1]:.1f} ms, max {steps.max() * 1e3:.1f} ms; "
+            f"CPU p50 {qc[0]:.1f} ms, p99 {qc[1]:.1f} ms"
         )
     print(f"load average after: {os.getloadavg()}")
 
