@@ -82,13 +82,15 @@ def distractor_analysis(
     weights: ArrayLike | None = None,
     n_groups: int = 5,
     min_share: float = 0.05,
+    score_columns: ArrayLike | None = None,
 ) -> OptionTable:
     """Option statistics of single-choice items.
 
     ``choices`` (persons, items): the position of the chosen option in ``options[j]`` (-1 = not answered, or an
     item that is not single-choice); ``keys``: position of each item's key (-1 for an item without one; its options
-    get no key flags); ``scores``: the scored matrix (NaN = not administered) the totals come from, which may hold
-    more items than ``choices`` only if they are the same persons in the same order.
+    get no key flags); ``scores``: the scored matrix (NaN = not administered) the totals come from, same persons in
+    the same order; it may hold more items than ``choices`` (a test with other formats besides single-choice items)
+    when ``score_columns`` gives the column of ``scores`` of each item of ``choices``.
     """
     c = np.asarray(choices)
     if c.ndim != 2 or not np.issubdtype(c.dtype, np.integer):
@@ -105,12 +107,19 @@ def distractor_analysis(
     if np.any(bad):
         p, j = map(int, np.argwhere(bad)[0])
         raise ResponseError(f"person row {p + 1}, item {ids[j]!r}: choice {int(c[p, j])} is not an option position")
-    x = np.asarray(scores, dtype=float)
-    if x.shape[0] != n_persons or x.shape[1] != n_items:
-        raise ResponseError(f"scores have shape {x.shape}; expected ({n_persons}, {n_items}) as the choices")
+    x_all = np.asarray(scores, dtype=float)
+    cols = np.arange(n_items) if score_columns is None else np.asarray(score_columns, dtype=np.intp)
+    if x_all.ndim != 2 or x_all.shape[0] != n_persons or cols.shape != (n_items,) or (
+        cols.size and (cols.min() < 0 or cols.max() >= x_all.shape[1])
+    ):
+        raise ResponseError(
+            f"scores have shape {x_all.shape}; expected {n_persons} rows as the choices and a column for each of "
+            f"their {n_items} items (score_columns)"
+        )
     w = np.ones(n_persons) if weights is None else np.asarray(weights, dtype=float)
-    m = _max_scores(x, max_scores)
-    total, attainable, prop = proportion_totals(x, m)
+    m_all = _max_scores(x_all, max_scores)
+    total, attainable, prop = proportion_totals(x_all, m_all)
+    x, m = x_all[:, cols], m_all[cols]
     groups, cuts = score_groups(prop, n_groups, w)
 
     offset = np.concatenate([[0], np.cumsum(n_opt)])

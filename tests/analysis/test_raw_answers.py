@@ -1,0 +1,79 @@
+"""Raw answers joined to a bank's keys (digicomp.face.analysis): every format scored by the bank's own scoring,
+single-choice answers kept for the distractor tables, bad rows named by file:line."""
+
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+
+import digicomp
+from digicomp.bank.scoring import answer_for
+from digicomp.errors import ResponseError
+from digicomp.face.analysis import item_analysis, read_answers, score_answers
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return digicomp.load_bank("civil-service")
+
+
+def _pilot(bank, seed=0, n=300, per_person=20):
+    """Answers of n simulated persons to 20 of the first 60 items each, as a long CSV; and the categories."""
+    rng = np.random.default_rng(seed)
+    items = list(bank)[:60]
+    kinds = {it.kind for it in items}
+    ids = [it.id for it in items]
+    params = bank.params.subset([bank.params.ids.index(i) for i in ids])
+    cats = params.simulate(rng.normal(size=n), rng)
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["person", "item", "response"])
+    truth = np.full((n, len(ids)), np.nan)
+    for p in range(n):
+        for j in rng.choice(len(ids), per_person, replace=False):
+            it = items[j]
+            k = int(cats[p, j])
+            if it.kind in ("self_assessment", "parameters"):
+                cell = str(k)
+            else:
+                ans = answer_for(it, k)
+                cell = ans if isinstance(ans, str) else json.dumps(ans)
+            w.writerow([f"p{p}", it.id, cell])
+            truth[p, j] = k
+    buf.seek(0)
+    return buf, truth, ids, kinds
+
+
+def test_every_format_is_scored_as_the_bank_scores_it(bank):
+    buf, truth, ids, kinds = _pilot(bank)
+    assert {"multiple_choice", "multiple_response"} <= kinds
+    data, classical, options = item_analysis(bank, buf)
+    order = [ids.index(i) for i in data.item_ids]
+    persons = [int(p[1:]) for p in data.person_ids]
+    expected = truth[np.ix_(persons, order)]
+    assert np.array_equal(np.isnan(data.scores), np.isnan(expected))
+    assert np.allclose(np.nan_to_num(data.scores, nan=-1), np.nan_to_num(expected, nan=-1))
+    assert np.allclose(classical.items.mean, np.nanmean(expected, axis=0))
+    mcq = [j for j, k in enumerate(data.keys) if k >= 0]
+    for j in mcq:  # the chosen option is the key exactly when the score is 1
+        seen = data.choices[:, j] >= 0
+        assert np.array_equal(data.choices[seen, j] == data.keys[j], data.scores[seen, j] == 1)
+    assert set(options.item) == {data.item_ids[j] for j in mcq}
+    assert data.unanswered == [i for i in bank.params.ids if i not in data.item_ids]
+
+
+def test_bad_rows_are_named_by_file_and_line(bank):
+    mcq = next(it for it in bank if it.kind == "multiple_choice")
+    text = f"person,item,response\np1,{mcq.id},{mcq.key}\np2,{mcq.id},Z\n"
+    with pytest.raises(ResponseError, match=r":3: item .* answer 'Z' is not one of its options"):
+        score_answers(bank, read_answers(io.StringIO(text)))
+    text = f"person,item,response\np1,{mcq.id},{mcq.key}\np1,{mcq.id},{mcq.key}\n"
+    with pytest.raises(ResponseError, match=r":3: person 'p1' answered item .* already at .*:2"):
+        score_answers(bank, read_answers(io.StringIO(text)))
+    text = "person,item,response\np1,no-such-item,A\n"
+    with pytest.raises(ResponseError, match=r":2: item 'no-such-item' is not in bank"):
+        score_answers(bank, read_answers(io.StringIO(text)))
+    with pytest.raises(ResponseError, match="missing response"):
+        read_answers(io.StringIO("person,item\np1,x\n"))
