@@ -139,13 +139,16 @@ class AdaptiveTest:
             session.nonce = secrets.token_hex(16)
         return session
 
-    def resume(self, state: str | dict) -> Session:
+    def resume(self, state: str | dict, *, trusted: bool = False) -> Session:
         """The session saved by ``session.to_json()`` (text or parsed dict), replayed and checked step by step.
 
         Refused for another bank or design (StateMismatchError) and for any state this engine could not have
-        written (TamperedStateError naming the field); never another exception.
+        written (TamperedStateError naming the field); never another exception. ``trusted=True`` is for states
+        that never left the caller's control (a service's own database): the replay records the answers without
+        re-deriving each item choice (several times faster; the schema, identity and answer scores are still
+        checked; a session that keeps an audit trail is replayed in full). Never pass it for a state a client held.
         """
-        return Session.from_state(self, state)
+        return Session.from_state(self, state, trusted=trusted)
 
     def new_batch(self, n: int, seed: int, audit: bool = False, persons: NDArray | None = None) -> BatchState:
         """Lock-step state of ``n`` persons; person i draws as ``start(seed=(seed, i))`` would."""

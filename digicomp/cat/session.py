@@ -247,7 +247,7 @@ class Session:
         return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
-    def from_state(cls, engine: AdaptiveTest, state: str | bytes | dict) -> Session:
+    def from_state(cls, engine: AdaptiveTest, state: str | bytes | dict, trusted: bool = False) -> Session:
         """Rebuild a session by replaying its answers through the engine (the posterior is recomputed).
 
         The state passes its schema (:mod:`digicomp.cat.saved_state`), then its signature, bank and design, then
@@ -262,7 +262,7 @@ class Session:
         audit = engine.design.report.audit if saved.audit is None else saved.audit
         session = cls(engine, saved.person, int(saved.key, 16), audit)
         try:
-            _replay(session, saved)
+            _replay(session, saved, trusted)
         except TamperedStateError:
             raise
         except DigicompError as exc:
@@ -304,13 +304,14 @@ def _check_replay(engine: AdaptiveTest, session: Session, saved: SavedState) -> 
     session.nonce = saved.nonce
 
 
-def _replay(session: Session, saved: SavedState) -> None:
-    """Replay the saved answers into the new ``session``, checking each step against this engine."""
+def _replay(session: Session, saved: SavedState, trusted: bool = False) -> None:
+    """Replay the saved answers into the new ``session``, checking each step against this engine (a ``trusted``
+    state's choices are not re-derived: only what holds regardless is checked, as under progressive-restricted)."""
     engine = session.engine
     bank, st = engine.bank, session.state
     # Progressive-restricted withholds items by the live ledger, so its choices cannot be re-derived later;
     # every other method's choice depends only on the key, the answers and (item eligibility) the saved mask.
-    verify = _replayable(engine)
+    verify = _replayable(engine) and not (trusted and st.audit is None)  # an audit needs the choices re-derived
     if (st.eligible is None) != (saved.ineligible is None):
         raise TamperedStateError(
             "session state: ineligible: "

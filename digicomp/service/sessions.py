@@ -104,7 +104,7 @@ class SessionService:
         engine = self.engines.get(live.design)
         if engine is None:
             raise ApiError(409, "design_withdrawn", f"design {live.design!r} is no longer offered by this service")
-        return engine.resume(live.state)
+        return engine.resume(live.state, trusted=True)  # the state never left the store: no choice re-derived
 
     def _keep(self, session_id: str, version: int, session: Session) -> None:
         with self._cache_lock:
@@ -137,7 +137,7 @@ class SessionService:
             raise ApiError(422, "unknown_unit", f"unit {unit!r} is not a unit of this service")
         if unit is None and self.config.require_unit:
             raise ApiError(422, "unit_required", "this service needs the unit the test taker belongs to")
-        session = engine.start(person_id=person)
+        session = engine.start(person_id=person, audit=False)  # the record keeps answers; no per-step audit
         item = session.next_item()
         now = utc_now()
         sid = secrets.token_urlsafe(24)

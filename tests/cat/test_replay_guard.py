@@ -123,3 +123,21 @@ def test_a_session_started_with_audit_keeps_it_when_its_design_has_none():
     resumed.record(item.id, answer_for(PBANK, item.id, 1))
     session.record(item.id, answer_for(PBANK, item.id, 1))
     assert resumed.report()["audit"] == session.report()["audit"] != []
+
+
+def test_a_trusted_resume_gives_the_same_session_and_still_checks_scores():
+    engine = AdaptiveTest(PBANK, {"stop": {"max_items": 10}, "exposure": {"method": "randomesque", "k": 3}})
+    plain = engine.start(seed=11, audit=False)
+    k = 0
+    while (item := plain.next_item()) is not None:
+        state = plain.to_json()
+        trusted = engine.resume(state, trusted=True)
+        checked = engine.resume(state)
+        assert trusted.to_json() == checked.to_json() == state
+        assert trusted.next_item() == checked.next_item() == item
+        plain.record(item.id, answer_for(PBANK, item.id, k % 2))
+        k += 1
+    forged = json.loads(plain.to_json())
+    forged["scores"][0] = 1 - forged["scores"][0]
+    with pytest.raises(TamperedStateError):
+        engine.resume(forged, trusted=True)
