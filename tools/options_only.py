@@ -1,0 +1,87 @@
+"""The options-only blind test of issue 16: can a reader who sees only an item's options single out its key?
+
+    python tools/options_only.py draw --seed 20261203 --per-bank 60 --out SHEET_DIR
+    python tools/options_only.py score SHEET_DIR ANSWERS.csv
+
+``draw`` samples multiple-choice items of each bundled bank (seeded, so anyone can redraw the same sample) and
+writes ``sheet.md`` (each item's options in Vietnamese and English, labelled as in the bank, no stem, no item id,
+no tags) for the reader, and ``key.csv`` (sheet number, bank, item id, key) kept away from the reader. ``score``
+reads the reader's ``number,choice`` CSV and prints the share of keys picked per bank with a binomial 95%
+interval and the chance rate (1 / number of options).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+BANKS = ("civil-service", "public-security")
+
+
+def draw(seed: int, per_bank: int, out: Path) -> None:
+    """Write the reader's sheet and the key file for a seeded sample of multiple-choice items."""
+    from digicomp.bank import load_bank
+
+    rng = np.random.default_rng(seed)
+    rows, sheet = [], ["# Options-only test", "", "For each numbered item, choose the option you think is the key.", ""]
+    number = 0
+    for bank_id in BANKS:
+        items = [it for it in load_bank(bank_id).spec.items if it.kind == "multiple_choice"]
+        for j in rng.choice(len(items), size=min(per_bank, len(items)), replace=False):
+            it = items[int(j)]
+            number += 1
+            sheet.append(f"## {number}")
+            sheet += [f"- {o.id}. {o.vi}  /  {o.en}" for o in it.options]
+            sheet.append("")
+            rows.append([number, bank_id, it.id, it.key, len(it.options)])
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "sheet.md").write_text("\n".join(sheet), encoding="utf-8")
+    with open(out / "key.csv", "w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([["number", "bank", "item", "key", "n_options"], *rows])
+    print(f"wrote {out / 'sheet.md'} ({number} items) and {out / 'key.csv'} (keep it from the reader)")
+
+
+def score(folder: Path, answers: Path) -> None:
+    """Print, per bank, how many keys the reader picked against chance, with a Wilson 95% interval."""
+    with open(folder / "key.csv", encoding="utf-8") as fh:
+        key = {int(r["number"]): r for r in csv.DictReader(fh)}
+    with open(answers, encoding="utf-8") as fh:
+        chosen = {int(r["number"]): r["choice"].strip() for r in csv.DictReader(fh)}
+    missing = sorted(set(key) - set(chosen))
+    if missing:
+        raise SystemExit(f"{answers}: no answer for items {missing[:10]}")
+    for bank_id in BANKS:
+        mine = [r for n, r in key.items() if r["bank"] == bank_id]
+        hits = sum(chosen[int(r["number"])] == r["key"] for r in mine)
+        n = len(mine)
+        chance = float(np.mean([1 / int(r["n_options"]) for r in mine]))
+        p, z = hits / n, 1.959964
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+        print(f"{bank_id}: key picked in {hits}/{n} = {p:.0%} (95% CI {centre - half:.0%}-{centre + half:.0%}); "
+              f"chance {chance:.0%}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    d = sub.add_parser("draw")
+    d.add_argument("--seed", type=int, required=True)
+    d.add_argument("--per-bank", type=int, default=60)
+    d.add_argument("--out", type=Path, required=True)
+    s = sub.add_parser("score")
+    s.add_argument("folder", type=Path)
+    s.add_argument("answers", type=Path)
+    args = parser.parse_args()
+    if args.command == "draw":
+        draw(args.seed, args.per_bank, args.out)
+    else:
+        score(args.folder, args.answers)
+
+
+if __name__ == "__main__":
+    main()
