@@ -62,8 +62,10 @@ def score(folder: Path, answers: Path) -> None:
         p, z = hits / n, 1.959964
         centre = (p + z * z / (2 * n)) / (1 + z * z / n)
         half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-        print(f"{bank_id}: key picked in {hits}/{n} = {p:.0%} (95% CI {centre - half:.0%}-{centre + half:.0%}); "
-              f"chance {chance:.0%}")
+        print(
+            f"{bank_id}: key picked in {hits}/{n} = {p:.0%} (95% CI {centre - half:.0%}-{centre + half:.0%}); "
+            f"chance {chance:.0%}"
+        )
 
 
 def main() -> None:
