@@ -26,6 +26,7 @@ _PUBLIC = {
     "list_frameworks": "digicomp.framework",
     "calibrate": "digicomp.face.calibration",
     "CalibrationResult": "digicomp.calibration",
+    "calibrate_multigroup": "digicomp.calibration.multigroup",
     "AdaptiveTest": "digicomp.cat",
     "register_rule": "digicomp.cat",
     "simulate": "digicomp.simulation",
