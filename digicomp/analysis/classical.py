@@ -123,16 +123,16 @@ def proportion_totals(scores: ArrayLike, max_scores: ArrayLike | None = None) ->
         return total, attainable, total / attainable
 
 
-def weighted_correlation(x: Array, y: Array, w: Array) -> Array:
-    """Column-wise Pearson correlation of x and y (n, J) with weights w (n, J) (0 = leave out); NaN when undefined."""
-    sw = w.sum(axis=0)
+def _pair_correlation(group: NDArray[np.intp], x: Array, y: Array, w: Array, n_groups: int) -> Array:
+    """Weighted Pearson correlation of x and y within each group (observations with weight 0 left out)."""
+    sw = np.bincount(group, w, n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mx = (w * x).sum(axis=0) / sw
-        my = (w * y).sum(axis=0) / sw
-        dx, dy = np.where(w > 0, x - mx, 0.0), np.where(w > 0, y - my, 0.0)
-        sxy = (w * dx * dy).sum(axis=0)
-        sxx = (w * dx * dx).sum(axis=0)
-        syy = (w * dy * dy).sum(axis=0)
+        mx = np.bincount(group, w * x, n_groups) / sw
+        my = np.bincount(group, w * y, n_groups) / sw
+        dx, dy = x - mx[group], y - my[group]
+        sxy = np.bincount(group, w * dx * dy, n_groups)
+        sxx = np.bincount(group, w * dx * dx, n_groups)
+        syy = np.bincount(group, w * dy * dy, n_groups)
         r = sxy / np.sqrt(sxx * syy)
     return np.where((sxx > 1e-12 * np.maximum(sw, 1)) & (syy > 0), r, np.nan)
 
@@ -208,20 +208,19 @@ def classical_analysis(
     if len(ids) != n_items:
         raise ResponseError(f"{len(ids)} item ids for {n_items} score columns")
     m = _max_scores(x, max_scores)
-    answered = ~np.isnan(x)
-    xz = np.where(answered, x, 0.0)
-    ww = answered * w[:, None]
-    n = ww.sum(axis=0)
+    # sums over the observed (person, item) pairs only: a sparse pilot answers a tenth of its cells
+    pp, jj = np.nonzero(~np.isnan(x))
+    xv, wv = x[pp, jj], w[pp]
+    n = np.bincount(jj, wv, n_items)
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = (ww * xz).sum(axis=0) / n
-        sd = np.sqrt((ww * (xz - mean) ** 2).sum(axis=0) / n)
+        mean = np.bincount(jj, wv * xv, n_items) / n
+        sd = np.sqrt(np.bincount(jj, wv * (xv - mean[jj]) ** 2, n_items) / n)
     total, attainable, prop = proportion_totals(x, m)
-    rest_att = attainable[:, None] - m
+    rest_att = attainable[pp] - m[jj]
     with np.errstate(invalid="ignore", divide="ignore"):
-        rest = (total[:, None] - xz) / rest_att
-    rest_w = np.where(rest_att > 0, ww, 0.0)
-    pbis = weighted_correlation(xz, np.broadcast_to(np.nan_to_num(prop)[:, None], x.shape), ww)
-    corrected = weighted_correlation(xz, np.nan_to_num(rest), rest_w)
+        rest = np.where(rest_att > 0, (total[pp] - xv) / rest_att, 0.0)
+    pbis = _pair_correlation(jj, xv, prop[pp], wv, n_items)
+    corrected = _pair_correlation(jj, xv, rest, np.where(rest_att > 0, wv, 0.0), n_items)
     complete = ~np.isnan(x).any(axis=1) & (w > 0)
     alpha = cronbach_alpha(x, w, level)
     aid = _alpha_if_deleted(x[complete], w[complete])

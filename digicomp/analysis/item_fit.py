@@ -96,18 +96,22 @@ def q3(
 ) -> Q3Result:
     """Yen's Q3 for every pair of items; pairs answered together by fewer than 3 persons are NaN."""
     th = _theta(params, responses, theta)
+    from scipy import sparse
+
     pp, jj, x, P, _, w = _observed(params, responses, th)
     n, J = responses.n_persons, params.n_items
-    resid = np.zeros((n, J))
-    seen = np.zeros((n, J))
-    resid[pp, jj] = x - P @ np.arange(P.shape[1])
-    seen[pp, jj] = 1.0
-    ws = seen * (np.ones(n) if responses.weights is None else np.asarray(responses.weights, float))[:, None]
-    # pairwise-complete weighted correlations, as sums over the persons who answered both items
-    n_pair = ws.T @ seen
-    s1 = (ws * resid).T @ seen  # Σ r_j over persons with both
-    s2 = (ws * resid**2).T @ seen
-    sxy = (ws * resid).T @ resid
+    r = x - P @ np.arange(P.shape[1])
+
+    def mat(values: Array) -> Any:
+        return sparse.csr_matrix((values, (pp, jj)), shape=(n, J))
+
+    # pairwise-complete weighted correlations, as sums over the persons who answered both items (sparse products:
+    # a pilot's persons answer a few of the items)
+    seen, wseen = mat(np.ones_like(r)), mat(w)
+    n_pair = (wseen.T @ seen).toarray()
+    s1 = (mat(w * r).T @ seen).toarray()  # Σ r_j over persons with both
+    s2 = (mat(w * r**2).T @ seen).toarray()
+    sxy = (mat(w * r).T @ mat(r)).toarray()
     with np.errstate(invalid="ignore", divide="ignore"):
         mx, my = s1 / n_pair, s1.T / n_pair
         cov = sxy / n_pair - mx * my
