@@ -79,6 +79,28 @@ def read_answers(source: Any) -> list[tuple[str, str, str, Any]]:
     return out
 
 
+def answers_from_store(store: Any, bank: Any, statuses: tuple[str, ...] = ("finished",)) -> list[tuple]:
+    """(where, session id, item, raw answer) of every stored response to this version of ``bank``.
+
+    Sessions of these ``statuses`` only, as :meth:`ResponseStore.read_responses` reads them; ``where`` names the
+    store and the session. A response stored without its raw answer (an old record) is a ResponseError: its option
+    cannot be recovered for the distractor tables.
+    """
+    fp = bank.fingerprint
+    marks = ", ".join("?" * len(statuses))
+    sql = (
+        "SELECT s.session_id, r.position, r.item_id, r.answer FROM responses r JOIN sessions s ON s.ref = "
+        f"r.session_ref WHERE s.bank_fingerprint = ? AND s.status IN ({marks}) ORDER BY s.ref, r.position"
+    )
+    rows = []
+    for session, position, item, answer in store.stream(sql, (fp, *statuses)):
+        where = f"{store.url}: session {session!r}, position {position}"
+        if answer is None:
+            raise ResponseError(f"{where}: item {item!r} was stored without its raw answer")
+        rows.append((where, str(session), str(item), json.loads(answer)))
+    return rows
+
+
 def _category(item: Any, answer: Any, where: str) -> int:
     """A self-assessment or parameter-only item is answered with its category number."""
     text = str(answer).strip()

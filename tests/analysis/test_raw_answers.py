@@ -77,3 +77,29 @@ def test_bad_rows_are_named_by_file_and_line(bank):
         score_answers(bank, read_answers(io.StringIO(text)))
     with pytest.raises(ResponseError, match="missing response"):
         read_answers(io.StringIO("person,item\np1,x\n"))
+
+
+def test_answers_from_the_store_are_scored_like_a_file(bank, tmp_path):
+    from digicomp.face.analysis import answers_from_store
+    from digicomp.store import open_store
+    from digicomp.store.records import ServedItem, SessionRecord
+
+    mcq = [it for it in bank if it.kind == "multiple_choice"][:3]
+    store = open_store(tmp_path / "pilot.sqlite")
+    store.register_bank(bank)
+    rng = np.random.default_rng(5)
+    chosen = {}
+    for s in range(6):
+        served = []
+        for k, it in enumerate(mcq):
+            opt = it.options[int(rng.integers(len(it.options)))].id
+            chosen[(f"s{s}", it.id)] = opt
+            served.append(ServedItem(k + 1, it.id, int(opt == it.key), opt, 10.0, False))
+        store.write(SessionRecord(f"s{s}", f"p{s}", bank.fingerprint, None, tuple(served), theta=0.0, se=0.5))
+    rows = answers_from_store(store, bank)
+    data = score_answers(bank, rows)
+    for p, person in enumerate(data.person_ids):
+        for j, item in enumerate(data.item_ids):
+            assert data.options[j][data.choices[p, j]] == chosen[(person, item)]
+            assert data.scores[p, j] == float(chosen[(person, item)] == bank[item].key)
+    store.close()
