@@ -2,7 +2,7 @@
 
 The E-step is the package's one (:class:`~digicomp.calibration.estep.ChunkedData`: expected category counts
 r[j, k, q] on the quadrature grid); the M-step maximises Σ_k Σ_q r_jkq log P_jk(θ_q) over every item's free
-parameters at once (the items are independent given the counts, so one L-BFGS run on their sum with the analytic
+parameters at once (the items are independent given the counts, so one BFGS run on their sum with the analytic
 gradient solves them all). Identification and defaults are mirt's ``mirt(data, 1, itemtype = "nominal")``:
 ak_0 = 0, ak_{m-1} = m - 1, d_0 = 0; N(0, 1) latent density on 61 points over [-6, 6]; convergence when the
 largest parameter change of an EM cycle is below ``tol`` (1e-4). Free parameters per item: a1, ak_1..ak_{m-2},
@@ -94,7 +94,7 @@ def _m_step(
         grad = np.concatenate([grad_a, grad_ak[free_ak], g_d[free_d]])
         return -value, -grad
 
-    res = minimize(f, x0, jac=True, method="L-BFGS-B", options={"maxiter": 15, "gtol": 1e-8, "ftol": 1e-14})
+    res = minimize(f, x0, jac=True, method="BFGS", options={"maxiter": 15, "gtol": 1e-8})
     a_new, ak_new, d_new = _unpack(res.x, J, free_ak, free_d, ak_fixed, d_fixed)
     return a_new, np.where(valid, ak_new, np.nan), np.where(valid, d_new, np.nan)
 

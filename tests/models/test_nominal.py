@@ -61,7 +61,7 @@ def test_parameter_table_round_trips_with_mirt_columns():
 
 def test_m_step_finds_the_parameters_whose_expected_counts_it_is_given():
     """Counts r_jkq = n_q P_jk(θ_q) of known items: Σ r log P is maximal at those items, so M-steps from a
-    perturbed start (each a few L-BFGS iterations on the analytic gradient) must return to them."""
+    perturbed start (each a few BFGS iterations on the analytic gradient) must return to them."""
     items = _items(2, J=3)
     pts = np.linspace(-4, 4, 21)
     n_q = 1000 * np.exp(-0.5 * pts**2)
