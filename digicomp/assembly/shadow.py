@@ -7,10 +7,15 @@ for items the person may not get now, the model's count rows, and x_i + x_j ≤ 
 
 * **incumbent-seeded reduced model**: the program is solved over the items given, the previous shadow test (still
   feasible: it holds every item given since, as each was taken from it), the ``candidates`` best items and, for
-  each row with a minimum, enough of its best items to fill it. The previous test guarantees the reduced program
+  each row with a minimum not yet met, its best items overall and in every cell where it crosses another binding
+  row (as many as it still needs, plus one or two). The previous test guarantees the reduced program
   is feasible; when it is not (an item became unavailable), the full program over every usable item is solved.
   The reduced optimum is the full optimum unless an item outside the candidates would enter the best test:
   tests/assembly compare the two.
+* **greedy certificate**: the rows split into families of disjoint rows (the areas; the level bands); over one
+  family plus the length, the best test is found greedily (each row's minimum from its best items, then the best
+  items under the maximums: optimal for such a partition); when that test also meets every other row and the
+  enemies, it is optimal for the whole program (the optimum of a relaxation, and feasible), and no MILP is run.
 * **last item in closed form**: with one item left, the best usable item that completes every row is found by a
   vectorised check of the rows, without a MILP.
 * **memo**: identical inputs (values, items given, usable items, incumbent) give the identical test; persons
@@ -40,6 +45,7 @@ class ShadowStats:
 
     reduced: int = 0
     full: int = 0
+    greedy: int = 0
     closed_form: int = 0
     memo: int = 0
     infeasible: int = 0
@@ -47,10 +53,12 @@ class ShadowStats:
 
 @dataclass
 class ShadowAssembler:
-    """Solves shadow tests for ``model`` (its ``length`` is the test's maximum length)."""
+    """Solves shadow tests for ``model`` (its ``length`` is the test's maximum length): ``candidates`` sizes the
+    reduced model (0: the full one), ``greedy`` tries the greedy certificate first (see the module docstring)."""
 
     model: ConstraintModel
     candidates: int = 60
+    greedy: bool = True
     time_limit: float = 5.0
     stats: ShadowStats = field(default_factory=ShadowStats)
     _memo: OrderedDict = field(default_factory=OrderedDict, repr=False)
@@ -63,6 +71,14 @@ class ShadowAssembler:
         self._lo, self._hi = m.lower, m.upper
         self._need = [np.flatnonzero(row) for row in self._M]
         self._has_min = np.flatnonzero(self._lo > 0)
+        self._families = self._disjoint_families()
+        binding = [r for r in range(1, len(self._lo)) if self._lo[r] > 0 or self._hi[r] < m.length]
+        # per row with a minimum: its items, and its items in each other binding row (the cells it crosses), so the
+        # reduced model can meet the minimum even where another row's maximum shuts its best items out
+        self._cells = [
+            (r, [self._need[r]] + [np.flatnonzero(self._M[r] & self._M[q]) for q in binding if q != r])
+            for r in self._has_min
+        ]
         e = m.enemies
         self._enemy = np.zeros((m.n_items, m.n_items), bool)
         if e.size:
@@ -111,6 +127,12 @@ class ShadowAssembler:
         if left == 1:
             self.stats.closed_form += 1
             return self._last_item(value, given, usable)
+        if self.greedy and self.model.included.size == 0:
+            for family in self._families:
+                test = self._greedy(family, value, given, usable, left)
+                if test is not None and self._feasible(test):
+                    self.stats.greedy += 1
+                    return test
         if self.candidates > 0:
             pool = self._reduced_pool(value, given, usable, incumbent)
             test = self._milp(value, given, pool)
@@ -123,6 +145,74 @@ class ShadowAssembler:
         else:
             self.stats.full += 1
         return test
+
+    def _disjoint_families(self) -> list[list[int]]:
+        """The binding rows (other than the length, row 0) in families of pairwise disjoint rows, first fit."""
+        L = self.model.length
+        families: list[list[int]] = []
+        covered: list[NDArray[np.bool_]] = []
+        for r in range(1, len(self._lo)):
+            if self._lo[r] <= 0 and self._hi[r] >= L:
+                continue
+            for f, cover in enumerate(covered):
+                if not (cover & self._M[r]).any():
+                    families[f].append(r)
+                    cover |= self._M[r]
+                    break
+            else:
+                families.append([r])
+                covered.append(self._M[r].copy())
+        return families
+
+    def _greedy(self, family: list[int], value, given, usable, left: int) -> NDArray[np.bool_] | None:
+        """The best test over the length and the disjoint rows ``family`` only (None when they cannot be met):
+        each row's missing minimum from its best usable items, then the best remaining items under the maximums."""
+        test = given.copy()
+        room = left
+        caps = []
+        for r in family:
+            mask = self._M[r]
+            have = int(given[mask].sum())
+            need = max(0, int(np.ceil(self._lo[r] - 1e-9)) - have)
+            if have > self._hi[r] + 1e-9:
+                return None
+            if need:
+                pool = np.flatnonzero(mask & usable)
+                if pool.size < need:
+                    return None
+                top = pool[np.argsort(-value[pool], kind="stable")[:need]]
+                test[top] = True
+                room -= need
+            caps.append(int(np.floor(self._hi[r] + 1e-9)) - have - need)
+        if room < 0:
+            return None
+        if room:
+            open_ = usable & ~test
+            group = np.full(value.size, -1, np.intp)
+            for k, r in enumerate(family):
+                group[self._M[r]] = k
+            order = np.flatnonzero(open_)
+            order = order[np.argsort(-value[order], kind="stable")]
+            left_cap = np.array(caps + [room], np.int64)  # the last entry: items outside every row of the family
+            for j in order:
+                g = group[j]
+                if left_cap[g] > 0:
+                    test[j] = True
+                    left_cap[g] -= 1
+                    room -= 1
+                    if room == 0:
+                        break
+            if room:
+                return None
+        return test
+
+    def _feasible(self, test: NDArray[np.bool_]) -> bool:
+        """Every row and every enemy pair met by ``test``."""
+        counts = self._Mf @ test
+        if ((counts < self._lo - 1e-9) | (counts > self._hi + 1e-9)).any():
+            return False
+        e = self.model.enemies
+        return not (e.size and (test[e[:, 0]] & test[e[:, 1]]).any())
 
     def _last_item(self, value, given, usable) -> NDArray[np.bool_] | None:
         counts = self._Mf @ given
@@ -146,10 +236,16 @@ class ShadowAssembler:
         if free.size:
             top = free[np.argsort(-value[free], kind="stable")[: self.candidates]]
             pool[top] = True
-        for r in self._has_min:  # enough of each minimum's best items to fill it
-            items = self._need[r][usable[self._need[r]]]
-            k = int(self._lo[r]) + 2
-            pool[items[np.argsort(-value[items], kind="stable")[:k]]] = True
+        for r, cells in self._cells:  # each unmet minimum's best items, overall and in each cell it crosses
+            need = int(np.ceil(self._lo[r] - 1e-9)) - int(given[self._need[r]].sum())
+            if need <= 0:
+                continue
+            for c, cell in enumerate(cells):
+                items = cell[usable[cell]]
+                k = need + 2 if c == 0 else need + 1
+                if items.size > k:
+                    items = items[np.argpartition(-value[items], k - 1)[:k]]
+                pool[items] = True
         if incumbent is not None:
             pool |= incumbent & usable
         inc = self.model.included
@@ -189,7 +285,7 @@ class ShadowAssembler:
             integrality=np.ones(idx.size),
             bounds=Bounds(lb, np.ones(idx.size)),
             constraints=LinearConstraint(np.vstack(rows), np.concatenate(lo), np.concatenate(hi)),
-            options={"time_limit": self.time_limit},
+            options={"time_limit": self.time_limit, "presolve": False},  # small programs: presolve costs more
         )
         if res.x is None:
             return None

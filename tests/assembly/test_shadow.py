@@ -20,10 +20,22 @@ def value_at(bank, theta):
     return bank.params.information(np.array([theta]))[0]
 
 
-def test_reduced_model_finds_the_full_optimum(bank):
-    model = build_model(bank, SPEC, 20)
-    reduced = ShadowAssembler(model, candidates=30)
-    full = ShadowAssembler(model, candidates=0)
+TIGHT = AssemblySpec(
+    constraints=[
+        {"area": "*", "min": 2, "max": 3},
+        {"level_band": "*", "min": 4},
+        {"area": ["1", "2"], "level_band": "highly_specialised", "min": 2},
+    ]
+)
+
+
+@pytest.mark.parametrize("spec", [SPEC, TIGHT], ids=["loose", "tight"])
+@pytest.mark.parametrize("greedy", [False, True], ids=["milp", "greedy-first"])
+def test_the_fast_paths_find_the_full_optimum(bank, spec, greedy):
+    """The reduced model (and the greedy certificate before it) give the full MILP's optimal value."""
+    model = build_model(bank, spec, 20)
+    reduced = ShadowAssembler(model, candidates=30, greedy=greedy)
+    full = ShadowAssembler(model, candidates=0, greedy=False)
     rng = np.random.default_rng(3)
     for _ in range(25):
         theta = rng.normal()
@@ -38,12 +50,16 @@ def test_reduced_model_finds_the_full_optimum(bank):
         assert (a & given).sum() == given.sum()
         assert model.violations(a)[0] == 0 and model.violations(b)[0] == 0
         assert v[a].sum() == pytest.approx(v[b].sum(), rel=1e-7)
-    assert reduced.stats.reduced > 0 and reduced.stats.full == 0
+    assert reduced.stats.full == 0
+    if greedy:
+        assert reduced.stats.greedy > 0
+    else:
+        assert reduced.stats.reduced == 25
 
 
 def test_the_last_item_in_closed_form_is_the_milp_optimum(bank):
     model = build_model(bank, SPEC, 12)
-    shadow = ShadowAssembler(model, candidates=0)
+    shadow = ShadowAssembler(model, candidates=0, greedy=False)
     rng = np.random.default_rng(4)
     for _ in range(10):
         v = value_at(bank, rng.normal())
