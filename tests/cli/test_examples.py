@@ -27,6 +27,8 @@ def test_web_backend_sits_a_test_over_http_and_refuses_an_altered_state():
     assert proc.returncode == 0, proc.stderr
     assert "items over HTTP" in proc.stdout and "level: " in proc.stdout
     assert "altered state refused: TamperedStateError" in proc.stdout
+    assert "replayed state refused: ReplayedStateError" in proc.stdout
+    assert "a JSON array as the body: BadRequest" in proc.stdout
 
 
 @pytest.mark.slow  # a 3PL calibration with standard errors: ~10 s
