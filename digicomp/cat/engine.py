@@ -282,7 +282,12 @@ def _build_core(bank: Any, design: Design, ledger: ExposureLedger, rules: dict[s
     content = _content(bank, design)
     estimator = build_estimator(sc.method, prior) if model is None else mcat.MultidimEstimator(model)
     stops = _stop_rules(bank, design) if model is None else mcat.stop_rules(bank, design, model)
-    stopper = Stopper(tuple(stops), design.stop.combine, design.stop.min_items, max_len, content)
+    waits = content
+    if sel.rule == "shadow":  # variable length: also wait for the shadow constraints' minimums
+        from digicomp.cat.shadow import ShadowMinimums
+
+        waits = ShadowMinimums.of(content, rule)
+    stopper = Stopper(tuple(stops), design.stop.combine, design.stop.min_items, max_len, waits)
     extra = {} if model is None else {"model": model}
     return (CatCore if model is None else mcat.MultidimCore)(  # type: ignore[call-arg]
         tables,

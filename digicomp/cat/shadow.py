@@ -130,3 +130,32 @@ def build_shadow_rule(bank: Any, design: Any, allowed: NDArray[np.bool_]) -> Sha
     candidates = shadow.candidates if shadow is not None else 60
     objective = shadow.objective if shadow is not None else "information"
     return ShadowRule(ShadowAssembler(model, candidates=candidates), objective)
+
+
+@dataclass(frozen=True)
+class ShadowMinimums:
+    """What the stopper asks of content control, with the shadow constraints' minimums added: a variable-length
+    test does not stop before every minimum of the shadow model (level bands, item types, ...) is met."""
+
+    content: Any
+    rows: NDArray[np.float64]
+    lower: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, content: Any, rule: ShadowRule) -> ShadowMinimums:
+        """The content control ``content`` with ``rule``'s minimums (the length row left out)."""
+        model = rule.assembler.model
+        keep = np.flatnonzero(model.lower > 0)
+        keep = keep[keep > 0]
+        return cls(content, model.matrix[keep].T.copy(), model.lower[keep])
+
+    def minimums_met(self, state: Any, rows: NDArray[np.intp]) -> NDArray[np.bool_] | bool:
+        """True for persons who have met every content and shadow minimum."""
+        met = self.content.minimums_met(state, rows)
+        if self.lower.size == 0:
+            return met
+        counts = state.administered[rows].astype(float) @ self.rows
+        return met & np.all(counts >= self.lower - 1e-9, axis=1)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.content, name)

@@ -137,3 +137,16 @@ def test_an_unset_shadow_section_is_left_out_of_the_hash():
     text = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert d.hash == "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
     assert Design(selection={"rule": "shadow", "shadow": {}}).hash != Design(selection={"rule": "shadow"}).hash
+
+
+def test_a_variable_length_test_waits_for_the_shadow_minimums(cbank):
+    d = design()
+    d["stop"] = {"max_items": LENGTH, "rules": [{"se": 0.9}]}
+    engine = AdaptiveTest(cbank, d)
+    state = run_batch(engine, 40, 6, np.random.default_rng(6).normal(size=40) * 1.5)
+    tests = given_tests(state, cbank.n_items)
+    assert (state.n_given < LENGTH).any()  # some stopped early ...
+    bands = constraint_model(cbank)
+    band_rows = [k for k, r in enumerate(bands.rows) if r.label.startswith("level_band")]
+    counts = tests.astype(float) @ bands.matrix[band_rows].T
+    assert (counts >= 2).all()  # ... but only once every band had its 2 items
