@@ -23,6 +23,9 @@ from digicomp.programme.units import UNASSIGNED, UnitTree
 
 MONTHS_SHOWN = 24
 NEEDS_SHOWN = 10
+AREA_DRAWS = 4
+"""Per-area shares use the normal unit model (areas keep only θ and SD per person) with fewer redraws: eight areas
+at the grid model's cost would be most of the report's time."""
 
 
 @dataclass
@@ -84,7 +87,7 @@ def build_report(
     unit: str | None = None,
     as_of: datetime.date | None = None,
     lang: str = "vi",
-    draws: int = 20,
+    draws: int = 8,
     seed: int = 0,
 ) -> ProgrammeReport:
     """The whole programme report from stored sessions (see the module docstring)."""
@@ -105,7 +108,7 @@ def build_report(
     shares = _share_rows(tree, shown, overall, scale, None)
     for area, est in _area_estimates(sessions, latest, leaf, anc, scale, draws, kw).items():
         shares += _share_rows(tree, shown, est, scale, area)
-    monthly, series = _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw)
+    monthly, series = _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, {**kw, "model": overall.model})
     report = ProgrammeReport(
         meta={
             "as_of": as_of.isoformat(),
@@ -117,8 +120,9 @@ def build_report(
             "persons_without_unit": int((person_unit == tree.index[UNASSIGNED]).sum()),
             "unit": unit,
             "interval": 0.95,
-            "method": "unit normal population model on each person's posterior; Rubin's rules with the "
-            "finite-population correction; Beta interval (docs/programme.md)",
+            "method": "each unit's θ distribution by smoothed EM on a grid (areas: a normal per unit) as the "
+            "population model of the persons' posteriors; Rubin's rules with the finite-population correction; "
+            "Beta interval with a continuity correction (docs/programme.md)",
         },
         units=units,
         shares=shares,
@@ -197,17 +201,29 @@ def _share_rows(tree, shown, est: ShareEstimates, scale, area) -> list[dict[str,
 
 def _area_estimates(sessions, latest, leaf, anc, scale, draws, kw) -> dict[str, ShareEstimates]:
     """Shares per area from each person's latest per-area θ and SD (persons whose test reached the area)."""
-    codes: dict[str, list[tuple[int, float, float]]] = {}
-    for p, r in enumerate(latest):
-        for a in sessions.areas[r]:
-            if a.get("n_items", 1) and a.get("theta") is not None and a.get("se"):
-                codes.setdefault(str(a["area"]), []).append((p, float(a["theta"]), float(a["se"])))
+    flat = [
+        (p, a["area"], a["theta"], a["se"], a.get("n_items", 1))
+        for p, areas in enumerate(sessions.parsed("areas", latest))
+        for a in areas
+    ]
+    if not flat:
+        return {}
+    person, area, theta, se, n_items = zip(*flat)
+    theta_a = np.array(theta, float)
+    se_a = np.array(se, float)
+    ok = (np.array(n_items) > 0) & np.isfinite(theta_a) & (se_a > 0)
+    codes, area_code = np.unique(np.array(area, dtype=str), return_inverse=True)
+    person_a = np.array(person, np.intp)
     out = {}
-    for area in sorted(codes):
-        p, th, se = (np.asarray(c) for c in zip(*codes[area]))
-        p = p.astype(np.intp)
+    for c, name in enumerate(codes):
+        sel = ok & (area_code == c)
+        if not sel.any():
+            continue
+        th, sd, p = theta_a[sel], se_a[sel], person_a[sel]
         hard = np.searchsorted(scale.cuts, th, side="right")
-        out[area] = estimate_shares(th, se, leaf[p], anc, scale.cuts, hard_level=hard, draws=draws, **kw)
+        out[str(name)] = estimate_shares(
+            th, sd, leaf[p], anc, scale.cuts, hard_level=hard, draws=AREA_DRAWS, method="normal", **kw
+        )
     return out
 
 
@@ -223,15 +239,26 @@ def _month_ends(first: str, as_of: datetime.date) -> list[tuple[str, str]]:
 
 
 def _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw) -> tuple[list[dict], dict]:
-    """Shares as they stood at the end of each month (each person's latest result by then), per unit and level."""
+    """Shares as they stood at the end of each month (each person's latest result by then), per unit and level.
+
+    Every session's level probabilities are computed once under the units' models fitted on the latest results
+    (``kw['model']``); a month then only sums those of its persons.
+    """
+    model = kw.pop("model", None)
+    unit_all = person_unit[sessions.person_code]
+    if model is not None:
+        q_all = model.at_or_above_for(
+            sessions.theta, sessions.se, unit_all, scale.cuts, kw["prior_mean"], kw["prior_sd"]
+        )
     rows, series = [], {}
-    first = str(sessions.finished.min())
+    first = str(np.sort(sessions.finished)[0])
     for month, end in _month_ends(first, as_of):
         rows_m = sessions.latest(before=end)
         if not rows_m.size:
             continue
-        leaf = person_unit[sessions.person_code[rows_m]]
-        est = estimate_shares(sessions.theta[rows_m], sessions.se[rows_m], leaf, anc, scale.cuts, draws=0, **kw)
+        leaf = unit_all[rows_m]
+        q = q_all[rows_m] if model is not None else None
+        est = estimate_shares(sessions.theta[rows_m], sessions.se[rows_m], leaf, anc, scale.cuts, draws=0, q=q, **kw)
         for i in shown:
             for k in range(1, len(scale.levels)):
                 series.setdefault((i, k), []).append((month, est.estimate[i, k]))
@@ -297,17 +324,18 @@ def _target_rows(targets, tree, shown, est: ShareEstimates, scale, series, as_of
 def _needs(sessions, latest, leaf, tree, anc, shown, scale) -> list[dict[str, Any]]:
     """Per unit the competences most often "to work on", weighted by the distance to the person's next level."""
     goal = scale.next_cut(sessions.theta[latest])
-    person, comp, gap = [], [], []
+    work = sessions.parsed("to_work_on", latest)
+    flat = [(p, e["competence"], e["theta"]) for p, entries in enumerate(work) for e in entries]
     codes: dict[str, int] = {}
-    for p, r in enumerate(latest):
-        for entry in sessions.to_work_on[r]:
-            c = codes.setdefault(str(entry["competence"]), len(codes))
-            person.append(p)
-            comp.append(c)
-            gap.append(max(goal[p] - float(entry["theta"]), 0.0))
+    if flat:
+        person_t, comp_t, theta_t = zip(*flat)
+        names_u, comp = np.unique(np.array(comp_t, dtype=str), return_inverse=True)
+        codes = {str(c): i for i, c in enumerate(names_u)}
+        person = np.array(person_t, np.intp)
+        gap = np.maximum(goal[person] - np.array(theta_t, float), 0.0)
     if not codes:
         return []
-    person_a, comp_a, gap_a = np.asarray(person), np.asarray(comp), np.asarray(gap)
+    person_a, comp_a, gap_a = person, comp, gap
     n_units, n_comp = tree.n, len(codes)
     flat = leaf[person_a] * n_comp + comp_a
     count = np.bincount(flat, minlength=n_units * n_comp).reshape(n_units, n_comp)

@@ -32,9 +32,25 @@ class Sessions:
     se: NDArray[np.float64]
     level: list[str | None]
     bank: list[str]
-    areas: list[list[dict[str, Any]]]
-    to_work_on: list[list[dict[str, Any]]]
+    areas: list[str | None]
+    """Each session's per-area results as JSON text (parsed on demand: only the latest sessions' are needed)."""
+    to_work_on: list[str | None]
     persons: list[str] = field(default_factory=list)
+
+    def area_list(self, row: int) -> list[dict[str, Any]]:
+        """The per-area results of session ``row``."""
+        text = self.areas[row]
+        return json.loads(text) if text else []
+
+    def parsed(self, column: str, rows: NDArray[np.intp]) -> list[list[dict[str, Any]]]:
+        """``areas`` or ``to_work_on`` of sessions ``rows``, parsed in one call of the JSON decoder."""
+        texts = getattr(self, column)
+        return json.loads("[" + ",".join(texts[r] or "[]" for r in rows) + "]")
+
+    def work_list(self, row: int) -> list[dict[str, Any]]:
+        """The "to work on" entries of session ``row``."""
+        text = self.to_work_on[row]
+        return json.loads(text) if text else []
 
     @property
     def n(self) -> int:
@@ -93,7 +109,7 @@ def read_sessions(store: Any) -> Sessions:
         se=se_a,
         level=[level[i] for i in order],
         bank=[bank[i] for i in order],
-        areas=[json.loads(areas[i]) if areas[i] else [] for i in order],
-        to_work_on=[json.loads(work[i]) if work[i] else [] for i in order],
+        areas=[areas[i] for i in order],
+        to_work_on=[work[i] for i in order],
         persons=list(persons),
     )

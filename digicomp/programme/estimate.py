@@ -16,7 +16,8 @@ Beaton, Kaplan & Sheehan 1992; von Davier, Gonzalez & Mislevy 2009), computed in
    are weighted N_h/n_h and each such stratum adds (N_h/W)² (1 − n_h/N_h) s_h²/n_h (Rubin's rules: total =
    sampling + imputation variance). Without a headcount the population is the persons assessed.
 4. **Interval**: the Beta distribution with the estimate's mean and total variance, whose 2.5 and 97.5 percentiles
-   stay inside [0, 1]; P(true share ≥ s) is its upper tail at s.
+   stay inside [0, 1], widened by half a person each side (a continuity correction: the true share is a count
+   over the population); P(true share ≥ s) is the Beta's upper tail at s.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+
+from digicomp.programme.population import GridModel
 
 
 @dataclass
@@ -48,8 +51,8 @@ class ShareEstimates:
     sampling_var: NDArray[np.float64]
     a: NDArray[np.float64]
     b: NDArray[np.float64]
-    unit_model: NDArray[np.float64]
-    """(units, 2): each unit's own population model of θ, mean and SD (persons of the unit itself)."""
+    model: GridModel | None = None
+    """The units' fitted θ distributions (grid method), reusable for earlier months' results."""
 
     def prob_at_least(self, share: float | NDArray) -> NDArray[np.float64]:
         """P(true share ≥ ``share``) per unit and level under the Beta approximation (1 or 0 when certain)."""
@@ -150,16 +153,22 @@ def estimate_shares(
     prior_sd: float = 1.0,
     headcount: NDArray[np.int64] | None = None,
     hard_level: NDArray[np.intp] | None = None,
-    draws: int = 20,
+    draws: int = 8,
     seed: int = 0,
     level: float = 0.95,
+    method: str = "grid",
+    model: GridModel | None = None,
+    q: NDArray[np.float64] | None = None,
 ) -> ShareEstimates:
     """Shares at or above each level for every unit's subtree (see the module docstring for the method).
 
     ``eap``, ``se`` (n,): each assessed person's posterior mean and SD under the scoring prior N(prior_mean,
     prior_sd²); ``unit`` (n,): their own unit's position; ``ancestors`` (U, D) from :meth:`UnitTree.ancestors`;
     ``headcount`` (U,): each unit's own headcount or -1; ``hard_level`` (n,): the reported level index for the
-    naive count (default: the level of the EAP).
+    naive count (default: the level of the EAP). ``method``: ``grid`` (each unit's θ distribution by EMS,
+    :mod:`digicomp.programme.population`) or ``normal`` (a normal per unit, by moments: faster, less robust);
+    ``model``: a fitted :class:`GridModel` to use as it is (e.g. the latest results' for earlier months);
+    ``q`` (n, K): the persons' P(level ≥ k) already computed under such a model (no model is fitted or redrawn).
     """
     from scipy.special import betaincinv
 
@@ -171,20 +180,27 @@ def estimate_shares(
     unit_w = np.where(known, head / np.maximum(counts, 1), 1.0)
     w = unit_w[unit]
 
-    m, v = likelihoods(np.asarray(eap, float), np.asarray(se, float), prior_mean, prior_sd)
-    model = UnitModel.fit(m, v, unit, n_units)
     rng = np.random.default_rng(seed)
+    eap, se = np.asarray(eap, float), np.asarray(se, float)
+    fitted = None
+    if not unit.size:
+        method = "normal"
+    if method == "grid" and model is None and q is None:
+        fitted = GridModel.fit(eap, se, unit, n_units, prior_mean=prior_mean, prior_sd=prior_sd)
     means, bern = [], []
-    for i in range(draws + 1):
-        mu, s2 = (model.mu, model.sigma2) if i == 0 else model.draw(rng)
-        q = level_posteriors(m, v, unit, mu, s2, cuts)
+    if q is not None:
+        draws_of = iter([np.asarray(q, float)])
+    else:
+        args = (eap, se, unit, n_units, cuts, prior_mean, prior_sd, method, draws, rng, model, fitted)
+        draws_of = _posterior_draws(*args)
+    for q in draws_of:
         means.append(_unit_sums(q * w[:, None], unit, n_units))
         bern.append(_unit_sums(q * (1 - q) * (w**2)[:, None], unit, n_units))
     leaf_mean = means[0]
     big_w = _roll_up(np.bincount(unit, w, n_units)[:, None], ancestors)[:, 0]
     safe_w = np.maximum(big_w, 1e-300)
     est = _roll_up(leaf_mean, ancestors) / safe_w[:, None]
-    if draws > 1:
+    if len(means) > 2:
         sub = np.stack([_roll_up(s, ancestors) for s in means[1:]]) / safe_w[None, :, None]
         between = sub.var(axis=0, ddof=1)
     else:
@@ -210,16 +226,40 @@ def estimate_shares(
     ok = np.isfinite(a)
     lower[ok] = betaincinv(a[ok], b[ok], alpha)
     upper[ok] = betaincinv(a[ok], b[ok], 1 - alpha)
+    # continuity correction: the true share is a count of persons over the population W, so the continuous Beta's
+    # quantiles are widened by half a person each side (else a unit whose persons are all at the level, share
+    # exactly 1, is missed by an interval ending at 0.9999)
+    half = (0.5 / np.maximum(big_w, 1.0))[:, None]
+    lower = np.clip(lower - half, 0.0, 1.0)
+    upper = np.clip(upper + half, 0.0, 1.0)
+    lower[:, 0] = upper[:, 0] = 1.0
     hard = np.searchsorted(cuts, eap, side="right") if hard_level is None else np.asarray(hard_level)
     hard_q = (hard[:, None] >= np.arange(k)[None, :]).astype(float)
     naive = _roll_up(_unit_sums(hard_q * w[:, None], unit, n_units), ancestors) / safe_w[:, None]
     empty = n_sub == 0
     for arr in (est, lower, upper, naive):
         arr[empty] = np.nan
-    unit_model = np.stack([model.mu, np.sqrt(model.sigma2)], axis=1)
-    return ShareEstimates(
-        n_sub, big_w, est, np.sqrt(total), lower, upper, naive, measurement, sampling, a, b, unit_model
-    )
+    sd = np.sqrt(total)
+    return ShareEstimates(n_sub, big_w, est, sd, lower, upper, naive, measurement, sampling, a, b, fitted or model)
+
+
+def _posterior_draws(eap, se, unit, n_units, cuts, prior_mean, prior_sd, method, draws, rng, model, fitted):
+    """The persons' P(level ≥ k) under the fitted unit models, then under ``draws`` redraws of those models."""
+    if method == "grid":
+        if model is not None:
+            yield model.at_or_above_for(eap, se, unit, cuts, prior_mean, prior_sd)
+            return
+        yield fitted.at_or_above(cuts)
+        for _ in range(draws):
+            yield fitted.at_or_above(cuts, fitted.redraw(rng))
+        return
+    if method != "normal":
+        raise ValueError(f"method {method!r}: expected 'grid' or 'normal'")
+    m, v = likelihoods(eap, se, prior_mean, prior_sd)
+    fitted_n = UnitModel.fit(m, v, unit, n_units)
+    for i in range(draws + 1):
+        mu, s2 = (fitted_n.mu, fitted_n.sigma2) if i == 0 else fitted_n.draw(rng)
+        yield level_posteriors(m, v, unit, mu, s2, cuts)
 
 
 def _unit_sums(x: NDArray[np.float64], unit: NDArray[np.intp], n_units: int) -> NDArray[np.float64]:

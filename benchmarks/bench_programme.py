@@ -1,0 +1,122 @@
+"""Issue 15: the whole programme report (``digicomp progress``) on 200,000 stored sessions in 1,000 units.
+
+Target: ≤ 10 s on SQLite and on PostgreSQL. The store is filled synthetically by bulk insert (sessions with θ, SE,
+level, per-area scores and "to work on", 10% retests, nine months; no response rows, which the report never reads);
+the timed part is one ``digicomp progress`` run in-process: reading the store, placing persons, every estimate
+(overall and 8 areas, targets, needs, retests, monthly progress), the CSV/JSON files and the HTML page.
+
+    python benchmarks/bench_programme.py                    # both back ends, 200,000 sessions, 1,000 units
+    python benchmarks/bench_programme.py --backends sqlite --sessions 20000 --units 100
+    python benchmarks/bench_programme.py --calibration      # the interval calibration table (simulation)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from programme_store import fill_store, unit_tree, write_units_csv  # noqa: E402
+
+
+def run_report(url: str, folder: Path) -> float:
+    from digicomp.cli import main
+
+    start = time.perf_counter()
+    code = main(
+        [
+            "progress",
+            "--store",
+            url,
+            "--units",
+            str(folder / "units.csv"),
+            "--targets",
+            str(folder / "targets.yaml"),
+            "--out",
+            str(folder / "out"),
+            "--html",
+            str(folder / "report.html"),
+            "--as-of",
+            "2026-11-30",
+        ]
+    )
+    elapsed = time.perf_counter() - start
+    if code:
+        raise SystemExit(f"digicomp progress exited {code}")
+    return elapsed
+
+
+def bench(backend: str, n_sessions: int, n_units: int, repeats: int) -> None:
+    from digicomp.bank import load_bank
+    from digicomp.bundled import bundled_path
+    from digicomp.store import open_store
+
+    bank = load_bank(bundled_path("item_banks", "civil-service"))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        units = unit_tree(n_units)
+        write_units_csv(units, folder / "units.csv")
+        (folder / "targets.yaml").write_text(
+            "targets:\n  - {level: intermediate, share: 0.8, date: 2026-12-31}\n", encoding="utf-8"
+        )
+        server = None
+        if backend == "sqlite":
+            url = f"sqlite:///{folder / 'store.db'}"
+        else:
+            from digicomp.store.pgserver import TemporaryPostgres
+
+            server = TemporaryPostgres().__enter__()
+            url = server.new_database()
+        try:
+            start = time.perf_counter()
+            with open_store(url) as store:
+                fill_store(store, bank, units, n_sessions)
+            fill = time.perf_counter() - start
+            times = [run_report(url, folder) for _ in range(repeats)]
+        finally:
+            if server is not None:
+                server.__exit__(None, None, None)
+    load = os.getloadavg()
+    print(
+        f"{backend:10s} {n_sessions:>9,d} sessions {n_units:>6,d} units  fill {fill:6.1f} s  report "
+        f"min {min(times):5.2f} s  max {max(times):5.2f} s  (load {load[0]:.2f} {load[1]:.2f})"
+    )
+
+
+def calibration(seeds: list[int]) -> None:
+    from digicomp.programme.calibration import run_calibration
+
+    design = Path(__file__).resolve().parents[1] / "examples" / "designs" / "civil-service-balanced.yaml"
+    print("seed  pairs  coverage  width   est.bias  est.MAE  count.bias  count.MAE")
+    for seed in seeds:
+        s = run_calibration(design, seed=seed).summary()
+        print(
+            f"{seed:4d}  {s['pairs']:5d}  {s['coverage']:8.3f}  {s['mean_interval_width']:.3f}  "
+            f"{s['estimate_bias']:+.4f}  {s['estimate_mean_abs_error']:.4f}   {s['naive_bias']:+.4f}     "
+            f"{s['naive_mean_abs_error']:.4f}"
+        )
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"], choices=["sqlite", "postgresql"])
+    ap.add_argument("--sessions", type=int, default=200_000)
+    ap.add_argument("--units", type=int, default=1_000)
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--calibration", action="store_true", help="print the interval calibration table instead")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[2026, 7, 11, 12, 13])
+    args = ap.parse_args()
+    if args.calibration:
+        calibration(args.seeds)
+        return
+    for backend in args.backends:
+        bench(backend, args.sessions, args.units, args.repeats)
+
+
+if __name__ == "__main__":
+    main()
