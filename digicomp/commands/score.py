@@ -133,14 +133,15 @@ def _score_sheets(args: argparse.Namespace) -> int:
     table = scoring_table(bank, prior=NormalPrior(args.prior_mean, args.prior_sd))
     scored = score_sheets(bank, table, rows[0], rows[1:], args.responses)
     fields = ["person", "sum_score", "theta", "se", "level", "invalid"]
-    fh = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
-    try:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(scored)
-    finally:
-        if args.out:
-            fh.close()
+    if args.out or not args.json:  # with --json alone, stdout holds only the JSON summary
+        fh = open(args.out, "w", newline="", encoding="utf-8") if args.out else sys.stdout
+        try:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(scored)
+        finally:
+            if args.out:
+                fh.close()
     bad = sum(1 for r in scored if r["invalid"])
     if args.json:
         summary = {"persons": len(scored), "form": bank.id, "sheets_with_invalid_answers": bad, "out": args.out}
