@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     }
     for k, form in enumerate(result.forms, start=1):
         order = form[np.lexsort((form, bank.level[form]))]  # easiest intended level first, then bank order
-        form_id = f"{bank.id}-{spec.id}-{k}"
+        form_id = f"{spec.id}-{k}"
         data = form_bank_data(bank, order, form_id)
         dump_yaml(data, out / f"form-{k}.yaml")
         sub = ItemBank(BankFile.model_validate(data), source=out / f"form-{k}.yaml")
