@@ -140,27 +140,39 @@ def _dif(report: dict[str, Any], tables: dict[str, list[dict[str, Any]]], lang: 
 
 # ------------------------------------------------------------------------------------------------ plots
 def option_curves(rows: list[dict[str, Any]], lang: str, max_items: int = 12) -> list[str | None]:
-    """One small plot per flagged item: each option's share by score group (the key bold)."""
+    """Small multiples, one panel per flagged item: each option's share by score group (the key bold).
+
+    One figure for all panels: an SVG per item costs a matplotlib render each (~0.5 s), one grid costs about two.
+    """
     if not plots.available():
         return [None]
     by_item: dict[str, list[dict[str, Any]]] = {}
     for r in rows:
         by_item.setdefault(str(r["item"]), []).append(r)
     flagged = [i for i, rs in by_item.items() if any(r.get("flags") for r in rs)][:max_items]
-    out = []
-    for item in flagged:
+    if not flagged:
+        return [None]
+    cols = min(3, len(flagged))
+    n_rows = -(-len(flagged) // cols)
+    fig, _ = plots._figure(3.0 * cols, 2.3 * n_rows)
+    fig.clf()
+    axes = fig.subplots(n_rows, cols, squeeze=False).ravel()
+    for ax, item in zip(axes, flagged):
         rs = by_item[item]
         groups = sorted(int(k[5:]) for k in rs[0] if k.startswith("group") and k[5:].isdigit())
-        fig, ax = plots._figure(4.2, 2.6)
         x = np.array(groups)
         for r in rs:
-            y = np.array([float(r[f"group{g}"]) for g in groups])
+            y = np.array([np.nan if r[f"group{g}"] is None else float(r[f"group{g}"]) for g in groups])
             key = r.get("is_key") in (True, "True", 1)
-            ax.plot(x, y, marker="o", lw=2.5 if key else 1.0, label=f"{r['option']}{' *' if key else ''}")
-        ax.set(xlabel=tr("score_group", lang), ylabel=tr("share", lang), title=item, ylim=(0, 1))
-        ax.legend(fontsize=7, loc="best")
-        out.append(plots._svg(fig))
-    return out or [None]
+            ax.plot(x, y, marker="o", ms=3, lw=2.5 if key else 1.0, label=f"{r['option']}{' *' if key else ''}")
+        ax.set(title=item, ylim=(0, 1), xticks=x)
+        ax.tick_params(labelsize=7)
+        ax.legend(fontsize=6, loc="best")
+    for ax in axes[len(flagged) :]:
+        ax.set_visible(False)
+    fig.supxlabel(tr("score_group", lang), fontsize=9)
+    fig.supylabel(tr("share", lang), fontsize=9)
+    return [plots._svg(fig)]
 
 
 def mh_delta_plot(rows: list[dict[str, Any]], lang: str) -> str | None:
