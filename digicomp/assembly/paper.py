@@ -106,7 +106,8 @@ def key_text(item: Any) -> str:
     if kind == "ordering":
         return " > ".join(item.key_order)
     if kind == "matching":
-        return ", ".join(f"{p}-{c}" for p, c in item.key_map.items())
+        number = {p.id: k for k, p in enumerate(item.premises, start=1)}  # as the booklet numbers them
+        return ", ".join(f"{number[p]}-{c}" for p, c in sorted(item.key_map.items(), key=lambda pc: number[pc[0]]))
     if kind == "short_answer":
         answer = item.answer
         accepted = " | ".join(str(a) for a in (answer.accepted or []))

@@ -128,3 +128,16 @@ def test_the_baseline_form_meets_the_design_minimums():
     pairs = bank.enemy_pairs
     chosen = np.isin(np.arange(bank.n_items), form)
     assert not (chosen[pairs[:, 0]] & chosen[pairs[:, 1]]).any()
+
+
+def test_the_printed_key_of_every_item_format_scores_full_marks_on_a_sheet():
+    """What the key says, written on the answer sheet, gets each item's top category (every bundled format)."""
+    from digicomp.assembly.paper import key_text, sheet_answer
+    from digicomp.bank.scoring import score
+
+    bank = load_bank("civil-service")
+    for j, item in enumerate(bank.items):
+        if item.kind == "self_assessment":
+            continue
+        written = key_text(item).split(" | ")[0].split(" (± ")[0]
+        assert score(item, sheet_answer(item, written))[1] == bank.params.n_categories[j] - 1, item.id
