@@ -139,27 +139,24 @@ def advance(
         store._validate(record)
     now = utc_now()
     step = before.step + (answer is not None)
+    values = (
+        status,
+        before.version + 1,
+        step,
+        state,
+        _dump(request),
+        _dump(reply),
+        served_at,
+        json.dumps(seconds),
+        now,
+        before.session_id,
+        before.version,
+    )
+    if store.dialect == "postgresql" and answer is not None and record is None:
+        return _advance_one_statement(store, before, values, answer, step, now)
     try:
         with store._transaction() as cur:
-            cur.execute(
-                store._sql(
-                    "UPDATE live_sessions SET status = ?, version = ?, step = ?, state = ?, last_request = ?, "
-                    "last_reply = ?, served_at = ?, seconds = ?, updated_at = ? WHERE session_id = ? AND version = ?"
-                ),
-                (
-                    status,
-                    before.version + 1,
-                    step,
-                    state,
-                    _dump(request),
-                    _dump(reply),
-                    served_at,
-                    json.dumps(seconds),
-                    now,
-                    before.session_id,
-                    before.version,
-                ),
-            )
+            cur.execute(store._sql(_UPDATE), values)
             if cur.rowcount != 1:
                 raise VersionConflict(
                     f"live session {before.session_id!r} changed since version {before.version} was read"
@@ -182,6 +179,38 @@ def advance(
         raise VersionConflict(f"live session {before.session_id!r}: step {step} is already stored ({exc})") from None
     except store._driver_error as exc:
         raise store._fail(f"cannot write live session {before.session_id!r}", exc) from None
+    return before.version + 1
+
+
+_UPDATE = (
+    "UPDATE live_sessions SET status = ?, version = ?, step = ?, state = ?, last_request = ?, "
+    "last_reply = ?, served_at = ?, seconds = ?, updated_at = ? WHERE session_id = ? AND version = ?"
+)
+
+
+def _advance_one_statement(
+    store: ResponseStore, before: LiveSession, values: tuple, answer: tuple[str, Any, int], step: int, now: str
+) -> int:
+    """PostgreSQL: the update and the answer's row in one statement (one round trip, its own transaction).
+
+    The INSERT reads the UPDATE's returned row, so it inserts nothing when the version moved on.
+    """
+    item_id, raw, score = answer
+    sql = (
+        f"WITH moved AS ({_UPDATE} RETURNING session_id) "
+        "INSERT INTO live_answers (session_id, step, item_id, answer, score, answered_at) "
+        "SELECT session_id, ?, ?, ?, ?, ? FROM moved"
+    )
+    try:
+        cur = store._conn.cursor()
+        cur.execute(store._sql(sql), (*values, step, item_id, _dump(raw), int(score), now))
+        inserted = cur.rowcount
+    except store._integrity_error as exc:
+        raise VersionConflict(f"live session {before.session_id!r}: step {step} is already stored ({exc})") from None
+    except store._driver_error as exc:
+        raise store._fail(f"cannot write live session {before.session_id!r}", exc) from None
+    if inserted != 1:
+        raise VersionConflict(f"live session {before.session_id!r} changed since version {before.version} was read")
     return before.version + 1
 
 
