@@ -1,4 +1,4 @@
-"""Pilot analytics on arrays: classical item analysis, distractors, person fit, model and item fit.
+"""Pilot analytics on arrays: classical item analysis, distractors, person fit, model and item fit, DIF.
 
 Math only (arrays and item parameters in, plain tables out): the joining of raw answers to a bank's keys lives in
 :mod:`digicomp.face.analysis`. Names load on first use so that importing the package costs nothing.
@@ -29,6 +29,14 @@ _PUBLIC = {
     "s_x2": "digicomp.analysis.item_fit",
     "ItemFit": "digicomp.analysis.item_fit",
     "Q3Result": "digicomp.analysis.item_fit",
+    "mantel_haenszel": "digicomp.analysis.dif",
+    "logistic_dif": "digicomp.analysis.dif",
+    "benjamini_hochberg": "digicomp.analysis.dif",
+    "ets_classes": "digicomp.analysis.dif",
+    "MHTable": "digicomp.analysis.dif",
+    "LogisticTable": "digicomp.analysis.dif",
+    "irt_lr_dif": "digicomp.analysis.irt_dif",
+    "IRTDIFTable": "digicomp.analysis.irt_dif",
 }
 
 __all__ = list(_PUBLIC)
