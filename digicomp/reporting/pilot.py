@@ -53,6 +53,8 @@ TEXT: dict[str, dict[str, str]] = {
     "score_group": {"vi": "nhóm điểm", "en": "score group"},
     "share": {"vi": "tỉ lệ chọn", "en": "share choosing"},
     "persons": {"vi": "người", "en": "persons"},
+    "b_reference": {"vi": "độ khó b, nhóm tham chiếu", "en": "difficulty b, reference group"},
+    "b_other": {"vi": "độ khó b, nhóm khác nhiều nhất", "en": "difficulty b, most different group"},
 }
 
 
@@ -135,6 +137,8 @@ def _dif(report: dict[str, Any], tables: dict[str, list[dict[str, Any]]], lang: 
             out.append(_table(flagged))
         if key == "dif_mh":
             out += _figures([mh_delta_plot(rows, lang)], lang)
+        if key == "dif_irt":
+            out += _figures([irt_b_plot(rows, lang)], lang)
     return out
 
 
@@ -188,6 +192,28 @@ def mh_delta_plot(rows: list[dict[str, Any]], lang: str) -> str | None:
     for level in (-1.5, -1.0, 1.0, 1.5):
         ax.axhline(level, color="0.6", lw=0.8, ls="--" if abs(level) == 1.0 else ":")
     ax.set(xlabel=tr("item_axis", lang), ylabel=tr("delta_axis", lang), title=tr("mh", lang))
+    return plots._svg(fig)
+
+
+def irt_b_plot(rows: list[dict[str, Any]], lang: str) -> str | None:
+    """Each item's difficulty in the reference group against its most different other group (flagged in red)."""
+    if not plots.available():
+        return None
+
+    def col(name: str) -> np.ndarray:
+        return np.array([np.nan if r.get(name) in (None, "") else float(r[name]) for r in rows])
+
+    b, db = col("b_ref"), col("b_diff")
+    flag = np.array([r.get("flagged") in (True, "True", 1) for r in rows])
+    ok = np.isfinite(b) & np.isfinite(db)
+    if not ok.any():
+        return None
+    fig, ax = plots._figure(4.5, 4.0)
+    ax.scatter(b[ok & ~flag], (b + db)[ok & ~flag], s=8, color="C0")
+    ax.scatter(b[ok & flag], (b + db)[ok & flag], s=14, color="C3")
+    lo, hi = np.nanmin(b[ok]) - 0.5, np.nanmax(b[ok]) + 0.5
+    ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8, ls="--")
+    ax.set(xlabel=tr("b_reference", lang), ylabel=tr("b_other", lang), title=tr("irt", lang))
     return plots._svg(fig)
 
 
