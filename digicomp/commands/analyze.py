@@ -203,7 +203,7 @@ def _item_fit(params: Any, resp: Any, theta: Any, tables: dict, missing: dict) -
         z = by_id.get(r["item"], {})
         for k, v in z.items():
             if k not in ("item", "n"):
-                r[f"zh_{k}" if k != "zh" else "zh"] = v
+                r[k if k.lower().startswith("zh") else f"zh_{k}"] = v
     tables["item_fit"] = rows
 
 

@@ -53,6 +53,10 @@ TEXT: dict[str, dict[str, str]] = {
     "score_group": {"vi": "nhóm điểm", "en": "score group"},
     "share": {"vi": "tỉ lệ chọn", "en": "share choosing"},
     "persons": {"vi": "người", "en": "persons"},
+    "no_flagged_options": {
+        "vi": "Không có phương án nào bị cảnh báo.",
+        "en": "No option is flagged.",
+    },
     "b_reference": {"vi": "độ khó b, nhóm tham chiếu", "en": "difficulty b, reference group"},
     "b_other": {"vi": "độ khó b, nhóm khác nhiều nhất", "en": "difficulty b, most different group"},
 }
@@ -75,7 +79,9 @@ def pilot_html(report: dict[str, Any], tables: dict[str, list[dict[str, Any]]], 
     body.append(f"<h2>{escape(tr('items', lang))}</h2>")
     body.append(_section(tables.get("items"), report, "items", lang))
     body.append(f"<h2>{escape(tr('options', lang))}</h2>")
-    if tables.get("options"):
+    if tables.get("options") and not any(r.get("flags") for r in tables["options"]):
+        body.append(f"<p>{escape(tr('no_flagged_options', lang))}</p>")
+    elif tables.get("options"):
         body.append(f'<p class="muted">{escape(tr("options_note", lang))}</p>')
         body += _figures(option_curves(tables["options"], lang), lang)
     else:
