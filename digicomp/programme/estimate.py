@@ -3,15 +3,15 @@
 The method (docs/programme.md) is the plausible-value approach of large-scale assessments (Mislevy 1991; Mislevy,
 Beaton, Kaplan & Sheehan 1992; von Davier, Gonzalez & Mislevy 2009), computed in closed form instead of by drawing:
 
-1. **Population model per unit.** A person's stored level probabilities are posteriors under the test's reference
-   prior (normally N(0, 1)), which pulls everyone toward the reference population; averaging them would bias a
-   strong or weak unit's share toward the reference. Each unit u gets its own distribution over levels π_u,
-   estimated by EM (the latent-class mixture MLE, shrunk by a pseudo-person toward the pooled distribution), and
-   each person's level posterior is re-weighted to ``p_ik · π_uk / π0_k`` (π0: the reference prior's level masses).
-   This is the exact Bayes update when, within a level, the unit's θ density has the reference prior's shape.
+1. **Population model per unit.** A person's stored result is a posterior under the test's common prior
+   (normally N(0, 1)), which pulls everyone toward the reference population; averaging those posteriors would bias
+   a strong or weak unit's share toward the reference (and counting hard classifications is biased too). Each unit
+   gets its own distribution of θ - by smoothed EM on a grid (:mod:`digicomp.programme.population`), or a normal by
+   moments (``method="normal"``) - and each person's level probabilities are recomputed under their unit's
+   distribution, as plausible values are drawn from a conditioning model that includes the group.
 2. **Measurement (imputation) variance.** Given the data and π_u, the persons' "at or above level k" indicators
    are independent Bernoulli(q_ik); the complete-data share's variance over plausible values is Σ w²q(1−q)/W²,
-   plus the variance from π_u's own uncertainty (``draws`` Dirichlet draws of π_u, averaged).
+   plus the variance from the unit models' own uncertainty (the spread over ``draws`` bootstrap redraws).
 3. **Sampling variance** with the finite-population correction, where a unit's headcount N_h is given: persons
    are weighted N_h/n_h and each such stratum adds (N_h/W)² (1 − n_h/N_h) s_h²/n_h (Rubin's rules: total =
    sampling + imputation variance). Without a headcount the population is the persons assessed.
@@ -186,7 +186,7 @@ def estimate_shares(
     if not unit.size:
         method = "normal"
     if method == "grid" and model is None and q is None:
-        fitted = GridModel.fit(eap, se, unit, n_units, prior_mean=prior_mean, prior_sd=prior_sd)
+        fitted = GridModel.fit(eap, se, unit, n_units, cuts, prior_mean=prior_mean, prior_sd=prior_sd)
     means, bern = [], []
     if q is not None:
         draws_of = iter([np.asarray(q, float)])
@@ -198,8 +198,9 @@ def estimate_shares(
         bern.append(_unit_sums(q * (1 - q) * (w**2)[:, None], unit, n_units))
     leaf_mean = means[0]
     big_w = _roll_up(np.bincount(unit, w, n_units)[:, None], ancestors)[:, 0]
-    safe_w = np.maximum(big_w, 1e-300)
-    est = _roll_up(leaf_mean, ancestors) / safe_w[:, None]
+    safe_w = np.where(big_w > 0, big_w, 1.0)
+    est = np.clip(_roll_up(leaf_mean, ancestors) / safe_w[:, None], 0.0, 1.0)
+    est[:, 0] = 1.0
     if len(means) > 2:
         sub = np.stack([_roll_up(s, ancestors) for s in means[1:]]) / safe_w[None, :, None]
         between = sub.var(axis=0, ddof=1)
@@ -247,11 +248,11 @@ def _posterior_draws(eap, se, unit, n_units, cuts, prior_mean, prior_sd, method,
     """The persons' P(level ≥ k) under the fitted unit models, then under ``draws`` redraws of those models."""
     if method == "grid":
         if model is not None:
-            yield model.at_or_above_for(eap, se, unit, cuts, prior_mean, prior_sd)
+            yield model.at_or_above_for(eap, se, unit)
             return
-        yield fitted.at_or_above(cuts)
+        yield fitted.at_or_above()
         for _ in range(draws):
-            yield fitted.at_or_above(cuts, fitted.redraw(rng))
+            yield fitted.at_or_above(fitted.redraw(rng))
         return
     if method != "normal":
         raise ValueError(f"method {method!r}: expected 'grid' or 'normal'")
