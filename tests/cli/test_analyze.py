@@ -147,3 +147,28 @@ def test_an_item_not_in_the_bank_names_the_line(pilot, tmp_path, capsys):
 def test_groups_without_by_is_a_usage_error(pilot, tmp_path):
     bank, answers, persons = pilot
     assert main(["analyze", str(answers), "--bank", str(bank), "--groups", str(persons), "--out", str(tmp_path)]) == 2
+
+
+def test_a_complete_wide_pilot_matches_on_the_total_score(tmp_path):
+    import numpy as np
+
+    sim = simulate_dif_pilot(n_items=12, n_persons=600, items_per_person=8, effect=1.0, seed=5)
+    bank, _, persons = write_pilot_files(sim, tmp_path / "p")
+    rng = np.random.default_rng(5)  # every person answers every item (the bank's 2PL, the pilot's abilities)
+    x = (rng.random((600, 12)) < 1 / (1 + np.exp(-(sim.a * sim.theta[:, None] + sim.d)))).astype(int)
+    letters = np.array(list("ABCD"))
+    import yaml
+
+    keys = np.array([it["key"] for it in yaml.safe_load(bank.read_text(encoding="utf-8"))["items"]])
+    wrong = letters[(np.searchsorted(letters, keys)[None, :] + 1) % 4]
+    cells = np.where(x == 1, keys[None, :], wrong)
+    lines = ["person," + ",".join(sim.responses.item_ids)]
+    lines += [f"{p}," + ",".join(row) for p, row in zip(sim.responses.person_ids, cells)]
+    wide = tmp_path / "wide.csv"
+    wide.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["analyze", str(wide), "--bank", str(bank), "--groups", str(persons), "--by", "group",
+                 "--out", str(out), "--quiet"]) == 0  # fmt: skip
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["design"] == "complete" and summary["dif"]["matching"] == "total score"
+    assert summary["n_responses"] == 600 * 12
