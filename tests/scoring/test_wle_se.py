@@ -36,7 +36,7 @@ def test_science_wle_and_its_penalized_se_match_mirt():
 
 
 def test_an_unknown_wle_se_is_refused():
-    x = np.loadtxt(DATA / "science_mirt.csv", delimiter=",", skiprows=1).astype(int)[:50] - 1
+    x = np.loadtxt(DATA / "science_mirt.csv", delimiter=",", skiprows=1).astype(int) - 1
     cal = calibrate(x, "GRM", se=False, fit=False)
     with pytest.raises(DigicompError, match="wle_se"):
         score(cal.params, x, "WLE", wle_se="sandwich")
