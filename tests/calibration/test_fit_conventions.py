@@ -52,3 +52,19 @@ def test_a_short_pattern_table_holding_many_persons_is_not_refused():
     sx = res.item_fit["S_X2"]
     assert sx["available"], sx
     assert sx["n_complete"] == int(freq[top].sum())
+
+
+def test_marginal_reliability_equals_pypi_mirts():
+    """An independent implementation: PyPI ``mirt``'s ``marginal_rxx`` at the same 2PL parameters and grid."""
+    pymirt = pytest.importorskip("mirt")
+    rng = np.random.default_rng(1)
+    a, b = rng.lognormal(0, 0.3, 15), rng.normal(0, 1, 15)
+    params = ItemParameters.dichotomous(a=a, b=b)
+    model = pymirt.TwoParameterLogistic(n_items=15)
+    model.set_parameters(discrimination=a, difficulty=b)
+    model._is_fitted = True  # parameters set by hand
+    pts = np.linspace(-6, 6, 61)
+    logw = -0.5 * pts**2
+    logw -= np.log(np.exp(logw).sum())
+    ours = marginal_reliability(params.information(pts).sum(axis=1), logw, 1.0)
+    assert ours == pytest.approx(pymirt.marginal_rxx(model, n_points=61), abs=1e-6)  # agree to ~1e-8
