@@ -247,9 +247,7 @@ def _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw) -> tuple
     model = kw.pop("model", None)
     unit_all = person_unit[sessions.person_code]
     if model is not None:
-        q_all = model.at_or_above_for(
-            sessions.theta, sessions.se, unit_all, scale.cuts, kw["prior_mean"], kw["prior_sd"]
-        )
+        q_all = model.at_or_above_for(sessions.theta, sessions.se, unit_all)
     rows, series = [], {}
     first = str(np.sort(sessions.finished)[0])
     for month, end in _month_ends(first, as_of):

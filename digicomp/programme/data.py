@@ -111,5 +111,5 @@ def read_sessions(store: Any) -> Sessions:
         bank=[bank[i] for i in order],
         areas=[areas[i] for i in order],
         to_work_on=[work[i] for i in order],
-        persons=list(persons),
+        persons=[str(p) for p in persons],
     )
