@@ -231,8 +231,9 @@ def estimate_shares(
     # quantiles are widened by half a person each side (else a unit whose persons are all at the level, share
     # exactly 1, is missed by an interval ending at 0.9999)
     half = (0.5 / np.maximum(big_w, 1.0))[:, None]
-    lower = np.clip(lower - half, 0.0, 1.0)
-    upper = np.clip(upper + half, 0.0, 1.0)
+    # a J-shaped Beta (a handful assessed of a large headcount) can put both percentiles on one side of its mean
+    lower = np.clip(np.minimum(lower, est) - half, 0.0, 1.0)
+    upper = np.clip(np.maximum(upper, est) + half, 0.0, 1.0)
     lower[:, 0] = upper[:, 0] = 1.0
     hard = np.searchsorted(cuts, eap, side="right") if hard_level is None else np.asarray(hard_level)
     hard_q = (hard[:, None] >= np.arange(k)[None, :]).astype(float)
