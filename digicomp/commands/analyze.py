@@ -78,12 +78,14 @@ def run(args: argparse.Namespace) -> int:
         return 2
     with warnings_to_stderr():
         report, tables = analyze(args)
+    step = report.pop("steps")
     out = Path(args.out)
     sys.stderr.write("" if args.quiet else f"wrote {len(tables)} tables and summary.json to {out}\n")
     if args.html:
         from digicomp.reporting.pilot import pilot_html
 
-        Path(args.html).write_text(pilot_html(report, tables, args.lang), encoding="utf-8")
+        with step(f"HTML report ({args.lang})"):
+            Path(args.html).write_text(pilot_html(report, tables, args.lang), encoding="utf-8")
         if not args.quiet:
             sys.stderr.write(f"wrote {args.html}\n")
     return 0
@@ -134,8 +136,10 @@ def analyze(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
         report["notes"].append(f"{name}: {why}")
     tables["excluded"] = excluded
     report["excluded"] = excluded
-    report["seconds"] = round(time.perf_counter() - step.start, 2)
-    _write(out, report, tables)
+    with step("write the tables"):
+        report["seconds"] = round(time.perf_counter() - step.start, 2)
+        _write(out, report, tables)
+    report["steps"] = step
     return report, tables
 
 
