@@ -6,10 +6,10 @@ Statistics per person, over the items that person answered (sparse designs welco
   for polytomous items the same sums run over categories), lz = (l0 - E[l0]) / sqrt(Var[l0]); as R ltm's
   ``person.fit`` (L0, Lz) and PerFit's ``lz``. Large negative values mean misfit.
 * ``lz_star``: Snijders' (2001) lz*, lz corrected for θ being estimated from the same answers, so that it is
-  asymptotically N(0, 1) under the model (lz is not: its variance is below 1). Dichotomous items only; NaN for a
-  person who answered a polytomous item. The correction uses the estimating equation of the θ estimator:
-  Σ (x_j - p_j) r_j(θ) + r_0(θ) = 0 with r_j = p'_j / (p_j q_j) and r_0 = 0 (ML), J/(2I) (Warm's WLE) or
-  -(θ - μ)/σ² (MAP with a N(μ, σ²) prior), as PerFit's ``lzstar``.
+  asymptotically N(0, 1) under the model (lz is not: its variance is below 1); for polytomous items the same
+  correction over categories (Sinharay 2016's lz*_p), which reduces to Snijders's for 0/1 items. The correction
+  uses the estimating equation of the θ estimator: Σ (x_j - p_j) r_j(θ) + r_0(θ) = 0 with r_j = p'_j / (p_j q_j)
+  and r_0 = 0 (ML), J/(2I) (Warm's WLE) or -(θ - μ)/σ² (MAP with a N(μ, σ²) prior), as PerFit's ``lzstar``.
 * ``outfit`` and ``infit``: the mean squared standardised residual and the information-weighted one
   (Wright & Masters 1982), expected value 1; large values mean unexpected answers (outfit: far from θ).
 * ``guttman``: Guttman errors G (pairs of item steps where the easier step failed and the harder one passed;
@@ -126,24 +126,22 @@ def person_fit(
         outfit = per_person(resid2 / var) / count
         infit = per_person(resid2) / per_person(var)
 
-    # lz* (Snijders 2001), dichotomous items only
-    dich = params.n_categories[jj] == 2
-    poly_person = per_person((~dich).astype(float)) > 0
-    p1 = P[:, 1]
-    q1 = P[:, 0]
-    dp = p1 * dl[:, 1]  # p'
-    with np.errstate(invalid="ignore", divide="ignore"):
-        w = lp[:, 1] - lp[:, 0]  # log(p / q)
-        r = dp / (p1 * q1)
-    info = per_person(np.where(dich, dp * r, 0.0))
+    # lz* (Snijders 2001; for polytomous items Sinharay 2016's lz*_p): with w = log P and r = ∂ log P/∂θ per category,
+    # c = Σ_j Cov_P(w_j, r_j) / Σ_j Var_P(r_j), w̃ = w - c r, lz* = (l0 - E[l0] + c r0) / sqrt(Σ_j Var_P(w̃_j));
+    # for 0/1 items these are Snijders's formulas exactly (w's logit and r = p'/(p q) up to a constant per item).
+    r = np.where(valid, dl, 0.0)
+    e_r = (P * r).sum(axis=1)
+    cov_wr = (P * lpz * r).sum(axis=1) - e_l * e_r
+    var_r = (P * r**2).sum(axis=1) - e_r**2
+    info = per_person(var_r)
     warm_j = per_person(np.where(valid, P * dl * (d2l + dl**2), 0.0).sum(axis=1))
     r0 = _r0(method, theta, info, warm_j, prior)
     with np.errstate(invalid="ignore", divide="ignore"):
-        c = per_person(np.where(dich, dp * w, 0.0)) / per_person(np.where(dich, dp * r, 0.0))
-        w_tilde = w - c[pp] * r
-        tau2 = per_person(np.where(dich, w_tilde**2 * p1 * q1, 0.0))
-        num = per_person(np.where(dich, (x - p1) * w, 0.0)) + c * r0
-        lz_star = np.where(poly_person, np.nan, num / np.sqrt(tau2))
+        c = per_person(cov_wr) / info
+        w_tilde = lpz - c[pp, None] * r
+        e_wt = (P * w_tilde).sum(axis=1)
+        tau2 = per_person((P * w_tilde**2).sum(axis=1) - e_wt**2)
+        lz_star = (l0 - per_person(e_l) + c * r0) / np.sqrt(tau2)
 
     g, g_norm = _guttman(responses, params.n_categories)
     z = norm.ppf(alpha)
