@@ -29,7 +29,7 @@ from digicomp.service import pages
 from digicomp.service.auth import Authenticator, RateLimiter, check_csrf, csrf_token
 from digicomp.service.config import ServiceConfig, config_from
 from digicomp.service.errors import ApiError
-from digicomp.service.sessions import SessionService, StorePool, build_engine
+from digicomp.service.sessions import SessionService, StorePool, build_engine, dumps
 from digicomp.store import live as live_store
 
 log = logging.getLogger("digicomp.service")
@@ -203,18 +203,18 @@ def create_app(config: ServiceConfig | None = None, *, secret: bytes | None = No
         limit_start(request)
         return service.start(body.design, body.person, body.unit, body.lang)
 
-    @app.get("/api/v1/sessions/{session_id}", tags=["sessions"])
-    def get_session(session_id: str) -> dict[str, Any]:
+    @app.get("/api/v1/sessions/{session_id}", tags=["sessions"], response_class=JSONResponse)
+    def get_session(session_id: str) -> Response:
         """The session now: status, step and the item to answer (never its key)."""
         limit_session(session_id)
-        return service.current(session_id)[1]
+        return _json(service.current(session_id)[1])
 
-    @app.post("/api/v1/sessions/{session_id}/answers", tags=["sessions"])
-    def post_answer(session_id: str, body: AnswerRequest) -> dict[str, Any]:
+    @app.post("/api/v1/sessions/{session_id}/answers", tags=["sessions"], response_class=JSONResponse)
+    def post_answer(session_id: str, body: AnswerRequest) -> Response:
         """Answer the item shown at ``step``. A retry of an accepted request gets the same reply; an old,
         future or concurrent step is refused with 409."""
         limit_session(session_id)
-        return service.answer(session_id, body.step, body.item, body.answer)
+        return _json(service.answer(session_id, body.step, body.item, body.answer))
 
     @app.get("/api/v1/sessions/{session_id}/report", tags=["sessions"])
     def get_report(session_id: str, lang: Literal["vi", "en"] | None = None) -> dict[str, Any]:
@@ -303,6 +303,11 @@ def create_app(config: ServiceConfig | None = None, *, secret: bytes | None = No
     _install_pages(app, service, config, secret, limit_start, limit_session)
     app.add_middleware(SecurityHeaders, https=config.https)
     return app
+
+
+def _json(data: Any) -> Response:
+    """A JSON response written directly (the hot paths skip FastAPI's response validation of plain dicts)."""
+    return Response(dumps(data).encode("utf-8"), media_type="application/json")
 
 
 def _cell(value: Any) -> Any:
