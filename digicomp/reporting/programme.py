@@ -116,15 +116,15 @@ def _drill_down(units: list[dict[str, Any]], levels: list[str], lang: str) -> st
     return "".join(out)
 
 
-def _shares_plot(units: list[dict[str, Any]], levels: list[str], lang: str, most: int = 30) -> str | None:
-    """Share at or above each level per unit (top of the tree first) with 95% intervals as error bars."""
+def _shares_plot(units: list[dict[str, Any]], levels: list[str], lang: str, most: int = 20) -> str | None:
+    """Share at or above each level for the top two tiers of units (at most ``most``) with 95% intervals."""
     from digicomp.reporting import plots
 
     if not plots.available():
         return None
     import numpy as np
 
-    shown = [u for u in units if u["assessed"]][:most]
+    shown = [u for u in units if u["assessed"] and u["depth"] <= 1][:most]
     if not shown:
         return None
     fig, ax = plots._figure(7.0, max(2.5, 0.28 * len(shown) * len(levels) ** 0.5 + 1))
@@ -142,7 +142,7 @@ def _shares_plot(units: list[dict[str, Any]], levels: list[str], lang: str, most
     return plots._svg(fig)
 
 
-def _progress_plots(report: Any, most: int = 6) -> list[str | None]:
+def _progress_plots(report: Any, most: int = 3) -> list[str | None]:
     """Share over the months with its band, the target as a dashed line, for the units that have targets (or the
     top units)."""
     from digicomp.reporting import plots
