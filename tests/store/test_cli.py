@@ -11,7 +11,7 @@ from digicomp.bank import load_bank
 from digicomp.cat import AdaptiveTest
 from digicomp.cli import main
 from digicomp.loop.simulate import simulate_records
-from digicomp.store import open_store
+from digicomp.store import SCHEMA_VERSION, open_store
 from tests.store.loop_fixtures import loop_bank, loop_design
 
 
@@ -34,7 +34,7 @@ def test_info_reports_counts(filled, capsys):
     url, _, _ = filled
     assert main(["store", "info", url, "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["schema_version"] == 2 and info["sessions"][0]["sessions"] == 1500
+    assert info["schema_version"] == SCHEMA_VERSION and info["sessions"][0]["sessions"] == 1500
 
 
 def test_export_writes_every_response(filled, capsys):
