@@ -21,11 +21,13 @@ def free_port() -> int:
 class Served:
     """``digicomp serve`` on a free loopback port with ``workers`` processes over ``store``."""
 
-    def __init__(self, store: str, workers: int = 1, config: Path | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self, store: str, workers: int = 1, config: Path | None = None, log: Path | None = None, debug: bool = False
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         cmd = [sys.executable, "-m", "digicomp.cli", "serve", "--store", store, "--port", str(self.port)]
-        cmd += ["--workers", str(workers), "--log-level", "warning"]
+        cmd += ["--workers", str(workers), "--log-level", "debug" if debug else "warning"]
         if config is not None:
             cmd += ["--config", str(config)]
         env = {**os.environ, "DIGICOMP_SECRET": "t" * 40}
