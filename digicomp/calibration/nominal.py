@@ -3,10 +3,12 @@
 The E-step is the package's one (:class:`~digicomp.calibration.estep.ChunkedData`: expected category counts
 r[j, k, q] on the quadrature grid); the M-step maximises Σ_k Σ_q r_jkq log P_jk(θ_q) over every item's free
 parameters at once (the items are independent given the counts, so one BFGS run on their sum with the analytic
-gradient solves them all). Identification and defaults are mirt's ``mirt(data, 1, itemtype = "nominal")``:
-ak_0 = 0, ak_{m-1} = m - 1, d_0 = 0; N(0, 1) latent density on 61 points over [-6, 6]; convergence when the
-largest parameter change of an EM cycle is below ``tol`` (1e-4). Free parameters per item: a1, ak_1..ak_{m-2},
-d_1..d_{m-1} (2m - 2).
+gradient solves them all). Defaults are mirt's ``mirt(data, 1, itemtype = "nominal")``: N(0, 1) latent density on
+61 points over [-6, 6], tol 1e-4; the estimates are reported in mirt's identification, ak_0 = 0, ak_{m-1} = m - 1,
+d_0 = 0, with 2m - 2 free parameters per item (a1, ak_1..ak_{m-2}, d_1..d_{m-1}). The EM itself works on the
+category slopes s_k = a1·ak_k (s_0 = 0; the same model and parameter count), converging when the largest change of
+a slope or intercept in a cycle is below ``tol``: the (a1, ak) form is ill-conditioned when a key barely differs
+from the reference category (a1 near 0, where ak = s / a1 wanders while the model has converged).
 """
 
 from __future__ import annotations
@@ -47,56 +49,53 @@ class NominalCalibration:
         return -2 * self.loglik + self.n_parameters * np.log(self.n_persons)
 
 
-def _masks(n_cat: NDArray[np.intp], K: int) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+def _free(n_cat: NDArray[np.intp], K: int) -> NDArray[np.bool_]:
+    """Free cells of the slope and intercept tables: categories 1..m-1 (category 0 is the reference, 0 and 0)."""
     k = np.arange(K)[None, :]
-    m = n_cat[:, None]
-    free_ak = (k >= 1) & (k <= m - 2)
-    free_d = (k >= 1) & (k <= m - 1)
-    return free_ak, free_d
+    return (k >= 1) & (k <= n_cat[:, None] - 1)
 
 
-def _unpack(x: Array, J: int, free_ak: NDArray[np.bool_], free_d: NDArray[np.bool_], ak0: Array, d0: Array):
-    a1 = x[:J]
-    ak = ak0.copy()
-    n_ak = int(free_ak.sum())
-    ak[free_ak] = x[J : J + n_ak]
-    d = d0.copy()
-    d[free_d] = x[J + n_ak :]
-    return a1, ak, d
-
-
-def _m_step(
-    counts: Array, points: Array, a1: Array, ak: Array, d: Array, free_ak: NDArray[np.bool_], free_d: NDArray[np.bool_]
-) -> tuple[Array, Array, Array]:
-    """Maximise the expected complete-data log-likelihood of every item (counts (J, K, Q))."""
+def _m_step(counts: Array, points: Array, s: Array, d: Array, free: NDArray[np.bool_]) -> tuple[Array, Array]:
+    """Maximise the expected complete-data log-likelihood of every item (counts (J, K, Q)) over the category slopes
+    s_k = a1·ak_k and intercepts d_k (k ≥ 1): a smooth, well-conditioned problem even where a1 is near 0, which the
+    (a1, ak) form is not; :func:`_mirt_form` converts back."""
     from scipy.optimize import minimize
 
-    J, K, _ = counts.shape
     valid = np.isfinite(d)
     n_q = counts.sum(axis=1)  # (J, Q)
-    ak_fixed = np.where(valid, ak, 0.0)
-    d_fixed = np.where(valid, d, 0.0)
-    x0 = np.concatenate([a1, ak_fixed[free_ak], d_fixed[free_d]])
+    s0, d0 = np.where(valid, s, 0.0), np.where(valid, d, 0.0)
+    n_free = int(free.sum())
+
+    def unpack(x: Array) -> tuple[Array, Array]:
+        s_, d_ = s0.copy(), d0.copy()
+        s_[free], d_[free] = x[:n_free], x[n_free:]
+        return s_, d_
 
     def f(x: Array) -> tuple[float, Array]:
-        a, k_, d_ = _unpack(x, J, free_ak, free_d, ak_fixed, d_fixed)
-        z = (a[:, None] * k_)[:, :, None] * points[None, None, :] + d_[:, :, None]
+        s_, d_ = unpack(x)
+        z = s_[:, :, None] * points[None, None, :] + d_[:, :, None]
         z = np.where(valid[:, :, None], z, -np.inf)
         top = z.max(axis=1, keepdims=True)
         lse = np.log(np.exp(z - top).sum(axis=1, keepdims=True)) + top
         logp = np.where(valid[:, :, None], z - lse, 0.0)
         value = float((counts * logp).sum())
         g = counts - n_q[:, None, :] * np.exp(np.where(valid[:, :, None], logp, -np.inf))  # (J, K, Q)
-        g_d = g.sum(axis=2)
-        g_s = g @ points  # Σ_q g θ_q, (J, K): gradient in the category slope s_k = a1 ak_k
-        grad_a = (g_s * k_).sum(axis=1)
-        grad_ak = a[:, None] * g_s
-        grad = np.concatenate([grad_a, grad_ak[free_ak], g_d[free_d]])
+        grad = np.concatenate([(g @ points)[free], g.sum(axis=2)[free]])
         return -value, -grad
 
-    res = minimize(f, x0, jac=True, method="BFGS", options={"maxiter": 15, "gtol": 1e-8})
-    a_new, ak_new, d_new = _unpack(res.x, J, free_ak, free_d, ak_fixed, d_fixed)
-    return a_new, np.where(valid, ak_new, np.nan), np.where(valid, d_new, np.nan)
+    res = minimize(f, np.concatenate([s0[free], d0[free]]), jac=True, method="BFGS", options={"maxiter": 15})
+    s_new, d_new = unpack(res.x)
+    return np.where(valid, s_new, np.nan), np.where(valid, d_new, np.nan)
+
+
+def _mirt_form(s: Array, d: Array, n_cat: NDArray[np.intp], ids: list[str]) -> NominalParameters:
+    """Category slopes → mirt's a1 = s_{m-1}/(m-1) and ak = s / a1 (ak_0 = 0, ak_{m-1} = m - 1)."""
+    top = s[np.arange(s.shape[0]), n_cat - 1]
+    a1 = top / (n_cat - 1)
+    a1 = np.where(np.abs(a1) < 1e-12, 1e-12, a1)  # a key exactly as flat as the reference: ak then carries it
+    ak = s / a1[:, None]
+    ak[np.arange(s.shape[0]), n_cat - 1] = n_cat - 1
+    return NominalParameters(a1, ak, d, ids)
 
 
 def calibrate_nominal(
@@ -130,37 +129,34 @@ def calibrate_nominal(
                 "never chosen; the nominal model needs every category 0..m-1 observed (recode or drop the item)"
             )
     K = int(n_cat.max())
-    free_ak, free_d = _masks(n_cat, K)
+    free = _free(n_cat, K)
+    valid = np.arange(K)[None, :] < n_cat[:, None]
     if start is None:
-        valid = np.arange(K)[None, :] < n_cat[:, None]
         props = per_cat[:, :K] / per_cat[:, :K].sum(axis=1, keepdims=True)
         with np.errstate(divide="ignore"):
             d = np.where(valid, np.log(np.maximum(props, 1e-6)) - np.log(np.maximum(props[:, :1], 1e-6)), np.nan)
-        ak = np.where(valid, np.arange(K, dtype=float)[None, :], np.nan)
-        a1 = np.ones(J)
+        slopes = np.where(valid, np.arange(K, dtype=float)[None, :], np.nan)  # a1 = 1, ak = 0..m-1 (mirt's start)
     else:
         if start.n_items != J or not np.array_equal(start.n_categories, n_cat):
             raise CalibrationError("start: the starting values do not match the items and categories of the data")
-        a1, ak, d = start.a1.copy(), start.ak.copy(), start.d.copy()
+        slopes, d = start.category_slopes(), start.d.copy()
     points = np.linspace(*theta_range, n_points)
     log_prior = -0.5 * points**2
     log_prior -= np.logaddexp.reduce(log_prior)
     data = ChunkedData(responses, n_cat, n_points)
 
-    def log_p(a1: Array, ak: Array, d: Array) -> Array:
-        return NominalParameters(a1, ak, d, ids).log_prob(points)  # (Q, J, K)
+    def log_p(slopes: Array, d: Array) -> Array:
+        z = np.where(valid, slopes, 0.0)[None] * points[:, None, None] + np.where(valid, d, 0.0)[None]
+        z = np.where(valid[None], z, -np.inf)
+        return z - np.logaddexp.reduce(z, axis=2, keepdims=True)  # (Q, J, K)
 
     converged = False
     cycles = 0
     for cycles in range(1, max_iter + 1):  # noqa: B007 (the count of cycles run is reported)
-        stats = data.e_step(log_p(a1, ak, d), log_prior)
-        a1_new, ak_new, d_new = _m_step(stats.counts, points, a1, ak, d, free_ak, free_d)
-        change = max(
-            float(np.max(np.abs(a1_new - a1))),
-            float(np.nanmax(np.abs(ak_new - ak))),
-            float(np.nanmax(np.abs(d_new - d))),
-        )
-        a1, ak, d = a1_new, ak_new, d_new
+        stats = data.e_step(log_p(slopes, d), log_prior)
+        s_new, d_new = _m_step(stats.counts, points, slopes, d, free)
+        change = max(float(np.nanmax(np.abs(s_new - slopes))), float(np.nanmax(np.abs(d_new - d))))
+        slopes, d = s_new, d_new
         if change < tol:
             converged = True
             break
@@ -170,7 +166,7 @@ def calibrate_nominal(
             ConvergenceWarning,
             stacklevel=2,
         )
-    final = data.e_step(log_p(a1, ak, d), log_prior)
-    params = NominalParameters(a1, ak, d, ids)
-    n_par = int(J + free_ak.sum() + free_d.sum())
+    final = data.e_step(log_p(slopes, d), log_prior)
+    params = _mirt_form(slopes, d, n_cat, list(ids))
+    n_par = int(2 * free.sum())
     return NominalCalibration(params, final.loglik, n_par, float(weights.sum()), cycles, converged)

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from digicomp.analysis.classical import ClassicalAnalysis, classical_analysis
-from digicomp.analysis.distractors import OptionTable, distractor_analysis
+from digicomp.analysis.classical import ClassicalAnalysis, classical_analysis, proportion_totals
+from digicomp.analysis.distractors import NominalOptionTable, OptionTable, distractor_analysis, nominal_distractors
 from digicomp.bank.formats import max_score
 from digicomp.bank.scoring import score as score_answer
 from digicomp.errors import ResponseError
@@ -193,3 +193,54 @@ def item_analysis(
         score_columns=mcq,
     )
     return data, classical, table
+
+
+def nominal_item_analysis(
+    data: ScoredAnswers, *, min_share: float = 0.05, **options: Any
+) -> tuple[Any, NominalOptionTable, dict[str, str]]:
+    """The nominal response model on the options chosen for the multiple-choice items of ``data``, and its
+    distractor table (:func:`digicomp.analysis.nominal_distractors`).
+
+    An item some option of which nobody chose cannot be fitted (that option's parameters would be infinite): it is
+    left out and listed, with the reason, in the returned dict (item id → why). ``options`` go to
+    :func:`digicomp.calibration.calibrate_nominal`. Returns (calibration, option table, excluded items); the
+    calibration's categories of an item are its options in the order of the table's rows for it (weakest distractor
+    first, key last).
+    """
+    from digicomp.calibration.nominal import calibrate_nominal
+    from digicomp.responses import Responses
+
+    excluded: dict[str, str] = {}
+    use = []
+    for j in np.flatnonzero(data.keys >= 0):
+        counts = np.bincount(data.choices[:, j][data.choices[:, j] >= 0], minlength=len(data.options[j]))
+        never = [data.options[j][k] for k in np.flatnonzero(counts == 0)]
+        if never:
+            excluded[data.item_ids[j]] = f"option(s) {', '.join(never)} never chosen"
+        else:
+            use.append(int(j))
+    if not use:
+        raise ResponseError("no multiple-choice item with every option chosen: the nominal model cannot be fitted")
+    # category order per item: the option whose choosers score lowest first (ak = 0), the key last (ak = m - 1), so
+    # that mirt's identification puts a1 on the key's contrast with the weakest distractor (positive and well
+    # determined) rather than on whichever options happen to be first and last
+    prop = proportion_totals(data.scores, data.max_scores)[2]
+    choices = np.full((data.choices.shape[0], len(use)), np.nan)
+    names, perms = [], []
+    for c, j in enumerate(use):
+        col = data.choices[:, j]
+        m = len(data.options[j])
+        seen = col >= 0
+        strength = np.bincount(col[seen], np.nan_to_num(prop[seen]), m) / np.bincount(col[seen], minlength=m)
+        others = [k for k in np.argsort(strength, kind="stable") if k != data.keys[j]]
+        perm = [*others, int(data.keys[j])]
+        inverse = np.argsort(perm)
+        choices[seen, c] = inverse[col[seen]]
+        names.append([data.options[j][k] for k in perm])
+        perms.append(perm)
+    answered = ~np.isnan(choices).all(axis=1)
+    resp = Responses.from_dense(choices[answered], item_ids=[data.item_ids[j] for j in use])
+    cal = calibrate_nominal(resp, **options)
+    keys = np.array([len(p) - 1 for p in perms], dtype=np.intp)
+    table = nominal_distractors(cal.params, keys, names, min_peak=min_share)
+    return cal, table, excluded

@@ -103,3 +103,33 @@ def test_answers_from_the_store_are_scored_like_a_file(bank, tmp_path):
             assert data.options[j][data.choices[p, j]] == chosen[(person, item)]
             assert data.scores[p, j] == float(chosen[(person, item)] == bank[item].key)
     store.close()
+
+
+def test_nominal_model_on_the_chosen_options_flags_a_miskey(bank):
+    from digicomp.face.analysis import nominal_item_analysis
+    from digicomp.models.nominal import NominalParameters
+
+    items = [it for it in bank if it.kind == "multiple_choice" and len(it.options) == 4][:6]
+    rng = np.random.default_rng(11)
+    ak = np.tile([0.0, 1.0, 2.0, 3.0], (6, 1))
+    d = np.tile([0.0, 0.5, 0.5, 0.0], (6, 1))
+    truth = NominalParameters(np.full(6, 0.8), ak, d)
+    cats = truth.simulate(rng.normal(size=3000), rng)  # category 3 is the steepest
+    keys = [[o.id for o in it.options].index(it.key) for it in items]
+    steep_to_key = [[(k + keys[j] + 1) % 4 for k in range(4)] for j in range(6)]  # category 3 -> the key
+    chosen = np.array([[steep_to_key[j][c] for j, c in enumerate(row)] for row in cats])
+    chosen[:, 2] = np.where(chosen[:, 2] == keys[2], (keys[2] + 1) % 4, np.where(chosen[:, 2] == (keys[2] + 1) % 4,
+                                                                                keys[2], chosen[:, 2]))
+    chosen[chosen[:, 4] == (keys[4] + 2) % 4, 4] = (keys[4] + 1) % 4  # item 5: one option never chosen
+    rows = [
+        (f"row{p}", f"p{p}", it.id, it.options[int(chosen[p, j])].id) for p in range(3000) for j, it in enumerate(items)
+    ]
+    data = score_answers(bank, rows)
+    cal, table, excluded = nominal_item_analysis(data)
+    assert list(excluded) == [items[4].id]
+    flags = {(i, o): f for i, o, f in zip(table.item, table.option, table.flags)}
+    key_flags = {i: f for i, f, k in zip(table.item, table.flags, table.is_key) if k}
+    assert key_flags[items[2].id] == "key_not_steepest"
+    assert all(key_flags[it.id] == "" for j, it in enumerate(items) if j not in (2, 4))
+    assert "steeper_than_key" in flags[(items[2].id, items[2].options[(keys[2] + 1) % 4].id)]
+    assert cal.converged
