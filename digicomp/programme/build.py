@@ -103,6 +103,8 @@ def build_report(
     overall = estimate_shares(
         sessions.theta[latest], sessions.se[latest], leaf, anc, scale.cuts, hard_level=hard, draws=draws, **kw
     )
+    nobody = tree.index[UNASSIGNED]
+    shown = [i for i in shown if i != nobody] + ([nobody] if overall.n[nobody] and not unit else [])
     head_sub = _subtree_headcount(tree, anc)
     units = _unit_rows(tree, shown, overall, scale, head_sub, lang)
     shares = _share_rows(tree, shown, overall, scale, None)
@@ -201,27 +203,17 @@ def _share_rows(tree, shown, est: ShareEstimates, scale, area) -> list[dict[str,
 
 def _area_estimates(sessions, latest, leaf, anc, scale, draws, kw) -> dict[str, ShareEstimates]:
     """Shares per area from each person's latest per-area θ and SD (persons whose test reached the area)."""
-    flat = [
-        (p, a["area"], a["theta"], a["se"], a.get("n_items", 1))
-        for p, areas in enumerate(sessions.parsed("areas", latest))
-        for a in areas
-    ]
-    if not flat:
-        return {}
-    person, area, theta, se, n_items = zip(*flat)
-    theta_a = np.array(theta, float)
-    se_a = np.array(se, float)
-    ok = (np.array(n_items) > 0) & np.isfinite(theta_a) & (se_a > 0)
-    codes, area_code = np.unique(np.array(area, dtype=str), return_inverse=True)
-    person_a = np.array(person, np.intp)
+    e = sessions.areas
+    person, mine = e.of(latest)
+    ok = mine & (e.n_items > 0) & np.isfinite(e.theta) & np.isfinite(e.se) & (e.se > 0)
     out = {}
-    for c, name in enumerate(codes):
-        sel = ok & (area_code == c)
+    for c in sorted(range(len(e.codes)), key=e.codes.__getitem__):
+        sel = ok & (e.code == c)
         if not sel.any():
             continue
-        th, sd, p = theta_a[sel], se_a[sel], person_a[sel]
+        th, sd, p = e.theta[sel], e.se[sel], person[sel]
         hard = np.searchsorted(scale.cuts, th, side="right")
-        out[str(name)] = estimate_shares(
+        out[e.codes[c]] = estimate_shares(
             th, sd, leaf[p], anc, scale.cuts, hard_level=hard, draws=AREA_DRAWS, method="normal", **kw
         )
     return out
@@ -322,18 +314,15 @@ def _target_rows(targets, tree, shown, est: ShareEstimates, scale, series, as_of
 def _needs(sessions, latest, leaf, tree, anc, shown, scale) -> list[dict[str, Any]]:
     """Per unit the competences most often "to work on", weighted by the distance to the person's next level."""
     goal = scale.next_cut(sessions.theta[latest])
-    work = sessions.parsed("to_work_on", latest)
-    flat = [(p, e["competence"], e["theta"]) for p, entries in enumerate(work) for e in entries]
-    codes: dict[str, int] = {}
-    if flat:
-        person_t, comp_t, theta_t = zip(*flat)
-        names_u, comp = np.unique(np.array(comp_t, dtype=str), return_inverse=True)
-        codes = {str(c): i for i, c in enumerate(names_u)}
-        person = np.array(person_t, np.intp)
-        gap = np.maximum(goal[person] - np.array(theta_t, float), 0.0)
-    if not codes:
+    e = sessions.to_work_on
+    person, mine = e.of(latest)
+    mine &= np.isfinite(e.theta)
+    if not mine.any():
         return []
+    person, comp = person[mine], e.code[mine]
+    gap = np.maximum(goal[person] - e.theta[mine], 0.0)
     person_a, comp_a, gap_a = person, comp, gap
+    codes = {c: i for i, c in enumerate(e.codes)}
     n_units, n_comp = tree.n, len(codes)
     flat = leaf[person_a] * n_comp + comp_a
     count = np.bincount(flat, minlength=n_units * n_comp).reshape(n_units, n_comp)

@@ -1,16 +1,14 @@
-"""The stored results a programme report needs, read once from the store into arrays (one row per session).
+"""The stored results a programme report needs, read once from the store into arrays.
 
 Only finished sessions count. A person is their ``person_id`` (a session without one is a person of its own,
-named by the session id). Each person's unit is, in order: the person file, the store's person links, the unit the
-latest session was taken in; persons still without a unit go to the :data:`~digicomp.programme.units.UNASSIGNED`
-group. The per-area scores and "to work on" lists are cut out of the result JSON by the database (SQLite's
-``json_extract``, PostgreSQL's ``->``), so the rest of each result is never parsed.
+named by the session id). The per-area scores and "to work on" entries are flattened by the database itself
+(SQLite's ``json_each``, PostgreSQL's ``json_array_elements``) into one row per entry, so no result is parsed in
+Python: the report reads 200,000 sessions' areas as plain columns.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -20,11 +18,29 @@ from digicomp.programme.errors import ProgrammeError
 
 
 @dataclass
+class Entries:
+    """Rows of a JSON list inside each result (areas or "to work on"): session row, code index, θ, SE, items."""
+
+    row: NDArray[np.intp]
+    code: NDArray[np.intp]
+    codes: list[str]
+    theta: NDArray[np.float64]
+    se: NDArray[np.float64]
+    n_items: NDArray[np.int64]
+
+    def of(self, rows: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+        """Position of each entry's session among ``rows`` (sorted session rows) and which entries belong to them."""
+        pos = np.searchsorted(rows, self.row)
+        pos = np.minimum(pos, max(rows.size - 1, 0))
+        return pos, (rows.size > 0) & (rows[pos] == self.row) if rows.size else np.zeros(self.row.size, bool)
+
+
+@dataclass
 class Sessions:
     """Finished sessions as arrays, in the order (person, finished_at)."""
 
-    person: list[str]
     person_code: NDArray[np.intp]
+    persons: list[str]
     unit_of_session: list[str | None]
     finished: NDArray[np.str_]
     """ISO 8601 timestamps (text sorts in time order)."""
@@ -32,30 +48,13 @@ class Sessions:
     se: NDArray[np.float64]
     level: list[str | None]
     bank: list[str]
-    areas: list[str | None]
-    """Each session's per-area results as JSON text (parsed on demand: only the latest sessions' are needed)."""
-    to_work_on: list[str | None]
-    persons: list[str] = field(default_factory=list)
-
-    def area_list(self, row: int) -> list[dict[str, Any]]:
-        """The per-area results of session ``row``."""
-        text = self.areas[row]
-        return json.loads(text) if text else []
-
-    def parsed(self, column: str, rows: NDArray[np.intp]) -> list[list[dict[str, Any]]]:
-        """``areas`` or ``to_work_on`` of sessions ``rows``, parsed in one call of the JSON decoder."""
-        texts = getattr(self, column)
-        return json.loads("[" + ",".join(texts[r] or "[]" for r in rows) + "]")
-
-    def work_list(self, row: int) -> list[dict[str, Any]]:
-        """The "to work on" entries of session ``row``."""
-        text = self.to_work_on[row]
-        return json.loads(text) if text else []
+    areas: Entries
+    to_work_on: Entries
 
     @property
     def n(self) -> int:
         """Number of sessions."""
-        return len(self.person)
+        return int(self.person_code.size)
 
     def latest(self, before: str | None = None) -> NDArray[np.intp]:
         """Row of each person's latest session (finished before ``before`` when given), persons in code order."""
@@ -72,26 +71,54 @@ class Sessions:
         return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if self.n else np.arange(0)
 
 
-def _json_parts(dialect: str) -> str:
-    if dialect == "postgresql":
-        return "(s.result::json)->>'areas', (s.result::json)->>'to_work_on'"
-    return "json_extract(s.result, '$.areas'), json_extract(s.result, '$.to_work_on')"
+_FLAT = {
+    "sqlite": (
+        "SELECT s.ref, json_extract(e.value, '$.{code}'), json_extract(e.value, '$.theta'), {se}, {n} "
+        "FROM sessions s, json_each(s.result, '$.{key}') e WHERE s.status = 'finished' AND s.result IS NOT NULL "
+        "AND json_type(s.result, '$.{key}') = 'array'"
+    ),
+    "postgresql": (
+        "SELECT s.ref, e->>'{code}', (e->>'theta')::float8, {se}, {n} FROM sessions s, "
+        "json_array_elements(CASE WHEN json_typeof((s.result::json)->'{key}') = 'array' "
+        "THEN (s.result::json)->'{key}' ELSE '[]'::json END) e WHERE s.status = 'finished'"
+    ),
+}
+_FIELDS = {
+    "sqlite": {"se": "json_extract(e.value, '$.se')", "n": "COALESCE(json_extract(e.value, '$.n_items'), 1)"},
+    "postgresql": {"se": "(e->>'se')::float8", "n": "COALESCE((e->>'n_items')::int, 1)"},
+}
+
+
+def _entries(store: Any, key: str, code: str, refs: NDArray[np.int64], with_se: bool) -> Entries:
+    dialect = "postgresql" if store.dialect == "postgresql" else "sqlite"
+    fields = _FIELDS[dialect] if with_se else {"se": "NULL", "n": "1"}
+    rows = list(store.stream(_FLAT[dialect].format(key=key, code=code, **fields)))
+    if not rows:
+        empty = np.zeros(0)
+        return Entries(empty.astype(np.intp), empty.astype(np.intp), [], empty, empty, empty.astype(np.int64))
+    ref, names, theta, se, n_items = zip(*rows)
+    index: dict[str, int] = {}
+    code_a = np.fromiter((index.setdefault(str(c), len(index)) for c in names), np.intp, len(rows))
+    theta_a = np.array([np.nan if t is None else t for t in theta], float)
+    se_a = np.array([np.nan if s is None else s for s in se], float)
+    row = np.searchsorted(refs[0], np.fromiter(ref, np.int64, len(rows)))
+    return Entries(refs[1][row], code_a, list(index), theta_a, se_a, np.array(n_items, np.int64))
 
 
 def read_sessions(store: Any) -> Sessions:
     """Every finished session of ``store`` with what the programme report uses."""
     sql = (
-        "SELECT COALESCE(s.person_id, s.session_id), s.unit, COALESCE(s.finished_at, s.written_at), s.theta, s.se, "
-        f"s.level, s.bank_fingerprint, {_json_parts(store.dialect)} FROM sessions s WHERE s.status = 'finished'"
+        "SELECT s.ref, COALESCE(s.person_id, s.session_id), s.unit, COALESCE(s.finished_at, s.written_at), s.theta, "
+        "s.se, s.level, s.bank_fingerprint FROM sessions s WHERE s.status = 'finished'"
     )
     rows = list(store.stream(sql))
     if not rows:
         raise ProgrammeError(f"{store.url}: no finished session is stored; nothing to report")
-    person, unit, fin, theta, se, level, bank, areas, work = zip(*rows)
+    ref, person, unit, fin, theta, se, level, bank = zip(*rows)
     finished = np.asarray(fin, dtype=str)
     persons, code = np.unique(np.asarray(person, dtype=object).astype(str), return_inverse=True)
     order = np.lexsort((finished, code))
-    theta_a = np.asarray(theta, float)[order]
+    theta_a = np.asarray([np.nan if t is None else t for t in theta], float)[order]
     se_a = np.asarray([np.nan if s is None else s for s in se], float)[order]
     bad = ~(np.isfinite(theta_a) & np.isfinite(se_a) & (se_a > 0))
     if bad.any():
@@ -100,16 +127,18 @@ def read_sessions(store: Any) -> Sessions:
             f"{store.url}: finished session of person {person[i]!r} at {fin[i]} has theta {theta[i]!r} and se "
             f"{se[i]!r}; a finished session needs both (a positive SE)"
         )
+    ref_a = np.fromiter(ref, np.int64, len(rows))[order]
+    by_ref = np.argsort(ref_a)
+    refs = (ref_a[by_ref], by_ref)  # sorted refs and the session row of each
     return Sessions(
-        person=[person[i] for i in order],
         person_code=code[order],
+        persons=[str(p) for p in persons],
         unit_of_session=[unit[i] for i in order],
         finished=finished[order],
         theta=theta_a,
         se=se_a,
         level=[level[i] for i in order],
         bank=[bank[i] for i in order],
-        areas=[areas[i] for i in order],
-        to_work_on=[work[i] for i in order],
-        persons=[str(p) for p in persons],
+        areas=_entries(store, "areas", "area", refs, True),
+        to_work_on=_entries(store, "to_work_on", "competence", refs, False),
     )

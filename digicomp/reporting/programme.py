@@ -96,7 +96,8 @@ def _drill_down(units: list[dict[str, Any]], levels: list[str], lang: str) -> st
     head = [_w("unit", lang), _w("assessed", lang), _w("headcount", lang)]
     for lv in levels:
         head += [f"{lv}+", "95%", _w("count", lang)]
-    out = ["<table><thead><tr>" + "".join(f"<th>{escape(h)}</th>" for h in head) + "</tr></thead><tbody>"]
+    heads = "".join(f"<th>{escape(h)}</th>" for h in head)
+    out = [f'<div style="overflow-x:auto"><table><thead><tr>{heads}</tr></thead><tbody>']
     for u in units:
         pad = 1.2 * u["depth"]
         cells = [
@@ -112,7 +113,7 @@ def _drill_down(units: list[dict[str, Any]], levels: list[str], lang: str) -> st
                 f'<td class="n muted">{_pct(u[f"{lv}+_count"])}</td>',
             ]
         out.append("<tr>" + "".join(cells) + "</tr>")
-    out.append("</tbody></table>")
+    out.append("</tbody></table></div>")
     return "".join(out)
 
 
