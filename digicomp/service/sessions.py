@@ -99,16 +99,28 @@ class SessionService:
         """The session at ``live.version``: from the cache (removed from it: one request owns it), else replayed."""
         with self._cache_lock:
             hit = self._cache.pop(live.session_id, None)
-        if hit is not None and hit[0] == live.version:
+        if hit is not None and hit[0].version == live.version:
             return hit[1]
         engine = self.engines.get(live.design)
         if engine is None:
             raise ApiError(409, "design_withdrawn", f"design {live.design!r} is no longer offered by this service")
         return engine.resume(live.state, trusted=True)  # the state never left the store: no choice re-derived
 
-    def _keep(self, session_id: str, version: int, session: Session) -> None:
+    def _take_cached(self, session_id: str, step: int) -> tuple[live_store.LiveSession, Session] | None:
+        """The cached row and session when they are active at ``step`` (removed from the cache), else None.
+
+        A cached row may be stale (another worker moved the session on): the caller's conditional update then
+        fails, and it decides on the stored row instead.
+        """
         with self._cache_lock:
-            self._cache[session_id] = (version, session)
+            hit = self._cache.get(session_id)
+            if hit is None or hit[0].step != step or hit[0].status != "active":
+                return None
+            return self._cache.pop(session_id)
+
+    def _keep(self, live: live_store.LiveSession, session: Session) -> None:
+        with self._cache_lock:
+            self._cache[live.session_id] = (live, session)
             while len(self._cache) > self.cache_size:
                 self._cache.popitem(last=False)
 
@@ -147,7 +159,7 @@ class SessionService:
         )
         with self.pool.get() as store:
             live_store.create(store, live)
-        self._keep(sid, 0, session)
+        self._keep(live, session)
         return self._reply(live, session, item)
 
     def current(self, session_id: str) -> tuple[live_store.LiveSession, dict[str, Any]]:
@@ -158,17 +170,27 @@ class SessionService:
             return live, self._reply(live, None, None)
         session = self._take(live)
         item = session.next_item()
-        self._keep(session_id, live.version, session)
+        self._keep(live, session)
         return live, self._reply(live, session, item)
 
     def answer(self, session_id: str, step: Any, item_id: Any, answer: Any) -> dict[str, Any]:
-        """Record the answer to the item shown at ``step``; the next item or the end. See the module text."""
+        """Record the answer to the item shown at ``step``; the next item or the end. See the module text.
+
+        With the session cached at ``step`` the stored row is not read first: the conditional update checks it,
+        and only when that fails (or the request is refused) is the stored row read and the request decided on it.
+        """
         if isinstance(step, bool) or not isinstance(step, int) or step < 0:
             raise ApiError(422, "bad_step", f"step must be a whole number >= 0, got {step!r}")
         if not isinstance(item_id, str):
             raise ApiError(422, "bad_item", f"item must be the id (a string) of the item shown, got {item_id!r}")
         request = {"step": step, "item": item_id, "answer": answer}
         with self.pool.get() as store:
+            cached = self._take_cached(session_id, step)
+            if cached is not None:
+                try:
+                    return self._apply(store, *cached, request)
+                except (ApiError, live_store.VersionConflict):
+                    pass  # decided on the stored row below (the cached session was dropped)
             live = self._load(store, session_id)
             if step == live.step - 1 and live.last_request == request and live.last_reply is not None:
                 return live.last_reply  # a retry of the accepted request: the same reply
@@ -187,54 +209,79 @@ class SessionService:
                     f"the answer is for step {step}, but the session is at step {live.step}",
                     expected_step=live.step,
                 )
-            session = self._take(live)
-            served = session.next_item()
-            if served is None or served.id != item_id:
-                self._keep(session_id, live.version, session)
-                raise ApiError(
-                    409, "wrong_item", f"item {item_id!r} is not the item shown at step {step}", expected_step=step
-                )
             try:
-                session.record(item_id, answer)
-            except DigicompError as exc:  # a refused answer changes nothing: the session stays usable
-                self._keep(session_id, live.version, session)
-                code = "invalid_answer" if isinstance(exc, InvalidAnswerError) else "refused_answer"
-                raise ApiError(422, code, str(exc)) from None
-            seconds = [*live.seconds, _elapsed(live.served_at)]
-            item = session.next_item()
-            finished = item is None
-            score = _last_score(session, item_id)
-            reply_live = _replace(live, step=live.step + 1, status="finished" if finished else "active")
-            reply = self._reply(reply_live, session, item)
-            record = None
-            if finished:
-                record = SessionRecord.from_session(
-                    session,
-                    session_id,
-                    seconds=seconds,
-                    started_at=live.created_at,
-                    finished_at=utc_now(),
-                    status="finished",
-                    unit=live.unit,
-                )
-            try:
-                version = live_store.advance(
-                    store,
-                    live,
-                    state=session.to_json(),
-                    status="finished" if finished else "active",
-                    request=request,
-                    reply=reply,
-                    served_at=utc_now(),
-                    seconds=seconds,
-                    answer=(item_id, answer, score),
-                    record=record,
-                )
+                return self._apply(store, live, self._take(live), request)
             except live_store.VersionConflict:  # the session object moved on without the store: dropped
                 raise ApiError(
                     409, "conflict", "another request answered this step at the same time; reload the session"
                 ) from None
-        self._keep(session_id, version, session)
+
+    def _apply(
+        self, store: ResponseStore, live: live_store.LiveSession, session: Session, request: dict[str, Any]
+    ) -> dict[str, Any]:
+        """Record ``request`` on ``session`` (at ``live``) and store it if the row is still at ``live.version``.
+
+        ApiError for the wrong item or an invalid answer (the session is kept, unchanged); VersionConflict when
+        the row moved on (the session is dropped).
+        """
+        session_id, item_id, answer = live.session_id, request["item"], request["answer"]
+        served = session.next_item()
+        if served is None or served.id != item_id:
+            self._keep(live, session)
+            raise ApiError(
+                409,
+                "wrong_item",
+                f"item {item_id!r} is not the item shown at step {live.step}",
+                expected_step=live.step,
+            )
+        try:
+            session.record(item_id, answer)
+        except DigicompError as exc:  # a refused answer changes nothing: the session stays usable
+            self._keep(live, session)
+            code = "invalid_answer" if isinstance(exc, InvalidAnswerError) else "refused_answer"
+            raise ApiError(422, code, str(exc)) from None
+        seconds = [*live.seconds, _elapsed(live.served_at)]
+        item = session.next_item()
+        status = "finished" if item is None else "active"
+        state = session.to_json()
+        now = utc_now()
+        after = _replace(
+            live,
+            step=live.step + 1,
+            version=live.version + 1,
+            status=status,
+            state=state,
+            last_request=request,
+            served_at=now,
+            seconds=seconds,
+            updated_at=now,
+        )
+        reply = self._reply(after, session, item)
+        after = _replace(after, last_reply=reply)
+        record = None
+        if item is None:
+            record = SessionRecord.from_session(
+                session,
+                session_id,
+                seconds=seconds,
+                started_at=live.created_at,
+                finished_at=now,
+                status="finished",
+                unit=live.unit,
+            )
+        live_store.advance(
+            store,
+            live,
+            state=state,
+            status=status,
+            request=request,
+            reply=reply,
+            served_at=now,
+            seconds=seconds,
+            answer=(item_id, answer, _last_score(session, item_id)),
+            record=record,
+        )
+        self._keep(after, session)
         return reply
 
     def report(self, session_id: str, lang: str | None = None) -> dict[str, Any]:
@@ -250,7 +297,7 @@ class SessionService:
             raise ApiError(422, "unknown_language", f"language {lang!r}: expected one of {', '.join(LANGS)}")
         session = self._take(live)
         result = build_result(session, lang)
-        self._keep(session_id, live.version, session)
+        self._keep(live, session)
         for key in ("curves", "path", "items"):
             result.pop(key, None)
         result["session"] = session_id
