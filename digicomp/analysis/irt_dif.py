@@ -43,7 +43,11 @@ CHUNK = 200_000  # observations per pass when the weights are recomputed
 @dataclass
 class IRTDIFTable(Table):
     """IRT likelihood-ratio DIF per item; ``a_ref``/``b_ref`` the reference group's free-model parameters and
-    ``a_diff``/``b_diff`` the largest signed difference of another group from them (b for dichotomous items)."""
+    ``a_diff``/``b_diff`` the largest signed difference of another group from them (b for dichotomous items).
+
+    ``chi2``/``df``/``p``/``q``/``flagged``: the test of every parameter (any DIF). ``chi2_uniform``: intercepts free
+    per group with the slope (and asymptotes) held at the equal model's values, against the equal model: a test of
+    uniform DIF, conservative as the slope is not re-maximised (NaN with ``method="refit"``)."""
 
     item: list[str]
     chi2: Array
@@ -59,6 +63,9 @@ class IRTDIFTable(Table):
     b_ref: Array
     a_diff: Array
     b_diff: Array
+    chi2_uniform: Array
+    df_uniform: Array
+    p_uniform: Array
     groups: list[str] = field(default_factory=list)
     anchors: list[str] = field(default_factory=list)
     rounds: int = 1
@@ -141,6 +148,8 @@ class _Raw:
     b: Array  # (J, G)
     excluded: dict[str, str]
     flagged: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
+    chi2_uniform: Array | None = None  # intercepts free per group, slopes held (conditional method only)
+    df_uniform: Array | None = None
 
 
 def _finish(
@@ -156,6 +165,7 @@ def _finish(
     pick_a = np.argmax(np.abs(np.nan_to_num(da)), axis=1)
     pick_b = np.argmax(np.abs(np.nan_to_num(db)), axis=1)
     rows = np.arange(len(table.item))
+    chi2_u, df_u = _or_nan(table.chi2_uniform, len(table.item)), _or_nan(table.df_uniform, len(table.item))
     return IRTDIFTable(
         item=table.item,
         chi2=table.chi2,
@@ -171,6 +181,9 @@ def _finish(
         b_ref=ref_b,
         a_diff=da[rows, pick_a],
         b_diff=db[rows, pick_b],
+        chi2_uniform=chi2_u,
+        df_uniform=df_u,
+        p_uniform=chi2_dist.sf(chi2_u, df_u),
         groups=list(base.groups),
         anchors=[i for i in table.item if i not in set(base.free_items)],
         rounds=rounds,
@@ -178,6 +191,10 @@ def _finish(
         excluded={**first.excluded, **table.excluded},
         base=base,
     )
+
+
+def _or_nan(values: Array | None, n: int) -> Array:
+    return np.full(n, np.nan) if values is None else values
 
 
 def _flag(raw: _Raw, alpha: float = 0.05) -> _Raw:
@@ -313,50 +330,73 @@ def _conditional_lr(
             out[:, b.index, : lp.shape[2]] = np.exp(lp)
         return out
 
-    def e_pass(with_counts: bool) -> tuple[Array, Array, Array | None, Array | None]:
-        P_eq, P_fr = table(blocks_eq, J), table(blocks_fr, J * G)
-        ll_eq, ll_fr = np.zeros(J), np.zeros(J)
-        c_eq = np.zeros((J * Kmax, Q)) if with_counts else None
-        c_fr = np.zeros((J * G * Kmax, Q)) if with_counts else None
+    def e_pass(fits: list[tuple[list[Block], NDArray[np.intp], list, int]], with_counts: bool) -> list:
+        """(per-item log-likelihood, counts or None) of each fit (blocks, targets, indicators, targets count)."""
+        tables = [table(blocks, n_t) for blocks, _, _, n_t in fits]
+        lls = [np.zeros(J) for _ in fits]
+        counts = [np.zeros((n_t * Kmax, Q)) if with_counts else None for *_, n_t in fits]
         for k, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
             w = stored[k] if stored is not None else loo(lo, hi)
-            for P, t, ll, ind, c in ((P_eq, t_eq, ll_eq, ind_eq, c_eq), (P_fr, t_fr, ll_fr, ind_fr, c_fr)):
+            for (_, t, ind, _), P, ll, c in zip(fits, tables, lls, counts):
                 r = w * P[:, t[lo:hi], x[lo:hi]].T
                 m = r.sum(axis=1, dtype=np.float64)
                 ll += np.bincount(j_obs[lo:hi], weights=np.log(np.maximum(m, 1e-300)), minlength=J)
                 if c is not None:
                     r /= np.maximum(m, 1e-300)[:, None].astype(np.float32)
                     c += ind[k] @ r
-        return ll_eq, ll_fr, c_eq, c_fr
+        return list(zip(lls, counts))
 
-    report("item tests", 0, 1)
-    for _ in range(200):
-        _, _, c_eq, c_fr = e_pass(True)
-        change = 0.0
-        for blocks, c, n_t in ((blocks_eq, c_eq, J), (blocks_fr, c_fr, J * G)):
-            counts = c.reshape(n_t, Kmax, Q)
-            for b in blocks:
-                K = 2 if b.family == "dichotomous" else b.eta.shape[1]
-                new = m_step(b, counts[b.index, :K], points, priors)
-                moved = b.free & np.isfinite(new) & np.isfinite(b.eta)
-                change = max(change, float(np.abs(new[moved] - b.eta[moved]).max(initial=0.0)))
-                b.eta = new
-        if change < 1e-4:
-            break
-    ll_eq, ll_fr, _, _ = e_pass(False)
-    report("item tests", 1, 1)
+    def fit_em(fits: list[tuple[list[Block], NDArray[np.intp], list, int]]) -> list[Array]:
+        """EM cycles of every fit to convergence (largest move of a free parameter < 1e-4); per-item logLik."""
+        for _ in range(200):
+            change = 0.0
+            for (blocks, _, _, n_t), (_, c) in zip(fits, e_pass(fits, True)):
+                counts = c.reshape(n_t, Kmax, Q)
+                for b in blocks:
+                    K = 2 if b.family == "dichotomous" else b.eta.shape[1]
+                    new = m_step(b, counts[b.index, :K], points, priors)
+                    moved = b.free & np.isfinite(new) & np.isfinite(b.eta)
+                    change = max(change, float(np.abs(new[moved] - b.eta[moved]).max(initial=0.0)))
+                    b.eta = new
+            if change < 1e-4:
+                break
+        return [ll for ll, _ in e_pass(fits, False)]
+
+    report("item tests", 0, 2)
+    ll_eq, ll_fr = fit_em([(blocks_eq, t_eq, ind_eq, J), (blocks_fr, t_fr, ind_fr, J * G)])
+    report("item tests", 1, 2)
+    # uniform DIF: intercepts free per group, slopes (and asymptotes) held at the equal fit's values
+    eq_eta = {int(t): b.eta[r] for b in blocks_eq for r, t in enumerate(b.index)}
+    blocks_u = _blocks(
+        [models_item[t // G] for t in range(J * G)],
+        rows_fr,
+        np.repeat(K_item, G),
+        [eq_eta.get(t // G, fr_start[t]) for t in range(J * G)],
+    )
+    for b in blocks_u:
+        b.free[:, 0] = False
+        if b.family == "dichotomous":
+            b.free[:, 2:] = False
+    (ll_u,) = fit_em([(blocks_u, t_fr, ind_fr, J * G)])
+    report("item tests", 2, 2)
     n_free = np.zeros(J)
+    n_icpt = np.zeros(J)
     a = np.full((J, G), np.nan)
     bb = np.full((J, G), np.nan)
-    for b in blocks_fr:
+    for b, bu in zip(blocks_fr, blocks_u):
         for r, t in enumerate(b.index):
             j, g = divmod(int(t), G)
             a[j, g], bb[j, g] = _ab(b.family, b.eta[r])
             if g == 0:
                 n_free[j] = int(b.free[r].sum())
+                n_icpt[j] = int(bu.free[r].sum())
     chi2 = np.where(ok_item, np.maximum(2 * (ll_fr - ll_eq), 0.0), np.nan)
     df = np.where(ok_item, n_free * (G - 1), np.nan)
-    return _flag(_Raw(names, chi2, df, a, bb, excluded))
+    chi2_u = np.where(ok_item, np.maximum(2 * (ll_u - ll_eq), 0.0), np.nan)
+    df_u = np.where(ok_item, n_icpt * (G - 1), np.nan)
+    raw = _Raw(names, chi2, df, a, bb, excluded)
+    raw.chi2_uniform, raw.df_uniform = chi2_u, df_u
+    return _flag(raw)
 
 
 def _blocks(models: list[str], rows: NDArray[np.intp], K: NDArray[np.intp], start: list) -> list[Block]:

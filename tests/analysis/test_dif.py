@@ -194,6 +194,12 @@ def test_irt_lr_conditional_is_close_to_and_below_the_full_refit():
     assert cond.b_diff[0] > 0  # intercept lowered for the focal group: larger b
     assert cond.a_diff[1] > 0
     assert list(cond.df) == [2.0] * 12
+    # uniform part: intercepts free, slopes held; nested in the full test, and most of the uniform item's G²
+    assert list(cond.df_uniform) == [1.0] * 12
+    assert np.all(cond.chi2_uniform <= cond.chi2 + 1e-6)
+    assert cond.chi2_uniform[0] > 0.8 * cond.chi2[0]
+    assert cond.chi2_uniform[1] < 0.5 * cond.chi2[1]
+    assert np.all(np.isnan(full.chi2_uniform))
 
 
 def test_irt_lr_purified_anchors_leave_the_flagged_items_out():
