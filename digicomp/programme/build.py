@@ -87,7 +87,7 @@ def build_report(
     unit: str | None = None,
     as_of: datetime.date | None = None,
     lang: str = "vi",
-    draws: int = 8,
+    draws: int = 6,
     seed: int = 0,
 ) -> ProgrammeReport:
     """The whole programme report from stored sessions (see the module docstring)."""

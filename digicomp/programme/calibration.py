@@ -103,7 +103,7 @@ def run_calibration(
     n_units: int = 50,
     sizes: tuple[int, int] = (20, 400),
     seed: int = 2026,
-    draws: int = 8,
+    draws: int = 6,
 ) -> CalibrationStudy:
     """Simulate ``n_units`` units through ``design``'s CAT and check the intervals against the true shares."""
     from digicomp.cat.engine import AdaptiveTest

@@ -153,7 +153,7 @@ def estimate_shares(
     prior_sd: float = 1.0,
     headcount: NDArray[np.int64] | None = None,
     hard_level: NDArray[np.intp] | None = None,
-    draws: int = 8,
+    draws: int = 6,
     seed: int = 0,
     level: float = 0.95,
     method: str = "grid",

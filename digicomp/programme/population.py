@@ -46,8 +46,8 @@ class GridModel:
         *,
         prior_mean: float = 0.0,
         prior_sd: float = 1.0,
-        iterations: int = 60,
-        tol: float = 1e-4,
+        iterations: int = 40,
+        tol: float = 5e-4,
     ) -> GridModel:
         """EMS per unit, started from the pooled normal (units without persons keep the pooled start)."""
         centres = prior_mean + prior_sd * np.linspace(-4.0, 4.0, POINTS)
@@ -104,7 +104,7 @@ class GridModel:
                 break
         return g
 
-    def redraw(self, rng: np.random.Generator, iterations: int = 3) -> NDArray[np.float64]:
+    def redraw(self, rng: np.random.Generator, iterations: int = 2) -> NDArray[np.float64]:
         """g refitted on a Poisson bootstrap of each unit's persons, warm-started at the fit (units, cells).
 
         EM from the fitted g converges at the rate of the missing information (small for precise tests), so a
