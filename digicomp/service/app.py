@@ -282,7 +282,7 @@ def create_app(config: ServiceConfig | None = None, *, secret: bytes | None = No
         """Liveness: the worker answers and reaches its store."""
         with service.pool.get() as store:
             store.schema_version  # noqa: B018 - one query
-        return {"ok": True, "pid": os.getpid()}
+        return {"ok": True}
 
     @app.get("/api/v1/docs", response_class=HTMLResponse, include_in_schema=False)
     def api_docs() -> HTMLResponse:
