@@ -92,9 +92,25 @@ class SecurityHeaders:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > MAX_BODY:
-                return await _send_json(send, ApiError(413, "too_large", f"the body is over {MAX_BODY} bytes"))
+        length = next((v for k, v in scope.get("headers", []) if k == b"content-length"), None)
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            return await _send_json(send, ApiError(413, "too_large", f"the body is over {MAX_BODY} bytes"))
+        if length is None and scope.get("method") in ("POST", "PUT", "PATCH"):  # chunked: read it here, bounded
+            chunks, size = [], 0
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
+                chunks.append(message.get("body", b""))
+                size += len(chunks[-1])
+                if size > MAX_BODY:
+                    return await _send_json(send, ApiError(413, "too_large", f"the body is over {MAX_BODY} bytes"))
+                if not message.get("more_body"):
+                    break
+            body = b"".join(chunks)
+
+            async def receive() -> dict:  # noqa: F811 - the app reads the buffered body
+                return {"type": "http.request", "body": body, "more_body": False}
 
         async def send_with_headers(message: dict) -> None:
             if message["type"] == "http.response.start":

@@ -87,6 +87,10 @@ def test_bad_bodies(client):
     error(client.post(url, json={"step": 0, "item": "x", "answer": 1.5}), 422, "validation_error")
     error(client.post(url, json={"step": 0, "item": "x", "answer": "A", "extra": 1}), 422, "validation_error")
     error(client.post(url, content=b"x" * 70_000, headers={"content-type": "application/json"}), 413, "too_large")
+    chunked = (b"x" * 10_000 for _ in range(8))  # no Content-Length: sent in chunks
+    error(client.post(url, content=chunked, headers={"content-type": "application/json"}), 413, "too_large")
+    small = (part for part in (b'{"step": 0, ', b'"item": "x", "answer": 1.5}'))
+    error(client.post(url, content=small, headers={"content-type": "application/json"}), 422, "validation_error")
     error(client.post("/api/v1/sessions", json={"lang": "fr"}), 422, "validation_error")
 
 
