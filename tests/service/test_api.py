@@ -214,3 +214,20 @@ def test_no_body_gets_a_500(client, body):
     for payload in (body, {"step": 0, "item": "x", "answer": body}):
         r = client.post(f"/api/v1/sessions/{sid}/answers", json=payload)
         assert 400 <= r.status_code < 500 and r.json()["error"]["code"]
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_the_openapi_document_lists_every_endpoint(client):
+    spec = client.get("/api/v1/openapi.json").json()
+    assert {
+        "/api/v1/sessions",
+        "/api/v1/sessions/{session_id}",
+        "/api/v1/sessions/{session_id}/answers",
+        "/api/v1/sessions/{session_id}/report",
+        "/api/v1/sessions/{session_id}/abandon",
+        "/api/v1/admin/sessions",
+        "/api/v1/admin/responses.csv",
+        "/api/v1/admin/store/check",
+    } <= set(spec["paths"])
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200 and "/api/v1/sessions/{session_id}/answers" in page.text
