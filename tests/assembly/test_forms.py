@@ -123,3 +123,35 @@ def test_too_few_items_for_the_forms_is_an_error(bank):
     model = build_model(bank, spec)
     with pytest.raises(AssemblyError, match="3 forms of 50 items need 150 item uses"):
         assemble_forms(bank, model, spec, 3)
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    length=st.integers(2, 5),
+    limits=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 4)), min_size=3, max_size=3),
+    band_min=st.integers(0, 2),
+)
+def test_a_form_exists_exactly_when_enumeration_finds_one(tiny_bank, length, limits, band_min):
+    """Property: the solver returns a form meeting every constraint iff some form does (enumerated), else it
+    raises AssemblyError with a diagnosis; never a form that breaks a rule."""
+    constraints = [
+        {"area": a, "min": min(lo, length), "max": max(min(lo, length), hi)}
+        for a, (lo, hi) in zip(tiny_bank.areas, limits)
+    ]
+    constraints.append({"level_band": "foundation", "min": band_min})
+    spec = AssemblySpec(length=length, objective={"type": "max_information", "at": [0.0]}, constraints=constraints)
+    try:
+        model = build_model(tiny_bank, spec)
+    except AssemblyError:
+        return  # a limit the bank cannot fill: refused before any program (checked in test_spec)
+    exists = bool(_feasible_forms(tiny_bank, model, length))
+    if exists:
+        result = assemble_forms(tiny_bank, model, spec, 1, time_limit=20)
+        assert model.violations(as_tests(result.forms, tiny_bank.n_items))[0] == 0
+    else:
+        with pytest.raises(AssemblyError, match="cannot hold together"):
+            assemble_forms(tiny_bank, model, spec, 1, time_limit=20)
