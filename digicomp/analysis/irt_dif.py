@@ -117,7 +117,7 @@ def irt_lr_dif(
     base = calibrate_multigroup(resp, groups, model, free=free, reference=labels[0], quadpts=quadpts)
     report("base model", 1, 1)
     test = _conditional_lr if method == "conditional" else _refit_lr
-    first = test(base, resp, groups, model, labels[0], quadpts, report)
+    first, add_uniform = test(base, resp, groups, model, labels[0], quadpts, report)
     table = first
     rounds = 1
     anchor_name = "all others" if isinstance(anchors, str) else f"{len(ids) - len(free)} given anchors"
@@ -132,11 +132,12 @@ def irt_lr_dif(
                 resp, groups, model, free=flagged, reference=labels[0], quadpts=quadpts, start=base
             )
             report("base model", 1, 1)
-            table = test(base, resp, groups, model, labels[0], quadpts, report)
+            table, add_uniform = test(base, resp, groups, model, labels[0], quadpts, report)
         n_anchor = len(ids) - len(base.free_items)
         anchor_name = f"purified ({n_anchor} anchors)"
-    out = _finish(table, first, alpha, base, anchor_name, rounds, method)
-    return out
+    add_uniform()  # the uniform-DIF split of the final round only
+    del add_uniform
+    return _finish(table, first, alpha, base, anchor_name, rounds, method)
 
 
 @dataclass
@@ -234,7 +235,7 @@ def _ab(family: str, eta: Array) -> tuple[float, float]:
 
 def _conditional_lr(
     base: MultiGroupResult, resp: Any, groups: Any, model: Any, reference: str, quadpts: int, report: Callable
-) -> _Raw:
+) -> tuple[_Raw, Callable[[], None]]:
     eng = base.engine
     points = eng.points
     Q = points.size
@@ -362,41 +363,48 @@ def _conditional_lr(
                 break
         return [ll for ll, _ in e_pass(fits, False)]
 
-    report("item tests", 0, 2)
+    report("item tests", 0, 1)
     ll_eq, ll_fr = fit_em([(blocks_eq, t_eq, ind_eq, J), (blocks_fr, t_fr, ind_fr, J * G)])
-    report("item tests", 1, 2)
-    # uniform DIF: intercepts free per group, slopes (and asymptotes) held at the equal fit's values
-    eq_eta = {int(t): b.eta[r] for b in blocks_eq for r, t in enumerate(b.index)}
-    blocks_u = _blocks(
-        [models_item[t // G] for t in range(J * G)],
-        rows_fr,
-        np.repeat(K_item, G),
-        [eq_eta.get(t // G, fr_start[t]) for t in range(J * G)],
-    )
-    for b in blocks_u:
-        b.free[:, 0] = False
-        if b.family == "dichotomous":
-            b.free[:, 2:] = False
-    (ll_u,) = fit_em([(blocks_u, t_fr, ind_fr, J * G)])
-    report("item tests", 2, 2)
+    report("item tests", 1, 1)
     n_free = np.zeros(J)
-    n_icpt = np.zeros(J)
     a = np.full((J, G), np.nan)
     bb = np.full((J, G), np.nan)
-    for b, bu in zip(blocks_fr, blocks_u):
+    for b in blocks_fr:
         for r, t in enumerate(b.index):
             j, g = divmod(int(t), G)
             a[j, g], bb[j, g] = _ab(b.family, b.eta[r])
             if g == 0:
                 n_free[j] = int(b.free[r].sum())
-                n_icpt[j] = int(bu.free[r].sum())
     chi2 = np.where(ok_item, np.maximum(2 * (ll_fr - ll_eq), 0.0), np.nan)
     df = np.where(ok_item, n_free * (G - 1), np.nan)
-    chi2_u = np.where(ok_item, np.maximum(2 * (ll_u - ll_eq), 0.0), np.nan)
-    df_u = np.where(ok_item, n_icpt * (G - 1), np.nan)
-    raw = _Raw(names, chi2, df, a, bb, excluded)
-    raw.chi2_uniform, raw.df_uniform = chi2_u, df_u
-    return _flag(raw)
+    raw = _flag(_Raw(names, chi2, df, a, bb, excluded))
+
+    def add_uniform() -> None:
+        """Uniform DIF (run for the final round only): intercepts free per group, slopes (and asymptotes) held at
+        the equal fit's values, against the equal fit."""
+        report("uniform DIF tests", 0, 1)
+        eq_eta = {int(t): b.eta[r] for b in blocks_eq for r, t in enumerate(b.index)}
+        blocks_u = _blocks(
+            [models_item[t // G] for t in range(J * G)],
+            rows_fr,
+            np.repeat(K_item, G),
+            [eq_eta.get(t // G, fr_start[t]) for t in range(J * G)],
+        )
+        for b in blocks_u:
+            b.free[:, 0] = False
+            if b.family == "dichotomous":
+                b.free[:, 2:] = False
+        (ll_u,) = fit_em([(blocks_u, t_fr, ind_fr, J * G)])
+        n_icpt = np.zeros(J)
+        for b in blocks_u:
+            for r, t in enumerate(b.index):
+                if int(t) % G == 0:
+                    n_icpt[int(t) // G] = int(b.free[r].sum())
+        raw.chi2_uniform = np.where(ok_item, np.maximum(2 * (ll_u - ll_eq), 0.0), np.nan)
+        raw.df_uniform = np.where(ok_item, n_icpt * (G - 1), np.nan)
+        report("uniform DIF tests", 1, 1)
+
+    return raw, add_uniform
 
 
 def _blocks(models: list[str], rows: NDArray[np.intp], K: NDArray[np.intp], start: list) -> list[Block]:
@@ -413,7 +421,7 @@ def _blocks(models: list[str], rows: NDArray[np.intp], K: NDArray[np.intp], star
 
 def _refit_lr(
     base: MultiGroupResult, resp: Any, groups: Any, model: Any, reference: str, quadpts: int, report: Callable
-) -> _Raw:
+) -> tuple[_Raw, Callable[[], None]]:
     """Exact LR: for every item, the multiple-group model with that item freed (anchored in the base) or anchored
     (free in the base), fitted in full from the base's estimates."""
     names, _, _ = _base_items(base)
@@ -440,4 +448,4 @@ def _refit_lr(
             c = full.params.ids.index(f"{i}{SEP}{label}")
             a[j, g], bb[j, g] = _ab(*etas[c])
     report("item tests", J, J)
-    return _flag(_Raw(names, chi2, df, a, bb, excluded))
+    return _flag(_Raw(names, chi2, df, a, bb, excluded)), lambda: None
