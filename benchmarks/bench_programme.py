@@ -89,16 +89,35 @@ def bench(backend: str, n_sessions: int, n_units: int, repeats: int) -> None:
 
 
 def calibration(seeds: list[int]) -> None:
+    import numpy as np
+
     from digicomp.programme.calibration import run_calibration
 
     design = Path(__file__).resolve().parents[1] / "examples" / "designs" / "civil-service-balanced.yaml"
-    print("seed  pairs  coverage  width   est.bias  est.MAE  count.bias  count.MAE")
+    print("seed  pairs  coverage  width   est.bias  est.MAE  count.bias  count.MAE  count.coverage")
+    studies = []
     for seed in seeds:
-        s = run_calibration(design, seed=seed).summary()
+        study = run_calibration(design, seed=seed)
+        studies.append(study)
+        s = study.summary()
         print(
             f"{seed:4d}  {s['pairs']:5d}  {s['coverage']:8.3f}  {s['mean_interval_width']:.3f}  "
             f"{s['estimate_bias']:+.4f}  {s['estimate_mean_abs_error']:.4f}   {s['naive_bias']:+.4f}     "
-            f"{s['naive_mean_abs_error']:.4f}"
+            f"{s['naive_mean_abs_error']:.4f}     {s['count_coverage']:.3f}"
+        )
+    level = np.concatenate([s.level for s in studies])
+    covered = np.concatenate([s.covered for s in studies])
+    err = np.concatenate([s.estimate - s.true_share for s in studies])
+    nerr = np.concatenate([s.naive - s.true_share for s in studies])
+    ncov = np.concatenate([s.naive_covered for s in studies])
+    print(f"all   {covered.size:5d}  {covered.mean():8.3f}  (count's own interval: {ncov.mean():.3f})")
+    print("\nby level (all seeds): share at or above level k")
+    print("level  pairs  coverage  est.bias  est.MAE  count.bias  count.MAE")
+    for k in np.unique(level):
+        sel = level == k
+        print(
+            f"{k:5d}  {sel.sum():5d}  {covered[sel].mean():8.3f}  {err[sel].mean():+.4f}  {np.abs(err[sel]).mean():.4f}"
+            f"   {nerr[sel].mean():+.4f}     {np.abs(nerr[sel]).mean():.4f}"
         )
 
 

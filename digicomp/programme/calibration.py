@@ -39,6 +39,25 @@ class CalibrationStudy:
     distribution: list[str]
 
     @property
+    def naive_covered(self) -> NDArray[np.bool_]:
+        """Whether the count's own interval holds the true share: a Wilson 95% interval for sampling alone (the
+        count takes every level as certain), with the finite-population correction (zero width when all were
+        assessed), as a report that counts hard classifications would show."""
+        z2 = 1.959964**2
+        n = self.n_assessed.astype(float)
+        fpc = 1.0 - n / np.maximum(self.headcount, n)
+        n_eff = np.where(fpc > 0, n / np.where(fpc > 0, fpc, 1.0), np.inf)
+        p = self.naive
+        with np.errstate(divide="ignore", invalid="ignore"):
+            centre = np.where(np.isfinite(n_eff), (p + z2 / (2 * n_eff)) / (1 + z2 / n_eff), p)
+            half = np.where(
+                np.isfinite(n_eff),
+                np.sqrt(z2 * (p * (1 - p) / n_eff + z2 / (4 * n_eff**2))) / (1 + z2 / n_eff),
+                0.0,
+            )
+        return (centre - half <= self.true_share + 1e-12) & (self.true_share <= centre + half + 1e-12)
+
+    @property
     def covered(self) -> NDArray[np.bool_]:
         """Whether each interval holds the true share."""
         return (self.lower <= self.true_share + 1e-12) & (self.true_share <= self.upper + 1e-12)
@@ -50,6 +69,7 @@ class CalibrationStudy:
             "pairs": int(self.unit.size),
             "units": int(np.unique(self.unit).size),
             "coverage": float(self.covered.mean()),
+            "count_coverage": float(self.naive_covered.mean()),
             "estimate_bias": float(err.mean()),
             "estimate_rmse": float(np.sqrt((err**2).mean())),
             "estimate_mean_abs_error": float(np.abs(err).mean()),
