@@ -16,6 +16,9 @@ for items the person may not get now, the model's count rows, and x_i + x_j ≤ 
   family plus the length, the best test is found greedily (each row's minimum from its best items, then the best
   items under the maximums: optimal for such a partition); when that test also meets every other row and the
   enemies, it is optimal for the whole program (the optimum of a relaxation, and feasible), and no MILP is run.
+* **integral LP relaxation**: each program's LP relaxation is solved first (dual simplex, about half a MILP's
+  cost); an integral vertex is the MILP's optimum (a relaxation's optimum that is feasible), so the MILP runs only
+  when the vertex is fractional (enemies and crossed rows can make it so; two partitions alone cannot).
 * **last item in closed form**: with one item left, the best usable item that completes every row is found by a
   vectorised check of the rows, without a MILP.
 * **memo**: identical inputs (values, items given, usable items, incumbent) give the identical test; persons
@@ -40,11 +43,13 @@ MEMO_SIZE = 4096
 
 @dataclass
 class ShadowStats:
-    """How the shadow tests were found: MILPs over the reduced and the full model, closed forms, memo hits,
-    and steps where no test met every constraint (the rule then fell back to the plain criterion)."""
+    """How the shadow tests were found: programs over the reduced and the full model (``lp`` of them settled by an
+    integral LP relaxation, the rest by the MILP), greedy certificates, closed forms, memo hits, and steps where no
+    test met every constraint (the rule then fell back to the plain criterion)."""
 
     reduced: int = 0
     full: int = 0
+    lp: int = 0
     greedy: int = 0
     closed_form: int = 0
     memo: int = 0
@@ -54,11 +59,13 @@ class ShadowStats:
 @dataclass
 class ShadowAssembler:
     """Solves shadow tests for ``model`` (its ``length`` is the test's maximum length): ``candidates`` sizes the
-    reduced model (0: the full one), ``greedy`` tries the greedy certificate first (see the module docstring)."""
+    reduced model (0: the full one), ``greedy`` tries the greedy certificate first, ``relax`` the LP relaxation
+    before each MILP (see the module docstring); with all three off every step is one full MILP."""
 
     model: ConstraintModel
     candidates: int = 60
     greedy: bool = True
+    relax: bool = True
     time_limit: float = 5.0
     stats: ShadowStats = field(default_factory=ShadowStats)
     _memo: OrderedDict = field(default_factory=OrderedDict, repr=False)
@@ -280,15 +287,47 @@ class ShadowAssembler:
             if not pool[inc].all():
                 return None
             lb = np.maximum(lb, must[idx])
+        A, rlo, rhi = np.vstack(rows), np.concatenate(lo), np.concatenate(hi)
+        test = self._lp(value, idx, A, rlo, rhi, lb) if self.relax else None
+        if test is not None:
+            return test
         res = milp(
             -value[idx],
             integrality=np.ones(idx.size),
             bounds=Bounds(lb, np.ones(idx.size)),
-            constraints=LinearConstraint(np.vstack(rows), np.concatenate(lo), np.concatenate(hi)),
+            constraints=LinearConstraint(A, rlo, rhi),
             options={"time_limit": self.time_limit, "presolve": False},  # small programs: presolve costs more
         )
         if res.x is None:
             return None
         test = np.zeros(J, bool)
         test[idx[res.x > 0.5]] = True
+        return test
+
+    def _lp(self, value, idx, A, rlo, rhi, lb) -> NDArray[np.bool_] | None:
+        """The LP relaxation's vertex (dual simplex) when it is integral, else None: an integral optimum of the
+        relaxation is feasible for the MILP and no worse than its optimum, so it is the MILP's optimum. Count rows
+        over two partitions (areas, bands) are totally unimodular, so this is the usual case; enemies or crossed
+        rows can make it fractional, and then the MILP is solved."""
+        from scipy.optimize import linprog
+
+        eq = rlo == rhi
+        up = ~eq & np.isfinite(rhi)
+        down = ~eq & np.isfinite(rlo)
+        res = linprog(
+            -value[idx],
+            A_ub=np.vstack([A[up], -A[down]]),
+            b_ub=np.concatenate([rhi[up], -rlo[down]]),
+            A_eq=A[eq] if eq.any() else None,
+            b_eq=rlo[eq] if eq.any() else None,
+            bounds=np.column_stack([lb, np.ones(idx.size)]),
+            method="highs-ds",
+        )
+        if res.x is None or np.abs(res.x - np.round(res.x)).max() > 1e-7:
+            return None
+        test = np.zeros(value.size, bool)
+        test[idx[res.x > 0.5]] = True
+        if not self._feasible(test):  # a tolerance gone wrong: let the MILP decide
+            return None
+        self.stats.lp += 1
         return test

@@ -32,10 +32,10 @@ TIGHT = AssemblySpec(
 @pytest.mark.parametrize("spec", [SPEC, TIGHT], ids=["loose", "tight"])
 @pytest.mark.parametrize("greedy", [False, True], ids=["milp", "greedy-first"])
 def test_the_fast_paths_find_the_full_optimum(bank, spec, greedy):
-    """The reduced model (and the greedy certificate before it) give the full MILP's optimal value."""
+    """The reduced model, the integral LP relaxation and the greedy certificate give the full MILP's optimum."""
     model = build_model(bank, spec, 20)
     reduced = ShadowAssembler(model, candidates=30, greedy=greedy)
-    full = ShadowAssembler(model, candidates=0, greedy=False)
+    full = ShadowAssembler(model, candidates=0, greedy=False, relax=False)  # one full MILP per step
     rng = np.random.default_rng(3)
     for _ in range(25):
         theta = rng.normal()
@@ -50,16 +50,16 @@ def test_the_fast_paths_find_the_full_optimum(bank, spec, greedy):
         assert (a & given).sum() == given.sum()
         assert model.violations(a)[0] == 0 and model.violations(b)[0] == 0
         assert v[a].sum() == pytest.approx(v[b].sum(), rel=1e-7)
-    assert reduced.stats.full == 0
+    assert reduced.stats.full == 0 and full.stats.lp == 0
     if greedy:
         assert reduced.stats.greedy > 0
     else:
-        assert reduced.stats.reduced == 25
+        assert reduced.stats.reduced == 25 and reduced.stats.lp > 0
 
 
 def test_the_last_item_in_closed_form_is_the_milp_optimum(bank):
     model = build_model(bank, SPEC, 12)
-    shadow = ShadowAssembler(model, candidates=0, greedy=False)
+    shadow = ShadowAssembler(model, candidates=0, greedy=False, relax=False)
     rng = np.random.default_rng(4)
     for _ in range(10):
         v = value_at(bank, rng.normal())
