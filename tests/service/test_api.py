@@ -231,3 +231,34 @@ def test_the_openapi_document_lists_every_endpoint(client):
     } <= set(spec["paths"])
     page = client.get("/api/v1/docs")
     assert page.status_code == 200 and "/api/v1/sessions/{session_id}/answers" in page.text
+
+
+_APPS: dict = {}
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    body=JSON
+    | st.fixed_dictionaries(
+        {},
+        optional={
+            "design": JSON | st.text(max_size=80),
+            "person": JSON | st.text(max_size=200),
+            "unit": JSON | st.sampled_from(["hn", "hp", "x"]),
+            "lang": JSON | st.sampled_from(["vi", "en"]),
+        },
+    )
+)
+def test_no_start_body_gets_a_500(store_url, body):
+    if store_url not in _APPS:  # one app per store for all examples (building one takes a second)
+        _APPS.clear()
+        _APPS[store_url] = create_app(service_config(store_url, rate_limits=None), secret=SECRET)
+    with TestClient(_APPS[store_url]) as client:
+        r = client.post("/api/v1/sessions", json=body)
+    assert r.status_code == 201 or (400 <= r.status_code < 500 and r.json()["error"]["code"]), r.text
