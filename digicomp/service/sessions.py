@@ -41,37 +41,49 @@ class StorePool:
 
     def __init__(self, url: str, size: int) -> None:
         self.url = url
-        self._free: queue.LifoQueue[ResponseStore] = queue.LifoQueue()
+        self._free: queue.LifoQueue[ResponseStore | None] = queue.LifoQueue()
         self._made = 0
         self._size = size
         self._lock = threading.Lock()
 
     @contextmanager
     def get(self) -> Iterator[ResponseStore]:
-        """A store for the duration of the block (opened on first need, at most ``size`` of them)."""
-        store = None
+        """A store for the duration of the block (opened on first need, at most ``size`` of them).
+
+        A store whose connection was lost during the block (the database restarted) is closed and its place
+        reopened by the next request, so the pool heals without a restart of the worker.
+        """
         with self._lock:
             if self._free.empty() and self._made < self._size:
                 self._made += 1
-                store = "new"
-        if store == "new":
+                self._free.put(None)  # a place: opened below
+        store = self._free.get()
+        if store is None:
             try:
                 store = open_store(self.url)
             except BaseException:
-                with self._lock:
-                    self._made -= 1
+                self._free.put(None)
                 raise
-        else:
-            store = self._free.get()
+        lost = False
         try:
             yield store
+        except BaseException:
+            conn = getattr(store, "_conn", None)
+            lost = conn is None or bool(getattr(conn, "broken", False) or getattr(conn, "closed", False))
+            raise
         finally:
-            self._free.put(store)
+            if lost:
+                store.close()
+                self._free.put(None)
+            else:
+                self._free.put(store)
 
     def close(self) -> None:
         """Close the idle connections."""
         while not self._free.empty():
-            self._free.get().close()
+            store = self._free.get()
+            if store is not None:
+                store.close()
 
 
 def build_engine(entry: DesignEntry) -> AdaptiveTest:

@@ -82,3 +82,22 @@ def test_two_differing_answers_at_once_one_200_one_409(store_url):
             ]
             outcomes.append(sorted(race([ca, cb], f"/api/v1/sessions/{reply['session']}/answers", bodies)))
         assert all(o == [200, 409] for o in outcomes), outcomes
+
+
+def test_the_store_pool_reopens_a_connection_the_database_dropped(pg_server):
+    import psycopg
+
+    from digicomp.errors import StoreError
+    from digicomp.service.sessions import StorePool
+
+    url = pg_server.new_database()
+    pool = StorePool(url, 1)
+    with pool.get() as store:
+        pid = store._conn.info.backend_pid
+    with psycopg.connect(url, autocommit=True) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(StoreError), pool.get() as store:
+        store.schema_version  # noqa: B018 - fails: the server closed the connection
+    with pool.get() as store:  # the next request gets a new connection
+        assert store.schema_version >= 4 and store._conn.info.backend_pid != pid
+    pool.close()
