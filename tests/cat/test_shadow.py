@@ -150,3 +150,18 @@ def test_a_variable_length_test_waits_for_the_shadow_minimums(cbank):
     band_rows = [k for k, r in enumerate(bands.rows) if r.label.startswith("level_band")]
     counts = tests.astype(float) @ bands.matrix[band_rows].T
     assert (counts >= 2).all()  # ... but only once every band had its 2 items
+
+
+def test_item_eligibility_exposure_control_enters_as_constraints(cbank):
+    """Items a person is not eligible for are fixed out of the shadow test: every limit still holds for everyone."""
+    from digicomp.simulation import simulate
+
+    d = design()
+    d["exposure"] = {"method": "item_eligibility", "r_max": 0.3}
+    result = simulate(d, bank=cbank, n=80, seed=3, baseline="none", concurrent=10)
+    r = list(result)[0]
+    tests = np.zeros((r.n_persons, cbank.n_items), bool)
+    for i, seq in enumerate(r.outcome["sequence"]):
+        tests[i, seq[seq >= 0]] = True
+    assert (constraint_model(cbank).violations(tests) == 0).all()
+    assert (tests.sum(axis=1) == LENGTH).all()
