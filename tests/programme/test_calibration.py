@@ -26,3 +26,5 @@ def test_share_intervals_cover_the_true_share_about_95_percent_of_the_time():
     count_err = np.concatenate([s.naive - s.true_share for s in studies])
     assert np.abs(count_err).mean() > 1.2 * np.abs(est_err).mean()
     assert abs(est_err.mean()) < 0.005
+    # the interval a count would carry (sampling only) misses the truth far more often than 5%
+    assert np.concatenate([s.naive_covered for s in studies]).mean() < 0.8
