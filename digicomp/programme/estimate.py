@@ -115,7 +115,7 @@ class UnitModel:
         n = np.maximum(self.count, 2)
         mu = self.mu + rng.standard_normal(self.mu.shape) * np.sqrt(self.spread / n)
         spread = self.spread * rng.chisquare(n - 1) / (n - 1)
-        return mu, np.maximum(spread - self.vbar, self.sigma2.min(initial=0.01) * 0 + 0.01)
+        return mu, np.maximum(spread - self.vbar, 0.01)
 
 
 def level_posteriors(

@@ -29,7 +29,7 @@ def write_report(report: ProgrammeReport, out: str | PathLike[str]) -> list[Path
             path = folder / f"{FILE_NAMES.get(name, name)}.csv"
             written.append(write_csv(path, header, ([r.get(c) for c in header] for r in rows)))
         path = folder / "report.json"
-        path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, indent=1), encoding="utf-8")
+        path.write_text(json.dumps(report.to_dict(), ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
         written.append(path)
     except OSError as exc:
         raise ProgrammeError(f"{folder}: cannot write the report: {exc.strerror or exc}") from None
