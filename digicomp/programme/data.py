@@ -77,10 +77,11 @@ _FLAT = {
         "FROM sessions s, json_each(s.result, '$.{key}') e WHERE s.status = 'finished' AND s.result IS NOT NULL "
         "AND json_type(s.result, '$.{key}') = 'array'"
     ),
-    "postgresql": (
-        "SELECT s.ref, e->>'{code}', (e->>'theta')::float8, {se}, {n} FROM sessions s, "
-        "json_array_elements(CASE WHEN json_typeof((s.result::json)->'{key}') = 'array' "
-        "THEN (s.result::json)->'{key}' ELSE '[]'::json END) e WHERE s.status = 'finished'"
+    "postgresql": (  # the result text is parsed once per session (LATERAL), not once per use
+        "SELECT s.ref, e->>'{code}', (e->>'theta')::float8, {se}, {n} FROM sessions s "
+        "CROSS JOIN LATERAL (SELECT (s.result::json)->'{key}' AS v) j "
+        "CROSS JOIN LATERAL json_array_elements(CASE WHEN json_typeof(j.v) = 'array' THEN j.v ELSE '[]'::json END) e "
+        "WHERE s.status = 'finished'"
     ),
 }
 _FIELDS = {
