@@ -239,7 +239,12 @@ def _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw) -> tuple
     model = kw.pop("model", None)
     unit_all = person_unit[sessions.person_code]
     if model is not None:
-        q_all = model.at_or_above_for(sessions.theta, sessions.se, unit_all)
+        latest = sessions.latest()
+        q_all = np.empty((sessions.n, scale.cuts.size + 1))
+        q_all[latest] = model.at_or_above()  # the persons the model was fitted on, in the same order
+        others = np.setdiff1d(np.arange(sessions.n), latest)
+        if others.size:
+            q_all[others] = model.at_or_above_for(sessions.theta[others], sessions.se[others], unit_all[others])
     rows, series = [], {}
     first = str(np.sort(sessions.finished)[0])
     for month, end in _month_ends(first, as_of):
