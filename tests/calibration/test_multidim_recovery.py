@@ -8,6 +8,7 @@ import pytest
 
 from digicomp.calibration import structure as st
 from digicomp.calibration.multidim import calibrate_multidim
+from digicomp.responses import Responses
 from digicomp.scoring.multidim import MultidimItems
 
 Z = 4.0  # |estimate - truth| < Z·SE for every parameter (a 4-SE miss has probability 6e-5 per parameter)
@@ -100,7 +101,8 @@ def test_fixed_parameter_calibration_puts_new_items_on_the_bank_scale():
     ids = [f"item{j + 1}" for j in range(J)]
     anchors = MultidimItems(ids[:12], ["2PL"] * 12, a[:12], d[:12, None], np.zeros(12), np.ones(12))
     q = {i: {"F1": int(dim[j] == 0), "F2": int(dim[j] == 1)} for j, i in enumerate(ids) if j >= 12}
-    res = calibrate_multidim(x, "2PL", structure=q, fixed=anchors, dims=["F1", "F2"], quadpts=25)
+    data = Responses.from_dense(x, item_ids=ids)  # fixed items are matched by id: the data name their items
+    res = calibrate_multidim(data, "2PL", structure=q, fixed=anchors, dims=["F1", "F2"], quadpts=25)
     new = np.arange(12, J)
     assert np.all(res.fixed[:12]) and not res.fixed[12:].any()
     np.testing.assert_array_equal(res.a[:12], a[:12])
