@@ -72,21 +72,17 @@ class EMEngine:
         self.base_log_p = fixed_log_p
 
     # ----------------------------------------------------------------- packing
-    def pack(self) -> Array:
-        """Free parameters as one vector."""
+    def _item_pack(self) -> Array:
+        """The items' free parameters, block by block (a shared parameter once)."""
         parts = []
         for b in self.blocks:
             parts.append(b.eta[b.free])
             if b.shared.any():
                 parts.append(b.eta[b.shared, 0][:1])
-        if self.latent.estimate_mean:
-            parts.append(np.array([self.latent.mean]))
-        if self.latent.estimate_sd:
-            parts.append(np.array([np.log(self.latent.sd)]))
         return np.concatenate(parts) if parts else np.zeros(0)
 
-    def unpack(self, x: Array) -> None:
-        """Write a packed vector back into the blocks and the latent distribution."""
+    def _item_unpack(self, x: Array) -> int:
+        """Write the items' part of x back into the blocks; returns where the latent part starts."""
         pos = 0
         for b in self.blocks:
             k = int(b.free.sum())
@@ -95,6 +91,24 @@ class EMEngine:
             if b.shared.any():
                 b.eta[b.shared, 0] = x[pos]
                 pos += 1
+        return pos
+
+    def _n_latent(self) -> int:
+        """How many latent-distribution parameters end the packed vector."""
+        return int(self.latent.estimate_mean) + int(self.latent.estimate_sd)
+
+    def pack(self) -> Array:
+        """Free parameters as one vector."""
+        parts = [self._item_pack()]
+        if self.latent.estimate_mean:
+            parts.append(np.array([self.latent.mean]))
+        if self.latent.estimate_sd:
+            parts.append(np.array([np.log(self.latent.sd)]))
+        return np.concatenate(parts)
+
+    def unpack(self, x: Array) -> None:
+        """Write a packed vector back into the blocks and the latent distribution."""
+        pos = self._item_unpack(x)
         if self.latent.estimate_mean:
             self.latent.mean = float(x[pos])
             pos += 1
@@ -111,7 +125,7 @@ class EMEngine:
             mask.append(cols[b.free])
             if b.shared.any():
                 mask.append(np.zeros(1, dtype=bool))
-        mask.append(np.zeros(int(self.latent.estimate_mean) + int(self.latent.estimate_sd), dtype=bool))
+        mask.append(np.zeros(self._n_latent(), dtype=bool))
         m = np.concatenate(mask)
         out = x.copy()
         out[m] = 1.0 / (1.0 + np.exp(-x[m]))

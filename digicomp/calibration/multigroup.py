@@ -100,45 +100,18 @@ class MultiGroupEngine(EMEngine):
 
     latent: GroupLatents  # type: ignore[assignment]
 
-    def _item_pack(self) -> Array:
-        parts = []
-        for b in self.blocks:
-            parts.append(b.eta[b.free])
-            if b.shared.any():
-                parts.append(b.eta[b.shared, 0][:1])
-        return np.concatenate(parts) if parts else np.zeros(0)
+    def _n_latent(self) -> int:
+        return self.latent.n_free
 
     def pack(self) -> Array:
         lat = self.latent
         return np.concatenate([self._item_pack(), lat.mean[1:], np.log(lat.sd[1:])])
 
     def unpack(self, x: Array) -> None:
-        pos = 0
-        for b in self.blocks:
-            k = int(b.free.sum())
-            b.eta[b.free] = x[pos : pos + k]
-            pos += k
-            if b.shared.any():
-                b.eta[b.shared, 0] = x[pos]
-                pos += 1
+        pos = self._item_unpack(x)
         G1 = self.latent.mean.size - 1
         self.latent.mean[1:] = x[pos : pos + G1]
         self.latent.sd[1:] = np.exp(x[pos + G1 : pos + 2 * G1])
-
-    def natural(self, x: Array) -> Array:
-        mask = []
-        for b in self.blocks:
-            cols = np.zeros(b.eta.shape, dtype=bool)
-            if b.family == "dichotomous":
-                cols[:, 2:] = True
-            mask.append(cols[b.free])
-            if b.shared.any():
-                mask.append(np.zeros(1, dtype=bool))
-        mask.append(np.zeros(self.latent.n_free, dtype=bool))
-        m = np.concatenate(mask)
-        out = x.copy()
-        out[m] = 1.0 / (1.0 + np.exp(-x[m]))
-        return out
 
     def score(self, x: Array) -> Array:
         """∂ log L / ∂x at x by Fisher's identity (item M-step gradients plus the latent moments' scores)."""
