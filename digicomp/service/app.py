@@ -183,10 +183,14 @@ def create_app(config: ServiceConfig | None = None, *, secret: bytes | None = No
 
     # ------------------------------------------------------------------ errors
     @app.exception_handler(ApiError)
-    async def _api_error(request: Request, exc: ApiError) -> JSONResponse:
-        headers = {"Retry-After": str(int(exc.details["retry_after"]) + 1)} if "retry_after" in exc.details else None
+    async def _api_error(request: Request, exc: ApiError) -> Response:
+        wait = int(exc.details["retry_after"]) + 1 if "retry_after" in exc.details else None
+        headers = {"Retry-After": str(wait)} if wait is not None else None
         if exc.status == 401:
             headers = {"WWW-Authenticate": 'Basic realm="digicomp"'}
+        if is_page(request):  # a person at a page gets a page in their language, not JSON
+            page = pages.error_page(_lang_of(request), exc.code, wait)
+            return HTMLResponse(page, status_code=exc.status, headers={"Cache-Control": "no-store", **(headers or {})})
         return JSONResponse(exc.body(), status_code=exc.status, headers=headers)
 
     @app.exception_handler(RequestValidationError)
@@ -322,6 +326,20 @@ def create_app(config: ServiceConfig | None = None, *, secret: bytes | None = No
     return app
 
 
+PAGE_PATHS = frozenset({"/", "/start", "/test", "/test/answer", "/result"})
+
+
+def is_page(request: Request) -> bool:
+    """Whether ``request`` is for one of the test-taker's HTML pages (its errors are pages, not JSON)."""
+    return request.url.path in PAGE_PATHS
+
+
+def _lang_of(request: Request, default: str = "vi") -> str:
+    """The page language: asked in the query, else remembered in the cookie, else ``default``."""
+    asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or default
+    return asked if asked in pages.TEXT else "vi"
+
+
 def _json(data: Any) -> Response:
     """A JSON response written directly (the hot paths skip FastAPI's response validation of plain dicts)."""
     return Response(dumps(data).encode("utf-8"), media_type="application/json")
@@ -338,9 +356,7 @@ def _install_pages(app: Any, service: SessionService, config: ServiceConfig, sec
     """The test-taker's pages: /, /start, /test, /test/answer, /result, /media, /static."""
     secure = config.https
 
-    def lang_of(request: Request, default: str = "vi") -> str:
-        asked = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE) or default
-        return asked if asked in pages.TEXT else "vi"
+    lang_of = _lang_of
 
     def html(text: str, status: int = 200, lang: str | None = None, request: Request | None = None) -> HTMLResponse:
         resp = HTMLResponse(text, status_code=status, headers={"Cache-Control": "no-store"})

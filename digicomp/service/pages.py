@@ -51,6 +51,11 @@ TEXT: dict[str, dict[str, str]] = {
         "abandoned": "Bài làm này đã kết thúc giữa chừng.",
         "choose": "— Chọn —",
         "error": "Có lỗi",
+        "slow_down": "Anh/chị gửi quá nhiều yêu cầu trong một phút. Hãy chờ {s} giây rồi tải lại trang; "
+        "bài làm vẫn được giữ nguyên.",
+        "stale_form": "Trang này đã cũ hoặc thiếu mã bảo mật. Hãy tải lại trang rồi trả lời lại.",
+        "bad_form": "Biểu mẫu gửi lên không hợp lệ. Hãy tải lại trang rồi trả lời lại.",
+        "failed": "Không xử lý được yêu cầu này (mã lỗi: {code}). Hãy tải lại trang.",
     },
     "en": {
         "title": "Digital competence assessment",
@@ -90,6 +95,11 @@ TEXT: dict[str, dict[str, str]] = {
         "abandoned": "This test was ended before it was finished.",
         "choose": "— Choose —",
         "error": "Error",
+        "slow_down": "Too many requests in one minute. Wait {s} seconds, then reload the page; your test is kept "
+        "as it is.",
+        "stale_form": "This page is out of date or lacks its security token. Reload the page and answer again.",
+        "bad_form": "The form sent is not valid. Reload the page and answer again.",
+        "failed": "This request could not be handled (error code: {code}). Reload the page.",
     },
 }
 
@@ -324,10 +334,20 @@ def result_page(lang: str, result: dict[str, Any]) -> str:
     return page(lang, f"{TEXT[lang]['result']} – {TEXT[lang]['title']}", "".join(parts), "/result")
 
 
-def message_page(lang: str, message: str, status_title: str | None = None) -> str:
-    """A page with one message and a link back to the start."""
-    body = f'<div class="note" role="status">{escape(message)}</div><p><a href="/">{t(lang, "again")}</a></p>'
+def message_page(lang: str, message: str, status_title: str | None = None, back: bool = True) -> str:
+    """A page with one message and (unless ``back`` is false) a link to start a new test."""
+    link = f'<p><a href="/">{t(lang, "again")}</a></p>' if back else ""
+    body = f'<div class="note" role="status">{escape(message)}</div>{link}'
     return page(lang, status_title or TEXT[lang]["title"], body, "/")
+
+
+PAGE_ERRORS = {"rate_limited": "slow_down", "csrf": "stale_form", "bad_form": "bad_form"}
+
+
+def error_page(lang: str, code: str, retry_after: int | None = None) -> str:
+    """The page a test taker sees when a page request is refused (``code`` as in the API's error body)."""
+    text = TEXT[lang][PAGE_ERRORS.get(code, "failed")].format(s=retry_after, code=code)
+    return message_page(lang, text, f"{TEXT[lang]['error']} – {TEXT[lang]['title']}", back=code != "rate_limited")
 
 
 def media_path(design: str, item_id: str) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import right_answer
+from .conftest import SECRET, right_answer, service_config
 
 pytest.importorskip("fastapi")
 
@@ -48,10 +48,26 @@ def begin(client, **fields) -> str:
 
 
 def current(client, sid: str) -> dict:
-    return client.get(f"/api/v1/sessions/{sid}").json()
+    r = client.get(f"/api/v1/sessions/{sid}")
+    assert r.status_code == 200, r.text
+    return r.json()
 
 
-def test_a_whole_sitting_through_the_forms(client, app):
+@pytest.fixture
+def unlimited(store_url):
+    """An app without rate limits and its client: a scripted sitting sends ~6 requests an item, far above a
+    person's pace (the limits have their own test below)."""
+    from fastapi.testclient import TestClient
+
+    from digicomp.service.app import create_app
+
+    app = create_app(service_config(store_url, rate_limits=None), secret=SECRET)
+    with TestClient(app) as c:
+        yield c, app
+
+
+def test_a_whole_sitting_through_the_forms(unlimited):
+    client, app = unlimited
     sid = begin(client, person="p-1", unit="hn")
     kinds, weights = set(), []
     while True:
@@ -121,7 +137,8 @@ def test_every_item_format_renders_and_scores_through_its_form(client, app):
 def test_forms_without_a_valid_csrf_token_are_refused(client):
     client.get("/")
     r = client.post("/start", data={"csrf": "0" * 64, "lang": "vi"}, follow_redirects=False)
-    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
+    assert r.status_code == 403 and r.headers["content-type"].startswith("text/html")
+    assert "Hãy tải lại trang" in r.text and 'lang="vi"' in r.text
     sid = begin(client)
     state = current(client, sid)
     r = client.post("/test/answer", data={"step": "0", "item": state["item"]["id"], "answer": "A"})
@@ -148,3 +165,24 @@ def test_a_stale_tab_is_sent_to_the_current_item(client, app):
     r = client.post("/test/answer", data=other, follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/test?moved=1"
     assert current(client, sid)["step"] == 1
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_person_over_the_session_rate_limit_gets_a_page_and_the_api_gets_json(store_url):
+    """Past ``requests_per_session_per_minute`` the page says to wait (in the person's language, with
+    Retry-After) and keeps the session; the API answers 429 JSON with ``retry_after``."""
+    from fastapi.testclient import TestClient
+
+    from digicomp.service.app import create_app
+
+    app = create_app(service_config(store_url, rate_limits={"requests_per_session_per_minute": 3}), secret=SECRET)
+    with TestClient(app) as client:
+        sid = begin(client)
+        for _ in range(3):
+            assert client.get("/test").status_code == 200
+        page = client.get("/test?lang=en")
+        assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+        assert "Too many requests" in page.text and int(page.headers["retry-after"]) >= 1
+        api = client.get(f"/api/v1/sessions/{sid}")
+        assert api.status_code == 429 and api.json()["error"]["code"] == "rate_limited"
+        assert api.json()["error"]["retry_after"] > 0
