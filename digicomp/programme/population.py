@@ -79,7 +79,12 @@ class GridModel:
         cell, _, _ = self._pieces
         density = (g / np.diff(self.edges))[:, cell]  # (units, pieces): a cell's density is flat across its pieces
         post = mass * density.T.astype(DTYPE)[:, rows]
-        post /= np.maximum(post.sum(axis=0), np.finfo(DTYPE).tiny)
+        total = post.sum(axis=0)
+        lost = total <= 0  # the unit's density underflowed where this person's likelihood lies: the likelihood decides
+        if lost.any():
+            post[:, lost] = mass[:, lost]
+            total[lost] = mass[:, lost].sum(axis=0)
+        post /= np.maximum(total, np.finfo(DTYPE).tiny)
         return post
 
     def _em(self, g: NDArray, weight: NDArray | None, iterations: int, tol: float) -> NDArray:
@@ -111,6 +116,13 @@ class GridModel:
         few steps go most of the way to the bootstrap fit; the spread of such redraws is the uncertainty of g.
         """
         weight = rng.poisson(1.0, self.order.size).astype(float)
+        rows = self._rows()
+        while True:  # a unit whose persons all drew 0 has no resample: drawn again (the bootstrap given n ≥ 1)
+            empty = np.flatnonzero(np.add.reduceat(weight, self.starts) == 0) if self.starts.size else self.starts
+            if empty.size == 0:
+                break
+            redo = np.isin(rows, empty)
+            weight[redo] = rng.poisson(1.0, int(redo.sum()))
         out = self.g.copy()
         out[self.present] = self._em(self.g[self.present], weight, iterations, 0.0)
         return out

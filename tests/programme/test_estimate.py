@@ -120,3 +120,20 @@ def test_intervals_hold_the_estimate_inside_zero_one(people, head):
     assert np.all((est.lower[has] >= 0) & (est.upper[has] <= 1))
     assert np.all(np.diff(est.estimate[has], axis=1) <= 1e-9)  # at or above a higher level: never more
     np.testing.assert_allclose(est.estimate[has, 0], 1.0)
+
+
+def test_redraws_of_tiny_precisely_measured_units_stay_finite():
+    """A one-person unit (all-zero Poisson weights happen 37% of draws) and persons measured far more precisely than
+    the grid: every redraw keeps finite P(level ≥ k) (no 0/0), so the units' intervals come from real draws."""
+    from digicomp.programme.population import GridModel
+
+    rng = np.random.default_rng(5)
+    theta, unit = units_of([1, 2, 60], [0.5, -0.4, 0.1], [1.0, 1.0, 1.0], rng)
+    eap, se = theta, np.full(theta.size, 0.005)
+    fitted = GridModel.fit(eap, se, unit, 3, CUTS)
+    for _ in range(20):
+        q = fitted.at_or_above(fitted.redraw(rng))
+        assert np.isfinite(q).all()
+        assert np.all((q >= 0) & (q <= 1)) and np.allclose(q[:, 0], 1.0)
+    est = estimate_shares(eap, se, unit, np.arange(3)[:, None], CUTS, seed=1)
+    assert np.isfinite(est.se).all() and np.isfinite(est.lower).all() and np.isfinite(est.upper).all()
