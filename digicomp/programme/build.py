@@ -108,7 +108,7 @@ def build_report(
     head_sub = _subtree_headcount(tree, anc)
     units = _unit_rows(tree, shown, overall, scale, head_sub, lang)
     shares = _share_rows(tree, shown, overall, scale, None)
-    for area, est in _area_estimates(sessions, latest, leaf, anc, scale, draws, kw).items():
+    for area, est in _area_estimates(sessions, latest, leaf, anc, scale, kw).items():
         shares += _share_rows(tree, shown, est, scale, area)
     monthly, series = _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, {**kw, "model": overall.model})
     report = ProgrammeReport(
@@ -121,6 +121,7 @@ def build_report(
             "persons": len(sessions.persons),
             "persons_without_unit": int((person_unit == tree.index[UNASSIGNED]).sum()),
             "unit": unit,
+            "labels": _labels(tree, shown, scale),
             "interval": 0.95,
             "method": "each unit's θ distribution by smoothed EM on a grid (areas: a normal per unit) as the "
             "population model of the persons' posteriors; Rubin's rules with the finite-population correction; "
@@ -134,6 +135,13 @@ def build_report(
     report.needs = _needs(sessions, latest, leaf, tree, anc, shown, scale)
     report.retests = _retests(sessions, person_unit, tree, anc, shown)
     return report
+
+
+def _labels(tree: UnitTree, shown: list[int], scale: LevelScale) -> dict[str, dict[str, dict[str, str]]]:
+    """Names per language of the units shown (from the units file) and of the levels, areas and competences (from
+    the bank's framework): what a report in either language shows instead of the codes."""
+    units = {tree.ids[i]: {"vi": tree.name(i, "vi"), "en": tree.name(i, "en")} for i in shown}
+    return {"units": units, **{k: dict(v) for k, v in scale.labels.items()}}
 
 
 def _hard_levels(sessions: Sessions, rows: NDArray, scale: LevelScale) -> NDArray[np.intp]:
@@ -201,7 +209,7 @@ def _share_rows(tree, shown, est: ShareEstimates, scale, area) -> list[dict[str,
     return rows
 
 
-def _area_estimates(sessions, latest, leaf, anc, scale, draws, kw) -> dict[str, ShareEstimates]:
+def _area_estimates(sessions, latest, leaf, anc, scale, kw) -> dict[str, ShareEstimates]:
     """Shares per area from each person's latest per-area θ and SD (persons whose test reached the area)."""
     e = sessions.areas
     person, mine = e.of(latest)
@@ -212,11 +220,22 @@ def _area_estimates(sessions, latest, leaf, anc, scale, draws, kw) -> dict[str, 
         if not sel.any():
             continue
         th, sd, p = e.theta[sel], e.se[sel], person[sel]
-        hard = np.searchsorted(scale.cuts, th, side="right")
-        out[e.codes[c]] = estimate_shares(
-            th, sd, leaf[p], anc, scale.cuts, hard_level=hard, draws=AREA_DRAWS, method="normal", **kw
-        )
+        out[e.codes[c]] = estimate_area_shares(th, sd, leaf[p], anc, scale.cuts, **kw)
     return out
+
+
+def estimate_area_shares(
+    theta: NDArray[np.float64],
+    se: NDArray[np.float64],
+    unit: NDArray[np.intp],
+    ancestors: NDArray[np.intp],
+    cuts: NDArray[np.float64],
+    **kw: Any,
+) -> ShareEstimates:
+    """One area's shares per unit from the persons' area θ and SD: the report's per-area method (and the one the
+    per-area calibration study checks, :func:`digicomp.programme.calibration.run_area_calibration`)."""
+    hard = np.searchsorted(cuts, theta, side="right")
+    return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, draws=AREA_DRAWS, method="normal", **kw)
 
 
 def _month_ends(first: str, as_of: datetime.date) -> list[tuple[str, str]]:

@@ -7,8 +7,9 @@ bank files are matched by fingerprint: the bundled banks are tried first, then t
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -18,12 +19,15 @@ from digicomp.programme.errors import ProgrammeError
 
 @dataclass(frozen=True)
 class LevelScale:
-    """Level ids (lowest first), cut scores between them, and the scoring prior N(prior_mean, prior_sd²)."""
+    """Level ids (lowest first), cut scores between them, the scoring prior N(prior_mean, prior_sd²), and the names
+    of the levels, areas and competences in each language (``labels``: kind → code → {vi, en}; from the bank's
+    framework, empty when it has none) that a report shows instead of the codes."""
 
     levels: tuple[str, ...]
     cuts: NDArray[np.float64]
     prior_mean: float = 0.0
     prior_sd: float = 1.0
+    labels: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def index(self, level: str) -> int:
         """Position of ``level`` (ProgrammeError listing the levels when unknown)."""
@@ -62,7 +66,7 @@ def scale_of_banks(
             if not bank.scale.levels or not np.size(bank.cut_scores):
                 raise ProgrammeError(f"{src}: bank {bank.id!r} has no reporting levels; shares need levels and cuts")
             found[bank.fingerprint] = LevelScale(
-                tuple(bank.scale.levels), np.asarray(bank.cut_scores, float), prior_mean, prior_sd
+                tuple(bank.scale.levels), np.asarray(bank.cut_scores, float), prior_mean, prior_sd, bank_labels(bank)
             )
     missing = [f for f in wanted if f not in found]
     if missing:
@@ -71,10 +75,42 @@ def scale_of_banks(
             "bundled bank and no --bank file is; give that bank's file with --bank"
         )
     scales = list(found.values())
-    for fp, s in found.items():
+    for fp, s in found.items():  # labels may differ between versions (wording); the first bank's are shown
         if s.levels != scales[0].levels or not np.array_equal(s.cuts, scales[0].cuts):
             raise ProgrammeError(
                 f"bank version {fp} reports levels {s.levels} at cuts {s.cuts.tolist()}, another "
                 f"{scales[0].levels} at {scales[0].cuts.tolist()}: shares across them would not mean one thing"
             )
     return scales[0]
+
+
+def bank_labels(bank: Any) -> dict[str, dict[str, dict[str, str]]]:
+    """Names of ``bank``'s levels, areas and competences per language, from its framework:
+    ``{"levels": {id: {"vi": ..., "en": ...}}, "areas": {...}, "competences": {...}}``.
+
+    A bank without a loadable framework gives empty maps (a report then shows the codes, as it must).
+    """
+    from digicomp.errors import DigicompError
+
+    out: dict[str, dict[str, dict[str, str]]] = {"levels": {}, "areas": {}, "competences": {}}
+    if bank.spec.framework is None:
+        return out
+    try:
+        fw = bank.framework
+    except (DigicompError, KeyError, OSError):
+        return out
+
+    def both(text: Any) -> dict[str, str]:
+        return {lang: text.get(lang) for lang in ("vi", "en") if text.get(lang)}
+
+    for level in bank.scale.levels or []:
+        try:
+            names = {lang: fw.describe_band(level, lang)[0] for lang in ("vi", "en")}
+        except (KeyError, ValueError, DigicompError):
+            continue
+        out["levels"][level] = {lang: n for lang, n in names.items() if n}
+    for area in fw.areas:
+        out["areas"][area.code] = both(area.name)
+    for comp in fw.competences:
+        out["competences"][comp.code] = both(comp.name)
+    return out

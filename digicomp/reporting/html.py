@@ -22,7 +22,7 @@ figure{margin:1rem 0}svg{max-width:100%;height:auto}
 """
 
 
-def _page(title: str, lang: str, body: list[str]) -> str:
+def _page(title: str, lang: str, body: list[str], css: str = "") -> str:
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -30,7 +30,7 @@ def _page(title: str, lang: str, body: list[str]) -> str:
             "<head>",
             '<meta charset="utf-8">',
             f"<title>{escape(title)}</title>",
-            f"<style>{CSS}</style>",
+            f"<style>{CSS}{css}</style>",
             "</head>",
             "<body>",
             *body,
