@@ -2,8 +2,11 @@
 
 * Mantel–Haenszel (Mantel & Haenszel 1959; Holland & Thayer 1988): per item, the 2×2 tables (group × right/wrong)
   of every stratum of the matching variable give the common odds ratio α_MH (reference odds over focal odds), its
-  log's variance (Robins, Breslow & Greenland 1986), the continuity-corrected MH χ² (as difR's ``difMH`` with
-  ``correct = TRUE``) and the ETS delta Δ_MH = -2.35 ln α_MH (negative: the item is harder for the focal group).
+  log's variance (Robins, Breslow & Greenland 1986; the same number as Phillips & Holland's 1987 estimator that
+  difR prints as ``varLambda``), the continuity-corrected MH χ² (|Σ A - Σ E(A)| - ½)² / Σ Var(A) (as difR's
+  ``difMH`` with ``correct = TRUE``) and the ETS delta Δ_MH = -2.35 ln α_MH (negative: the item is harder for the
+  focal group). On difR's ``verbal`` data these agree with difR's recorded output to its 4 printed decimals
+  (tests/analysis/test_dif_difr.py).
 * ETS classes (Zwick 2012, after Holland & Thayer): A when Δ is not significant at .05 or |Δ| < 1; C when
   |Δ| ≥ 1.5 and |Δ| is significantly above 1 (one-sided .05); B otherwise. ``ets_delta_class`` is difR's
   size-only rule (|Δ| < 1, < 1.5, ≥ 1.5).
@@ -140,14 +143,19 @@ def mantel_haenszel(
     alpha: float = 0.05,
     purify: bool = False,
     max_rounds: int = 10,
+    adjust: str = "BH",
 ) -> MHTable:
     """Mantel–Haenszel DIF of every dichotomous item.
 
     ``focal``: True / 1 for the focal group's persons. ``strata``: one integer stratum per person; default the
     total score within each form (:func:`total_score_strata`), which includes the studied item (Holland & Thayer
-    1988). ``purify`` (only with the default strata): recompute the score without the items flagged (BH q < alpha),
-    keeping the studied item, until the flagged set repeats (Holland & Thayer's two-step, iterated as difR does).
-    Items with responses above 1, or with nobody right or wrong in either group, are listed in ``excluded``.
+    1988). ``purify`` (only with the default strata): recompute the score without the items flagged (see ``adjust``),
+    keeping the studied item, until the flagged set repeats (Holland & Thayer's two-step, iterated as difR does);
+    ``max_rounds`` counts every run, the first included (difR's ``nrIter`` + 1). ``adjust``: "BH" (default) flags
+    items by the Benjamini–Hochberg q, also inside purification (difR's ``p.adjust.method = "BH"`` with
+    ``puriadjType = "combined"``); "none" flags by the raw p (difR's default, and its ``puriadjType = "simple"``,
+    whose adjusted p-values are the ``q`` column). Items with responses above 1, or with nobody right or wrong in
+    either group, are listed in ``excluded``.
     """
     person, item, value, n, J = observations(responses)
     f = _focal_flags(focal, n)
@@ -155,6 +163,8 @@ def mantel_haenszel(
     poly = _check_dichotomous(value, item, J)
     if strata is not None and purify:
         raise DIFError("purify needs the default (score) strata; with given strata the matching is fixed")
+    if adjust not in ("BH", "none"):
+        raise DIFError(f"adjust must be 'BH' or 'none', got {adjust!r}")
     anchors = ~poly
     rounds = 0
     while True:
@@ -168,7 +178,7 @@ def mantel_haenszel(
             if s.shape != (n,):
                 raise DIFError(f"strata: {s.size} values for {n} persons (one per person)")
             out = _mh_core(person, item, value, f, s.astype(np.intp), J, correct)
-        table = _mh_table(out, ids, poly, alpha)
+        table = _mh_table(out, ids, poly, alpha, adjust)
         if not purify:
             break
         new_anchors = ~poly & ~table.flagged
@@ -230,7 +240,9 @@ def _mh_core(person, item, value, f, strata, J: int, correct: bool, obs_strata=N
         )
         dev = np.abs(per_item(A) - per_item(expected))
         if correct:
-            dev = np.maximum(dev - 0.5, 0.0)
+            # Holland & Thayer's (|Σ A - Σ E(A)| - ½)² as written, also when the deviation is below ½ (difR's difMH
+            # does the same; R's mantelhaen.test drops the correction there instead)
+            dev = dev - 0.5
         chi2 = dev**2 / per_item(var_a)
     return {
         "alpha": alpha,
@@ -243,7 +255,9 @@ def _mh_core(person, item, value, f, strata, J: int, correct: bool, obs_strata=N
     }
 
 
-def _mh_table(out: dict[str, Array], ids: list[str], poly: NDArray[np.bool_], alpha: float) -> MHTable:
+def _mh_table(
+    out: dict[str, Array], ids: list[str], poly: NDArray[np.bool_], alpha: float, adjust: str = "BH"
+) -> MHTable:
     from scipy.stats import chi2 as chi2_dist
 
     J = len(ids)
@@ -279,7 +293,7 @@ def _mh_table(out: dict[str, Array], ids: list[str], poly: NDArray[np.bool_], al
         ets_class=["" if bad[j] else ets[j] for j in range(J)],
         ets_delta_class=["" if bad[j] else str(size_only[j]) for j in range(J)],
         q=q,
-        flagged=np.nan_to_num(q, nan=1.0) < alpha,
+        flagged=np.nan_to_num(q if adjust == "BH" else p, nan=1.0) < alpha,
         excluded=excluded,
     )
 
