@@ -29,6 +29,7 @@ from digicomp.cat.saved_state import Answer
 from digicomp.service import pages
 from digicomp.service.auth import Authenticator, RateLimiter, check_csrf, csrf_token
 from digicomp.service.config import ServiceConfig, config_from
+from digicomp.service.dashboard import Dashboard
 from digicomp.service.errors import ApiError
 from digicomp.service.sessions import SessionService, StorePool, build_engine, dumps
 from digicomp.store import live as live_store
@@ -151,6 +152,7 @@ def create_app(config: ServiceConfig | None = None, *, secret: bytes | None = No
             store.put_units([u.model_dump() for u in config.units])
     service = SessionService(config, pool, engines)
     auth = Authenticator(config)
+    dashboard = Dashboard(config, engines)
     limits = config.rate_limits
     start_limit = RateLimiter(limits.starts_per_minute) if limits else None
     session_limit = RateLimiter(limits.requests_per_session_per_minute) if limits else None
@@ -322,11 +324,12 @@ def create_app(config: ServiceConfig | None = None, *, secret: bytes | None = No
 
     # ------------------------------------------------------------------ pages
     _install_pages(app, service, config, secret, limit_start, limit_session)
+    _install_dashboard(app, service, auth, dashboard)
     app.add_middleware(SecurityHeaders, https=config.https)
     return app
 
 
-PAGE_PATHS = frozenset({"/", "/start", "/test", "/test/answer", "/result"})
+PAGE_PATHS = frozenset({"/", "/start", "/test", "/test/answer", "/result", "/dashboard"})
 
 
 def is_page(request: Request) -> bool:
@@ -519,6 +522,38 @@ def _install_pages(app: Any, service: SessionService, config: ServiceConfig, sec
     @app.get("/static/app.js", include_in_schema=False)
     def js() -> Response:
         return Response(pages.JS, media_type="text/javascript", headers={"Cache-Control": "public, max-age=3600"})
+
+
+def _install_dashboard(app: Any, service: SessionService, auth: Authenticator, dashboard: Dashboard) -> None:
+    """``GET /dashboard[?unit=ID][&lang=vi|en]``: the programme report of the service's store, per unit as the
+    caller may see it (API key or HTTP Basic, like the admin API; a browser asks for the user's password)."""
+    from urllib.parse import quote
+
+    from digicomp.reporting.programme import programme_sections
+
+    @app.get("/dashboard", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard_page(request: Request, unit: str | None = None) -> Response:
+        lang = _lang_of(request)
+        who = auth.principal(request.headers.get("x-api-key"), request.headers.get("authorization"))
+        auth.scope(who, unit)  # 403 forbidden_unit / 404 unknown_unit
+        allowed = auth.units_of(who)
+        with service.pool.get() as store:
+            data = dashboard.read(store)
+        if data is None:
+            body = pages.dashboard_empty(lang)
+        else:
+            report = dashboard.report(data, unit, allowed, lang)
+
+            def link(u: str) -> str:
+                return f"/dashboard?unit={quote(u, safe='')}&lang={lang}"
+
+            body = "".join(programme_sections(report, lang, plots=False, unit_link=link))
+        switch = f"/dashboard?unit={quote(unit, safe='')}" if unit else "/dashboard"
+        resp = HTMLResponse(pages.dashboard_page(lang, body, switch), headers={"Cache-Control": "no-store"})
+        if request.query_params.get("lang") == lang:
+            secure = auth.config.https
+            resp.set_cookie(LANG_COOKIE, lang, max_age=31536000, httponly=True, samesite="strict", secure=secure)
+        return resp
 
 
 def _is_retry(service: SessionService, live: Any, step: int, item_id: str, form: dict, lang: str) -> bool:

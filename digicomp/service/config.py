@@ -14,6 +14,7 @@ users:
   - {name: hn-manager, password_hash: "scrypt$...", role: manager, units: [ca-hn]}
 api_keys:
   - {name: reporting, key_sha256: "<sha256 hex of the key>", role: manager, units: [ca-hn-bd]}
+targets: /etc/digicomp/targets.yaml           # optional: the dashboard's targets (level, share, date[, unit])
 ```
 
 The secret (HMAC key of the CSRF tokens) is never written in logs or in ``repr``: it is a ``SecretStr``. Passwords
@@ -110,6 +111,16 @@ class ServiceConfig(_Strict):
     """Take the client address from ``X-Forwarded-For`` (only behind a proxy that sets it)."""
     store_pool: int = Field(default=4, ge=1, le=64)
     """Store connections per worker process (requests beyond it wait for one)."""
+    targets: str | None = Field(default=None, min_length=1)
+    """The programme's targets file for the dashboard (``digicomp progress --targets`` format; levels and units
+    are checked against the offered tests and ``units`` when the app starts)."""
+
+    @field_validator("targets")
+    @classmethod
+    def _targets_file(cls, value: str | None) -> str | None:
+        if value is not None and not Path(value).is_file():
+            raise ValueError(f"targets file {value!r} does not exist (a path relative to where the service runs)")
+        return value
 
     @field_validator("designs")
     @classmethod

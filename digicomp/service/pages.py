@@ -12,6 +12,8 @@ from html import escape
 from typing import Any
 from urllib.parse import quote
 
+from digicomp.reporting.programme import PROGRAMME_CSS
+
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
         "title": "Đánh giá năng lực số",
@@ -56,6 +58,13 @@ TEXT: dict[str, dict[str, str]] = {
         "stale_form": "Trang này đã cũ hoặc thiếu mã bảo mật. Hãy tải lại trang rồi trả lời lại.",
         "bad_form": "Biểu mẫu gửi lên không hợp lệ. Hãy tải lại trang rồi trả lời lại.",
         "failed": "Không xử lý được yêu cầu này (mã lỗi: {code}). Hãy tải lại trang.",
+        "dashboard": "Tiến độ chương trình",
+        "dashboard_empty": "Chưa có bài đánh giá nào hoàn thành; bảng theo dõi sẽ có số liệu khi có kết quả đầu tiên.",
+        "need_login": "Trang này cần đăng nhập (tài khoản quản trị hoặc quản lý đơn vị, hoặc khóa API).",
+        "forbidden_unit": "Tài khoản này không được xem đơn vị đã chọn.",
+        "unknown_unit": "Không có đơn vị này trong cấu hình của dịch vụ.",
+        "no_units": "Dịch vụ chưa khai báo đơn vị nào; bảng theo dõi tổng hợp theo đơn vị.",
+        "programme_error": "Chưa tổng hợp được kết quả đã lưu (mã lỗi: {code}); hãy báo quản trị hệ thống.",
     },
     "en": {
         "title": "Digital competence assessment",
@@ -100,10 +109,18 @@ TEXT: dict[str, dict[str, str]] = {
         "stale_form": "This page is out of date or lacks its security token. Reload the page and answer again.",
         "bad_form": "The form sent is not valid. Reload the page and answer again.",
         "failed": "This request could not be handled (error code: {code}). Reload the page.",
+        "dashboard": "Programme progress",
+        "dashboard_empty": "No assessment has been finished yet; the dashboard fills in with the first results.",
+        "need_login": "This page needs a login (an administrator's or unit manager's account, or an API key).",
+        "forbidden_unit": "This account may not see the unit asked for.",
+        "unknown_unit": "The service's configuration has no such unit.",
+        "no_units": "The service names no units; the dashboard reports by unit.",
+        "programme_error": "The stored results could not be summarised (error code: {code}); tell the administrator.",
     },
 }
 
-CSS = """*{box-sizing:border-box}
+CSS = (
+    """*{box-sizing:border-box}
 body{margin:0;overflow-wrap:anywhere;font:1.0625rem/1.5 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",
 sans-serif;color:#111;background:#fff}
 .skip{position:absolute;left:-999px;top:0}.skip:focus{left:.5rem;background:#fff;padding:.5rem;z-index:9}
@@ -133,7 +150,10 @@ progress{width:100%;height:.75rem}
 figure{margin:0 0 1rem}figure img{max-width:100%;height:auto;border:1px solid #999}
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem;border-bottom:1px solid #999}
 .sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+main.wide{max-width:80rem}main.wide table{font-size:.9rem}main.wide th,main.wide td{padding:.3rem .5rem}
 """
+    + PROGRAMME_CSS
+)
 
 JS = """document.addEventListener('submit',function(e){var b=e.target.querySelector('button[type=submit]');
 if(b){if(b.dataset.sent){e.preventDefault();return}b.dataset.sent='1';b.setAttribute('aria-disabled','true')}});
@@ -153,17 +173,20 @@ def _tr(value: Any, lang: str) -> str:
     return escape("" if value is None else str(value))
 
 
-def page(lang: str, title: str, body: str, switch_to: str) -> str:
-    """The page frame: language, title, skip link, header with the language switch, ``<main>``."""
+def page(lang: str, title: str, body: str, switch_to: str, wide: bool = False) -> str:
+    """The page frame: language, title, skip link, header with the language switch, ``<main>`` (``wide`` for the
+    dashboard's tables)."""
     other = "en" if lang == "vi" else "vi"
+    sep = "&amp;" if "?" in switch_to else "?"
+    main = '<main id="main" class="wide">' if wide else '<main id="main">'
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
         f'<title>{escape(title)}</title><link rel="stylesheet" href="/static/app.css">'
         '<script src="/static/app.js" defer></script></head><body>'
         f'<a class="skip" href="#main">{t(lang, "skip")}</a>'
-        f'<header><h1>{t(lang, "title")}</h1><a href="{escape(switch_to)}?lang={other}" lang="{other}">'
-        f'{t(lang, "switch")}</a></header><main id="main">{body}</main></body></html>'
+        f'<header><h1>{t(lang, "title")}</h1><a href="{escape(switch_to)}{sep}lang={other}" lang="{other}">'
+        f"{t(lang, 'switch')}</a></header>{main}{body}</main></body></html>"
     )
 
 
@@ -341,13 +364,36 @@ def message_page(lang: str, message: str, status_title: str | None = None, back:
     return page(lang, status_title or TEXT[lang]["title"], body, "/")
 
 
-PAGE_ERRORS = {"rate_limited": "slow_down", "csrf": "stale_form", "bad_form": "bad_form"}
+PAGE_ERRORS = {
+    "rate_limited": "slow_down",
+    "csrf": "stale_form",
+    "bad_form": "bad_form",
+    "unauthorized": "need_login",
+    "bad_credentials": "need_login",
+    "forbidden_unit": "forbidden_unit",
+    "unknown_unit": "unknown_unit",
+    "no_units": "no_units",
+    "programme_error": "programme_error",
+}
+DASHBOARD_ERRORS = frozenset({"unauthorized", "bad_credentials", "forbidden_unit", "unknown_unit", "no_units"})
 
 
 def error_page(lang: str, code: str, retry_after: int | None = None) -> str:
     """The page a test taker sees when a page request is refused (``code`` as in the API's error body)."""
     text = TEXT[lang][PAGE_ERRORS.get(code, "failed")].format(s=retry_after, code=code)
-    return message_page(lang, text, f"{TEXT[lang]['error']} – {TEXT[lang]['title']}", back=code != "rate_limited")
+    back = code != "rate_limited" and code not in DASHBOARD_ERRORS and code != "programme_error"
+    return message_page(lang, text, f"{TEXT[lang]['error']} – {TEXT[lang]['title']}", back=back)
+
+
+def dashboard_page(lang: str, body: str, switch_to: str) -> str:
+    """The dashboard frame around the programme report's body (:func:`digicomp.reporting.programme
+    .programme_sections`, which uses classes only: this page's style sheet holds them)."""
+    return page(lang, f"{TEXT[lang]['dashboard']} – {TEXT[lang]['title']}", body, switch_to, wide=True)
+
+
+def dashboard_empty(lang: str) -> str:
+    """The dashboard's body before any session is finished."""
+    return f'<h2>{t(lang, "dashboard")}</h2><div class="note" role="status">{t(lang, "dashboard_empty")}</div>'
 
 
 def media_path(design: str, item_id: str) -> str:
