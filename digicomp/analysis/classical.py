@@ -143,7 +143,7 @@ def cronbach_alpha(scores: ArrayLike, weights: ArrayLike | None = None, level: f
     alpha = k/(k-1) (1 - Σ var(x_j) / var(Σ x_j)); the interval uses (1 - α)/(1 - α̂) ~ F(n - 1, (n - 1)(k - 1))
     (Feldt 1965; Feldt, Woodruff & Salih 1987), as R psych's ``alpha.ci``.
     """
-    from scipy.stats import f as f_dist
+    from digicomp.analysis.probability import f_ppf
 
     x, w = _as_scores(scores, weights)
     if not 0 < level < 1:
@@ -156,8 +156,8 @@ def cronbach_alpha(scores: ArrayLike, weights: ArrayLike | None = None, level: f
         return Alpha(float("nan"), float("nan"), float("nan"), level, n, k)
     alpha = _alpha(xc, wc)
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    lo = 1 - (1 - alpha) * f_dist.ppf(1 - (1 - level) / 2, df1, df2)
-    hi = 1 - (1 - alpha) * f_dist.ppf((1 - level) / 2, df1, df2)
+    lo = 1 - (1 - alpha) * f_ppf(1 - (1 - level) / 2, df1, df2)
+    hi = 1 - (1 - alpha) * f_ppf((1 - level) / 2, df1, df2)
     return Alpha(alpha, float(lo), float(hi), level, n, k)
 
 

@@ -156,10 +156,10 @@ class _Raw:
 def _finish(
     table: _Raw, first: _Raw, alpha: float, base: MultiGroupResult, anchor: str, rounds: int, method: str
 ) -> IRTDIFTable:
-    from scipy.stats import chi2 as chi2_dist
+    from digicomp.analysis.probability import chi2_sf
 
-    p = chi2_dist.sf(table.chi2, table.df)
-    p0 = chi2_dist.sf(first.chi2, first.df)
+    p = chi2_sf(table.chi2, table.df)
+    p0 = chi2_sf(first.chi2, first.df)
     q, q0 = benjamini_hochberg(p), benjamini_hochberg(p0)
     ref_a, ref_b = table.a[:, 0], table.b[:, 0]
     da, db = table.a[:, 1:] - ref_a[:, None], table.b[:, 1:] - ref_b[:, None]
@@ -184,7 +184,7 @@ def _finish(
         b_diff=db[rows, pick_b],
         chi2_uniform=chi2_u,
         df_uniform=df_u,
-        p_uniform=chi2_dist.sf(chi2_u, df_u),
+        p_uniform=chi2_sf(chi2_u, df_u),
         groups=list(base.groups),
         anchors=[i for i in table.item if i not in set(base.free_items)],
         rounds=rounds,
@@ -199,9 +199,9 @@ def _or_nan(values: Array | None, n: int) -> Array:
 
 
 def _flag(raw: _Raw, alpha: float = 0.05) -> _Raw:
-    from scipy.stats import chi2 as chi2_dist
+    from digicomp.analysis.probability import chi2_sf
 
-    raw.flagged = np.nan_to_num(benjamini_hochberg(chi2_dist.sf(raw.chi2, raw.df)), nan=1.0) < alpha
+    raw.flagged = np.nan_to_num(benjamini_hochberg(chi2_sf(raw.chi2, raw.df)), nan=1.0) < alpha
     return raw
 
 

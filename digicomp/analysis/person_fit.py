@@ -83,7 +83,7 @@ def person_fit(
     all-wrong patterns; ML; MAP with ``prior``). If you pass ``theta``, pass the ``method`` that produced it: lz*
     depends on it. ``alpha``: one-sided level of the ``misfit`` flag.
     """
-    from scipy.stats import norm
+    from digicomp.analysis.probability import norm_ppf
 
     method = method.upper()
     if responses.n_items != params.n_items:
@@ -144,7 +144,7 @@ def person_fit(
         lz_star = (l0 - per_person(e_l) + c * r0) / np.sqrt(tau2)
 
     g, g_norm = _guttman(responses, params.n_categories)
-    z = norm.ppf(alpha)
+    z = norm_ppf(alpha)
     stat = np.where(np.isnan(lz_star), lz, lz_star)
     misfit = np.nan_to_num(stat, nan=np.inf) < z
     ids = responses.person_ids or [str(k + 1) for k in range(n)]

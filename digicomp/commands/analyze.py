@@ -71,7 +71,10 @@ class _Steps:
 
 
 def run(args: argparse.Namespace) -> int:
+    from digicomp.commands._memory import keep_freed_memory
     from digicomp.reporting.progress import warnings_to_stderr
+
+    keep_freed_memory()
 
     if bool(args.groups) != bool(args.by):
         sys.stderr.write("error: --groups and --by go together (the person file and its group column)\n")
