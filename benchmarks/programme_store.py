@@ -2,7 +2,9 @@
 
 Sessions carry what ``digicomp progress`` reads (θ, SE, level, per-area θ/SE, "to work on") with the bundled
 civil-service bank's fingerprint; they have no response rows (the report never reads responses), so millions of
-rows are not needed to time the report. Used by benchmarks/bench_programme.py and the programme tests.
+rows are not needed to time the report. The ``session_scores`` side table that ``write_many`` fills with each
+session is filled afterwards from the results (the schema migration's back-fill). Used by
+benchmarks/bench_programme.py and the programme tests.
 """
 
 from __future__ import annotations
@@ -99,8 +101,10 @@ def fill_store(store, bank, units: list[dict], n_sessions: int, seed: int = 0, r
             )
         )
     from digicomp.store.base import _INSERT_SESSION
+    from digicomp.store.scores import backfill
 
     with store._transaction() as cur:
         for start in range(0, len(rows), 20_000):
             cur.executemany(store._sql(_INSERT_SESSION), rows[start : start + 20_000])
+        backfill(store, cur)  # the per-area side table write_many fills with each session
     return n_sessions

@@ -1,13 +1,12 @@
 """The stored results a programme report needs, read once from the store into arrays.
 
 Only finished sessions count. A person is their ``person_id`` (a session without one is a person of its own,
-named by the session id). Only the per-area scores and "to work on" lists are taken from each result: PostgreSQL
-flattens them into rows itself (``json_array_elements``); from SQLite the lists come as text, parsed in one call.
+named by the session id). The per-area scores and "to work on" lists come from the store's ``session_scores`` side
+table (:meth:`~digicomp.store.ResponseStore.session_scores`, written with each session), not from the result JSON.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.programme.errors import ProgrammeError
+from digicomp.store.scores import ScoreEntries
 
 
 @dataclass
@@ -71,52 +71,27 @@ class Sessions:
         return np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]]) if self.n else np.arange(0)
 
 
-_FLAT = {
-    "postgresql": (  # the result text is parsed once per session (LATERAL), not once per use
-        "SELECT s.ref, e->>'{code}', (e->>'theta')::float8, {se}, {n} FROM sessions s "
-        "CROSS JOIN LATERAL (SELECT (s.result::json)->'{key}' AS v) j "
-        "CROSS JOIN LATERAL json_array_elements(CASE WHEN json_typeof(j.v) = 'array' THEN j.v ELSE '[]'::json END) e "
-        "WHERE s.status = 'finished'"
-    ),
-}
-_FIELDS = {
-    "postgresql": {"se": "(e->>'se')::float8", "n": "COALESCE((e->>'n_items')::int, 1)"},
-}
+def _entries(found: ScoreEntries, refs: tuple[NDArray, NDArray]) -> Entries:
+    """The store's flat entries of one list, placed on the session rows (``refs``: sorted refs, row of each)."""
+    pos = np.searchsorted(refs[0], found.ref)
+    pos = np.minimum(pos, max(refs[0].size - 1, 0))
+    ok = refs[0][pos] == found.ref if refs[0].size else np.zeros(found.ref.size, bool)
+    if not ok.all():  # not a finished session (or written after they were read): not in this report
+        pos, found = pos[ok], _subset(found, ok)
+    return Entries(refs[1][pos], found.code, list(found.codes), found.theta, found.se, found.n_items)
 
 
-def _entries(store: Any, key: str, code: str, refs: tuple[NDArray, NDArray], with_se: bool) -> Entries:
-    """The ``key`` list of every finished session's result as flat columns (see :class:`Entries`)."""
-    if store.dialect == "postgresql":
-        fields = _FIELDS["postgresql"] if with_se else {"se": "NULL", "n": "1"}
-        rows = list(store.stream(_FLAT["postgresql"].format(key=key, code=code, **fields)))
-        ref = [r[0] for r in rows]
-        names, theta, se, n_items = ([r[i] for r in rows] for i in range(1, 5))
-    else:
-        # SQLite: cutting the list out as text and parsing all of it in one call of the JSON decoder is about
-        # twice as fast as json_each with a json_extract per field
-        texts = list(
-            store.stream(
-                f"SELECT s.ref, json_extract(s.result, '$.{key}') FROM sessions s WHERE s.status = 'finished' "
-                f"AND json_type(s.result, '$.{key}') = 'array'"
-            )
-        )
-        lists = json.loads("[" + ",".join(t for _, t in texts) + "]")
-        ref = [r for (r, _), entries in zip(texts, lists) for _ in entries]
-        flat = [e for entries in lists for e in entries]
-        names = [e.get(code) for e in flat]
-        theta = [e.get("theta") for e in flat]
-        se = [e.get("se") for e in flat] if with_se else [None] * len(flat)
-        n_items = [e.get("n_items", 1) for e in flat] if with_se else [1] * len(flat)
-    if not ref:
-        empty = np.zeros(0)
-        return Entries(empty.astype(np.intp), empty.astype(np.intp), [], empty, empty, empty.astype(np.int64))
-    index: dict[str, int] = {}
-    code_a = np.fromiter((index.setdefault(str(c), len(index)) for c in names), np.intp, len(ref))
-    theta_a = np.array([np.nan if t is None else t for t in theta], float)
-    se_a = np.array([np.nan if x is None else x for x in se], float)
-    n_a = np.array([1 if x is None else x for x in n_items], np.int64)
-    row = np.searchsorted(refs[0], np.fromiter(ref, np.int64, len(ref)))
-    return Entries(refs[1][row], code_a, list(index), theta_a, se_a, n_a)
+def _subset(found: ScoreEntries, keep: NDArray[np.bool_]) -> ScoreEntries:
+    return ScoreEntries(
+        found.ref[keep],
+        found.code[keep],
+        found.codes,
+        found.theta[keep],
+        found.se[keep],
+        found.n_items[keep],
+        found.level[keep],
+        found.levels,
+    )
 
 
 def read_sessions(store: Any) -> Sessions:
@@ -126,6 +101,7 @@ def read_sessions(store: Any) -> Sessions:
         "s.se, s.level, s.bank_fingerprint FROM sessions s WHERE s.status = 'finished'"
     )
     rows = list(store.stream(sql))
+    scores = store.session_scores()  # every session's; those not among the finished rows read are left out below
     if not rows:
         raise ProgrammeError(f"{store.url}: no finished session is stored; nothing to report")
     ref, person, unit, fin, theta, se, level, bank = zip(*rows)
@@ -153,6 +129,6 @@ def read_sessions(store: Any) -> Sessions:
         se=se_a,
         level=[level[i] for i in order],
         bank=[bank[i] for i in order],
-        areas=_entries(store, "areas", "area", refs, True),
-        to_work_on=_entries(store, "to_work_on", "competence", refs, False),
+        areas=_entries(scores.areas, refs),
+        to_work_on=_entries(scores.to_work_on, refs),
     )

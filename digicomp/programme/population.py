@@ -24,7 +24,7 @@ DTYPE = np.float32
 @dataclass
 class GridModel:
     """Latent distributions ``g`` (units, cells) on a histogram of ``edges``; for each person the likelihood's mass
-    in every piece of the θ axis (cells split at the cuts), ``mass`` (pieces, n) sorted by unit (``order``)."""
+    in every piece of the θ axis (cells split at the cuts), ``mass`` (n, pieces) sorted by unit (``order``)."""
 
     edges: NDArray[np.float64]
     cuts: NDArray[np.float64]
@@ -74,32 +74,58 @@ class GridModel:
     def _rows(self) -> NDArray[np.intp]:
         return np.repeat(np.arange(self.present.size), np.diff(np.r_[self.starts, self.order.size]))
 
-    def _posterior(self, g: NDArray, rows: NDArray[np.intp], mass: NDArray) -> NDArray[np.float32]:
-        """(pieces, n) posterior over the pieces: likelihood mass × the unit's density in the piece's cell."""
+    def _density(self, g: NDArray) -> NDArray[np.float32]:
+        """(units, pieces) each unit's density in each piece (a cell's density is flat across its pieces)."""
         cell, _, _ = self._pieces
-        density = (g / np.diff(self.edges))[:, cell]  # (units, pieces): a cell's density is flat across its pieces
-        post = mass * density.T.astype(DTYPE)[:, rows]
-        total = post.sum(axis=0)
-        lost = total <= 0  # the unit's density underflowed where this person's likelihood lies: the likelihood decides
-        if lost.any():
-            post[:, lost] = mass[:, lost]
-            total[lost] = mass[:, lost].sum(axis=0)
-        post /= np.maximum(total, np.finfo(DTYPE).tiny)
-        return post
+        return (g / np.diff(self.edges))[:, cell].astype(DTYPE)
+
+    def _weighted(self, density: NDArray[np.float32], rows: NDArray[np.intp], mass: NDArray) -> tuple[NDArray, ...]:
+        """Each person's likelihood mass × their unit's density, (n, pieces), and its sum over the pieces (the
+        posterior's normaliser); where the unit's density underflowed under a person's likelihood (sum 0), the
+        likelihood decides: that person's row is their mass itself."""
+        joint = mass * density[rows]
+        total = joint.sum(axis=1)
+        lost = np.flatnonzero(total <= 0)
+        if lost.size:
+            joint[lost] = mass[lost]
+            total[lost] = mass[lost].sum(axis=1)
+        return joint, np.maximum(total, np.finfo(DTYPE).tiny)
 
     def _em(self, g: NDArray, weight: NDArray | None, iterations: int, tol: float) -> NDArray:
-        """EMS iterations on the present units' rows ``g`` with per-person (sorted) weights (None: all 1)."""
+        """EMS iterations on the present units' rows ``g`` with per-person (sorted) weights (None: all 1).
+
+        The E-step's expected count of unit u in piece p is Σ_i mass_ip d_up / total_i = d_up Σ_i mass_ip / total_i:
+        the posterior (n, pieces) is never formed, only each person's normaliser (a row-wise dot product) and one
+        weighted sum of the masses per unit: a few passes over ``mass`` per iteration instead of a dozen.
+        """
+        from scipy.sparse import csr_matrix
+
         rows = self._rows()
+        bounds = np.r_[self.starts, rows.size]  # each unit's persons are one run of the sorted rows
         cell, _, _ = self._pieces
-        to_cells = (cell[:, None] == np.arange(g.shape[1])[None, :]).astype(DTYPE)  # (pieces, cells)
+        to_cells = (cell[:, None] == np.arange(g.shape[1])[None, :]).astype(float)  # (pieces, cells)
         sizes = np.add.reduceat(weight, self.starts) if weight is not None else np.diff(np.r_[self.starts, rows.size])
         sizes = np.maximum(sizes, 1e-12).astype(float)
+        w = None if weight is None else weight.astype(DTYPE)
         for _ in range(iterations):
-            post = self._posterior(g, rows, self.mass)
-            if weight is not None:
-                post *= weight.astype(DTYPE)
-            per_piece = np.add.reduceat(post, self.starts, axis=1)  # (pieces, units present)
-            new = (to_cells.T @ per_piece).T.astype(float) / sizes[:, None]
+            density = self._density(g)
+            dense = density[rows]
+            total = np.einsum("ij,ij->i", self.mass, dense)
+            lost = np.flatnonzero(total <= 0)
+            scale = (1.0 / np.maximum(total, np.finfo(DTYPE).tiny)).astype(DTYPE)
+            if w is not None:
+                scale *= w
+            if lost.size:  # the unit's density underflowed under these persons' likelihoods: the likelihood decides
+                scale[lost] = 0.0
+            # Σ over each unit's persons of scale_i × mass_i: a (units × persons) sparse product, one pass over mass
+            by_unit = csr_matrix((scale, np.arange(rows.size), bounds), shape=(bounds.size - 1, rows.size))
+            per_piece = (by_unit @ self.mass).astype(float) * density
+            if lost.size:
+                own = self.mass[lost] / self.mass[lost].sum(axis=1, keepdims=True)
+                if w is not None:
+                    own *= w[lost, None]
+                np.add.at(per_piece, rows[lost], own)
+            new = (per_piece @ to_cells) / sizes[:, None]
             pad = np.pad(new, ((0, 0), (1, 1)), mode="edge")
             new = SMOOTH * pad[:, :-2] + (1 - 2 * SMOOTH) * pad[:, 1:-1] + SMOOTH * pad[:, 2:]
             new /= new.sum(axis=1, keepdims=True)
@@ -130,20 +156,19 @@ class GridModel:
     def at_or_above(self, g: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """(n, K) P(level ≥ k) of each fitted person (input order) under their unit's g."""
         g = self.g if g is None else g
-        post = self._posterior(g[self.present], self._rows(), self.mass)
         out = np.empty((self.order.size, self.cuts.size + 1))
-        out[self.order] = self._levels(post)
+        out[self.order] = self._levels(*self._weighted(self._density(g[self.present]), self._rows(), self.mass))
         return out
 
     def at_or_above_for(self, eap: NDArray, se: NDArray, unit: NDArray[np.intp]) -> NDArray[np.float64]:
         """(n, K) P(level ≥ k) of other persons (e.g. earlier results) under the fitted g of their units."""
         mass = piece_masses(eap, se, self.edges, self.cuts, *self.prior)
-        return self._levels(self._posterior(self.g, unit, mass))
+        return self._levels(*self._weighted(self._density(self.g), unit, mass))
 
-    def _levels(self, post: NDArray) -> NDArray[np.float64]:
+    def _levels(self, joint: NDArray, total: NDArray) -> NDArray[np.float64]:
         _, level, _ = self._pieces
         to_levels = (level[:, None] == np.arange(self.cuts.size + 1)[None, :]).astype(DTYPE)
-        lv = (to_levels.T @ post).T.astype(float)
+        lv = (joint @ to_levels).astype(float)
         lv /= lv.sum(axis=1, keepdims=True)
         return np.clip(np.cumsum(lv[:, ::-1], axis=1)[:, ::-1], 0.0, 1.0)
 
@@ -165,7 +190,7 @@ def piece_masses(
     prior_mean: float,
     prior_sd: float,
 ) -> NDArray[np.float32]:
-    """(pieces, n) each person's likelihood mass in every piece of the θ axis (cells split at the cuts).
+    """(n, pieces) each person's likelihood mass in every piece of the θ axis (cells split at the cuts).
 
     The likelihood is the stored posterior N(eap, se²) with the scoring prior divided out, N(m, v) (normal
     algebra: precisions subtract); integrating it over each piece exactly (not evaluating it at grid points) keeps
@@ -182,5 +207,5 @@ def piece_masses(
     inner = cuts[(cuts > edges[0]) & (cuts < edges[-1])]
     bounds = np.unique(np.r_[edges, inner])
     bounds[0], bounds[-1] = -np.inf, np.inf
-    cdf = ndtr((bounds[:, None] - m[None, :]) / np.sqrt(v)[None, :])
-    return np.diff(cdf, axis=0).astype(DTYPE)
+    cdf = ndtr((bounds[None, :] - m[:, None]) / np.sqrt(v)[:, None])
+    return np.diff(cdf, axis=1).astype(DTYPE)

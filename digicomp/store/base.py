@@ -20,6 +20,7 @@ from digicomp.errors import StoreError
 from digicomp.responses import Responses
 from digicomp.store.records import STATUSES, ServedItem, SessionRecord, utc_now
 from digicomp.store.schema import MIGRATIONS, SCHEMA_TABLE, SCHEMA_VERSION
+from digicomp.store.scores import INSERT_SCORES, SessionScores, read_scores, scores_row
 
 FETCH_ROWS = 50_000
 
@@ -70,6 +71,7 @@ class ResponseStore:
 
     dialect = "sql"
     _id_type = "INTEGER PRIMARY KEY"
+    _blob_type = "BLOB"
     _driver_error: type[Exception] = Exception
     _integrity_error: type[Exception] = Exception
 
@@ -102,6 +104,11 @@ class ResponseStore:
             cur.execute(self._sql(_INSERT_SESSION + " RETURNING ref"), row)
             refs.append(int(cur.fetchone()[0]))
         return refs
+
+    def _insert_scores(self, cur: Any, rows: list[tuple]) -> None:
+        """Insert ``session_scores`` rows (:func:`digicomp.store.scores.scores_row`)."""
+        if rows:
+            cur.executemany(self._sql(INSERT_SCORES), rows)
 
     def check(self) -> list[str]:
         """Sessions that are not whole: responses missing, extra, or not at positions 1..n_items ([] when sound)."""
@@ -167,7 +174,10 @@ class ResponseStore:
                     )
                 for v in range(version, SCHEMA_VERSION):
                     for statement in MIGRATIONS[v]:
-                        cur.execute(statement.replace("{ID}", self._id_type))
+                        if callable(statement):
+                            statement(self, cur)
+                        else:
+                            cur.execute(statement.replace("{ID}", self._id_type).replace("{BLOB}", self._blob_type))
                     cur.execute(
                         self._sql(f"INSERT INTO {SCHEMA_TABLE} (version, migrated_at) VALUES (?, ?)"),
                         (v + 1, utc_now()),
@@ -341,6 +351,7 @@ class ResponseStore:
                 refs = self._insert_sessions(cur, [_session_row(rec, written) for rec in records])
                 rows = [_response_row(ref, it) for ref, rec in zip(refs, records) for it in rec.items]
                 cur.executemany(self._sql(_INSERT_RESPONSE), rows)
+                self._insert_scores(cur, [scores_row(ref, r.session_id, r.result) for ref, r in zip(refs, records)])
         except self._integrity_error as exc:
             stored = self._already_stored(ids)
             if stored:
@@ -391,6 +402,11 @@ class ResponseStore:
         rec.pop("n_items")
         rec["result"] = _load(rec["result"])
         return SessionRecord(items=served, **rec)
+
+    def session_scores(self, status: str | None = None) -> SessionScores:
+        """Every session's per-area scores and "to work on" entries (of one ``status``; None: all) as flat arrays,
+        read with one query from the side table written with each session (:mod:`digicomp.store.scores`)."""
+        return read_scores(self, status)
 
     def stream(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
         """Rows of a read-only query, fetched in blocks (for exports larger than memory)."""

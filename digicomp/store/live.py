@@ -20,6 +20,7 @@ from typing import Any
 from digicomp.errors import StoreError
 from digicomp.store.base import _INSERT_RESPONSE, ResponseStore, _response_row, _session_row
 from digicomp.store.records import SessionRecord, utc_now
+from digicomp.store.scores import scores_row
 
 LIVE_STATUSES = ("active", "finished", "abandoned")
 
@@ -173,6 +174,7 @@ def advance(
             if record is not None:
                 (ref,) = store._insert_sessions(cur, [_session_row(record, now)])
                 cur.executemany(store._sql(_INSERT_RESPONSE), [_response_row(ref, it) for it in record.items])
+                store._insert_scores(cur, [scores_row(ref, record.session_id, record.result)])
     except VersionConflict:
         raise
     except store._integrity_error as exc:  # the answer's (session, step) row exists: another request won

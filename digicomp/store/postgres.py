@@ -31,6 +31,7 @@ class PostgresStore(ResponseStore):
 
     dialect = "postgresql"
     _id_type = "BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+    _blob_type = "BYTEA"
 
     def __init__(self, url: str, *, connect_timeout: float = 10.0) -> None:
         super().__init__(_redacted(url))

@@ -1,14 +1,21 @@
 """The store's tables, as versioned migrations: a new store runs them all, an older one the missing ones.
 
-SQL is written once for both back ends; ``{ID}`` is the dialect's auto-increment primary key. Timestamps are
-ISO 8601 UTC text, JSON columns are text, booleans are 0/1 integers, so both back ends hold identical values.
+SQL is written once for both back ends; ``{ID}`` is the dialect's auto-increment primary key, ``{BLOB}`` its
+binary type. Timestamps are ISO 8601 UTC text, JSON columns are text, booleans are 0/1 integers, so both back ends
+hold identical values. A step that is not SQL is a function ``(store, cursor)`` run inside the migration's
+transaction (e.g. back-filling a new table from the stored JSON).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from digicomp.store.scores import backfill
+
 SCHEMA_TABLE = "digicomp_schema"
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+MIGRATIONS: tuple[tuple[str | Callable[[Any, Any], Any], ...], ...] = (
     # version 1: banks, sessions and their responses
     (
         f"CREATE TABLE {SCHEMA_TABLE} (version INTEGER NOT NULL, migrated_at TEXT NOT NULL)",
@@ -104,6 +111,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             nonce TEXT PRIMARY KEY,
             step INTEGER NOT NULL,
             updated_at TEXT NOT NULL)""",
+    ),
+    # version 5: each session's per-area scores and "to work on" list beside its result JSON (one row per session,
+    # packed arrays: digicomp.store.scores), filled from the stored results of the sessions already there
+    (
+        """CREATE TABLE session_scores (
+            session_ref BIGINT PRIMARY KEY REFERENCES sessions (ref),
+            n_areas INTEGER NOT NULL,
+            areas TEXT NOT NULL,
+            area_theta {BLOB} NOT NULL,
+            area_se {BLOB} NOT NULL,
+            area_n_items {BLOB} NOT NULL,
+            area_level TEXT NOT NULL,
+            n_to_work_on INTEGER NOT NULL,
+            to_work_on TEXT NOT NULL,
+            to_work_on_theta {BLOB} NOT NULL)""",
+        backfill,
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,155 @@
+"""The programme report's fast path (issue 15's speed work) gives what the old path gave: the per-area and "to work
+on" entries read from the store's side table equal those parsed from the result JSON (both back ends), the unit
+model's fit, redraws and level probabilities equal the old implementation's (tests/programme/reference_grid.py) to
+single precision, and the whole report's tables equal those the old unit model gives."""
+
+from __future__ import annotations
+
+import datetime
+import json
+
+import numpy as np
+import pytest
+
+from digicomp.bank import load_bank
+from digicomp.bundled import bundled_path
+from digicomp.programme import build_report, read_sessions, scale_of_banks
+from digicomp.programme import estimate as estimate_module
+from digicomp.programme.population import GridModel
+from digicomp.programme.units import UnitTree
+from digicomp.store import ServedItem, SessionRecord, open_store
+from tests.programme import reference_grid
+
+CUTS = np.array([-1.0, 0.0, 1.2])
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank(bundled_path("item_banks", "civil-service"))
+
+
+def records(bank, n: int, units: list[str], seed: int = 0) -> list[SessionRecord]:
+    """Finished sessions of ``n`` persons (a tenth retested) with per-area rows and "to work on" lists."""
+    rng = np.random.default_rng(seed)
+    out = []
+    unit_mean = rng.normal(0, 0.7, len(units))
+    for k in range(n):
+        person = k if k < 0.9 * n else int(rng.integers(0, int(0.9 * n)))
+        u = person % len(units)
+        theta = float(rng.normal(unit_mean[u], 0.8))
+        se = float(rng.uniform(0.25, 0.45))
+        areas = [
+            {"area": a, "theta": round(theta + float(rng.normal(0, 0.4)), 4), "se": 0.5, "n_items": int(j % 3)}
+            for j, a in enumerate(bank.areas)
+            if rng.random() < 0.8
+        ]
+        work = [{"competence": c, "theta": round(theta - float(rng.uniform(0.1, 1)), 3)} for c in bank.competences[:3]]
+        out.append(
+            SessionRecord(
+                session_id=f"s{k}",
+                person_id=f"p{person}",
+                bank_fingerprint=bank.fingerprint,
+                design_hash=None,
+                items=(ServedItem(1, bank.ids[0], 1),),
+                finished_at=f"2026-{1 + k % 10:02d}-10T09:00:00+00:00",
+                theta=theta,
+                se=se,
+                level=None,
+                result={"theta": theta, "se": se, "areas": areas, "to_work_on": work},
+                unit=units[u],
+            )
+        )
+    return out
+
+
+def json_entries(store, key: str, code: str) -> set[tuple]:
+    """The old path: (session id, code, θ, SE, items) parsed from each finished session's result JSON."""
+    out = set()
+    for sid, text in store._read("SELECT session_id, result FROM sessions WHERE status = 'finished'"):
+        for e in json.loads(text).get(key) or []:
+            out.add((sid, e[code], e["theta"], e.get("se"), e.get("n_items", 1)))
+    return out
+
+
+def test_side_table_gives_the_entries_the_json_gave(store_url, bank):
+    units = ["U0", "U1", "U2"]
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store.put_units([{"unit": u, "parent": None, "name_vi": u, "name_en": u, "headcount": None} for u in units])
+        store.write_many(records(bank, 300, units))
+        sessions = read_sessions(store)
+        want_areas = json_entries(store, "areas", "area")
+        want_work = json_entries(store, "to_work_on", "competence")
+    # each session row of the report back to its session id: by person, then finish time (ties in written order)
+    sid_of_row = {}
+    keyed = sorted(records(bank, 300, units), key=lambda r: (r.person_id, r.finished_at))
+    person_sorted = sorted({r.person_id for r in keyed})
+    assert sessions.persons == person_sorted
+    for row, rec in enumerate(keyed):
+        sid_of_row[row] = rec.session_id
+        assert sessions.theta[row] == rec.theta
+    a, w = sessions.areas, sessions.to_work_on
+    got_areas = {
+        (sid_of_row[int(r)], a.codes[c], float(t), float(s), int(n))
+        for r, c, t, s, n in zip(a.row, a.code, a.theta, a.se, a.n_items)
+    }
+    got_work = {(sid_of_row[int(r)], w.codes[c], float(t), None, 1) for r, c, t in zip(w.row, w.code, w.theta)}
+    assert got_areas == want_areas and len(want_areas) > 1000
+    assert got_work == want_work and len(want_work) == 900
+
+
+def simulated(n: int = 4000, n_units: int = 40, seed: int = 5):
+    rng = np.random.default_rng(seed)
+    unit = rng.integers(0, n_units, n)
+    unit[unit == 7] = 8  # a unit without persons keeps the pooled start
+    mean = rng.normal(0, 0.8, n_units)
+    theta = rng.normal(mean[unit], 0.7)
+    se = rng.uniform(0.2, 0.6, n)
+    se[:5] = 0.02  # precise persons: a unit's density can underflow under their likelihood
+    eap = (theta + rng.normal(0, se)) / (1 + se**2)
+    return eap, se, unit, n_units
+
+
+def test_unit_model_equals_the_old_implementation():
+    eap, se, unit, n_units = simulated()
+    new = GridModel.fit(eap, se, unit, n_units, CUTS)
+    old = reference_grid.GridModel.fit(eap, se, unit, n_units, CUTS)
+    np.testing.assert_allclose(new.g, old.g, atol=1e-6)
+    np.testing.assert_allclose(new.at_or_above(), old.at_or_above(), atol=1e-5)
+    for seed in (1, 2):
+        g_new, g_old = new.redraw(np.random.default_rng(seed)), old.redraw(np.random.default_rng(seed))
+        np.testing.assert_allclose(g_new, g_old, atol=1e-6)
+        np.testing.assert_allclose(new.at_or_above(g_new), old.at_or_above(g_old), atol=1e-5)
+    rng = np.random.default_rng(9)
+    other = rng.integers(0, n_units, 300)
+    e2, s2 = rng.normal(0, 1, 300), rng.uniform(0.2, 0.5, 300)
+    np.testing.assert_allclose(new.at_or_above_for(e2, s2, other), old.at_or_above_for(e2, s2, other), atol=1e-5)
+    assert np.ptp(new.at_or_above()[:, 2]) > 0.5  # the probabilities compared are not all alike
+
+
+def test_report_tables_equal_those_of_the_old_unit_model(store_url, bank, monkeypatch):
+    units = [f"U{k}" for k in range(6)]
+    rows = [{"unit": "P", "parent": None, "name_vi": "P", "name_en": "P", "headcount": None}]
+    rows += [
+        {"unit": u, "parent": "P", "name_vi": u, "name_en": u, "headcount": 200 if u == "U1" else None} for u in units
+    ]
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store.put_units(rows)
+        store.write_many(records(bank, 500, units, seed=3))
+        sessions = read_sessions(store)
+    tree = UnitTree.from_rows(rows)
+    scale = scale_of_banks(set(sessions.bank))
+    as_of = datetime.date(2026, 11, 30)
+    new = build_report(sessions, tree, scale, as_of=as_of).to_dict()
+    monkeypatch.setattr(estimate_module, "GridModel", reference_grid.GridModel)
+    old = build_report(sessions, tree, scale, as_of=as_of).to_dict()
+    for table in ("units", "shares", "monthly", "training_needs", "retests"):
+        assert len(new[table]) == len(old[table]) > 0, table
+        for a, b in zip(new[table], old[table]):
+            assert a.keys() == b.keys()
+            for key in a:
+                if isinstance(a[key], float) and isinstance(b[key], float):
+                    assert a[key] == pytest.approx(b[key], abs=2e-4), (table, a, key)
+                else:
+                    assert a[key] == b[key], (table, a, key)
