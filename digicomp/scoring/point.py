@@ -85,7 +85,27 @@ def solve(
     hi = points[np.minimum(best + 1, Q - 1)]
     theta = points[best].astype(float)
     at_edge = (best == 0) | (best == Q - 1)
-    active = ~at_edge
+    theta = _newton(method, params, responses, theta, lo, hi, ~at_edge, prior)
+    stopped = ~at_edge & ((np.abs(theta - lo) < 1e-7) | (np.abs(theta - hi) < 1e-7))
+    if method == "WLE" and np.any(stopped):
+        # the grid objective log L + ½ log I has Warm's estimating function as its derivative only when Warm's J(θ)
+        # equals I'(θ) (1PL/2PL, GPCM); for 3PL (and graded) items J ≠ I' and the root can lie outside the grid
+        # bracket, where the Newton iteration stops on the bracket's edge. Persons stopped on an edge with the
+        # equation unsolved there are solved again over the whole range.
+        g, _ = _gradient(method, params, responses, theta, stopped, prior)
+        g_step, _ = _gradient(method, params, responses, theta + 1e-6, stopped, prior)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            left = np.abs(g / ((g_step - g) / 1e-6))
+        redo = stopped & ~(left < 1e-6)
+        if np.any(redo):
+            full_lo, full_hi = np.full_like(theta, points[0]), np.full_like(theta, points[-1])
+            theta = np.where(redo, _newton(method, params, responses, theta, full_lo, full_hi, redo, prior), theta)
+    return theta, at_edge
+
+
+def _newton(method, params, responses, theta, lo, hi, active, prior) -> NDArray[np.float64]:
+    """Safeguarded Newton on the estimating equation of the ``active`` persons inside the bracket [lo, hi]."""
+    theta, lo, hi, active = theta.copy(), lo.copy(), hi.copy(), active.copy()
     for _ in range(MAX_ITER):
         if not np.any(active):
             break
@@ -107,4 +127,4 @@ def solve(
         moved = np.abs(proposal - theta)
         theta = np.where(active, proposal, theta)
         active &= (moved > TOLERANCE) & (hi - lo > TOLERANCE)
-    return theta, at_edge
+    return theta
