@@ -381,14 +381,14 @@ def logistic_dif(
     z = (m - m.mean()) / (sd if sd > 0 else 1.0)
     use = ~poly[item]
     o_item, y = item[use], value[use].astype(float)
-    s, g = z[person[use]], f[person[use]].astype(float)
-    X = np.column_stack([np.ones_like(s), s, g, s * g])
+    s, gi = z[person[use]], f[person[use]].astype(np.intp)
+    g = gi.astype(float)
     n_obs = np.bincount(o_item, minlength=J).astype(float)
     ll = {}
     beta = np.zeros((J, 0))
     for k in range(4):  # nested models, each started from the previous one's estimates
         start = np.column_stack([beta, np.zeros(J)])
-        ll[k], beta = _batched_logit(X[:, : k + 1], y, o_item, J, max_iter, start)
+        ll[k], beta = _batched_logit(s, gi, y, o_item, J, k + 1, max_iter, start)
     beta2 = beta
     excluded: dict[str, str] = {}
     n_focal = np.bincount(o_item, weights=g, minlength=J)
@@ -440,25 +440,35 @@ def logistic_dif(
 
 
 def _batched_logit(
-    X: Array, y: Array, item: NDArray[np.intp], J: int, max_iter: int, start: Array | None = None
+    s: Array, g: NDArray[np.intp], y: Array, item: NDArray[np.intp], J: int, m: int, max_iter: int, start: Array
 ) -> tuple[Array, Array]:
-    """Maximum-likelihood logistic regressions, one per item, by Newton steps on all items together.
+    """Maximum-likelihood logistic regressions logit P = X β on the first ``m`` columns of X = (1, s, g, s·g), one
+    per item, by Newton steps on all items together.
 
-    Returns (log-likelihood per item, coefficients (J, m)). Stops when no coefficient moves by 1e-8; a tiny ridge
-    keeps separated items finite and steps are capped at 5 logits.
+    Every entry of the gradient Σ X_a r and of the Hessian Σ w X_a X_b is a sum of w·s^d (d ≤ 2) or r·s^d (d ≤ 1)
+    over one item's observations, all of them or the focal group's (g ∈ {0, 1}): five bincounts over the
+    (item, group) cells per step instead of one per matrix entry. Returns (log-likelihood per item, coefficients
+    (J, m)). Stops when no coefficient moves by 1e-8; a tiny ridge keeps separated items finite and steps are
+    capped at 5 logits.
     """
-    m = X.shape[1]
-    beta = np.zeros((J, m)) if start is None else start.copy()
-    pairs = [(a, b) for a in range(m) for b in range(a, m)]
+    beta = start.copy()
+    cell = item * 2 + g
+    s2 = s * s
+    power = (0, 1, 0, 1)[:m]  # the power of s in each column
+    focal = (False, False, True, True)[:m]  # does the column carry g
     for _ in range(max_iter):
-        eta = np.einsum("om,om->o", X, beta[item])
+        eta = _logit_eta(beta, s, g, item, cell, J, m)
         p = 1.0 / (1.0 + np.exp(-eta))
         w = p * (1.0 - p)
         resid = y - p
-        grad = np.column_stack([np.bincount(item, weights=X[:, a] * resid, minlength=J) for a in range(m)])
-        H = np.zeros((J, m, m))
-        for a, b in pairs:
-            H[:, a, b] = H[:, b, a] = np.bincount(item, weights=w * X[:, a] * X[:, b], minlength=J)
+        W = [np.bincount(cell, v, 2 * J).reshape(J, 2) for v in (w, w * s, w * s2)]
+        R = [np.bincount(cell, v, 2 * J).reshape(J, 2) for v in (resid, resid * s)]
+        grad = np.column_stack([R[power[a]][:, 1] if focal[a] else R[power[a]].sum(1) for a in range(m)])
+        H = np.empty((J, m, m))
+        for a in range(m):
+            for b in range(a, m):
+                sums = W[power[a] + power[b]]
+                H[:, a, b] = H[:, b, a] = sums[:, 1] if focal[a] or focal[b] else sums.sum(1)
         H += 1e-9 * np.eye(m)
         step = np.linalg.solve(H, grad[..., None])[..., 0]
         big = np.abs(step).max(axis=1, keepdims=True)
@@ -466,11 +476,18 @@ def _batched_logit(
         beta += step
         if not np.abs(step).max(initial=0.0) > 1e-8:
             break
-    return _logit_loglik(X, y, item, beta, J), beta
-
-
-def _logit_loglik(X: Array, y: Array, item: NDArray[np.intp], beta: Array, J: int) -> Array:
-    eta = np.einsum("om,om->o", X, beta[item])
+    eta = _logit_eta(beta, s, g, item, cell, J, m)
     # log σ(η) for y = 1 and log σ(-η) for y = 0, stably
     term = -np.logaddexp(0.0, np.where(y == 1, -eta, eta))
-    return np.bincount(item, weights=term, minlength=J)
+    return np.bincount(item, weights=term, minlength=J), beta
+
+
+def _logit_eta(
+    beta: Array, s: Array, g: NDArray[np.intp], item: NDArray[np.intp], cell: NDArray[np.intp], J: int, m: int
+) -> Array:
+    """η = X β per observation, from each (item, group) cell's intercept and slope on s."""
+    full = np.zeros((J, 4))
+    full[:, :m] = beta
+    c0 = np.column_stack([full[:, 0], full[:, 0] + full[:, 2]]).ravel()  # cell 2j + g
+    c1 = np.column_stack([full[:, 1], full[:, 1] + full[:, 3]]).ravel()
+    return c0[cell] + s * c1[cell]

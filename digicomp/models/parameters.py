@@ -339,6 +339,10 @@ class ItemParameters:
             th = np.broadcast_to(th, items.shape)
             shape = items.shape + (K,)
         n_out = 1 if which == "log_prob" else 3
+        if items is not None and len(self._blocks) == 1 and self._blocks[0].n_categories == K:
+            # one family with one number of categories (a 2PL bank): its arrays are the result, with no scatter
+            # into prefilled (observations × K) arrays
+            return list(self._block_values(self._blocks[0], items, th, n_out))
         outs = [np.full(shape, -np.inf)] + [np.zeros(shape) for _ in range(n_out - 1)]
         for blk in self._blocks:
             k = blk.n_categories
@@ -347,16 +351,20 @@ class ItemParameters:
             else:
                 sel = self._family_code[items] == _FAMILY_CODE[blk.family]
                 i, where, t = items[sel], (sel, slice(0, k)), th[sel]
-            if blk.family == "dichotomous":
-                args = (t, self.slope[i], self.intercepts[i, 0], self.lower[i], self.upper[i])
-                mod = dichotomous
-            else:
-                args = (t, self.slope[i], self.intercepts[i, : k - 1])
-                mod = graded if blk.family == "graded" else partial_credit
-            vals = (mod.log_prob(*args),) if n_out == 1 else mod.components(*args)
-            for out, val in zip(outs, vals):
+            for out, val in zip(outs, self._block_values(blk, i, t, n_out)):
                 out[where] = val
         return outs
+
+    def _block_values(self, blk: Any, i: NDArray[np.intp], t: NDArray[np.float64], n_out: int) -> tuple:
+        """(log P,) or (log P, ∂, ∂²) of one family block's items ``i`` at θ ``t``."""
+        k = blk.n_categories
+        if blk.family == "dichotomous":
+            args = (t, self.slope[i], self.intercepts[i, 0], self.lower[i], self.upper[i])
+            mod = dichotomous
+        else:
+            args = (t, self.slope[i], self.intercepts[i, : k - 1])
+            mod = graded if blk.family == "graded" else partial_credit
+        return (mod.log_prob(*args),) if n_out == 1 else mod.components(*args)
 
     def log_prob(self, theta: ArrayLike) -> NDArray[np.float64]:
         """log P(x = k | θ) shaped S + (n_items, K); -inf for categories an item does not have."""
