@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,8 @@ class CalibrationStudy:
     upper: NDArray[np.float64]
     naive: NDArray[np.float64]
     distribution: list[str]
+    area: list[str] | None = None
+    """Per-area studies: the area of each pair (None: the overall score)."""
 
     @property
     def naive_covered(self) -> NDArray[np.bool_]:
@@ -78,6 +81,30 @@ class CalibrationStudy:
             "naive_mean_abs_error": float(np.abs(nerr).mean()),
             "mean_interval_width": float((self.upper - self.lower).mean()),
         }
+
+    def by_area(self) -> list[dict[str, Any]]:
+        """The summary per area (per-area studies): coverage of the estimate's and of the count's interval, bias
+        and mean absolute error of both."""
+        if self.area is None:
+            return []
+        names = np.asarray(self.area)
+        out = []
+        for a in dict.fromkeys(self.area):
+            sel = names == a
+            e, nv = self.estimate[sel] - self.true_share[sel], self.naive[sel] - self.true_share[sel]
+            out.append(
+                {
+                    "area": a,
+                    "pairs": int(sel.sum()),
+                    "coverage": float(self.covered[sel].mean()),
+                    "count_coverage": float(self.naive_covered[sel].mean()),
+                    "estimate_bias": float(e.mean()),
+                    "naive_bias": float(nv.mean()),
+                    "estimate_mae": float(np.abs(e).mean()),
+                    "naive_mae": float(np.abs(nv).mean()),
+                }
+            )
+        return out
 
     def by_level(self) -> list[dict[str, Any]]:
         """The summary per level: coverage, bias and mean absolute error of both, side by side."""
@@ -182,3 +209,178 @@ def run_calibration(
         est.naive[uu, kk],
         [kinds[u] for u in uu],
     )
+
+
+AREA_SPREAD = 0.5
+"""SD of a person's area-specific deviation from their general level in the per-area study (with the units' general
+spreads of 0.4-1.2 the areas correlate about 0.4-0.85 within a unit and about 0.8 across units, as the bank assumes)."""
+
+
+@dataclass
+class AreaSimulation:
+    """Simulated units and the per-area results of their persons (see :func:`simulate_area_units`)."""
+
+    kinds: list[str]
+    size: NDArray[np.int64]
+    partial: NDArray[np.bool_]
+    true_area: list[NDArray[np.float64]]
+    """Per unit: every person's true value in each area (N_u, G), the assessed and the others."""
+    unit: NDArray[np.intp]
+    areas: list[str]
+    truth: NDArray[np.float64]
+    """Assessed persons' true value in each area (n, G)."""
+    theta: NDArray[np.float64]
+    """Assessed persons' per-area EAP (n, G)."""
+    se: NDArray[np.float64]
+    reached: NDArray[np.bool_]
+    """Whether the person's test reached the area (n, G)."""
+    cuts: NDArray[np.float64]
+    prior_mean: float
+    prior_sd: float
+
+
+def simulate_area_units(
+    design: str | PathLike[str],
+    truth: str | PathLike[str],
+    *,
+    n_units: int = 50,
+    sizes: tuple[int, int] = (20, 400),
+    seed: int = 2026,
+) -> AreaSimulation:
+    """Units with known true per-area levels, tested through ``design`` answering by the multidimensional ``truth``.
+
+    Units as in :func:`run_calibration` (normal, uniform, bimodal, skewed; half assessed in part with the headcount
+    given); a person's true θ in area k is their general θ (from the unit's distribution) plus an area-specific
+    N(0, ``AREA_SPREAD``²). ``truth`` is a bank with the areas as dimensions (``examples/banks/civil-service-areas
+    .yaml``); ``design`` a unidimensional design (per-area results: each area's sub-score) or a multidimensional
+    one (per-area results from the joint posterior). Items of the design's bank that the truth lacks are excluded.
+    """
+    from digicomp.bank import load_bank
+    from digicomp.cat.design import load_design, resolve_bank_ref
+    from digicomp.cat.engine import AdaptiveTest
+    from digicomp.simulation.multidim import area_truth, simulate_areas
+
+    truth_bank = load_bank(truth)
+    spec = load_design(design)
+    bank = load_bank(resolve_bank_ref(spec, Path(design).parent))
+    missing = [i for i in bank.ids if i not in set(truth_bank.ids)]
+    if missing:
+        d = spec.model_dump(exclude_unset=True)
+        content = dict(d.get("content") or {})
+        content["exclude"] = {"ids": sorted(set((content.get("exclude") or {}).get("ids", [])) | set(missing))}
+        d["content"] = content
+        d.pop("bank", None)
+        engine = AdaptiveTest(bank, d)
+    else:
+        engine = AdaptiveTest(bank, spec)
+    rng = np.random.default_rng(seed)
+    kinds = [DISTRIBUTIONS[u % len(DISTRIBUTIONS)] for u in range(n_units)]
+    size = rng.integers(sizes[0], sizes[1] + 1, n_units)
+    partial = np.arange(n_units) % 2 == 1
+    n_dims = len(truth_bank.dims.ids)
+    true_area, assessed, units = [], [], []
+    for u in range(n_units):
+        general = draw_unit_thetas(rng, kinds[u], int(size[u]))
+        t = general[:, None] + rng.normal(0.0, AREA_SPREAD, (int(size[u]), n_dims))
+        true_area.append(area_truth(truth_bank, t)[1])
+        if partial[u]:
+            m = max(int(round(size[u] * rng.uniform(0.3, 0.9))), 5)
+            pick = np.sort(rng.choice(size[u], m, replace=False))
+        else:
+            pick = np.arange(size[u])
+        assessed.append(t[pick])
+        units.append(np.full(pick.size, u, np.intp))
+    res = simulate_areas(engine, truth_bank, np.concatenate(assessed), seed=seed)
+    reached = np.isfinite(res.estimate) & np.isfinite(res.se) & (res.se > 0)
+    if res.area_items is not None:
+        reached &= res.area_items > 0
+    prior = engine.design.scoring.prior
+    return AreaSimulation(
+        kinds,
+        size.astype(np.int64),
+        partial,
+        true_area,
+        np.concatenate(units),
+        list(res.areas),
+        res.truth,
+        res.estimate,
+        res.se,
+        reached,
+        np.asarray(res.cuts, float),
+        float(getattr(prior, "mean", 0.0)),
+        float(getattr(prior, "sd", 1.0)),
+    )
+
+
+def area_study(sim: AreaSimulation, seed: int = 0, estimator: Any = None) -> CalibrationStudy:
+    """The per-area calibration study of ``sim``: each unit's share at or above each level in each area by
+    ``estimator`` (default :func:`digicomp.programme.build.estimate_area_shares`, the report's per-area method)
+    against the true share over the whole unit. Rows: area × unit × level."""
+    from digicomp.programme.build import estimate_area_shares
+
+    estimator = estimator or estimate_area_shares
+    n_units = len(sim.kinds)
+    ancestors = np.arange(n_units)[:, None]
+    head = np.where(sim.partial, sim.size, -1)
+    cuts = sim.cuts
+    k = cuts.size + 1
+    parts: dict[str, list] = {f: [] for f in ("unit", "level", "n", "head", "true", "est", "lo", "hi", "naive")}
+    areas, dists = [], []
+    for g, code in enumerate(sim.areas):
+        ok = sim.reached[:, g]
+        est = estimator(
+            sim.theta[ok, g],
+            sim.se[ok, g],
+            sim.unit[ok],
+            ancestors,
+            cuts,
+            prior_mean=sim.prior_mean,
+            prior_sd=sim.prior_sd,
+            headcount=head,
+            seed=seed,
+        )
+        true = np.array([[(level_index(t[:, g], cuts) >= j).mean() for j in range(k)] for t in sim.true_area])
+        uu, kk = np.meshgrid(np.arange(n_units), np.arange(1, k), indexing="ij")
+        uu, kk = uu.ravel(), kk.ravel()
+        keep = est.n[uu] > 0
+        uu, kk = uu[keep], kk[keep]
+        for f, v in (
+            ("unit", uu),
+            ("level", kk),
+            ("n", est.n[uu]),
+            ("head", np.where(sim.partial, sim.size, est.n)[uu]),
+            ("true", true[uu, kk]),
+            ("est", est.estimate[uu, kk]),
+            ("lo", est.lower[uu, kk]),
+            ("hi", est.upper[uu, kk]),
+            ("naive", est.naive[uu, kk]),
+        ):
+            parts[f].append(v)
+        areas += [code] * uu.size
+        dists += [sim.kinds[u] for u in uu]
+    cat = {f: np.concatenate(v) for f, v in parts.items()}
+    return CalibrationStudy(
+        cat["unit"].astype(np.intp),
+        cat["level"].astype(np.intp),
+        cat["n"].astype(np.int64),
+        cat["head"].astype(np.int64),
+        cat["true"],
+        cat["est"],
+        cat["lo"],
+        cat["hi"],
+        cat["naive"],
+        dists,
+        areas,
+    )
+
+
+def run_area_calibration(
+    design: str | PathLike[str],
+    truth: str | PathLike[str],
+    *,
+    n_units: int = 50,
+    sizes: tuple[int, int] = (20, 400),
+    seed: int = 2026,
+) -> CalibrationStudy:
+    """The per-area calibration study: :func:`simulate_area_units` then :func:`area_study`."""
+    return area_study(simulate_area_units(design, truth, n_units=n_units, sizes=sizes, seed=seed), seed=seed)

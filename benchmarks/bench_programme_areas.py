@@ -1,0 +1,151 @@
+"""Per-area calibration of the programme report's share intervals (issue 15), next to the naive count.
+
+Run: python benchmarks/bench_programme_areas.py [--designs balanced mcat] [--seeds 2026 7] [--diagnose]
+
+The 50 units of the overall study (normal, uniform, bimodal, skewed; 20-400 persons; half assessed in part with the
+headcount given), each person with a true value per area (general level + N(0, 0.5²)), answering the
+multidimensional civil-service truth bank (examples/banks/civil-service-areas.yaml) through
+
+* ``balanced``: today's design (examples/designs/civil-service-balanced.yaml; per-area results are each area's
+  sub-score, as a live report gives them; it tests four areas), or
+* ``mcat``: the multidimensional design (examples/designs/civil-service-mcat.yaml; per-area results from the joint
+  posterior, all eight areas).
+
+For each design and seed: coverage of the report's per-area 95% intervals (``estimate_area_shares``) per area and
+over all unit-area-level pairs, the interval a count of hard classifications would carry, and both estimates' bias
+and mean absolute error. ``--diagnose`` adds the same study with (a) the grid unit model instead of the normal
+one, (b) each person's area likelihood replaced by an exactly normal one of the same width around the truth (the
+sub-score design), with both unit models, (c) the grid model with its EM taken to convergence, on the real and the
+normal likelihoods: the steps that locate where the coverage is lost (docs/programme.md, Per area).
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+DESIGNS = {
+    "balanced": ROOT / "examples" / "designs" / "civil-service-balanced.yaml",
+    "mcat": ROOT / "examples" / "designs" / "civil-service-mcat.yaml",
+}
+TRUTH = ROOT / "examples" / "banks" / "civil-service-areas.yaml"
+
+
+def estimator(method: str):
+    """The report's per-area estimator with the unit model ``method`` (``normal`` is the report's)."""
+    from digicomp.programme.build import AREA_DRAWS
+    from digicomp.programme.estimate import estimate_shares
+
+    def run(theta, se, unit, ancestors, cuts, **kw):
+        hard = np.searchsorted(cuts, theta, side="right")
+        return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, draws=AREA_DRAWS, method=method, **kw)
+
+    return run
+
+
+def converged() -> object:
+    """The grid estimator with its EM taken to convergence: 400 iterations (tolerance 1e-6) for the fit and 40 for
+    each of 8 bootstrap redraws (the library's defaults, 40 and 2, assume precise tests: see the docstring of
+    ``GridModel.redraw``). A diagnostic: the library's functions are wrapped here, not changed."""
+    from digicomp.programme import population
+    from digicomp.programme.estimate import estimate_shares
+
+    def wrapped(theta, se, unit, ancestors, cuts, **kw):
+        fit, redraw = population.GridModel.fit, population.GridModel.redraw
+        plain_fit = fit.__func__
+
+        def long_fit(cls, *a, **k):
+            return plain_fit(cls, *a, **{**k, "iterations": 400, "tol": 1e-6})
+
+        population.GridModel.fit = classmethod(long_fit)
+        population.GridModel.redraw = lambda self, rng, iterations=2: redraw(self, rng, 40)
+        try:
+            hard = np.searchsorted(cuts, theta, side="right")
+            return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, draws=8, method="grid", **kw)
+        finally:
+            population.GridModel.fit, population.GridModel.redraw = fit, redraw
+
+    return wrapped
+
+
+def normal_likelihoods(sim, seed: int):
+    """``sim`` with each person's area likelihood exactly normal (the recovered width) around the true value."""
+    from digicomp.programme.estimate import likelihoods
+
+    _, v = likelihoods(sim.theta, sim.se, sim.prior_mean, sim.prior_sd)
+    v = np.where(np.isfinite(v), v, 1.0)
+    m = sim.truth + np.random.default_rng(seed).standard_normal(sim.truth.shape) * np.sqrt(v)
+    tau2 = sim.prior_sd**2
+    post = 1.0 / (1.0 / v + 1.0 / tau2)
+    out = copy.copy(sim)
+    out.theta = post * (m / v + sim.prior_mean / tau2)
+    out.se = np.sqrt(post)
+    return out
+
+
+def line(name: str, study) -> str:
+    s = study.summary()
+    return (
+        f"{name:34s} {s['pairs']:5d}  {s['coverage']:8.3f}  {s['count_coverage']:8.3f}  {s['mean_interval_width']:.3f}"
+        f"  {s['estimate_bias']:+.4f}  {s['estimate_mean_abs_error']:.4f}  {s['naive_bias']:+.4f}"
+        f"  {s['naive_mean_abs_error']:.4f}"
+    )
+
+
+def main() -> None:
+    from digicomp.programme.calibration import CalibrationStudy, area_study, simulate_area_units
+
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--designs", nargs="+", default=["balanced", "mcat"], choices=sorted(DESIGNS))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[2026])
+    ap.add_argument("--diagnose", action="store_true", help="add the diagnostic variants (sub-score design)")
+    args = ap.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f} (2-core machine)")
+    head = f"{'study':34s} {'pairs':>5s}  coverage  count.cov  width  est.bias  est.MAE  cnt.bias  cnt.MAE"
+    for design in args.designs:
+        studies: list[CalibrationStudy] = []
+        print(f"\n== {design}: {DESIGNS[design].relative_to(ROOT)}")
+        print(head)
+        for seed in args.seeds:
+            start = time.perf_counter()
+            sim = simulate_area_units(DESIGNS[design], TRUTH, seed=seed)
+            took = time.perf_counter() - start
+            study = area_study(sim, seed=seed)
+            studies.append(study)
+            print(line(f"seed {seed} (simulated in {took:.0f} s)", study))
+            if args.diagnose:
+                print(line("  unit model: grid", area_study(sim, seed=seed, estimator=estimator("grid"))))
+                syn = normal_likelihoods(sim, seed)
+                print(line("  normal likelihoods, normal model", area_study(syn, seed=seed)))
+                print(line("  normal likelihoods, grid model", area_study(syn, seed=seed, estimator=estimator("grid"))))
+                print(line("  grid model, EM converged", area_study(sim, seed=seed, estimator=converged())))
+                print(line("  normal likelihoods, EM converged", area_study(syn, seed=seed, estimator=converged())))
+        print("\nper area (all seeds): coverage of the estimate's interval and of the count's; MAE of both")
+        print("area  pairs  coverage  count.cov  est.bias  est.MAE  cnt.bias  cnt.MAE")
+        rows: dict[str, list[dict]] = {}
+        for study in studies:
+            for r in study.by_area():
+                rows.setdefault(r["area"], []).append(r)
+        for area, rs in rows.items():
+            n = sum(r["pairs"] for r in rs)
+
+            def avg(key: str, rs=rs, n=n) -> float:
+                return sum(r[key] * r["pairs"] for r in rs) / n
+
+            print(
+                f"{area:>4s}  {n:5d}  {avg('coverage'):8.3f}  {avg('count_coverage'):9.3f}  {avg('estimate_bias'):+.4f}"
+                f"  {avg('estimate_mae'):.4f}  {avg('naive_bias'):+.4f}  {avg('naive_mae'):.4f}"
+            )
+        covered = np.concatenate([s.covered for s in studies])
+        se = np.sqrt(0.95 * 0.05 / covered.size)
+        print(f"all   {covered.size:5d}  {covered.mean():8.3f}  (binomial SE at 0.95: {se:.3f}; target 0.93-0.97)")
+
+
+if __name__ == "__main__":
+    main()

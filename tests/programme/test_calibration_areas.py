@@ -1,0 +1,47 @@
+"""Issue 15's calibration target per area (slow): the same 50 simulated units as the overall study, each person with
+a true value per area (their general level plus an area-specific deviation), answering the multidimensional
+civil-service truth bank through today's design (examples/designs/civil-service-balanced.yaml: its per-area results
+are each area's sub-score). The report's per-area shares must cover the true share in 93-97% of the unit-area-level
+pairs, like the overall shares; counting hard classifications must be further from the truth.
+
+The coverage test fails today (0.82 at seed 2026): it is marked as an expected failure, strictly, so that it turns
+into an error the day the method is fixed. docs/programme.md ("Per area") gives the measurements and the reasons."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from digicomp.programme.calibration import area_study, simulate_area_units
+
+ROOT = Path(__file__).resolve().parents[2]
+DESIGN = ROOT / "examples" / "designs" / "civil-service-balanced.yaml"
+TRUTH = ROOT / "examples" / "banks" / "civil-service-areas.yaml"
+SEED = 2026
+
+
+@pytest.fixture(scope="module")
+def study():
+    return area_study(simulate_area_units(DESIGN, TRUTH, seed=SEED), seed=SEED)
+
+
+@pytest.mark.slow
+def test_the_per_area_estimate_is_closer_to_the_truth_than_the_count(study):
+    assert set(study.area) == {"1", "2", "3", "4"}  # the four areas the design tests
+    assert study.covered.size == 4 * 50 * 3
+    est_err, count_err = study.estimate - study.true_share, study.naive - study.true_share
+    assert np.abs(count_err).mean() > 1.2 * np.abs(est_err).mean()
+    # the count's own interval (sampling only) misses the truth far more often than 5%
+    assert study.naive_covered.mean() < 0.6
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="per-area intervals under-cover (0.82 at seed 2026): docs/programme.md")
+def test_per_area_intervals_cover_the_true_share_about_95_percent_of_the_time(study):
+    covered = study.covered
+    # 600 pairs: the binomial SE of the coverage at 0.95 is 0.009; the issue's band is 0.93-0.97
+    assert 0.93 <= covered.mean() <= 0.97
+    for row in study.by_area():  # 150 pairs an area: SE 0.018, three of them either side
+        assert abs(row["coverage"] - 0.95) < 3 * np.sqrt(0.95 * 0.05 / row["pairs"]), row
