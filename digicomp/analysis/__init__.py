@@ -36,6 +36,8 @@ _PUBLIC = {
     "MHTable": "digicomp.analysis.dif",
     "LogisticTable": "digicomp.analysis.dif",
     "irt_lr_dif": "digicomp.analysis.irt_dif",
+    "irt_wald_dif": "digicomp.analysis.irt_dif",
+    "irt_dif": "digicomp.analysis.irt_dif",
     "IRTDIFTable": "digicomp.analysis.irt_dif",
 }
 

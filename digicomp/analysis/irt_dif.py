@@ -1,4 +1,4 @@
-"""IRT likelihood-ratio DIF between multiple-group models, with all-others or purified anchors.
+"""IRT DIF between multiple-group models by likelihood-ratio or Wald tests, with all-others or purified anchors.
 
 For a studied item j the question is whether its parameters differ between groups once the groups' ability
 distributions are accounted for by the anchor items (Thissen, Steinberg & Wainer 1993). The base model is a
@@ -11,6 +11,16 @@ j, so all items are refitted at once by a few EM cycles over the observed respon
 G² = 2 (ℓ_free - ℓ_equal) is at most the full refit's (the free model is maximised over fewer parameters) and,
 with many anchor items, differs from it by little (tested against ``method="refit"``, which fits the two
 multiple-group models in full for every item: exact, and one EM per item).
+
+The Wald test (:func:`irt_wald_dif`) needs only the free model: W = dᵀ (C Σ Cᵀ)⁻¹ d, d the differences of item j's
+parameters (slope–intercept form) between each group and the reference, Σ their covariance. ``"conditional"``:
+Σ from the observed information of item j's conditional log-likelihood in each group (the groups' observations are
+disjoint, so Σ is block diagonal), by central differences of its Fisher-identity gradient: targets are independent
+given the base, so one E-pass per perturbed parameter column serves every item. ``"refit"``: the multiple-group
+model with item j freed, Σ its block of the inverse numerical observed information of every parameter (anchors and
+the groups' distributions included; 2 E-steps per parameter, for small tests). W and G² test the same hypothesis
+and are asymptotically equivalent (Wald 1943; Lord's 1980 χ² for DIF is this test, Langer 2008 with the
+supplemented covariance).
 
 Anchors: ``"all-others"`` (every other item is equal across groups), ``"purified"`` (after the all-others round,
 the items flagged by Benjamini–Hochberg are freed in the base model and every item is tested again, until the
@@ -29,8 +39,14 @@ from numpy.typing import NDArray
 from digicomp.analysis.dif import benjamini_hochberg
 from digicomp.analysis.tables import Table
 from digicomp.calibration.families import log_prob
-from digicomp.calibration.mstep import Block, m_step
-from digicomp.calibration.multigroup import SEP, MultiGroupResult, calibrate_multigroup, group_codes
+from digicomp.calibration.mstep import Block, m_step, score_and_information
+from digicomp.calibration.multigroup import (
+    SEP,
+    MultiGroupResult,
+    calibrate_multigroup,
+    group_codes,
+    group_difference_wald,
+)
 from digicomp.calibration.priors import Priors
 from digicomp.calibration.start import build_blocks
 from digicomp.errors import CalibrationError
@@ -38,16 +54,21 @@ from digicomp.errors import CalibrationError
 Array = NDArray[np.float64]
 W_CELLS = 100_000_000  # (observations × points) held as leave-one-out weights at once (400 MB in float32)
 CHUNK = 200_000  # observations per pass when the weights are recomputed
+STEP = 1e-4  # relative step of the central differences of the gradient (conditional Wald covariance)
+TESTS = ("lr", "wald")
 
 
 @dataclass
 class IRTDIFTable(Table):
-    """IRT likelihood-ratio DIF per item; ``a_ref``/``b_ref`` the reference group's free-model parameters and
-    ``a_diff``/``b_diff`` the largest signed difference of another group from them (b for dichotomous items).
+    """IRT DIF per item (likelihood ratio or Wald, ``test``); ``a_ref``/``b_ref`` the reference group's free-model
+    parameters and ``a_diff``/``b_diff`` the largest signed difference of another group from them (b for
+    dichotomous items).
 
-    ``chi2``/``df``/``p``/``q``/``flagged``: the test of every parameter (any DIF). ``chi2_uniform``: intercepts free
-    per group with the slope (and asymptotes) held at the equal model's values, against the equal model: a test of
-    uniform DIF, conservative as the slope is not re-maximised (NaN with ``method="refit"``)."""
+    ``chi2``/``df``/``p``/``q``/``flagged``: the test of every parameter (any DIF), by the statistic ``test``
+    names. ``chi2_uniform``: for LR, intercepts free per group with the slope (and asymptotes) held at the equal
+    model's values, against the equal model (conservative as the slope is not re-maximised); for Wald, the
+    intercepts' differences alone (NaN with ``method="refit"``). ``chi2_lr`` and ``chi2_wald``: both statistics
+    where computed (the conditional Wald run also has the LR; NaN otherwise)."""
 
     item: list[str]
     chi2: Array
@@ -66,10 +87,13 @@ class IRTDIFTable(Table):
     chi2_uniform: Array
     df_uniform: Array
     p_uniform: Array
+    chi2_lr: Array
+    chi2_wald: Array
     groups: list[str] = field(default_factory=list)
     anchors: list[str] = field(default_factory=list)
     rounds: int = 1
     method: str = "conditional"
+    test: str = "lr"
     excluded: dict[str, str] = field(default_factory=dict)
     base: MultiGroupResult | None = None
 
@@ -92,8 +116,52 @@ def irt_lr_dif(
     ``responses``: Responses with item ids or an array; ``groups``: one label per person. ``progress(step, done,
     total)`` is called as the base fits and the item tests advance.
     """
+    return irt_dif(
+        responses, groups, model, test="lr", reference=reference, anchors=anchors, alpha=alpha, method=method,
+        quadpts=quadpts, max_rounds=max_rounds, progress=progress,
+    )  # fmt: skip
+
+
+def irt_wald_dif(
+    responses: Any,
+    groups: Sequence[Any],
+    model: Any = "2PL",
+    *,
+    reference: Any = None,
+    anchors: str | Sequence[str] = "purified",
+    alpha: float = 0.05,
+    method: str = "conditional",
+    quadpts: int = 61,
+    max_rounds: int = 5,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IRTDIFTable:
+    """IRT DIF of every item by Wald tests of its parameters' group differences in the model with it freed (see
+    the module docstring); anchors, purification and Benjamini–Hochberg flags as :func:`irt_lr_dif`."""
+    return irt_dif(
+        responses, groups, model, test="wald", reference=reference, anchors=anchors, alpha=alpha, method=method,
+        quadpts=quadpts, max_rounds=max_rounds, progress=progress,
+    )  # fmt: skip
+
+
+def irt_dif(
+    responses: Any,
+    groups: Sequence[Any],
+    model: Any = "2PL",
+    *,
+    test: str = "lr",
+    reference: Any = None,
+    anchors: str | Sequence[str] = "purified",
+    alpha: float = 0.05,
+    method: str = "conditional",
+    quadpts: int = 61,
+    max_rounds: int = 5,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IRTDIFTable:
+    """IRT DIF of every item between the groups by ``test`` = ``"lr"`` (likelihood ratio) or ``"wald"``."""
     if method not in ("conditional", "refit"):
         raise CalibrationError(f"method = {method!r}: expected 'conditional' or 'refit'")
+    if test not in TESTS:
+        raise CalibrationError(f"test = {test!r}: expected 'lr' or 'wald'")
     report = progress or (lambda *_: None)
     from digicomp.calibration.data import as_responses
 
@@ -116,8 +184,18 @@ def irt_lr_dif(
     report("base model", 0, 1)
     base = calibrate_multigroup(resp, groups, model, free=free, reference=labels[0], quadpts=quadpts)
     report("base model", 1, 1)
-    test = _conditional_lr if method == "conditional" else _refit_lr
-    first, add_uniform = test(base, resp, groups, model, labels[0], quadpts, report)
+    if method == "conditional":
+
+        def run(base: MultiGroupResult) -> tuple[_Raw, Callable[[], None]]:
+            return _conditional_lr(base, report, test)
+
+    else:
+        refit = _refit_lr if test == "lr" else _refit_wald
+
+        def run(base: MultiGroupResult) -> tuple[_Raw, Callable[[], None]]:
+            return refit(base, resp, groups, model, labels[0], quadpts, report)
+
+    first, add_uniform = run(base)
     table = first
     rounds = 1
     anchor_name = "all others" if isinstance(anchors, str) else f"{len(ids) - len(free)} given anchors"
@@ -132,12 +210,12 @@ def irt_lr_dif(
                 resp, groups, model, free=flagged, reference=labels[0], quadpts=quadpts, start=base
             )
             report("base model", 1, 1)
-            table, add_uniform = test(base, resp, groups, model, labels[0], quadpts, report)
+            table, add_uniform = run(base)
         n_anchor = len(ids) - len(base.free_items)
         anchor_name = f"purified ({n_anchor} anchors)"
     add_uniform()  # the uniform-DIF split of the final round only
     del add_uniform
-    return _finish(table, first, alpha, base, anchor_name, rounds, method)
+    return _finish(table, first, alpha, base, anchor_name, rounds, method, test)
 
 
 @dataclass
@@ -151,10 +229,12 @@ class _Raw:
     flagged: NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     chi2_uniform: Array | None = None  # intercepts free per group, slopes held (conditional method only)
     df_uniform: Array | None = None
+    chi2_lr: Array | None = None
+    chi2_wald: Array | None = None
 
 
 def _finish(
-    table: _Raw, first: _Raw, alpha: float, base: MultiGroupResult, anchor: str, rounds: int, method: str
+    table: _Raw, first: _Raw, alpha: float, base: MultiGroupResult, anchor: str, rounds: int, method: str, test: str
 ) -> IRTDIFTable:
     from digicomp.analysis.probability import chi2_sf
 
@@ -185,10 +265,13 @@ def _finish(
         chi2_uniform=chi2_u,
         df_uniform=df_u,
         p_uniform=chi2_sf(chi2_u, df_u),
+        chi2_lr=_or_nan(table.chi2_lr, len(table.item)),
+        chi2_wald=_or_nan(table.chi2_wald, len(table.item)),
         groups=list(base.groups),
         anchors=[i for i in table.item if i not in set(base.free_items)],
         rounds=rounds,
         method=method,
+        test=test,
         excluded={**first.excluded, **table.excluded},
         base=base,
     )
@@ -233,9 +316,9 @@ def _ab(family: str, eta: Array) -> tuple[float, float]:
     return a, b
 
 
-def _conditional_lr(
-    base: MultiGroupResult, resp: Any, groups: Any, model: Any, reference: str, quadpts: int, report: Callable
-) -> tuple[_Raw, Callable[[], None]]:
+def _conditional_lr(base: MultiGroupResult, report: Callable, test: str = "lr") -> tuple[_Raw, Callable[[], None]]:
+    """Conditional refits of every item, equal and free per group (module docstring); with ``test="wald"`` the
+    Wald statistics from the free fit's per-group observed information too, and the flags on them."""
     eng = base.engine
     points = eng.points
     Q = points.size
@@ -363,6 +446,43 @@ def _conditional_lr(
                 break
         return [ll for ll, _ in e_pass(fits, False)]
 
+    def free_information(blocks: list[Block], t: NDArray[np.intp], ind: list, n_t: int) -> Array:
+        """Observed information (n_t, m, m) of every target's parameters: central differences of the gradient by
+        Fisher's identity (M-step gradient at the counts of the same η). Given the base, target t's likelihood
+        depends on its own η only, so moving column k of every target at once gives column k of every Hessian."""
+        m = max(b.eta.shape[1] for b in blocks)
+
+        def gradient() -> Array:
+            ((_, c),) = e_pass([(blocks, t, ind, n_t)], True)
+            counts = c.reshape(n_t, Kmax, Q)
+            out = np.zeros((n_t, m))
+            for b in blocks:
+                K = 2 if b.family == "dichotomous" else b.eta.shape[1]
+                grad, _ = score_and_information(b, b.eta, counts[b.index, :K], points, priors)
+                out[b.index, : grad.shape[1]] = np.where(b.free, grad, 0.0)
+            return out
+
+        hess = np.zeros((n_t, m, m))
+        for k in range(m):
+            moving = [b for b in blocks if k < b.eta.shape[1] and b.free[:, k].any()]
+            if not moving:
+                continue
+            h = np.zeros(n_t)
+            saved = [b.eta[:, k].copy() for b in moving]
+            for b in moving:
+                h[b.index] = np.where(b.free[:, k], STEP * np.maximum(1.0, np.abs(b.eta[:, k])), 0.0)
+            for b in moving:
+                b.eta[:, k] += h[b.index]
+            up = gradient()
+            for b in moving:
+                b.eta[:, k] -= 2 * h[b.index]
+            down = gradient()
+            for b, keep_k in zip(moving, saved):
+                b.eta[:, k] = keep_k
+            with np.errstate(invalid="ignore", divide="ignore"):
+                hess[:, :, k] = np.where(h[:, None] > 0, (up - down) / (2 * h[:, None]), 0.0)
+        return -(hess + hess.transpose(0, 2, 1)) / 2
+
     report("item tests", 0, 1)
     ll_eq, ll_fr = fit_em([(blocks_eq, t_eq, ind_eq, J), (blocks_fr, t_fr, ind_fr, J * G)])
     report("item tests", 1, 1)
@@ -377,7 +497,18 @@ def _conditional_lr(
                 n_free[j] = int(b.free[r].sum())
     chi2 = np.where(ok_item, np.maximum(2 * (ll_fr - ll_eq), 0.0), np.nan)
     df = np.where(ok_item, n_free * (G - 1), np.nan)
-    raw = _flag(_Raw(names, chi2, df, a, bb, excluded))
+    if test == "wald":
+        report("Wald covariance", 0, 1)
+        info = free_information(blocks_fr, t_fr, ind_fr, J * G)
+        report("Wald covariance", 1, 1)
+        w, w_df, wu, wu_df = _conditional_wald(blocks_fr, info, J, G)
+        w, wu = np.where(ok_item, w, np.nan), np.where(ok_item, wu, np.nan)
+        for j in np.flatnonzero(ok_item & np.isnan(w)):
+            excluded[names[j]] = "the information of its per-group parameters is not positive definite (no Wald test)"
+        raw = _flag(_Raw(names, w, np.where(ok_item, w_df, np.nan), a, bb, excluded, chi2_lr=chi2, chi2_wald=w))
+        raw.chi2_uniform, raw.df_uniform = wu, np.where(ok_item, wu_df, np.nan)
+        return raw, lambda: None
+    raw = _flag(_Raw(names, chi2, df, a, bb, excluded, chi2_lr=chi2))
 
     def add_uniform() -> None:
         """Uniform DIF (run for the final round only): intercepts free per group, slopes (and asymptotes) held at
@@ -405,6 +536,86 @@ def _conditional_lr(
         report("uniform DIF tests", 1, 1)
 
     return raw, add_uniform
+
+
+def _conditional_wald(blocks: list[Block], info: Array, J: int, G: int) -> tuple[Array, Array, Array, Array]:
+    """Wald statistics of every item from the free fit's targets (item j, group g at row j·G + g): (W, df,
+    W of the intercepts alone, its df). The groups' parameters are independent given the base, so each item's
+    covariance is block diagonal, one inverse information per group. Items are batched by family and free mask."""
+    m = info.shape[1]
+    eta = np.full((J * G, m), np.nan)
+    free = np.zeros((J * G, m), dtype=bool)
+    icpt = np.zeros((J * G, m), dtype=bool)
+    for b in blocks:
+        width = b.eta.shape[1]
+        eta[b.index, :width] = b.eta
+        free[b.index, :width] = b.free
+        cols = np.arange(width)
+        is_icpt = (cols == 1) if b.family == "dichotomous" else (cols >= 1)
+        icpt[b.index, :width] = b.free & is_icpt
+    w, df, wu, dfu = (np.full(J, np.nan) for _ in range(4))
+    first = np.arange(J) * G
+    pattern = np.packbits(np.concatenate([free[first], icpt[first]], axis=1), axis=1)
+    _, kind = np.unique(pattern, axis=0, return_inverse=True)
+    for k in np.unique(kind):  # one batch per (free, intercept) mask: a few kinds of item, not items
+        items = np.flatnonzero(kind.ravel() == k)
+        use, use_u = free[first[items[0]]], icpt[first[items[0]]]
+        if not use.any():
+            continue
+        rows = items[:, None] * G + np.arange(G)[None, :]  # (n, G)
+        sub = info[rows][..., use, :][..., use]  # (n, G, p, p)
+        theta = eta[rows][..., use]  # (n, G, p)
+        cov = _block_diagonal_inverse(sub)
+        w[items], df[items] = group_difference_wald(theta, cov)
+        if use_u.any():
+            pick = use_u[use]
+            p = int(use.sum())
+            idx = (np.arange(G)[:, None] * p + np.flatnonzero(pick)[None, :]).ravel()
+            wu[items], dfu[items] = group_difference_wald(theta[..., pick], cov[:, idx][:, :, idx])
+    return w, df, wu, dfu
+
+
+def _block_diagonal_inverse(info: Array) -> Array:
+    """(n, G, p, p) information blocks → (n, G·p, G·p) block-diagonal covariance (NaN where not invertible)."""
+    n, G, p, _ = info.shape
+    cov = np.zeros((n, G * p, G * p))
+    vals, vecs = np.linalg.eigh(info)
+    positive = vals.min(axis=-1) > 1e-12 * np.maximum(vals.max(axis=-1), 1e-300)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.einsum("ngij,ngj,ngkj->ngik", vecs, 1.0 / vals, vecs)
+    inv[~positive] = np.nan
+    for g in range(G):  # the groups: a handful
+        cov[:, g * p : (g + 1) * p, g * p : (g + 1) * p] = inv[:, g]
+    return cov
+
+
+def _refit_wald(
+    base: MultiGroupResult, resp: Any, groups: Any, model: Any, reference: str, quadpts: int, report: Callable
+) -> tuple[_Raw, Callable[[], None]]:
+    """Exact Wald: for every item, the multiple-group model with that item freed (the base itself when it is free
+    there), W from the inverse numerical observed information of all its parameters (2 E-steps per parameter)."""
+    names, _, _ = _base_items(base)
+    J, G = len(names), len(base.groups)
+    chi2, df = np.full(J, np.nan), np.full(J, np.nan)
+    a, bb = np.full((J, G), np.nan), np.full((J, G), np.nan)
+    excluded: dict[str, str] = {}
+    for j, i in enumerate(names):
+        report("item tests", j, J)
+        try:
+            fit = base if i in base.free_items else calibrate_multigroup(
+                resp, groups, model, free=[*base.free_items, i], reference=reference, quadpts=quadpts, start=base
+            )  # fmt: skip
+            chi2[j], df[j] = fit.wald_dif(i)
+        except CalibrationError as err:
+            excluded[i] = str(err)
+            continue
+        if not np.isfinite(chi2[j]):
+            excluded[i] = "the observed information is not positive definite (no Wald test)"
+        etas = _eta_of_columns(fit)
+        for g, label in enumerate(base.groups):
+            a[j, g], bb[j, g] = _ab(*etas[fit.params.ids.index(f"{i}{SEP}{label}")])
+    report("item tests", J, J)
+    return _flag(_Raw(names, chi2, df, a, bb, excluded, chi2_wald=chi2)), lambda: None
 
 
 def _blocks(models: list[str], rows: NDArray[np.intp], K: NDArray[np.intp], start: list) -> list[Block]:
@@ -448,4 +659,4 @@ def _refit_lr(
             c = full.params.ids.index(f"{i}{SEP}{label}")
             a[j, g], bb[j, g] = _ab(*etas[c])
     report("item tests", J, J)
-    return _flag(_Raw(names, chi2, df, a, bb, excluded)), lambda: None
+    return _flag(_Raw(names, chi2, df, a, bb, excluded, chi2_lr=chi2)), lambda: None

@@ -178,6 +178,7 @@ class MultiGroupResult:
     data: Responses | None = None  # kept persons × expanded items, as fitted
     person_group: NDArray[np.intp] | None = None  # group code of each kept person
     sorted_row: NDArray[np.intp] | None = None  # row of each kept person in the engine's group-sorted order
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def aic(self) -> float:
@@ -206,6 +207,64 @@ class MultiGroupResult:
             rows.append(row)
         return rows
 
+    def parameter_covariance(self) -> Array | None:
+        """Covariance of every free parameter (packed order of the engine: items block by block, then the latent
+        means and log SDs), the inverse of the numerical observed information (2 E-steps per parameter; cached).
+        None when the information is not positive definite."""
+        if "covariance" not in self._cache:
+            self._cache["covariance"] = covariance(self.engine.observed_information())
+        return self._cache["covariance"]
+
+    def parameter_index(self, column: str) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
+        """Where the free parameters of expanded item ``column`` ("id" or "id@group") sit in the packed vector:
+        (positions of its free internal parameters, its free mask over the internal columns)."""
+        j = self.params.ids.index(column)
+        pos = 0
+        for b in self.engine.blocks:
+            where = np.full(b.eta.shape, -1, dtype=np.intp)
+            where[b.free] = pos + np.arange(int(b.free.sum()))
+            pos += int(b.free.sum()) + int(b.shared.any())
+            rows = np.flatnonzero(b.index == j)
+            if rows.size:
+                r = int(rows[0])
+                if b.shared[r].any():
+                    raise CalibrationError(f"item {column!r} shares its slope with other items: no per-item Wald test")
+                return where[r, b.free[r]], b.free[r].copy()
+        raise CalibrationError(f"item {column!r} is not in the fitted model")
+
+    def wald_dif(self, item: str) -> tuple[float, int]:
+        """Wald test of the group differences of a freed item's parameters: (W, df).
+
+        W = (C η)ᵀ (C Σ Cᵀ)⁻¹ (C η), with η the item's free internal parameters of every group (slope–intercept
+        form, reference group first), C the contrasts of each other group with the reference, Σ their block of
+        :meth:`parameter_covariance` (so the uncertainty of the anchors and the groups' distributions counts);
+        df = (G − 1) × the item's free parameters. Asymptotically the likelihood-ratio statistic of the same
+        hypothesis (Wald 1943; for DIF, Lord 1980's χ² generalised, Langer 2008).
+        """
+        if item not in self.free_items:
+            raise CalibrationError(f"item {item!r} is not freed in this model (free: {', '.join(self.free_items)})")
+        cov = self.parameter_covariance()
+        if cov is None:
+            return float("nan"), 0
+        idx, etas = [], []
+        for g in self.groups:
+            where, free = self.parameter_index(f"{item}{SEP}{g}")
+            idx.append(where)
+            row = self._eta_of(f"{item}{SEP}{g}")
+            etas.append(row[free])
+        theta = np.array(etas)[None]
+        sigma = cov[np.ix_(np.concatenate(idx), np.concatenate(idx))][None]
+        w, df = group_difference_wald(theta, sigma)
+        return float(w[0]), int(df[0])
+
+    def _eta_of(self, column: str) -> Array:
+        j = self.params.ids.index(column)
+        for b in self.engine.blocks:
+            rows = np.flatnonzero(b.index == j)
+            if rows.size:
+                return b.eta[int(rows[0])].copy()
+        raise CalibrationError(f"item {column!r} is not in the fitted model")
+
     def group_params(self, group: str) -> ItemParameters:
         """The item parameters as one group sees them (freed items take that group's pseudo-item), original ids."""
         ids = self.params.ids
@@ -217,6 +276,34 @@ class MultiGroupResult:
                 names.append(base)
         sub = self.params.subset(rows)
         return ItemParameters(sub.models, sub.slope, sub.intercepts, sub.lower, sub.upper, D=sub.D, ids=names)
+
+
+def group_difference_wald(theta: Array, cov: Array) -> tuple[Array, Array]:
+    """Wald statistics of "equal across groups" for a batch of items: (W, df) per item.
+
+    ``theta`` (n, G, p): each item's p parameters in each group, reference group first; ``cov`` (n, G·p, G·p):
+    their covariance, group-major (group 0's p parameters, then group 1's, ...). The contrasts d_g = θ_g − θ_0
+    (g = 1..G−1) have covariance C Σ Cᵀ; W = dᵀ (C Σ Cᵀ)⁻¹ d on (G − 1) p df. W is NaN where C Σ Cᵀ is not
+    positive definite or an input is not finite.
+    """
+    theta = np.asarray(theta, dtype=float)
+    cov = np.asarray(cov, dtype=float)
+    n, G, p = theta.shape
+    C = np.zeros(((G - 1) * p, G * p))
+    for g in range(1, G):  # G is the number of groups: a handful
+        C[(g - 1) * p : g * p, g * p : (g + 1) * p] = np.eye(p)
+        C[(g - 1) * p : g * p, :p] = -np.eye(p)
+    d = (theta[:, 1:] - theta[:, :1]).reshape(n, (G - 1) * p)
+    V = C @ cov @ C.T
+    w = np.full(n, np.nan)
+    ok = np.isfinite(d).all(axis=1) & np.isfinite(V).all(axis=(1, 2))
+    if ok.any():
+        vals, vecs = np.linalg.eigh(V[ok])
+        z = np.einsum("nij,ni->nj", vecs, d[ok])
+        positive = vals.min(axis=1) > 1e-12 * np.maximum(vals.max(axis=1), 1e-300)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            w[ok] = np.where(positive, (z**2 / vals).sum(axis=1), np.nan)
+    return w, np.full(n, (G - 1) * p)
 
 
 def group_codes(groups: Sequence[Any], n_persons: int, reference: Any = None) -> tuple[NDArray[np.intp], list[str]]:

@@ -26,12 +26,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--by", metavar="COLUMN", help="the column of --groups that defines the groups")
     p.add_argument("--reference", help="reference group label (default: the largest group)")
     p.add_argument("--min-group", type=int, default=100, help="fewest persons a group may have (default 100)")
-    p.add_argument("--irt-dif", action="store_true", help="also IRT likelihood-ratio DIF (multiple-group models)")
+    p.add_argument(
+        "--irt-dif",
+        nargs="?",
+        const="lr",
+        choices=["lr", "wald"],
+        help="also IRT DIF between multiple-group models: lr (likelihood ratio, the default when given alone) or wald",
+    )
     p.add_argument(
         "--anchors",
         choices=["purified", "all-others"],
         default="purified",
-        help="anchor items of the IRT-LR DIF (default purified)",
+        help="anchor items of the IRT DIF (default purified)",
     )
     p.add_argument("--alpha", type=float, default=0.05, help="false discovery rate of the DIF flags (default 0.05)")
     p.add_argument("--out", required=True, metavar="DIR", help="directory for the CSV tables and summary.json")
@@ -271,22 +277,27 @@ def _dif(args: Any, data: Any, theta: Any, design: str, step: _Steps, tables: di
     report["dif"]["mh_flagged"] = sorted({r["item"] for r in mh_rows if r["flagged"]})
     report["dif"]["logistic_flagged"] = sorted({r["item"] for r in lg_rows if r["flagged"]})
     if args.irt_dif:
-        from digicomp.analysis.irt_dif import irt_lr_dif
+        from digicomp.analysis.irt_dif import irt_dif
 
         models = {i: str(m) for i, m in zip(ids, data.params.models)}
-        with step(f"DIF: IRT likelihood ratio ({args.anchors} anchors)"):
-            irt = irt_lr_dif(
-                resp, groups, models, reference=reference, anchors=args.anchors, alpha=args.alpha, progress=step.detail
-            )
+        name = "likelihood ratio" if args.irt_dif == "lr" else "Wald"
+        with step(f"DIF: IRT {name} ({args.anchors} anchors)"):
+            irt = irt_dif(
+                resp, groups, models, test=args.irt_dif, reference=reference, anchors=args.anchors, alpha=args.alpha,
+                progress=step.detail,
+            )  # fmt: skip
         rows = _rows(irt.as_dict())
         tables["dif_irt"] = rows
         tables["groups"] = irt.base.latent_table()
         report["dif"]["irt_flagged"] = [r["item"] for r in rows if r["flagged"]]
         report["dif"]["irt_anchors"] = irt.anchor[0] if irt.anchor else ""
+        report["dif"]["irt_test"] = args.irt_dif
         for i, why in irt.excluded.items():
-            excl.append({"what": "item", "id": i, "step": "DIF IRT-LR", "reason": why})
+            excl.append({"what": "item", "id": i, "step": f"DIF IRT-{name}", "reason": why})
         for p in irt.base.excluded_persons:
-            excl.append({"what": "person", "id": p, "step": "DIF IRT-LR", "reason": "no response to a calibrated item"})
+            excl.append(
+                {"what": "person", "id": p, "step": f"DIF IRT-{name}", "reason": "no response to a calibrated item"}
+            )
     del np
 
 

@@ -38,6 +38,7 @@ TEXT: dict[str, dict[str, str]] = {
     "mh": {"vi": "Mantel–Haenszel (phân loại ETS A/B/C)", "en": "Mantel–Haenszel (ETS classes A/B/C)"},
     "logistic": {"vi": "Hồi quy logistic", "en": "Logistic regression"},
     "irt": {"vi": "IRT – kiểm định tỉ số hợp lý", "en": "IRT likelihood ratio"},
+    "irt_wald": {"vi": "IRT – kiểm định Wald", "en": "IRT Wald test"},
     "groups": {"vi": "Phân phối năng lực theo nhóm", "en": "Ability distribution by group"},
     "information": {"vi": "Thông tin của bài thi", "en": "Test information"},
     "person_fit": {"vi": "Độ phù hợp của người làm bài", "en": "Person fit"},
@@ -132,7 +133,8 @@ def _dif(report: dict[str, Any], tables: dict[str, list[dict[str, Any]]], lang: 
     out = [f"<p>{escape(str(dif.get('description', '')))}</p>"]
     if tables.get("groups"):
         out += [f"<h3>{escape(tr('groups', lang))}</h3>", _table(tables["groups"])]
-    for key, title in (("dif_mh", "mh"), ("dif_logistic", "logistic"), ("dif_irt", "irt")):
+    irt = "irt_wald" if dif.get("irt_test") == "wald" else "irt"
+    for key, title in (("dif_mh", "mh"), ("dif_logistic", "logistic"), ("dif_irt", irt)):
         rows = tables.get(key)
         if not rows:
             continue

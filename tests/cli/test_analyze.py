@@ -172,3 +172,21 @@ def test_a_complete_wide_pilot_matches_on_the_total_score(tmp_path):
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     assert summary["design"] == "complete" and summary["dif"]["matching"] == "total score"
     assert summary["n_responses"] == 600 * 12
+
+
+def test_irt_dif_by_wald_tests(pilot, tmp_path, capsys):
+    bank, answers, persons = pilot
+    out = tmp_path / "out"
+    code = main(
+        ["analyze", str(answers), "--bank", str(bank), "--groups", str(persons), "--by", "group", "--reference",
+         "reference", "--irt-dif", "wald", "--anchors", "all-others", "--out", str(out)]
+    )  # fmt: skip
+    assert code == 0
+    assert "IRT Wald" in capsys.readouterr().err
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["dif"]["irt_test"] == "wald" and summary["dif"]["irt_flagged"]
+    rows = _read(out / "dif_irt.csv")
+    assert len(rows) == 40
+    wald = [float(r["chi2"]) for r in rows]
+    lr = [float(r["chi2_lr"]) for r in rows]
+    assert abs(sum(wald) / sum(lr) - 1) < 0.1  # the two statistics of the same hypothesis
