@@ -101,10 +101,9 @@ def fill_store(store, bank, units: list[dict], n_sessions: int, seed: int = 0, r
             )
         )
     from digicomp.store.base import _INSERT_SESSION
-    from digicomp.store.scores import backfill
 
     with store._transaction() as cur:
         for start in range(0, len(rows), 20_000):
             cur.executemany(store._sql(_INSERT_SESSION), rows[start : start + 20_000])
-        backfill(store, cur)  # the per-area side table write_many fills with each session
+    store.fill_scores()  # the per-area side table that write_many fills with each session
     return n_sessions

@@ -118,6 +118,13 @@ def read_sessions(store: Any) -> Sessions:
             f"{se[i]!r}; a finished session needs both (a positive SE)"
         )
     ref_a = np.fromiter(ref, np.int64, len(rows))[order]
+    missing = ~np.isin(ref_a, scores.refs)
+    if missing.any():
+        i = int(order[np.flatnonzero(missing)[0]])
+        raise ProgrammeError(
+            f"{store.url}: {int(missing.sum())} finished session(s), e.g. of person {person[i]!r} at {fin[i]}, have no "
+            "row in session_scores (written around the store's API?); store.fill_scores() writes them from the results"
+        )
     by_ref = np.argsort(ref_a)
     refs = (ref_a[by_ref], by_ref)  # sorted refs and the session row of each
     return Sessions(

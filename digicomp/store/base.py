@@ -20,7 +20,7 @@ from digicomp.errors import StoreError
 from digicomp.responses import Responses
 from digicomp.store.records import STATUSES, ServedItem, SessionRecord, utc_now
 from digicomp.store.schema import MIGRATIONS, SCHEMA_TABLE, SCHEMA_VERSION
-from digicomp.store.scores import INSERT_SCORES, SessionScores, read_scores, scores_row
+from digicomp.store.scores import INSERT_SCORES, SessionScores, backfill, read_scores, scores_row
 
 FETCH_ROWS = 50_000
 
@@ -407,6 +407,15 @@ class ResponseStore:
         """Every session's per-area scores and "to work on" entries (of one ``status``; None: all) as flat arrays,
         read with one query from the side table written with each session (:mod:`digicomp.store.scores`)."""
         return read_scores(self, status)
+
+    def fill_scores(self) -> int:
+        """Write the ``session_scores`` row of every session that lacks one (sessions put into the table by other
+        means than :meth:`write_many`), from its stored result; returns how many (one transaction)."""
+        try:
+            with self._transaction() as cur:
+                return backfill(self, cur)
+        except self._driver_error as exc:
+            raise self._fail("cannot fill the session scores", exc) from None
 
     def stream(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
         """Rows of a read-only query, fetched in blocks (for exports larger than memory)."""

@@ -136,10 +136,12 @@ class ScoreEntries:
 
 @dataclass
 class SessionScores:
-    """The ``session_scores`` of the sessions read: per-area scores and "to work on" entries as flat arrays."""
+    """The ``session_scores`` of the sessions read: per-area scores and "to work on" entries as flat arrays, and
+    ``refs``, every session that has its row (sessions with empty lists included)."""
 
     areas: ScoreEntries
     to_work_on: ScoreEntries
+    refs: NDArray[np.int64]
 
 
 def read_scores(store: Any, status: str | None = None) -> SessionScores:
@@ -175,7 +177,7 @@ def read_scores(store: Any, status: str | None = None) -> SessionScores:
         np.zeros(n_work, np.intp),
         [None],
     )
-    return SessionScores(areas, work)
+    return SessionScores(areas, work, ref)
 
 
 def _joined(blobs: tuple[Any, ...], dtype: np.dtype, counts: NDArray[np.int64]) -> NDArray:

@@ -153,3 +153,19 @@ def test_report_tables_equal_those_of_the_old_unit_model(store_url, bank, monkey
                     assert a[key] == pytest.approx(b[key], abs=2e-4), (table, a, key)
                 else:
                     assert a[key] == b[key], (table, a, key)
+
+
+def test_a_session_without_its_scores_row_is_named_not_dropped(store_url, bank):
+    from digicomp.programme import ProgrammeError
+
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store.put_units([{"unit": "U0", "parent": None, "name_vi": "U", "name_en": "U", "headcount": None}])
+        store.write_many(records(bank, 20, ["U0"]))
+        ref = store._read("SELECT ref FROM sessions WHERE session_id = 's3'")[0][0]
+        with store._transaction() as cur:
+            cur.execute(store._sql("DELETE FROM session_scores WHERE session_ref = ?"), (ref,))
+        with pytest.raises(ProgrammeError, match=r"1 finished session\(s\), e.g. of person 'p3' .*fill_scores"):
+            read_sessions(store)
+        assert store.fill_scores() == 1
+        assert read_sessions(store).n == 20

@@ -189,6 +189,11 @@ def test_back_fill_runs_in_batches(store_url, bank, monkeypatch):
         refs = refs_of(store)
         want = expected({refs[f"s{k}"]: result_of(k) for k in range(10)})
         assert read_back(store) == (sorted(want[0]), sorted(want[1]))
+        with store._transaction() as cur:
+            cur.execute(store._sql("DELETE FROM session_scores WHERE session_ref > ?"), (refs["s4"],))
+        assert store.fill_scores() == 5  # the public way to fill rows of sessions written around write_many
+        assert read_back(store) == (sorted(want[0]), sorted(want[1]))
+        assert sorted(store.session_scores().refs.tolist()) == sorted(refs.values())
 
 
 def _json(value) -> str:
