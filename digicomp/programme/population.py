@@ -10,7 +10,7 @@ they are calibrated for that unit, where posteriors under the common prior pull 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -24,6 +24,7 @@ TINY = 1e-30
 are of order 1e-3 or more unless the unit's density vanishes where the person is, when the likelihood decides), and
 products of subnormal single-precision numbers are many times slower than of normal ones."""
 Z_FLOOR, Z_CEIL = 15.0, 9.0
+CHUNK = 16_384
 
 
 @dataclass
@@ -39,6 +40,13 @@ class GridModel:
     starts: NDArray[np.intp]
     present: NDArray[np.intp]
     prior: tuple[float, float]
+    _work: NDArray[np.float32] | None = field(default=None, repr=False, compare=False)
+    """Scratch (n, pieces) reused by every pass: a fresh array of that size each pass costs its page faults."""
+
+    def _scratch(self) -> NDArray[np.float32]:
+        if self._work is None:
+            self._work = np.empty_like(self.mass)
+        return self._work
 
     @classmethod
     def fit(
@@ -90,7 +98,11 @@ class GridModel:
         """Each person's likelihood mass × their unit's density, (n, pieces), and its sum over the pieces (the
         posterior's normaliser); where the unit's density underflowed under a person's likelihood (sum 0), the
         likelihood decides: that person's row is their mass itself."""
-        joint = mass * density[rows]
+        if mass is self.mass:
+            joint = np.take(density, rows, axis=0, out=self._scratch())
+            np.multiply(joint, mass, out=joint)
+        else:
+            joint = mass * density[rows]
         total = joint.sum(axis=1)
         lost = np.flatnonzero(total <= 0)
         if lost.size:
@@ -116,7 +128,7 @@ class GridModel:
         w = None if weight is None else weight.astype(DTYPE)
         for _ in range(iterations):
             density = self._density(g)
-            dense = density[rows]
+            dense = np.take(density, rows, axis=0, out=self._scratch())
             total = np.einsum("ij,ij->i", self.mass, dense)
             lost = np.flatnonzero(total <= 0)
             scale = (1.0 / np.maximum(total, np.finfo(DTYPE).tiny)).astype(DTYPE)
@@ -214,9 +226,13 @@ def piece_masses(
     inner = cuts[(cuts > edges[0]) & (cuts < edges[-1])]
     bounds = np.unique(np.r_[edges, inner])
     bounds[0], bounds[-1] = -np.inf, np.inf
-    # beyond these z the CDF is 0 or 1 in single precision; clipping spares ndtr its slowest range and keeps the
-    # masses out of the subnormal range, where every later product runs an order of magnitude slower
-    z = np.clip((bounds[None, :] - m[:, None]) / np.sqrt(v)[:, None], -Z_FLOOR, Z_CEIL)
-    mass = np.diff(ndtr(z), axis=1).astype(DTYPE)
-    mass[mass < TINY] = 0.0
+    sd = np.sqrt(v)
+    mass = np.empty((m.size, bounds.size - 1), DTYPE)
+    for start in range(0, m.size, CHUNK):  # blocks of persons: the double-precision temporaries stay small
+        block = slice(start, start + CHUNK)
+        # beyond these z the CDF is 0 or 1 in single precision; clipping spares ndtr its slowest range
+        z = np.clip((bounds[None, :] - m[block, None]) / sd[block, None], -Z_FLOOR, Z_CEIL)
+        cdf = ndtr(z)
+        mass[block] = cdf[:, 1:] - cdf[:, :-1]
+    mass[mass < TINY] = 0.0  # out of the subnormal range, where every later product runs many times slower
     return mass
