@@ -23,6 +23,7 @@ Beaton, Kaplan & Sheehan 1992; von Davier, Gonzalez & Mislevy 2009), computed in
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -193,9 +194,10 @@ def estimate_shares(
     else:
         args = (eap, se, unit, n_units, cuts, prior_mean, prior_sd, method, draws, rng, model, fitted)
         draws_of = _posterior_draws(*args)
+    by_unit, by_unit_sq = _unit_matrix(unit, n_units, w), _unit_matrix(unit, n_units, w**2)
     for q in draws_of:
-        means.append(_unit_sums(q * w[:, None], unit, n_units))
-        bern.append(_unit_sums(q * (1 - q) * (w**2)[:, None], unit, n_units))
+        means.append(by_unit @ q)
+        bern.append(by_unit_sq @ (q * (1 - q)))
     leaf_mean = means[0]
     big_w = _roll_up(np.bincount(unit, w, n_units)[:, None], ancestors)[:, 0]
     safe_w = np.where(big_w > 0, big_w, 1.0)
@@ -237,7 +239,7 @@ def estimate_shares(
     lower[:, 0] = upper[:, 0] = 1.0
     hard = np.searchsorted(cuts, eap, side="right") if hard_level is None else np.asarray(hard_level)
     hard_q = (hard[:, None] >= np.arange(k)[None, :]).astype(float)
-    naive = _roll_up(_unit_sums(hard_q * w[:, None], unit, n_units), ancestors) / safe_w[:, None]
+    naive = _roll_up(by_unit @ hard_q, ancestors) / safe_w[:, None]
     empty = n_sub == 0
     for arr in (est, lower, upper, naive):
         arr[empty] = np.nan
@@ -264,8 +266,12 @@ def _posterior_draws(eap, se, unit, n_units, cuts, prior_mean, prior_sd, method,
         yield level_posteriors(m, v, unit, mu, s2, cuts)
 
 
-def _unit_sums(x: NDArray[np.float64], unit: NDArray[np.intp], n_units: int) -> NDArray[np.float64]:
-    return np.stack([np.bincount(unit, x[:, j], n_units) for j in range(x.shape[1])], axis=1)
+def _unit_matrix(unit: NDArray[np.intp], n_units: int, weight: NDArray[np.float64]) -> Any:
+    """(units, persons) sparse matrix of the persons' weights in their unit's row: ``M @ x`` sums the weighted rows
+    of ``x`` (persons, K) per unit in one pass (built once per estimate, used for every draw)."""
+    from scipy.sparse import csr_matrix
+
+    return csr_matrix((weight, (unit, np.arange(unit.size))), shape=(n_units, unit.size))
 
 
 def _beta(mean: NDArray[np.float64], var: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
