@@ -49,7 +49,7 @@ class _Text(HTMLParser):
             self._cell.append(data)
 
 
-def render(filled, lang: str) -> _Text:
+def render(filled, lang: str) -> _Text:  # noqa: F811 - the fixture imported above
     url, folder = filled
     (folder / "targets.yaml").write_text(
         "targets:\n  - {level: advanced, share: 0.5, date: 2026-12-31}\n"
@@ -84,7 +84,7 @@ def labels():
 
 
 @pytest.mark.parametrize("lang", ["vi", "en"])
-def test_the_report_has_no_label_or_name_of_the_other_language_and_no_raw_level_id(filled, labels, lang):
+def test_the_report_has_no_label_or_name_of_the_other_language_and_no_raw_level_id(filled, labels, lang):  # noqa: F811
     other = "en" if lang == "vi" else "vi"
     page = render(filled, lang)
     text = " ".join(" ".join(page.pieces).split())
