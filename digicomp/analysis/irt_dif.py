@@ -54,7 +54,7 @@ from digicomp.errors import CalibrationError
 Array = NDArray[np.float64]
 W_CELLS = 100_000_000  # (observations × points) held as leave-one-out weights at once (400 MB in float32)
 CHUNK = 200_000  # observations per pass when the weights are recomputed
-STEP = 1e-4  # relative step of the central differences of the gradient (conditional Wald covariance)
+STEP = 1e-3  # relative step of the central differences of the gradient (conditional Wald covariance; float32 counts)
 TESTS = ("lr", "wald")
 
 

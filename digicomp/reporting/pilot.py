@@ -9,6 +9,7 @@ plots, test information, person-fit distribution, and everything excluded. Built
 
 from __future__ import annotations
 
+import contextlib
 from html import escape
 from typing import Any
 
@@ -72,7 +73,24 @@ def tr(key: str, lang: str, **fields: Any) -> str:
 
 def pilot_html(report: dict[str, Any], tables: dict[str, list[dict[str, Any]]], lang: str = "vi") -> str:
     """The pilot report page. ``report``: the JSON summary; ``tables``: rows of the CSV tables by name
-    (items, options, dif_mh, dif_logistic, dif_irt, groups, person_fit, information, excluded)."""
+    (items, options, dif_mh, dif_logistic, dif_irt, groups, person_fit, information, excluded).
+
+    The plots keep their text as SVG text rather than glyph outlines (smaller pages, ~15% less rendering time).
+    """
+    with _svg_text():
+        return _pilot_page(report, tables, lang)
+
+
+def _svg_text() -> Any:
+    """matplotlib writes SVG text as <text> elements within this context (when matplotlib is installed)."""
+    if not plots.available():
+        return contextlib.nullcontext()
+    import matplotlib
+
+    return matplotlib.rc_context({"svg.fonttype": "none"})
+
+
+def _pilot_page(report: dict[str, Any], tables: dict[str, list[dict[str, Any]]], lang: str) -> str:
     body = [f"<h1>{escape(tr('title', lang))}</h1>"]
     body += [f"<h2>{escape(tr('summary', lang))}</h2>", _table(_summary_rows(report))]
     for note in report.get("notes", []):
@@ -166,8 +184,13 @@ def option_curves(rows: list[dict[str, Any]], lang: str, max_items: int = 12) ->
         return [None]
     cols = min(3, len(flagged))
     n_rows = -(-len(flagged) // cols)
-    fig, _ = plots._figure(3.0 * cols, 2.3 * n_rows)
+    width, height = 3.0 * cols, 2.3 * n_rows
+    # fixed margins (in inches) instead of the constrained layout, which measures every panel's text (~0.3 s)
+    fig, _ = plots._figure(width, height, layout=None)
     fig.clf()
+    fig.subplots_adjust(
+        left=0.8 / width, right=1 - 0.1 / width, bottom=0.6 / height, top=1 - 0.3 / height, wspace=0.35, hspace=0.55
+    )
     axes = fig.subplots(n_rows, cols, squeeze=False).ravel()
     for ax, item in zip(axes, flagged):
         rs = by_item[item]

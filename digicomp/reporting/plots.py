@@ -22,13 +22,13 @@ def available() -> bool:
     return True
 
 
-def _figure(width: float = 6.4, height: float = 3.2) -> tuple[Any, Any]:
+def _figure(width: float = 6.4, height: float = 3.2, layout: str | None = "constrained") -> tuple[Any, Any]:
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(width, height), layout="constrained")
+    fig = Figure(figsize=(width, height), layout=layout)
     return fig, fig.add_subplot()
 
 
