@@ -97,12 +97,14 @@ def _as_scores(scores: ArrayLike, weights: ArrayLike | None) -> tuple[Array, Arr
 
 
 def _max_scores(x: Array, max_scores: ArrayLike | None) -> Array:
+    # fmax skips NaN (not administered) without the (persons × items) temporaries of nanmax(where(...))
+    top = np.fmax.reduce(x, axis=0, initial=0.0)
     if max_scores is None:
-        return np.maximum(np.nanmax(np.where(np.isnan(x), 0.0, x), axis=0), 1.0)
+        return np.maximum(top, 1.0)
     m = np.asarray(max_scores, dtype=float)
     if m.shape != (x.shape[1],) or np.any(m <= 0):
         raise ResponseError(f"max_scores must be {x.shape[1]} positive numbers, one per item")
-    over = np.nanmax(np.where(np.isnan(x), 0.0, x), axis=0) > m
+    over = top > m
     if np.any(over):
         j = int(np.flatnonzero(over)[0])
         raise ResponseError(f"item {j + 1}: a score exceeds its max_score {m[j]:g}")
