@@ -6,7 +6,7 @@ booklet links to the next (a chain design). Persons are assigned to booklets at 
 N(``impact``, 1), the reference group's N(0, 1). A share of items carries DIF for the focal group: uniform DIF
 moves the intercept by ``effect`` logits (d_focal = d ∓ effect), non-uniform DIF the slope by ``effect``
 (a_focal = a ∓ effect, so the logits differ by ``effect`` per SD of θ from the item's difficulty), with random
-signs.
+signs. ``items_per_person = n_items`` gives the complete design (everyone answers everything).
 """
 
 from __future__ import annotations
@@ -44,12 +44,19 @@ def simulate_dif_pilot(
     effect: float = 0.6,
     seed: int = 0,
 ) -> DIFPilot:
-    """Draw a booklet pilot (see the module docstring); half the DIF items uniform, half non-uniform."""
+    """Draw a booklet pilot (see the module docstring); half the DIF items uniform, half non-uniform.
+
+    ``items_per_person = n_items`` draws the complete design instead: every person answers every item (one booklet).
+    """
     rng = np.random.default_rng(seed)
-    block = items_per_person // 2
+    complete = items_per_person == n_items
+    block = n_items if complete else items_per_person // 2
     n_blocks = n_items // block
-    if block * 2 != items_per_person or n_blocks * block != n_items or n_blocks < 3:
-        raise ValueError("items_per_person must be even and its half must divide n_items into at least 3 blocks")
+    if not complete and (block * 2 != items_per_person or n_blocks * block != n_items or n_blocks < 3):
+        raise ValueError(
+            "items_per_person must equal n_items (complete design), or be even with its half dividing n_items into "
+            "at least 3 blocks"
+        )
     a = rng.uniform(0.8, 2.0, n_items)
     d = -a * rng.normal(0.0, 1.0, n_items)
     n_dif = int(round(dif_share * n_items))
@@ -63,7 +70,7 @@ def simulate_dif_pilot(
     a_f[dif == "nonuniform"] += sign[dif == "nonuniform"] * effect
     focal = rng.random(n_persons) < 0.5
     theta = rng.normal(0.0, 1.0, n_persons) + np.where(focal, impact, 0.0)
-    booklet = rng.integers(0, n_blocks, n_persons)
+    booklet = rng.integers(0, n_blocks, n_persons) if not complete else np.zeros(n_persons, dtype=np.intp)
     offsets = np.arange(items_per_person)
     first = booklet[:, None] * block
     items = (first + offsets[None, :]) % n_items  # (N, items_per_person): blocks f and f + 1
