@@ -112,7 +112,7 @@ def _is_file(answers: Any) -> bool:
 
 
 def _row_table(answers: Iterable[Any]) -> _Table:
-    """Rows (where, person, item, answer) as string arrays; non-string answers as compact JSON."""
+    """Rows (where, person, item, answer) as string arrays; non-string answers as JSON text (None: not given)."""
     rows = answers if isinstance(answers, list) else list(answers)
     if not rows:
         raise PilotError("no answers given (rows of where, person, item, answer)")
