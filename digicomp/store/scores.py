@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,9 +94,10 @@ def backfill(store: Any, cur: Any) -> int:
 
     Runs inside the schema migration to version 5 (``cur`` is the migration's cursor), in batches of sessions by
     ``ref``; also used after a bulk insert that bypassed :meth:`~digicomp.store.ResponseStore.write_many`.
-    Returns how many rows were written.
+    Returns how many rows were written. A stored result whose lists are malformed (which ``write_many`` refuses)
+    gets empty lists and a warning naming the session, so an old store still opens.
     """
-    done, last = 0, -1
+    done, last, malformed = 0, -1, []
     while True:
         cur.execute(
             store._sql(
@@ -106,17 +108,28 @@ def backfill(store: Any, cur: Any) -> int:
         )
         batch = cur.fetchall()
         if not batch:
+            _warn_malformed(malformed)
             return done
         rows = []
         for ref, session_id, text in batch:
             try:
-                result = None if text is None else json.loads(text)
-            except ValueError as exc:
-                raise StoreError(f"session {session_id!r}: stored result is not JSON ({exc})") from None
-            rows.append(scores_row(int(ref), session_id, result))
+                rows.append(scores_row(int(ref), session_id, None if text is None else json.loads(text)))
+            except (ValueError, StoreError) as exc:  # a stored session is not refused: its lists are left empty
+                malformed.append(f"{session_id!r} ({exc})")
+                rows.append(scores_row(int(ref), session_id, None))
         cur.executemany(store._sql(INSERT_SCORES), rows)
         done += len(rows)
         last = int(batch[-1][0])
+
+
+def _warn_malformed(malformed: list[str]) -> None:
+    """Name the stored sessions whose result lists could not be read (a migration cannot refuse stored data)."""
+    if malformed:
+        warnings.warn(
+            f"{len(malformed)} stored session(s) have a result whose per-area or 'to work on' list is malformed; "
+            f"their scores are stored empty: {'; '.join(malformed[:5])}",
+            stacklevel=3,
+        )
 
 
 @dataclass

@@ -200,3 +200,22 @@ def _json(value) -> str:
     import json
 
     return json.dumps(value, separators=(",", ":"))
+
+
+def test_back_fill_keeps_a_malformed_stored_result_and_names_it(store_url, bank):
+    """A store opened after an upgrade must not be refused for one odd stored result: its lists are left empty,
+    with a warning naming the session."""
+    from digicomp.store import scores
+
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store.write_many([make_record(bank, f"s{k}", seed=k, result=result_of(k)) for k in range(3)])
+        with store._transaction() as cur:
+            cur.execute(store._sql("UPDATE sessions SET result = ? WHERE session_id = 's2'"), ('{"areas": "n/a"}',))
+            cur.execute("DELETE FROM session_scores")
+            with pytest.warns(UserWarning, match=r"1 stored session\(s\) .* 's2' \(session 's2': result 'areas'"):
+                assert scores.backfill(store, cur) == 3
+        refs = refs_of(store)
+        want = expected({refs["s0"]: result_of(0), refs["s1"]: result_of(1)})
+        assert read_back(store) == (sorted(want[0]), sorted(want[1]))
+        assert sorted(store.session_scores().refs.tolist()) == sorted(refs.values())
