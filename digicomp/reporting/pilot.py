@@ -164,7 +164,7 @@ def _dif(report: dict[str, Any], tables: dict[str, list[dict[str, Any]]], lang: 
         if key == "dif_mh":
             out += _figures([mh_delta_plot(rows, lang)], lang)
         if key == "dif_irt":
-            out += _figures([irt_b_plot(rows, lang)], lang)
+            out += _figures([irt_b_plot(rows, lang, irt)], lang)
     return out
 
 
@@ -226,7 +226,7 @@ def mh_delta_plot(rows: list[dict[str, Any]], lang: str) -> str | None:
     return plots._svg(fig)
 
 
-def irt_b_plot(rows: list[dict[str, Any]], lang: str) -> str | None:
+def irt_b_plot(rows: list[dict[str, Any]], lang: str, title: str = "irt") -> str | None:
     """Each item's difficulty in the reference group against its most different other group (flagged in red)."""
     if not plots.available():
         return None
@@ -244,7 +244,7 @@ def irt_b_plot(rows: list[dict[str, Any]], lang: str) -> str | None:
     ax.scatter(b[ok & flag], (b + db)[ok & flag], s=14, color="C3")
     lo, hi = np.nanmin(b[ok]) - 0.5, np.nanmax(b[ok]) + 0.5
     ax.plot([lo, hi], [lo, hi], color="0.6", lw=0.8, ls="--")
-    ax.set(xlabel=tr("b_reference", lang), ylabel=tr("b_other", lang), title=tr("irt", lang))
+    ax.set(xlabel=tr("b_reference", lang), ylabel=tr("b_other", lang), title=tr(title, lang))
     return plots._svg(fig)
 
 
