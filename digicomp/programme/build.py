@@ -24,8 +24,12 @@ from digicomp.programme.units import UNASSIGNED, UnitTree
 MONTHS_SHOWN = 24
 NEEDS_SHOWN = 10
 AREA_DRAWS = 4
-"""Per-area shares use the normal unit model (areas keep only θ and SD per person) with fewer redraws: eight areas
-at the grid model's cost would be most of the report's time."""
+"""Per-area shares from θ and SD only (what the store holds today) use the normal unit model with fewer redraws:
+eight areas at the grid model's cost would be most of the report's time."""
+AREA_EM = {"iterations": 400, "tol": 1e-6, "redraw_iterations": 40, "draws": 8}
+"""Per-area shares from the persons' own-items area likelihoods: the grid model with its EM run to convergence (the
+fit and each of 8 bootstrap redraws). An area rests on 2-6 items, so the missing information is large and the
+overall score's 40 + 2 EM steps stop far from the fixed point (docs/programme.md, Per area)."""
 
 
 @dataclass
@@ -232,9 +236,17 @@ def estimate_area_shares(
     cuts: NDArray[np.float64],
     **kw: Any,
 ) -> ShareEstimates:
-    """One area's shares per unit from the persons' area θ and SD: the report's per-area method (and the one the
-    per-area calibration study checks, :func:`digicomp.programme.calibration.run_area_calibration`)."""
+    """One area's shares per unit: the report's per-area method (and the one the per-area calibration study checks,
+    :func:`digicomp.programme.calibration.run_area_calibration`).
+
+    With ``log_likelihood`` (n, Q) and ``nodes`` (Q,) in ``kw`` (each person's own-items likelihood in the area),
+    the grid unit model run to convergence (:data:`AREA_EM`); with the area θ and SD alone (the store's per-area
+    results today), the normal unit model (:data:`AREA_DRAWS`), which the few-item likelihoods fit worse.
+    """
     hard = np.searchsorted(cuts, theta, side="right")
+    if kw.get("log_likelihood") is not None:
+        return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, method="grid", **{**AREA_EM, **kw})
+    kw = {k: v for k, v in kw.items() if k not in ("log_likelihood", "nodes")}
     return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, draws=AREA_DRAWS, method="normal", **kw)
 
 

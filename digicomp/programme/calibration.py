@@ -237,6 +237,9 @@ class AreaSimulation:
     cuts: NDArray[np.float64]
     prior_mean: float
     prior_sd: float
+    log_likelihood: NDArray[np.float64] | None = None
+    """Each area's own-items log-likelihood (n, G, Q) at ``nodes`` (sub-score designs; None for the MCAT)."""
+    nodes: NDArray[np.float64] | None = None
 
 
 def simulate_area_units(
@@ -309,13 +312,17 @@ def simulate_area_units(
         np.asarray(res.cuts, float),
         float(getattr(prior, "mean", 0.0)),
         float(getattr(prior, "sd", 1.0)),
+        res.log_likelihood,
+        res.nodes,
     )
 
 
-def area_study(sim: AreaSimulation, seed: int = 0, estimator: Any = None) -> CalibrationStudy:
+def area_study(sim: AreaSimulation, seed: int = 0, estimator: Any = None, likelihoods: bool = True) -> CalibrationStudy:
     """The per-area calibration study of ``sim``: each unit's share at or above each level in each area by
     ``estimator`` (default :func:`digicomp.programme.build.estimate_area_shares`, the report's per-area method)
-    against the true share over the whole unit. Rows: area × unit × level."""
+    against the true share over the whole unit. Rows: area × unit × level. With ``likelihoods`` (and ``sim``
+    holding them) the estimator gets each person's own-items area log-likelihood too (``log_likelihood``,
+    ``nodes``); without, only the area θ and SD (what the store holds today)."""
     from digicomp.programme.build import estimate_area_shares
 
     estimator = estimator or estimate_area_shares
@@ -328,6 +335,9 @@ def area_study(sim: AreaSimulation, seed: int = 0, estimator: Any = None) -> Cal
     areas, dists = [], []
     for g, code in enumerate(sim.areas):
         ok = sim.reached[:, g]
+        extra = {}
+        if likelihoods and sim.log_likelihood is not None:
+            extra = {"log_likelihood": sim.log_likelihood[ok, g], "nodes": sim.nodes}
         est = estimator(
             sim.theta[ok, g],
             sim.se[ok, g],
@@ -338,6 +348,7 @@ def area_study(sim: AreaSimulation, seed: int = 0, estimator: Any = None) -> Cal
             prior_sd=sim.prior_sd,
             headcount=head,
             seed=seed,
+            **extra,
         )
         true = np.array([[(level_index(t[:, g], cuts) >= j).mean() for j in range(k)] for t in sim.true_area])
         uu, kk = np.meshgrid(np.arange(n_units), np.arange(1, k), indexing="ij")

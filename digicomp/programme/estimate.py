@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from digicomp.programme.errors import ProgrammeError
 from digicomp.programme.population import GridModel
 
 
@@ -160,6 +161,11 @@ def estimate_shares(
     method: str = "grid",
     model: GridModel | None = None,
     q: NDArray[np.float64] | None = None,
+    iterations: int = 40,
+    tol: float = 5e-4,
+    redraw_iterations: int = 2,
+    log_likelihood: NDArray[np.float64] | None = None,
+    nodes: NDArray[np.float64] | None = None,
 ) -> ShareEstimates:
     """Shares at or above each level for every unit's subtree (see the module docstring for the method).
 
@@ -170,6 +176,11 @@ def estimate_shares(
     :mod:`digicomp.programme.population`) or ``normal`` (a normal per unit, by moments: faster, less robust);
     ``model``: a fitted :class:`GridModel` to use as it is (e.g. the latest results' for earlier months);
     ``q`` (n, K): the persons' P(level ≥ k) already computed under such a model (no model is fitted or redrawn).
+    ``iterations``/``tol`` bound the grid model's EM and ``redraw_iterations`` each bootstrap redraw's (the defaults
+    suit a precise overall score; imprecise area scores need them run to convergence, see
+    :data:`digicomp.programme.build.AREA_EM`). ``log_likelihood`` (n, Q) at θ ``nodes`` (Q,): each person's own
+    likelihood, used by the grid model instead of the normal recovered from ``eap``/``se`` (which then serve only
+    the model's start and the naive count).
     """
     from scipy.special import betaincinv
 
@@ -187,13 +198,26 @@ def estimate_shares(
     if not unit.size:
         method = "normal"
     if method == "grid" and model is None and q is None:
-        fitted = GridModel.fit(eap, se, unit, n_units, cuts, prior_mean=prior_mean, prior_sd=prior_sd)
+        fitted = GridModel.fit(
+            eap,
+            se,
+            unit,
+            n_units,
+            cuts,
+            prior_mean=prior_mean,
+            prior_sd=prior_sd,
+            iterations=iterations,
+            tol=tol,
+            **({} if log_likelihood is None else {"log_likelihood": log_likelihood, "nodes": nodes}),
+        )
+    elif log_likelihood is not None and unit.size:
+        raise ProgrammeError("log_likelihood needs method='grid' and no fitted model or q")
     means, bern = [], []
     if q is not None:
         draws_of = iter([np.asarray(q, float)])
     else:
         args = (eap, se, unit, n_units, cuts, prior_mean, prior_sd, method, draws, rng, model, fitted)
-        draws_of = _posterior_draws(*args)
+        draws_of = _posterior_draws(*args, redraw_iterations=redraw_iterations)
     by_unit, by_unit_sq = _unit_matrix(unit, n_units, w), _unit_matrix(unit, n_units, w**2)
     for q in draws_of:
         means.append(by_unit @ q)
@@ -247,7 +271,9 @@ def estimate_shares(
     return ShareEstimates(n_sub, big_w, est, sd, lower, upper, naive, measurement, sampling, a, b, fitted or model)
 
 
-def _posterior_draws(eap, se, unit, n_units, cuts, prior_mean, prior_sd, method, draws, rng, model, fitted):
+def _posterior_draws(
+    eap, se, unit, n_units, cuts, prior_mean, prior_sd, method, draws, rng, model, fitted, redraw_iterations=2
+):
     """The persons' P(level ≥ k) under the fitted unit models, then under ``draws`` redraws of those models."""
     if method == "grid":
         if model is not None:
@@ -255,7 +281,7 @@ def _posterior_draws(eap, se, unit, n_units, cuts, prior_mean, prior_sd, method,
             return
         yield fitted.at_or_above()
         for _ in range(draws):
-            yield fitted.at_or_above(fitted.redraw(rng))
+            yield fitted.at_or_above(fitted.redraw(rng, redraw_iterations))
         return
     if method != "normal":
         raise ValueError(f"method {method!r}: expected 'grid' or 'normal'")

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from numpy.typing import NDArray
 
+from digicomp.programme.errors import ProgrammeError
+
 POINTS = 41
 SMOOTH = 0.25
 DTYPE = np.float32
@@ -61,14 +63,28 @@ class GridModel:
         prior_sd: float = 1.0,
         iterations: int = 40,
         tol: float = 5e-4,
+        log_likelihood: NDArray[np.float64] | None = None,
+        nodes: NDArray[np.float64] | None = None,
     ) -> GridModel:
-        """EMS per unit, started from the pooled normal (units without persons keep the pooled start)."""
+        """EMS per unit, started from the pooled normal (units without persons keep the pooled start).
+
+        Each person's likelihood is the normal recovered from ``eap``/``se`` (:func:`piece_masses`), or, when
+        ``log_likelihood`` (n, Q) is given, their log-likelihood at the θ ``nodes`` (Q,) themselves
+        (:func:`piece_masses_from_log_likelihood`): a few-item likelihood is skewed or one-sided, which no normal
+        describes. ``iterations`` and ``tol`` bound the EM (40 and 5e-4 suffice for a precise overall score; a
+        few-item area score needs the EM run to convergence: docs/programme.md, Per area).
+        """
         centres = prior_mean + prior_sd * np.linspace(-4.0, 4.0, POINTS)
         half = (centres[1] - centres[0]) / 2
         edges = np.r_[centres - half, centres[-1] + half]
         order = np.argsort(unit, kind="stable")
         cuts = np.asarray(cuts, float)
-        mass = piece_masses(eap[order], se[order], edges, cuts, prior_mean, prior_sd)
+        if log_likelihood is None:
+            mass = piece_masses(eap[order], se[order], edges, cuts, prior_mean, prior_sd)
+        else:
+            if nodes is None:
+                raise ProgrammeError("log_likelihood given without its θ nodes")
+            mass = piece_masses_from_log_likelihood(np.asarray(log_likelihood)[order], nodes, edges, cuts)
         sorted_unit = unit[order]
         starts = np.flatnonzero(np.r_[True, sorted_unit[1:] != sorted_unit[:-1]]) if unit.size else np.arange(0)
         present = sorted_unit[starts]
@@ -199,6 +215,39 @@ def _pieces(edges: NDArray, cuts: NDArray) -> tuple[NDArray[np.intp], NDArray[np
     cell = np.clip(np.searchsorted(edges, mid, side="right") - 1, 0, edges.size - 2)
     level = np.searchsorted(cuts, mid, side="right")
     return cell, level, np.diff(bounds) / np.diff(edges)[cell]
+
+
+def piece_masses_from_log_likelihood(
+    log_likelihood: NDArray[np.float64], nodes: NDArray[np.float64], edges: NDArray[np.float64], cuts: NDArray
+) -> NDArray[np.float32]:
+    """(n, pieces) each person's likelihood mass in every piece of the θ axis from their log-likelihood at ``nodes``.
+
+    The log-likelihood (n, Q) is interpolated linearly between the (increasing) nodes at each piece's midpoint and
+    held at its end value beyond them; a piece's mass is the likelihood there times the piece's width (midpoint
+    rule; a few-item likelihood changes little over a cell of 0.2 SD). Each row is scaled to a maximum of 1 (only
+    ratios within a row matter to the posterior). Bad shapes or rows not finite everywhere are a ProgrammeError.
+    """
+    ll = np.asarray(log_likelihood, float)
+    nodes = np.asarray(nodes, float)
+    if ll.ndim != 2 or ll.shape[1] != nodes.size or nodes.size < 2 or np.any(np.diff(nodes) <= 0):
+        raise ProgrammeError(f"log_likelihood {ll.shape} must be (persons, {nodes.size}) on increasing nodes")
+    bad = np.flatnonzero(~np.isfinite(ll).all(axis=1))
+    if bad.size:
+        raise ProgrammeError(f"log_likelihood: rows {bad[:5].tolist()} are not finite")
+    inner = cuts[(cuts > edges[0]) & (cuts < edges[-1])]
+    bounds = np.unique(np.r_[edges, inner])
+    mid = np.clip((bounds[:-1] + bounds[1:]) / 2, nodes[0], nodes[-1])
+    j = np.clip(np.searchsorted(nodes, mid, side="right") - 1, 0, nodes.size - 2)
+    f = (mid - nodes[j]) / (nodes[j + 1] - nodes[j])
+    width = np.diff(bounds)
+    mass = np.empty((ll.shape[0], width.size), DTYPE)
+    for start in range(0, ll.shape[0], CHUNK):
+        block = ll[start : start + CHUNK]
+        at = (1 - f) * block[:, j] + f * block[:, j + 1]
+        at -= at.max(axis=1, keepdims=True)
+        mass[start : start + CHUNK] = np.exp(at) * width
+    mass[mass < TINY] = 0.0
+    return mass
 
 
 def piece_masses(

@@ -117,6 +117,10 @@ class AreaResult:
     cuts: NDArray[np.float64]
     area_items: NDArray[np.intp] | None = None
     """Items of each area each person answered (n, G), when known."""
+    log_likelihood: NDArray[np.float64] | None = None
+    """Each area's own-items log-likelihood (n, G, Q) at ``nodes`` (unidimensional designs' sub-scores; None for a
+    multidimensional design, whose per-area results come from the joint posterior)."""
+    nodes: NDArray[np.float64] | None = None
 
     def table(self) -> list[dict[str, float]]:
         """Per area: bias, RMSE, mean SE, level accuracy (share of persons whose level is right) and the mean number
@@ -161,7 +165,9 @@ def simulate_areas(
         persons = np.arange(lo, min(lo + chunk_size, theta.shape[0]))
         parts.append(_run(engine, truth, theta, persons, mapping, codes, seed))
     est, se, n_items, counts = (np.concatenate([p[i] for p in parts]) for i in range(4))
-    return AreaResult(name or engine.design.id, codes, true_area, est, se, n_items, cuts, counts)
+    loglik = np.concatenate([p[4] for p in parts]) if parts and parts[0][4] is not None else None
+    nodes = None if loglik is None else np.asarray(engine.core.tables.points, float)
+    return AreaResult(name or engine.design.id, codes, true_area, est, se, n_items, cuts, counts, loglik, nodes)
 
 
 def _area_counts(bank: Any, sequence: NDArray[np.intp], codes: list[str]) -> NDArray[np.intp]:
@@ -195,13 +201,16 @@ def _run(engine, truth, theta, persons, mapping, codes, seed):
         )
         cols = [dims.area.index(c) for c in codes]
         counts = _area_counts(engine.bank, state.sequence, codes)
-        return res.theta[:, cols], res.se[:, cols], state.n_given.copy(), counts
+        return res.theta[:, cols], res.se[:, cols], state.n_given.copy(), counts, None
     bank = engine.bank
-    mean, sd, _ = area_scores(core.tables, state.sequence, state.responses, bank.area_index, len(bank.areas))
+    mean, sd, _, loglik = area_scores(
+        core.tables, state.sequence, state.responses, bank.area_index, len(bank.areas), log_likelihood=True
+    )
     cols = [bank.areas.index(c) if c in bank.areas else -1 for c in codes]
     if min(cols) < 0:
         raise BankError(f"design bank {bank.id!r} has no items in areas {[c for c, k in zip(codes, cols) if k < 0]}")
-    return mean[:, cols], sd[:, cols], state.n_given.copy(), _area_counts(bank, state.sequence, codes)
+    counts = _area_counts(bank, state.sequence, codes)
+    return mean[:, cols], sd[:, cols], state.n_given.copy(), counts, loglik[:, cols]
 
 
 def compare_table(results: list[AreaResult]) -> str:

@@ -53,12 +53,19 @@ def information_at_estimate(params: ItemParameters, theta: NDArray, sequence: ND
 
 
 def area_scores(
-    tables: Tables, sequence: NDArray[np.intp], responses: NDArray[np.int64], group: NDArray[np.intp], n_groups: int
-) -> tuple[NDArray, NDArray, NDArray]:
+    tables: Tables,
+    sequence: NDArray[np.intp],
+    responses: NDArray[np.int64],
+    group: NDArray[np.intp],
+    n_groups: int,
+    log_likelihood: bool = False,
+) -> tuple[NDArray, ...]:
     """EAP θ, posterior SD and item count per person and area (n, G), from each area's items only.
 
     The batch form of :func:`digicomp.levels.group_scores` (what a live report shows per area); the loop runs
-    over test positions, each step vectorized over persons.
+    over test positions, each step vectorized over persons. With ``log_likelihood`` a fourth array (n, G, Q):
+    each area's own-items log-likelihood at the quadrature points ``tables.points`` (the posterior without the
+    prior; 0 for an area with no items).
     """
     n, length = sequence.shape
     log_post = np.broadcast_to(tables.log_prior, (n, n_groups, tables.n_points)).copy()
@@ -74,6 +81,8 @@ def area_scores(
     w /= w.sum(axis=2, keepdims=True)
     mean = (w * tables.points).sum(axis=2)  # row-wise sums: the same bits for a person in any chunk
     sd = np.sqrt(np.maximum((w * tables.points_squared).sum(axis=2) - mean**2, 0.0))
+    if log_likelihood:
+        return mean, sd, counts, log_post - tables.log_prior
     return mean, sd, counts
 
 
