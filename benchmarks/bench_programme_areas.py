@@ -13,10 +13,12 @@ multidimensional civil-service truth bank (examples/banks/civil-service-areas.ya
 
 For each design and seed: coverage of the report's per-area 95% intervals (``estimate_area_shares``) per area and
 over all unit-area-level pairs, the interval a count of hard classifications would carry, and both estimates' bias
-and mean absolute error. ``--diagnose`` adds the same study with (a) the grid unit model instead of the normal
-one, (b) each person's area likelihood replaced by an exactly normal one of the same width around the truth (the
-sub-score design), with both unit models, (c) the grid model with its EM taken to convergence, on the real and the
-normal likelihoods: the steps that locate where the coverage is lost (docs/programme.md, Per area).
+and mean absolute error. The report's per-area method uses each person's own-items area likelihood (sub-score
+design) with the grid unit model run to convergence; the line below it is the same persons from the area θ and SD
+alone (the normal unit model: what the store's per-area results allow today). ``--diagnose`` adds (a) θ and SD with
+the grid model, 40+2 EM steps and converged, (b) the likelihoods with the grid model's old 40+2 EM steps, (c) each
+person's area likelihood replaced by an exactly normal one of the same width around the truth, (d) the likelihoods
+under each unit's true distribution (an oracle: the likelihood's own bias): docs/programme.md, Per area.
 """
 
 from __future__ import annotations
@@ -50,28 +52,47 @@ def estimator(method: str):
 
 
 def converged() -> object:
-    """The grid estimator with its EM taken to convergence: 400 iterations (tolerance 1e-6) for the fit and 40 for
-    each of 8 bootstrap redraws (the library's defaults, 40 and 2, assume precise tests: see the docstring of
-    ``GridModel.redraw``). A diagnostic: the library's functions are wrapped here, not changed."""
-    from digicomp.programme import population
+    """The grid estimator with its EM run to convergence (``AREA_EM``) on the normal likelihoods recovered from the
+    area θ and SD (what the estimate can do without the stored likelihoods)."""
+    from digicomp.programme.build import AREA_EM
     from digicomp.programme.estimate import estimate_shares
 
-    def wrapped(theta, se, unit, ancestors, cuts, **kw):
-        fit, redraw = population.GridModel.fit, population.GridModel.redraw
-        plain_fit = fit.__func__
+    def run(theta, se, unit, ancestors, cuts, **kw):
+        kw = {k: v for k, v in kw.items() if k not in ("log_likelihood", "nodes")}
+        hard = np.searchsorted(cuts, theta, side="right")
+        return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, method="grid", **AREA_EM, **kw)
 
-        def long_fit(cls, *a, **k):
-            return plain_fit(cls, *a, **{**k, "iterations": 400, "tol": 1e-6})
+    return run
 
-        population.GridModel.fit = classmethod(long_fit)
-        population.GridModel.redraw = lambda self, rng, iterations=2: redraw(self, rng, 40)
-        try:
-            hard = np.searchsorted(cuts, theta, side="right")
-            return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, draws=8, method="grid", **kw)
-        finally:
-            population.GridModel.fit, population.GridModel.redraw = fit, redraw
 
-    return wrapped
+def oracle(sim) -> tuple[float, list[float]]:
+    """Coverage, and mean error per level, of the shares computed from the persons' own-items likelihoods under their
+    unit's *true* distribution (the empirical one of all its persons' true area values) with the measurement
+    variance alone: what the likelihoods allow when the unit model is right. Bias here is the likelihood's (the
+    unidimensional scoring of answers that follow the multidimensional truth), not the unit model's."""
+    from digicomp.levels import level_index
+
+    nodes, cuts = sim.nodes, sim.cuts
+    covered, errors = [], {k: [] for k in range(1, cuts.size + 1)}
+    for g in range(len(sim.areas)):
+        ok = sim.reached[:, g]
+        for u in range(len(sim.kinds)):
+            sel = ok & (sim.unit == u)
+            if not sel.any():
+                continue
+            t = np.clip(sim.true_area[u][:, g], nodes[0], nodes[-1])
+            j = np.clip(np.searchsorted(nodes, t, side="right") - 1, 0, nodes.size - 2)
+            f = (t - nodes[j]) / (nodes[j + 1] - nodes[j])
+            ll = sim.log_likelihood[sel, g]
+            lik = (1 - f)[None, :] * ll[:, j] + f[None, :] * ll[:, j + 1]
+            lik = np.exp(lik - lik.max(axis=1, keepdims=True))
+            level, own = level_index(t, cuts), level_index(sim.truth[sel, g], cuts)
+            for k in errors:
+                q = (lik * (level >= k)[None, :]).sum(axis=1) / lik.sum(axis=1)
+                err = q.mean() - (own >= k).mean()
+                errors[k].append(err)
+                covered.append(abs(err) <= 1.96 * np.sqrt((q * (1 - q)).sum()) / q.size + 0.5 / q.size)
+    return float(np.mean(covered)), [float(np.mean(e)) for e in errors.values()]
 
 
 def normal_likelihoods(sim, seed: int):
@@ -116,16 +137,28 @@ def main() -> None:
             start = time.perf_counter()
             sim = simulate_area_units(DESIGNS[design], TRUTH, seed=seed)
             took = time.perf_counter() - start
+            start = time.perf_counter()
             study = area_study(sim, seed=seed)
+            est_took = time.perf_counter() - start
+            print(f"seed {seed}: simulated in {took:.0f} s")
             studies.append(study)
-            print(line(f"seed {seed} (simulated in {took:.0f} s)", study))
+            what = "own-items likelihoods" if sim.log_likelihood is not None else "theta and SD"
+            print(line(f"seed {seed} ({what}; {est_took:.0f} s)", study))
+            if sim.log_likelihood is not None:
+                print(line("  theta and SD only, normal model", area_study(sim, seed=seed, likelihoods=False)))
             if args.diagnose:
-                print(line("  unit model: grid", area_study(sim, seed=seed, estimator=estimator("grid"))))
+                grid = estimator("grid")
+                print(line("  theta and SD, grid model", area_study(sim, seed=seed, estimator=grid, likelihoods=False)))
+                print(line("  theta and SD, EM converged", area_study(sim, seed=seed, estimator=converged())))
+                print(line("  likelihoods, grid model 40+2 EM", area_study(sim, seed=seed, estimator=grid)))
                 syn = normal_likelihoods(sim, seed)
+                syn.log_likelihood = None
                 print(line("  normal likelihoods, normal model", area_study(syn, seed=seed)))
-                print(line("  normal likelihoods, grid model", area_study(syn, seed=seed, estimator=estimator("grid"))))
-                print(line("  grid model, EM converged", area_study(sim, seed=seed, estimator=converged())))
                 print(line("  normal likelihoods, EM converged", area_study(syn, seed=seed, estimator=converged())))
+                if sim.log_likelihood is not None:
+                    cov, err = oracle(sim)
+                    errs = " ".join(f"{e:+.4f}" for e in err)
+                    print(f"  oracle (true unit distributions): coverage {cov:.3f}, bias by level {errs}")
         print("\nper area (all seeds): coverage of the estimate's interval and of the count's; MAE of both")
         print("area  pairs  coverage  count.cov  est.bias  est.MAE  cnt.bias  cnt.MAE")
         rows: dict[str, list[dict]] = {}
