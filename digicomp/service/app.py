@@ -284,7 +284,7 @@ def create_app(config: ServiceConfig | None = None, *, secret: bytes | None = No
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(["session", "person", "unit", "design", "step", "item", "answer", "score", "answered_at"])
-        writer.writerows([_cell(v) for v in row] for row in rows)
+        writer.writerows([row[0], *(_cell(v) for v in row[1:])] for row in rows)  # the session id is ours: as stored
         return Response(out.getvalue(), media_type="text/csv; charset=utf-8")
 
     @app.get("/api/v1/admin/store/check", tags=["admin"])

@@ -164,7 +164,7 @@ class SessionService:
         session = engine.start(person_id=person, audit=False)  # the record keeps answers; no per-step audit
         item = session.next_item()
         now = utc_now()
-        sid = secrets.token_urlsafe(24)
+        sid = new_session_id()
         status = "active" if item is not None else "finished"
         live = live_store.LiveSession(
             sid, design, person, unit, lang, status, 0, 0, session.to_json(), None, None, now, [], now, now
@@ -369,6 +369,15 @@ class SessionService:
         if item is not None:
             out["item"] = item.to_dict()
         return out
+
+
+def new_session_id() -> str:
+    """A random session id (32 URL-safe characters) starting with a letter or digit: an id starting with '-' would be
+    taken for a formula by a spreadsheet and changed by the CSV export's guard, and no longer match the store."""
+    while True:
+        sid = secrets.token_urlsafe(24)
+        if sid[0].isalnum():
+            return sid
 
 
 def _replace(live: live_store.LiveSession, **changes: Any) -> live_store.LiveSession:

@@ -256,3 +256,17 @@ def test_no_start_body_gets_a_500(store_url, body):
     with TestClient(_APPS[store_url]) as client:
         r = client.post("/api/v1/sessions", json=body)
     assert r.status_code == 201 or (400 <= r.status_code < 500 and r.json()["error"]["code"]), r.text
+
+
+def test_session_ids_never_start_like_a_formula(monkeypatch):
+    """One token_urlsafe id in 32 starts with '-': the export's formula guard would change it and the exported
+    answers would no longer match their session (a flaky failure of the export test before)."""
+    import secrets
+
+    from digicomp.service import sessions
+
+    draws = iter(["-starts-with-a-dash", "_starts-with-underscore", "Good-id-aaaaaaaaaaaaaaaaaa"])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda n: next(draws))
+    assert sessions.new_session_id() == "Good-id-aaaaaaaaaaaaaaaaaa"
+    monkeypatch.undo()
+    assert all(sessions.new_session_id()[0].isalnum() for _ in range(2000))
