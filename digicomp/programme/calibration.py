@@ -82,48 +82,33 @@ class CalibrationStudy:
             "mean_interval_width": float((self.upper - self.lower).mean()),
         }
 
+    def _group(self, sel: NDArray[np.bool_]) -> dict[str, Any]:
+        """Pairs, coverage, bias and mean absolute error of the estimate and of the count over the pairs ``sel``."""
+        e, nv = self.estimate[sel] - self.true_share[sel], self.naive[sel] - self.true_share[sel]
+        return {
+            "pairs": int(sel.sum()),
+            "coverage": float(self.covered[sel].mean()),
+            "estimate_bias": float(e.mean()),
+            "naive_bias": float(nv.mean()),
+            "estimate_mae": float(np.abs(e).mean()),
+            "naive_mae": float(np.abs(nv).mean()),
+        }
+
     def by_area(self) -> list[dict[str, Any]]:
         """The summary per area (per-area studies): coverage of the estimate's and of the count's interval, bias
         and mean absolute error of both."""
         if self.area is None:
             return []
         names = np.asarray(self.area)
-        out = []
-        for a in dict.fromkeys(self.area):
-            sel = names == a
-            e, nv = self.estimate[sel] - self.true_share[sel], self.naive[sel] - self.true_share[sel]
-            out.append(
-                {
-                    "area": a,
-                    "pairs": int(sel.sum()),
-                    "coverage": float(self.covered[sel].mean()),
-                    "count_coverage": float(self.naive_covered[sel].mean()),
-                    "estimate_bias": float(e.mean()),
-                    "naive_bias": float(nv.mean()),
-                    "estimate_mae": float(np.abs(e).mean()),
-                    "naive_mae": float(np.abs(nv).mean()),
-                }
-            )
-        return out
+        covered = self.naive_covered
+        return [
+            {"area": a, **self._group(names == a), "count_coverage": float(covered[names == a].mean())}
+            for a in dict.fromkeys(self.area)
+        ]
 
     def by_level(self) -> list[dict[str, Any]]:
         """The summary per level: coverage, bias and mean absolute error of both, side by side."""
-        out = []
-        for k in np.unique(self.level):
-            sel = self.level == k
-            e, nv = self.estimate[sel] - self.true_share[sel], self.naive[sel] - self.true_share[sel]
-            out.append(
-                {
-                    "level": int(k),
-                    "pairs": int(sel.sum()),
-                    "coverage": float(self.covered[sel].mean()),
-                    "estimate_bias": float(e.mean()),
-                    "naive_bias": float(nv.mean()),
-                    "estimate_mae": float(np.abs(e).mean()),
-                    "naive_mae": float(np.abs(nv).mean()),
-                }
-            )
-        return out
+        return [{"level": int(k), **self._group(self.level == k)} for k in np.unique(self.level)]
 
 
 def draw_unit_thetas(rng: np.random.Generator, kind: str, n: int) -> NDArray[np.float64]:
