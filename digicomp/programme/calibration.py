@@ -111,6 +111,24 @@ class CalibrationStudy:
         return [{"level": int(k), **self._group(self.level == k)} for k in np.unique(self.level)]
 
 
+def _unit_plan(
+    rng: np.random.Generator, n_units: int, sizes: tuple[int, int]
+) -> tuple[list[str], NDArray[np.int64], NDArray[np.bool_]]:
+    """Each simulated unit's θ distribution kind (in turn), size, and whether only part of it is assessed (every
+    other unit)."""
+    kinds = [DISTRIBUTIONS[u % len(DISTRIBUTIONS)] for u in range(n_units)]
+    size = rng.integers(sizes[0], sizes[1] + 1, n_units)
+    return kinds, size, np.arange(n_units) % 2 == 1
+
+
+def _assessed(rng: np.random.Generator, n: int, partial: bool) -> NDArray[np.intp]:
+    """Positions of the assessed persons of a unit of ``n``: all, or a random 30–90% (at least 5) when ``partial``."""
+    if not partial:
+        return np.arange(n)
+    m = max(int(round(n * rng.uniform(0.3, 0.9))), 5)
+    return np.sort(rng.choice(n, m, replace=False))
+
+
 def draw_unit_thetas(rng: np.random.Generator, kind: str, n: int) -> NDArray[np.float64]:
     """True θ of ``n`` persons from a distribution of ``kind`` with a random location (and spread)."""
     mu = rng.uniform(-1.5, 1.5)
@@ -145,18 +163,12 @@ def run_calibration(
     cuts = np.asarray(engine.bank.cut_scores, float)
     prior = engine.design.scoring.prior
     rng = np.random.default_rng(seed)
-    kinds = [DISTRIBUTIONS[u % len(DISTRIBUTIONS)] for u in range(n_units)]
-    size = rng.integers(sizes[0], sizes[1] + 1, n_units)
-    partial = np.arange(n_units) % 2 == 1
+    kinds, size, partial = _unit_plan(rng, n_units, sizes)
     thetas, assessed, units = [], [], []
     for u in range(n_units):
         t = draw_unit_thetas(rng, kinds[u], int(size[u]))
         thetas.append(t)
-        if partial[u]:
-            m = max(int(round(size[u] * rng.uniform(0.3, 0.9))), 5)
-            pick = np.sort(rng.choice(size[u], m, replace=False))
-        else:
-            pick = np.arange(size[u])
+        pick = _assessed(rng, int(size[u]), bool(partial[u]))
         assessed.append(t[pick])
         units.append(np.full(pick.size, u, np.intp))
     theta = np.concatenate(assessed)
@@ -262,20 +274,14 @@ def simulate_area_units(
     else:
         engine = AdaptiveTest(bank, spec)
     rng = np.random.default_rng(seed)
-    kinds = [DISTRIBUTIONS[u % len(DISTRIBUTIONS)] for u in range(n_units)]
-    size = rng.integers(sizes[0], sizes[1] + 1, n_units)
-    partial = np.arange(n_units) % 2 == 1
+    kinds, size, partial = _unit_plan(rng, n_units, sizes)
     n_dims = len(truth_bank.dims.ids)
     true_area, assessed, units = [], [], []
     for u in range(n_units):
         general = draw_unit_thetas(rng, kinds[u], int(size[u]))
         t = general[:, None] + rng.normal(0.0, AREA_SPREAD, (int(size[u]), n_dims))
         true_area.append(area_truth(truth_bank, t)[1])
-        if partial[u]:
-            m = max(int(round(size[u] * rng.uniform(0.3, 0.9))), 5)
-            pick = np.sort(rng.choice(size[u], m, replace=False))
-        else:
-            pick = np.arange(size[u])
+        pick = _assessed(rng, int(size[u]), bool(partial[u]))
         assessed.append(t[pick])
         units.append(np.full(pick.size, u, np.intp))
     res = simulate_areas(engine, truth_bank, np.concatenate(assessed), seed=seed)
