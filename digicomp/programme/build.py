@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from digicomp.programme.data import Sessions
 from digicomp.programme.errors import ProgrammeError
 from digicomp.programme.estimate import ShareEstimates, estimate_shares
+from digicomp.programme.population import GridModel
 from digicomp.programme.scale import LevelScale
 from digicomp.programme.targets import Target, status
 from digicomp.programme.units import UNASSIGNED, UnitTree
@@ -30,6 +31,11 @@ AREA_EM = {"iterations": 400, "tol": 1e-6, "redraw_iterations": 40, "draws": 8}
 """Per-area shares from the persons' own-items area likelihoods: the grid model with its EM run to convergence (the
 fit and each of 8 bootstrap redraws). An area rests on 2-6 items, so the missing information is large and the
 overall score's 40 + 2 EM steps stop far from the fixed point (docs/programme.md, Per area)."""
+AREA_BANDS = 3
+"""Per-area conditioning model: each unit's persons are split into this many bands of their result on the rest of
+the test (tertiles of the rest-of-test EAP), and each unit × band gets its own θ distribution of the area. The test
+chose each person's area items by their answers to the other areas, so the own-items likelihood alone is not the
+whole of what the data say about the area value (docs/programme.md, Per area); 2-4 bands gave the same coverage."""
 
 
 @dataclass
@@ -234,20 +240,69 @@ def estimate_area_shares(
     unit: NDArray[np.intp],
     ancestors: NDArray[np.intp],
     cuts: NDArray[np.float64],
+    *,
+    log_likelihood: NDArray[np.float64] | None = None,
+    nodes: NDArray[np.float64] | None = None,
+    rest_log_likelihood: NDArray[np.float64] | None = None,
     **kw: Any,
 ) -> ShareEstimates:
     """One area's shares per unit: the report's per-area method (and the one the per-area calibration study checks,
     :func:`digicomp.programme.calibration.run_area_calibration`).
 
-    With ``log_likelihood`` (n, Q) and ``nodes`` (Q,) in ``kw`` (each person's own-items likelihood in the area),
-    the grid unit model run to convergence (:data:`AREA_EM`); with the area θ and SD alone (the store's per-area
-    results today), the normal unit model (:data:`AREA_DRAWS`), which the few-item likelihoods fit worse.
+    With ``log_likelihood`` (n, Q) at θ ``nodes`` (Q,) (each person's own-items likelihood in the area): the grid
+    unit model on those likelihoods, its log-density smoothed (:func:`digicomp.programme.population.smooth`) and its
+    EM run to convergence (:data:`AREA_EM`), per unit × band of the person's result on the rest of the test when
+    ``rest_log_likelihood`` (n, Q) is given (:data:`AREA_BANDS`; the conditioning model), the level probabilities
+    of the fit and of 8 bootstrap redraws combined by Rubin's rules (:func:`estimate_shares`). With the area θ and
+    SD alone: the normal unit model (:data:`AREA_DRAWS`), which the few-item likelihoods fit worse.
     """
     hard = np.searchsorted(cuts, theta, side="right")
-    if kw.get("log_likelihood") is not None:
-        return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, method="grid", **{**AREA_EM, **kw})
-    kw = {k: v for k, v in kw.items() if k not in ("log_likelihood", "nodes")}
-    return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, draws=AREA_DRAWS, method="normal", **kw)
+    if log_likelihood is None:
+        kw = {"draws": AREA_DRAWS, "method": "normal", **kw}
+        return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, **kw)
+    if nodes is None:
+        raise ProgrammeError("log_likelihood given without its θ nodes")
+    n_units = ancestors.shape[0]
+    prior = (kw.get("prior_mean", 0.0), kw.get("prior_sd", 1.0))
+    band = np.zeros(unit.size, np.intp)
+    if rest_log_likelihood is not None and unit.size:
+        band = rest_bands(rest_log_likelihood, nodes, *prior)
+    if not unit.size:
+        return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, method="normal", **kw)
+    model = GridModel.fit(
+        theta,
+        se,
+        unit * AREA_BANDS + band,
+        n_units * AREA_BANDS,
+        cuts,
+        prior_mean=prior[0],
+        prior_sd=prior[1],
+        iterations=AREA_EM["iterations"],
+        tol=AREA_EM["tol"],
+        log_likelihood=log_likelihood,
+        nodes=nodes,
+        smooth_log=True,
+    )
+    rng = np.random.default_rng(kw.get("seed", 0))
+    q = [model.at_or_above()]
+    q += [model.at_or_above(model.redraw(rng, AREA_EM["redraw_iterations"])) for _ in range(AREA_EM["draws"])]
+    return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, q=np.stack(q), **kw)
+
+
+def rest_bands(
+    rest_log_likelihood: NDArray[np.float64], nodes: NDArray[np.float64], prior_mean: float = 0.0, prior_sd: float = 1.0
+) -> NDArray[np.intp]:
+    """Band (0 .. AREA_BANDS − 1) of each person's EAP on the rest of the test (their log-likelihood there (n, Q) at
+    ``nodes`` under the scoring prior), cut at its tertiles over the persons given."""
+    nodes = np.asarray(nodes, float)
+    ll = np.asarray(rest_log_likelihood, float)
+    if ll.ndim != 2 or ll.shape[1] != nodes.size or not np.isfinite(ll).all():
+        raise ProgrammeError(f"rest_log_likelihood {ll.shape}: expected finite (persons, {nodes.size})")
+    lp = ll - 0.5 * ((nodes - prior_mean) / prior_sd) ** 2
+    w = np.exp(lp - lp.max(axis=1, keepdims=True))
+    eap = (w @ nodes) / w.sum(axis=1)
+    edges = np.quantile(eap, np.arange(1, AREA_BANDS) / AREA_BANDS)
+    return np.searchsorted(edges, eap, side="right").astype(np.intp)
 
 
 def _month_ends(first: str, as_of: datetime.date) -> list[tuple[str, str]]:

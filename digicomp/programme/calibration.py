@@ -328,7 +328,9 @@ def area_study(sim: AreaSimulation, seed: int = 0, estimator: Any = None, likeli
         ok = sim.reached[:, g]
         extra = {}
         if likelihoods and sim.log_likelihood is not None:
-            extra = {"log_likelihood": sim.log_likelihood[ok, g], "nodes": sim.nodes}
+            own = sim.log_likelihood[ok, g]
+            rest = sim.log_likelihood[ok].sum(axis=1) - own  # every other area's items: the rest of the test
+            extra = {"log_likelihood": own, "nodes": sim.nodes, "rest_log_likelihood": rest}
         est = estimator(
             sim.theta[ok, g],
             sim.se[ok, g],

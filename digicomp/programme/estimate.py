@@ -175,7 +175,8 @@ def estimate_shares(
     naive count (default: the level of the EAP). ``method``: ``grid`` (each unit's θ distribution by EMS,
     :mod:`digicomp.programme.population`) or ``normal`` (a normal per unit, by moments: faster, less robust);
     ``model``: a fitted :class:`GridModel` to use as it is (e.g. the latest results' for earlier months);
-    ``q`` (n, K): the persons' P(level ≥ k) already computed under such a model (no model is fitted or redrawn).
+    ``q`` (n, K): the persons' P(level ≥ k) already computed under such a model (no model is fitted or redrawn);
+    (1 + draws, n, K): those under the fitted model, then under each redraw of it (the between-draw variance counts).
     ``iterations``/``tol`` bound the grid model's EM and ``redraw_iterations`` each bootstrap redraw's (the defaults
     suit a precise overall score; imprecise area scores need them run to convergence, see
     :data:`digicomp.programme.build.AREA_EM`). ``log_likelihood`` (n, Q) at θ ``nodes`` (Q,): each person's own
@@ -214,7 +215,8 @@ def estimate_shares(
         raise ProgrammeError("log_likelihood needs method='grid' and no fitted model or q")
     means, bern = [], []
     if q is not None:
-        draws_of = iter([np.asarray(q, float)])
+        q_arr = np.asarray(q, float)
+        draws_of = iter(list(q_arr) if q_arr.ndim == 3 else [q_arr])
     else:
         args = (eap, se, unit, n_units, cuts, prior_mean, prior_sd, method, draws, rng, model, fitted)
         draws_of = _posterior_draws(*args, redraw_iterations=redraw_iterations)
