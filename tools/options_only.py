@@ -1,6 +1,7 @@
 """The options-only blind test of issue 16: can a reader who sees only an item's options single out its key?
 
     python tools/options_only.py draw --seed 20261203 --per-bank 60 --out SHEET_DIR
+    python tools/options_only.py draw --seed 20261209 --only NEW_IDS.txt --out SHEET_DIR   # only these items
     python tools/options_only.py score SHEET_DIR ANSWERS.csv
 
 ``draw`` samples multiple-choice items of each bundled bank (seeded, so anyone can redraw the same sample) and
@@ -22,8 +23,9 @@ import numpy as np
 BANKS = ("civil-service", "public-security")
 
 
-def draw(seed: int, per_bank: int, out: Path) -> None:
-    """Write the reader's sheet and the key file for a seeded sample of multiple-choice items."""
+def draw(seed: int, per_bank: int, out: Path, only: set[str] | None = None) -> None:
+    """Write the reader's sheet and the key file for a seeded sample of multiple-choice items (of ``only``, the
+    item ids to draw from, when given)."""
     from digicomp.bank import load_bank
 
     rng = np.random.default_rng(seed)
@@ -31,6 +33,9 @@ def draw(seed: int, per_bank: int, out: Path) -> None:
     number = 0
     for bank_id in BANKS:
         items = [it for it in load_bank(bank_id).spec.items if it.kind == "multiple_choice"]
+        items = [it for it in items if only is None or it.id in only]
+        if not items:
+            continue
         for j in rng.choice(len(items), size=min(per_bank, len(items)), replace=False):
             it = items[int(j)]
             number += 1
@@ -56,6 +61,8 @@ def score(folder: Path, answers: Path) -> None:
         raise SystemExit(f"{answers}: no answer for items {missing[:10]}")
     for bank_id in BANKS:
         mine = [r for n, r in key.items() if r["bank"] == bank_id]
+        if not mine:
+            continue
         hits = sum(chosen[int(r["number"])] == r["key"] for r in mine)
         n = len(mine)
         chance = float(np.mean([1 / int(r["n_options"]) for r in mine]))
@@ -75,12 +82,16 @@ def main() -> None:
     d.add_argument("--seed", type=int, required=True)
     d.add_argument("--per-bank", type=int, default=60)
     d.add_argument("--out", type=Path, required=True)
+    d.add_argument("--only", type=Path, help="a file of item ids, one per line: draw from these items only")
     s = sub.add_parser("score")
     s.add_argument("folder", type=Path)
     s.add_argument("answers", type=Path)
     args = parser.parse_args()
     if args.command == "draw":
-        draw(args.seed, args.per_bank, args.out)
+        only = None
+        if args.only is not None:
+            only = {line.strip() for line in args.only.read_text(encoding="utf-8").splitlines() if line.strip()}
+        draw(args.seed, args.per_bank, args.out, only)
     else:
         score(args.folder, args.answers)
 
