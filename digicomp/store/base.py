@@ -16,11 +16,19 @@ from typing import Any
 
 import numpy as np
 
-from digicomp.errors import StoreError
+from digicomp.errors import DigicompError, StoreError
 from digicomp.responses import Responses
 from digicomp.store.records import STATUSES, ServedItem, SessionRecord, utc_now
 from digicomp.store.schema import MIGRATIONS, SCHEMA_TABLE, SCHEMA_VERSION
-from digicomp.store.scores import INSERT_SCORES, SessionScores, backfill, read_scores, scores_row
+from digicomp.store.scores import (
+    INSERT_SCORES,
+    LikelihoodTable,
+    SessionScores,
+    backfill,
+    backfill_loglik,
+    read_scores,
+    scores_row,
+)
 
 FETCH_ROWS = 50_000
 
@@ -78,6 +86,9 @@ class ResponseStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._banks: dict[str, set[str]] = {}
+        self._loglik_tables: dict[str, LikelihoodTable] = {}
+        """Item log-probabilities of the banks registered in this process: sessions of these banks are written with
+        their log-likelihoods (``session_scores.area_loglik``)."""
         self._units: set[str] | None = None
         self._conn: Any = None
 
@@ -207,7 +218,35 @@ class ResponseStore:
         except self._driver_error as exc:
             raise self._fail(f"cannot register bank {bank.id!r} ({fp})", exc) from None
         self._banks[fp] = set(ids)
+        if getattr(bank, "dims", None) is None and fp not in self._loglik_tables:
+            try:
+                self._loglik_tables[fp] = LikelihoodTable(bank)
+            except DigicompError:  # e.g. a content-free bank has no areas: its sessions are written without
+                pass
         return fp
+
+    def _loglik_of(self, record: SessionRecord) -> tuple[LikelihoodTable, list[tuple[str, int]]] | None:
+        """The session's bank table and scored answers, when this process holds the bank (else None: NULL)."""
+        table = self._loglik_tables.get(record.bank_fingerprint)
+        if table is None:
+            return None
+        return table, [(it.item_id, it.score) for it in record.items if not it.pretest]
+
+    def fill_likelihoods(self, banks: Iterable[Any]) -> int:
+        """Write ``session_scores.area_loglik`` for every stored session of these bank versions (ItemBanks) that has
+        none, from its stored answers (one transaction); returns how many. Sessions of other banks keep NULL."""
+        tables = {}
+        for bank in banks:
+            if getattr(bank, "dims", None) is None:
+                try:
+                    tables[bank.fingerprint] = self._loglik_tables.get(bank.fingerprint) or LikelihoodTable(bank)
+                except DigicompError:  # no areas (a content-free bank): nothing to fill
+                    continue
+        try:
+            with self._transaction() as cur:
+                return backfill_loglik(self, cur, tables)
+        except self._driver_error as exc:
+            raise self._fail("cannot fill the sessions' log-likelihoods", exc) from None
 
     def banks(self) -> list[dict[str, Any]]:
         """The registered bank versions with their session counts."""
@@ -351,7 +390,8 @@ class ResponseStore:
                 refs = self._insert_sessions(cur, [_session_row(rec, written) for rec in records])
                 rows = [_response_row(ref, it) for ref, rec in zip(refs, records) for it in rec.items]
                 cur.executemany(self._sql(_INSERT_RESPONSE), rows)
-                self._insert_scores(cur, [scores_row(ref, r.session_id, r.result) for ref, r in zip(refs, records)])
+                scores = [scores_row(ref, r.session_id, r.result, self._loglik_of(r)) for ref, r in zip(refs, records)]
+                self._insert_scores(cur, scores)
         except self._integrity_error as exc:
             stored = self._already_stored(ids)
             if stored:

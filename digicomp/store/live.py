@@ -174,7 +174,7 @@ def advance(
             if record is not None:
                 (ref,) = store._insert_sessions(cur, [_session_row(record, now)])
                 cur.executemany(store._sql(_INSERT_RESPONSE), [_response_row(ref, it) for it in record.items])
-                store._insert_scores(cur, [scores_row(ref, record.session_id, record.result)])
+                store._insert_scores(cur, [scores_row(ref, record.session_id, record.result, store._loglik_of(record))])
     except VersionConflict:
         raise
     except store._integrity_error as exc:  # the answer's (session, step) row exists: another request won

@@ -128,5 +128,9 @@ MIGRATIONS: tuple[tuple[str | Callable[[Any, Any], Any], ...], ...] = (
             to_work_on_theta {BLOB} NOT NULL)""",
         backfill,
     ),
+    # version 6: each session's log-likelihood on a fixed θ grid, whole test and per area (float32, packed), what the
+    # programme report's per-area shares are computed from; NULL for the sessions already there (no bank object at
+    # migration: ResponseStore.fill_likelihoods back-fills them from their stored answers given the bank)
+    ("ALTER TABLE session_scores ADD COLUMN area_loglik {BLOB}",),
 )
 SCHEMA_VERSION = len(MIGRATIONS)

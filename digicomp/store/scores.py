@@ -8,7 +8,14 @@ transaction as the session (and back-filled from the stored JSON when a store is
 - ``n_areas``, ``areas`` (the area ids as a JSON list), ``area_theta``, ``area_se`` (little-endian float64 arrays,
   NaN where the result had none), ``area_n_items`` (little-endian int32), ``area_level`` (JSON list of level ids or
   null);
-- ``n_to_work_on``, ``to_work_on`` (competence ids as a JSON list), ``to_work_on_theta`` (float64 array).
+- ``n_to_work_on``, ``to_work_on`` (competence ids as a JSON list), ``to_work_on_theta`` (float64 array);
+- ``area_loglik`` (schema version 6; NULL when not known): the session's log-likelihood on the fixed θ grid
+  :data:`LOGLIK_NODES`, little-endian float32, (1 + n_areas) rows of len(LOGLIK_NODES): first the whole test's
+  (every scored item), then each listed area's own items' (0 where the area had none). Computed from the answers
+  with the bank's item parameters (:class:`LikelihoodTable`) when the store holds the bank object (registered in
+  this process) as the session is written; :func:`backfill_loglik` fills older rows from the stored answers. The
+  programme report's per-area shares need them (docs/programme.md, Per area); where they are NULL it falls back to
+  the area θ and SE.
 
 One row per session with packed arrays, not one row per area: reading 1.6 million narrow rows through the Python
 database drivers takes seconds on its own; 200,000 rows with their arrays joined into one buffer take a fraction
@@ -32,11 +39,19 @@ FLOAT = np.dtype("<f8")
 INT = np.dtype("<i4")
 BACKFILL_BATCH = 5_000
 
+LOGLIK = np.dtype("<f4")
+LOGLIK_NODES = np.linspace(-4.0, 4.0, 21)
+"""The fixed θ grid of the stored log-likelihoods (0.4 apart: a few-item likelihood changes little between nodes, and
+the report interpolates the log linearly; beyond ±4 it is held at the end values)."""
+
 SCORES_COLUMNS = (
     "session_ref, n_areas, areas, area_theta, area_se, area_n_items, area_level, n_to_work_on, to_work_on, "
-    "to_work_on_theta"
+    "to_work_on_theta, area_loglik"
 )
-INSERT_SCORES = f"INSERT INTO session_scores ({SCORES_COLUMNS}) VALUES ({', '.join('?' * 10)})"
+INSERT_SCORES = f"INSERT INTO session_scores ({SCORES_COLUMNS}) VALUES ({', '.join('?' * 11)})"
+_INSERT_FROM_RESULT = f"INSERT INTO session_scores ({SCORES_COLUMNS.rpartition(',')[0]}) VALUES ({', '.join('?' * 10)})"
+"""What :func:`backfill` writes: the columns of schema version 5, which it fills while migrating to it (the
+log-likelihood column comes with version 6 and needs the bank: :func:`backfill_loglik`)."""
 
 
 def _number(value: Any, where: str) -> float:
@@ -60,9 +75,11 @@ def _json(values: list[Any]) -> str:
     return json.dumps(values, ensure_ascii=False, separators=(",", ":"))
 
 
-def scores_row(ref: int, session_id: str, result: dict[str, Any] | None) -> tuple:
+def scores_row(ref: int, session_id: str, result: dict[str, Any] | None, loglik: Any = None) -> tuple:
     """The ``session_scores`` row of one session from its result (no lists: zero areas and competences).
 
+    ``loglik``: a :class:`LikelihoodTable` of the session's bank and the session's scored answers, as
+    ``(table, [(item id, score), ...])``, to store the per-area log-likelihoods (None: NULL, not known).
     StoreError naming the session when a list is not a list of objects or a score is not a number.
     """
     who = f"session {session_id!r}"
@@ -86,7 +103,85 @@ def scores_row(ref: int, session_id: str, result: dict[str, Any] | None) -> tupl
         len(work),
         _json([e.get("competence") for e in work]),
         w_theta.tobytes(),
+        None if loglik is None else loglik[0].blob(loglik[1], [e.get("area") for e in areas]),
     )
+
+
+class LikelihoodTable:
+    """One bank version's item log-probabilities on :data:`LOGLIK_NODES` and its items' areas: what a session's
+    stored log-likelihoods are computed from (``bank``: an ItemBank, unidimensional; its ``params.log_prob``)."""
+
+    def __init__(self, bank: Any) -> None:
+        log_prob = np.asarray(bank.params.log_prob(LOGLIK_NODES), float)  # (Q, J, K)
+        self.table = np.ascontiguousarray(np.moveaxis(log_prob, 0, -1))  # (J, K, Q)
+        self.position = {item: j for j, item in enumerate(bank.ids)}
+        self.area = np.asarray(bank.area_index, np.intp)
+        self.areas = {code: k for k, code in enumerate(bank.areas)}
+
+    def blob(self, answers: list[tuple[str, int]], areas: list[Any]) -> bytes | None:
+        """The packed ``area_loglik`` of a session with these scored ``answers`` ((item id, score), pretest items
+        left out) and result ``areas`` (codes in the result's order); None when an answer is not in the bank or
+        its score is not a category of the item (the row then falls back to θ and SE)."""
+        try:
+            j = np.array([self.position[item] for item, _ in answers], np.intp)
+        except KeyError:
+            return None
+        score = np.array([sc for _, sc in answers], np.intp)
+        if score.size and (score.min() < 0 or score.max() >= self.table.shape[1]):
+            return None
+        ll = self.table[j, score]  # (answers, Q)
+        if not np.isfinite(ll).all():
+            return None
+        out = np.zeros((1 + len(areas), LOGLIK_NODES.size))
+        out[0] = ll.sum(axis=0)
+        item_area = self.area[j]
+        for r, code in enumerate(areas):
+            k = self.areas.get(code, -2)
+            out[r + 1] = ll[item_area == k].sum(axis=0)
+        return out.astype(LOGLIK).tobytes()
+
+
+def backfill_loglik(store: Any, cur: Any, tables: dict[str, LikelihoodTable]) -> int:
+    """Fill ``area_loglik`` of every stored session of a bank in ``tables`` ({fingerprint: table}) whose row has
+    none, from its stored answers (pretest items left out), in batches of sessions; returns how many rows got one.
+
+    The stored answers are the ones the session was scored with, so this is the likelihood the session would have
+    had written with it. Rows of other banks stay NULL (the report falls back to their area θ and SE).
+    """
+    done = 0
+    for fp, table in tables.items():
+        last = -1
+        while True:
+            cur.execute(
+                store._sql(
+                    "SELECT c.session_ref, c.areas FROM session_scores c JOIN sessions s ON s.ref = c.session_ref "
+                    "WHERE s.bank_fingerprint = ? AND c.area_loglik IS NULL AND c.session_ref > ? "
+                    "ORDER BY c.session_ref LIMIT ?"
+                ),
+                (fp, last, BACKFILL_BATCH),
+            )
+            batch = cur.fetchall()
+            if not batch:
+                break
+            refs = [int(r[0]) for r in batch]
+            marks = ", ".join("?" * len(refs))
+            cur.execute(
+                store._sql(
+                    f"SELECT session_ref, item_id, score FROM responses WHERE session_ref IN ({marks}) "
+                    "AND pretest = 0 ORDER BY session_ref, position"
+                ),
+                tuple(refs),
+            )
+            answers: dict[int, list[tuple[str, int]]] = {r: [] for r in refs}
+            for ref, item, score in cur.fetchall():
+                answers[int(ref)].append((item, int(score)))
+            rows = [(table.blob(answers[r], json.loads(areas)), r) for r, areas in zip(refs, (b[1] for b in batch))]
+            rows = [row for row in rows if row[0] is not None]
+            if rows:
+                cur.executemany(store._sql("UPDATE session_scores SET area_loglik = ? WHERE session_ref = ?"), rows)
+            done += len(rows)
+            last = refs[-1]
+    return done
 
 
 def backfill(store: Any, cur: Any) -> int:
@@ -113,11 +208,11 @@ def backfill(store: Any, cur: Any) -> int:
         rows = []
         for ref, session_id, text in batch:
             try:
-                rows.append(scores_row(int(ref), session_id, None if text is None else json.loads(text)))
+                rows.append(scores_row(int(ref), session_id, None if text is None else json.loads(text))[:10])
             except (ValueError, StoreError) as exc:  # a stored session is not refused: its lists are left empty
                 malformed.append(f"{session_id!r} ({exc})")
-                rows.append(scores_row(int(ref), session_id, None))
-        cur.executemany(store._sql(INSERT_SCORES), rows)
+                rows.append(scores_row(int(ref), session_id, None)[:10])
+        cur.executemany(store._sql(_INSERT_FROM_RESULT), rows)
         done += len(rows)
         last = int(batch[-1][0])
 
@@ -145,6 +240,11 @@ class ScoreEntries:
     n_items: NDArray[np.int64]
     level: NDArray[np.intp]
     levels: list[str | None]
+    loglik: NDArray[np.float32] | None = None
+    """Area entries: each one's own-items log-likelihood on :data:`LOGLIK_NODES` (entries, Q), NaN rows where the
+    session has none stored; None when no session has."""
+    rest_loglik: NDArray[np.float32] | None = None
+    """Area entries: the log-likelihood of the rest of the session's test (every scored item not in the area)."""
 
 
 @dataclass
@@ -162,7 +262,7 @@ def read_scores(store: Any, status: str | None = None) -> SessionScores:
     :class:`SessionScores` (entries in no particular order of sessions)."""
     where = " WHERE c.session_ref IN (SELECT ref FROM sessions WHERE status = ?)" if status else ""
     rows = store._read(f"SELECT {SCORES_COLUMNS} FROM session_scores c{where}", (status,) if status else ())
-    cols = list(zip(*rows)) if rows else [()] * 10
+    cols = list(zip(*rows)) if rows else [()] * 11
     ref = np.array(cols[0], np.int64)
     n_a = np.array(cols[1], np.int64)
     n_w = np.array(cols[7], np.int64)
@@ -178,6 +278,7 @@ def read_scores(store: Any, status: str | None = None) -> SessionScores:
         _joined(cols[5], INT, n_a),
         level,
         levels,
+        *_logliks(cols[10], n_a),
     )
     n_work = int(n_w.sum())
     work = ScoreEntries(
@@ -191,6 +292,40 @@ def read_scores(store: Any, status: str | None = None) -> SessionScores:
         [None],
     )
     return SessionScores(areas, work, ref)
+
+
+def _logliks(blobs: tuple[Any, ...], counts: NDArray[np.int64]) -> tuple[NDArray | None, NDArray | None]:
+    """Each area entry's own log-likelihood and the rest of its test's (whole test − own), (entries, Q) float32
+    with NaN rows where the session has none; (None, None) when no session has them."""
+    has = np.array([b is not None for b in blobs], bool)
+    if not has.any():
+        return None, None
+    q = LOGLIK_NODES.size
+    rows = counts[has] + 1
+    try:
+        data = b"".join(blobs[i] for i in np.flatnonzero(has))
+    except TypeError:  # a driver that gives memoryview objects
+        data = b"".join(bytes(blobs[i]) for i in np.flatnonzero(has))
+    packed = np.frombuffer(data, LOGLIK)
+    if packed.size != rows.sum() * q:
+        raise StoreError(f"session_scores: {packed.size} log-likelihood values for {int(rows.sum())} rows of {q}")
+    packed = packed.reshape(-1, q)
+    own = np.full((int(counts.sum()), q), np.nan, np.float32)
+    rest = np.full_like(own, np.nan)
+    entry_start = np.r_[0, np.cumsum(counts)[:-1]][has]  # first entry of each session with a likelihood
+    blob_start = np.r_[0, np.cumsum(rows)[:-1]]  # its whole-test row in ``packed``
+    n = counts[has]
+    entry = np.repeat(entry_start, n) + _ranks(n)
+    area_row = np.repeat(blob_start + 1, n) + _ranks(n)
+    own[entry] = packed[area_row]
+    rest[entry] = np.repeat(packed[blob_start], n, axis=0) - packed[area_row]
+    return own, rest
+
+
+def _ranks(counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """0, 1, ..., c − 1 for each count c, concatenated."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.r_[0, np.cumsum(counts)[:-1]], counts)
 
 
 def _joined(blobs: tuple[Any, ...], dtype: np.dtype, counts: NDArray[np.int64]) -> NDArray:

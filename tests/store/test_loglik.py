@@ -1,0 +1,109 @@
+"""Each session's log-likelihood on a fixed θ grid in the store's side table (schema version 6), on both back ends:
+written with the session when the store holds its bank, equal to the sum of the items' log-probabilities of the
+answers (pretest items left out), per area and for the whole test; NULL without the bank (a content-free bank, or
+one not registered in this process); a version-5 store is migrated and back-filled from its stored answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from digicomp.bank import load_bank
+from digicomp.store import SCHEMA_VERSION, ServedItem, open_store
+from digicomp.store.scores import LOGLIK_NODES
+from tests.store.conftest import make_record, small_bank
+
+
+@pytest.fixture(scope="module")
+def bank():
+    return load_bank("civil-service")
+
+
+def record(bank, session_id: str, seed: int, n_items: int = 14):
+    """A finished session of ``bank``: ``n_items`` items with 0/1 scores (the last one pretest) and a result whose
+    area list names the areas answered and one the test did not reach."""
+    rng = np.random.default_rng(seed)
+    items = rng.choice(bank.n_items, n_items, replace=False)
+    scores = rng.integers(0, 2, n_items)
+    served = tuple(
+        ServedItem(k + 1, bank.ids[j], int(s), None, 10.0, k == n_items - 1)
+        for k, (j, s) in enumerate(zip(items, scores))
+    )
+    codes = sorted({bank.areas[bank.area_index[j]] for j in items[:-1]}) + ["not-reached"]
+    areas = [{"area": c, "theta": 0.0, "se": 0.5, "n_items": 1, "level": None} for c in codes]
+    base = make_record(bank, session_id, n_items=1)
+    return base.__class__(
+        **{**base.__dict__, "items": served, "result": {"theta": 0.0, "se": 0.3, "areas": areas, "to_work_on": []}}
+    )
+
+
+def expected(bank, rec) -> dict[str, np.ndarray]:
+    """{area: own-items log-likelihood} and the whole test's under "", from the bank's parameters directly."""
+    lp = np.asarray(bank.params.log_prob(LOGLIK_NODES))  # (Q, J, K)
+    out: dict[str, np.ndarray] = {"": np.zeros(LOGLIK_NODES.size)}
+    for it in rec.items:
+        if it.pretest:
+            continue
+        j = bank.ids.index(it.item_id)
+        ll = lp[:, j, it.score]
+        out[""] = out[""] + ll
+        code = bank.areas[bank.area_index[j]]
+        out[code] = out.get(code, 0.0) + ll
+    return out
+
+
+def check(store, bank, records) -> None:
+    found = store.session_scores().areas
+    refs = {sid: ref for sid, ref in store._read("SELECT session_id, ref FROM sessions")}
+    assert found.loglik is not None and found.loglik.shape == (found.ref.size, LOGLIK_NODES.size)
+    for rec in records:
+        want = expected(bank, rec)
+        mine = np.flatnonzero(found.ref == refs[rec.session_id])
+        assert mine.size == len(rec.result["areas"])
+        for e in mine:
+            code = found.codes[found.code[e]]
+            own = want.get(code, np.zeros(LOGLIK_NODES.size))  # the area not reached: 0 (flat)
+            np.testing.assert_allclose(found.loglik[e], own, rtol=1e-5, atol=1e-4)
+            np.testing.assert_allclose(found.rest_loglik[e], want[""] - own, rtol=1e-5, atol=1e-4)
+
+
+def test_written_with_the_session_and_read_back(store_url, bank):
+    records = [record(bank, f"s{k}", seed=k) for k in range(6)]
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store.write_many(records[:4])
+        store.write(records[4])
+        check(store, bank, records[:5])
+
+
+def test_without_the_bank_the_rows_are_null_and_nothing_is_invented(store_url, bank):
+    plain = small_bank()
+    with open_store(store_url) as store:
+        store.register_bank(plain)  # content-free: no areas, so no table
+        store.write(make_record(plain, "plain", result={"areas": [{"area": "A", "theta": 0.1, "se": 0.4}]}))
+        assert store.session_scores().areas.loglik is None
+        assert store.fill_likelihoods([plain]) == 0
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+    with open_store(store_url) as store:  # a process that registered nothing: sessions are written without
+        store.write(record(bank, "later", seed=9))
+        found = store.session_scores().areas
+        assert found.loglik is None
+
+
+def test_a_version_5_store_is_migrated_and_back_filled_from_its_answers(store_url, bank):
+    records = [record(bank, f"old{k}", seed=20 + k) for k in range(7)]
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store._loglik_tables.clear()  # as version 5 wrote them: no likelihoods
+        store.write_many(records)
+        with store._transaction() as cur:
+            cur.execute("ALTER TABLE session_scores DROP COLUMN area_loglik")
+            cur.execute("DELETE FROM digicomp_schema WHERE version = 6")
+        assert store.schema_version == 5
+    with open_store(store_url) as store:
+        assert store.schema_version == SCHEMA_VERSION == 6
+        assert store.session_scores().areas.loglik is None  # migrated rows: NULL until back-filled
+        assert store.fill_likelihoods([bank]) == len(records)
+        check(store, bank, records)
+        assert store.fill_likelihoods([bank]) == 0  # once
