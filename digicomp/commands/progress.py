@@ -39,6 +39,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prior", nargs=2, type=float, default=(0.0, 1.0), metavar=("MEAN", "SD"), help="scoring prior")
     p.add_argument("--as-of", metavar="YYYY-MM-DD", help="the report's date (default today): target status, months")
     p.add_argument("--save-units", action="store_true", help="also store the unit tree (and person file) in the store")
+    p.add_argument(
+        "--fill-likelihoods",
+        action="store_true",
+        help="first store the per-area log-likelihoods of sessions written without them (older stores), re-scoring "
+        "their stored answers with their bank; areas whose persons lack them are estimated from θ and SE",
+    )
     p.add_argument("--json", action="store_true", help="print the report as JSON instead of a summary")
     p.set_defaults(run=run)
 
@@ -58,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from digicomp.programme import (
         build_report,
+        fill_likelihoods,
         load_persons,
         load_targets,
         load_units,
@@ -81,6 +88,8 @@ def _run(args: argparse.Namespace) -> int:
             if persons:
                 store.link_persons(persons)
         sessions = read_sessions(store)
+        if args.fill_likelihoods and fill_likelihoods(store, sessions, args.bank):
+            sessions = read_sessions(store)
         links = store.person_units()
     scale = scale_of_banks(set(sessions.bank), args.bank, *args.prior)
     targets = load_targets(args.targets, scale, tree) if args.targets else []
@@ -112,6 +121,13 @@ def _run(args: argparse.Namespace) -> int:
         f"{meta['sessions']} finished sessions of {meta['persons']} persons "
         f"({meta['persons_without_unit']} without a unit) in {len(report.units)} units"
     )
+    plain = {a: m for a, m in meta.get("area_method", {}).items() if m["method"] != "likelihood"}
+    if plain:
+        lacking = sum(m["without_likelihood"] for m in plain.values())
+        print(
+            f"  areas {', '.join(sorted(plain))}: shares from the area θ and SE, not calibrated ({lacking} area "
+            "results have no stored log-likelihood; --fill-likelihoods re-scores stored answers)"
+        )
     for t in report.targets[:20]:
         print(
             f"  {t['unit']}: {t['level']}+ {t['share']} [{t['lower']}, {t['upper']}] vs {t['target_share']} "

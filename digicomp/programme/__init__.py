@@ -6,7 +6,7 @@ intervals, the naive count beside them, targets, training needs, retests, monthl
 """
 
 from digicomp.programme.build import ProgrammeReport, build_report
-from digicomp.programme.data import Sessions, read_sessions
+from digicomp.programme.data import Sessions, fill_likelihoods, read_sessions
 from digicomp.programme.errors import ProgrammeError
 from digicomp.programme.estimate import ShareEstimates, estimate_shares
 from digicomp.programme.scale import LevelScale, scale_of_banks
@@ -27,6 +27,7 @@ __all__ = [
     "load_persons",
     "load_targets",
     "load_units",
+    "fill_likelihoods",
     "read_sessions",
     "scale_of_banks",
 ]

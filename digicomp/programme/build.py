@@ -118,7 +118,8 @@ def build_report(
     head_sub = _subtree_headcount(tree, anc)
     units = _unit_rows(tree, shown, overall, scale, head_sub, lang)
     shares = _share_rows(tree, shown, overall, scale, None)
-    for area, est in _area_estimates(sessions, latest, leaf, anc, scale, kw).items():
+    areas, area_method = _area_estimates(sessions, latest, leaf, anc, scale, kw)
+    for area, est in areas.items():
         shares += _share_rows(tree, shown, est, scale, area)
     monthly, series = _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, {**kw, "model": overall.model})
     report = ProgrammeReport(
@@ -133,9 +134,12 @@ def build_report(
             "unit": unit,
             "labels": _labels(tree, shown, scale),
             "interval": 0.95,
-            "method": "each unit's θ distribution by smoothed EM on a grid (areas: a normal per unit) as the "
-            "population model of the persons' posteriors; Rubin's rules with the finite-population correction; "
-            "Beta interval with a continuity correction (docs/programme.md)",
+            "method": "each unit's θ distribution by smoothed EM on a grid as the population model of the persons' "
+            "posteriors (areas: from the stored area log-likelihoods, per unit and band of the rest-of-test result, "
+            "where every person has them; else a normal per unit from the area θ and SE: area_method); Rubin's "
+            "rules with the finite-population correction; Beta interval with a continuity correction "
+            "(docs/programme.md)",
+            "area_method": area_method,
         },
         units=units,
         shares=shares,
@@ -219,19 +223,36 @@ def _share_rows(tree, shown, est: ShareEstimates, scale, area) -> list[dict[str,
     return rows
 
 
-def _area_estimates(sessions, latest, leaf, anc, scale, kw) -> dict[str, ShareEstimates]:
-    """Shares per area from each person's latest per-area θ and SD (persons whose test reached the area)."""
+def _area_estimates(sessions, latest, leaf, anc, scale, kw) -> tuple[dict[str, ShareEstimates], dict[str, Any]]:
+    """Shares per area from each person's latest per-area result (persons whose test reached the area), and how
+    each area was estimated.
+
+    An area whose persons all have their log-likelihoods stored (``session_scores.area_loglik``) is estimated from
+    them with the conditioning model (:func:`estimate_area_shares`); otherwise from the area θ and SD (the normal
+    unit model), and ``method`` says so with how many of its persons lacked them.
+    """
+    from digicomp.store.scores import LOGLIK_NODES
+
     e = sessions.areas
     person, mine = e.of(latest)
     ok = mine & (e.n_items > 0) & np.isfinite(e.theta) & np.isfinite(e.se) & (e.se > 0)
-    out = {}
+    has = e.has_loglik()
+    out, method = {}, {}
     for c in sorted(range(len(e.codes)), key=e.codes.__getitem__):
         sel = ok & (e.code == c)
         if not sel.any():
             continue
         th, sd, p = e.theta[sel], e.se[sel], person[sel]
-        out[e.codes[c]] = estimate_area_shares(th, sd, leaf[p], anc, scale.cuts, **kw)
-    return out
+        code = e.codes[c]
+        lacking = int((~has[sel]).sum())
+        if lacking == 0:
+            lik = {"log_likelihood": e.loglik[sel], "nodes": LOGLIK_NODES, "rest_log_likelihood": e.rest_loglik[sel]}
+            method[code] = {"method": "likelihood", "persons": int(sel.sum()), "without_likelihood": 0}
+        else:
+            lik = {}
+            method[code] = {"method": "theta_se", "persons": int(sel.sum()), "without_likelihood": lacking}
+        out[code] = estimate_area_shares(th, sd, leaf[p], anc, scale.cuts, **lik, **kw)
+    return out, method
 
 
 def estimate_area_shares(

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.levels import level_index
+from digicomp.programme.errors import ProgrammeError
 from digicomp.programme.estimate import estimate_shares
 
 DISTRIBUTIONS = ("normal", "uniform", "bimodal", "skewed")
@@ -263,6 +264,7 @@ def simulate_area_units(
     truth_bank = load_bank(truth)
     spec = load_design(design)
     bank = load_bank(resolve_bank_ref(spec, Path(design).parent))
+    _check_truth_matches(bank, truth_bank, truth)
     missing = [i for i in bank.ids if i not in set(truth_bank.ids)]
     if missing:
         d = spec.model_dump(exclude_unset=True)
@@ -306,6 +308,49 @@ def simulate_area_units(
         res.log_likelihood,
         res.nodes,
     )
+
+
+def _check_truth_matches(bank: Any, truth_bank: Any, truth: Any) -> None:
+    """ProgrammeError when a truth bank whose items each load on their own area only (no general dimension) gives
+    an item other response probabilities than the design bank does: then the sub-scores would be computed with
+    parameters other than the ones the answers follow, a mismatch real use does not have (the bank that scores is
+    the calibrated one). A truth derived from an older bank version (examples/make_area_bank.py) is the usual cause.
+    """
+    from digicomp.models.multidim import predictor_components
+
+    dims = truth_bank.dims
+    a = truth_bank.mparams.a
+    if dims is None or dims.general is not None or np.any((a > 0).sum(axis=1) > 1):
+        return
+    where = {i: k for k, i in enumerate(truth_bank.ids)}
+    shared = [(j, where[i]) for j, i in enumerate(bank.ids) if i in where]
+    if not shared:
+        return
+    grid = np.linspace(-3.0, 3.0, 7)
+    design_lp = np.asarray(bank.params.log_prob(grid))  # (Q, J, K)
+    it = truth_bank.mparams
+    stale = []
+    for j, t in shared:
+        slope = a[t].max()
+        if it.family[t] == "dichotomous":
+            k = np.ones(grid.size)
+            lp, _, _ = predictor_components(
+                slope * grid, it.intercepts[t, 0] * k, it.c[t] * k, it.u[t] * k, "dichotomous"
+            )
+        else:
+            width = max(int(it.n_categories[t]) - 1, 1)
+            lp, _, _ = predictor_components(
+                slope * grid, np.tile(it.intercepts[t, :width], (grid.size, 1)), family=str(it.family[t])
+            )
+        lp = np.asarray(lp)
+        if not np.allclose(lp, design_lp[:, j, : lp.shape[1]], atol=1e-6):
+            stale.append(bank.ids[j])
+    if stale:
+        raise ProgrammeError(
+            f"truth {truth}: {len(stale)} of the {len(shared)} items it shares with bank {bank.id!r} answer by other "
+            f"parameters than the bank scores them with (e.g. {', '.join(stale[:3])}); the truth is derived from "
+            "another version of the bank: regenerate it (python examples/make_area_bank.py)"
+        )
 
 
 def area_study(sim: AreaSimulation, seed: int = 0, estimator: Any = None, likelihoods: bool = True) -> CalibrationStudy:

@@ -27,6 +27,17 @@ class Entries:
     theta: NDArray[np.float64]
     se: NDArray[np.float64]
     n_items: NDArray[np.int64]
+    loglik: NDArray[np.float32] | None = None
+    """Area entries: the own-items log-likelihood on the store's θ grid (entries, Q), NaN rows where the store has
+    none (:data:`digicomp.store.scores.LOGLIK_NODES`); None when no session has one."""
+    rest_loglik: NDArray[np.float32] | None = None
+    """Area entries: the log-likelihood of the rest of the entry's test."""
+
+    def has_loglik(self) -> NDArray[np.bool_]:
+        """Which entries have their log-likelihoods stored."""
+        if self.loglik is None:
+            return np.zeros(self.row.size, bool)
+        return np.isfinite(self.loglik[:, 0])
 
     def of(self, rows: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
         """Position of each entry's session among ``rows`` (sorted session rows) and which entries belong to them."""
@@ -78,7 +89,16 @@ def _entries(found: ScoreEntries, refs: tuple[NDArray, NDArray]) -> Entries:
     ok = refs[0][pos] == found.ref if refs[0].size else np.zeros(found.ref.size, bool)
     if not ok.all():  # not a finished session (or written after they were read): not in this report
         pos, found = pos[ok], _subset(found, ok)
-    return Entries(refs[1][pos], found.code, list(found.codes), found.theta, found.se, found.n_items)
+    return Entries(
+        refs[1][pos],
+        found.code,
+        list(found.codes),
+        found.theta,
+        found.se,
+        found.n_items,
+        found.loglik,
+        found.rest_loglik,
+    )
 
 
 def _subset(found: ScoreEntries, keep: NDArray[np.bool_]) -> ScoreEntries:
@@ -91,7 +111,24 @@ def _subset(found: ScoreEntries, keep: NDArray[np.bool_]) -> ScoreEntries:
         found.n_items[keep],
         found.level[keep],
         found.levels,
+        None if found.loglik is None else found.loglik[keep],
+        None if found.rest_loglik is None else found.rest_loglik[keep],
     )
+
+
+def fill_likelihoods(store: Any, sessions: Sessions, banks: Any = ()) -> int:
+    """Back-fill the stored log-likelihoods of the sessions whose per-area entries have none, from their stored
+    answers, with each session's bank found by fingerprint (bundled banks, then ``banks`` paths or ids); returns how
+    many sessions got them. Sessions whose bank is not found keep none (their areas fall back to θ and SE)."""
+    from digicomp.programme.scale import find_banks
+
+    missing = ~sessions.areas.has_loglik()
+    if not missing.any():
+        return 0
+    rows = np.unique(sessions.areas.row[missing])
+    fingerprints = {sessions.bank[r] for r in rows}
+    found = find_banks(fingerprints, banks)
+    return store.fill_likelihoods(found.values()) if found else 0
 
 
 def read_sessions(store: Any) -> Sessions:

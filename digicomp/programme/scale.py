@@ -48,26 +48,14 @@ def scale_of_banks(
 
     A fingerprint no bank matches, or bank versions with different levels or cuts, is a ProgrammeError.
     """
-    from digicomp.bank import load_bank
-    from digicomp.bundled import bundled_path, list_bundled
-
     wanted = sorted(set(fingerprints))
     found = {}
-    sources = [str(b) for b in banks] + [f"bundled:{b}" for b in list_bundled("item_banks")]
-    for src in sources:
-        if len(found) == len(wanted):
-            break
-        if src.startswith("bundled:"):
-            path = bundled_path("item_banks", src[8:])
-        else:
-            path = Path(src) if Path(src).exists() else bundled_path("item_banks", src)
-        bank = load_bank(path)
-        if bank.fingerprint in wanted and bank.fingerprint not in found:
-            if not bank.scale.levels or not np.size(bank.cut_scores):
-                raise ProgrammeError(f"{src}: bank {bank.id!r} has no reporting levels; shares need levels and cuts")
-            found[bank.fingerprint] = LevelScale(
-                tuple(bank.scale.levels), np.asarray(bank.cut_scores, float), prior_mean, prior_sd, bank_labels(bank)
-            )
+    for fp, (src, bank) in _matching(wanted, banks):
+        if not bank.scale.levels or not np.size(bank.cut_scores):
+            raise ProgrammeError(f"{src}: bank {bank.id!r} has no reporting levels; shares need levels and cuts")
+        found[fp] = LevelScale(
+            tuple(bank.scale.levels), np.asarray(bank.cut_scores, float), prior_mean, prior_sd, bank_labels(bank)
+        )
     missing = [f for f in wanted if f not in found]
     if missing:
         raise ProgrammeError(
@@ -82,6 +70,33 @@ def scale_of_banks(
                 f"{scales[0].levels} at {scales[0].cuts.tolist()}: shares across them would not mean one thing"
             )
     return scales[0]
+
+
+def _matching(wanted: list[str], banks: Iterable[str]) -> Any:
+    """(fingerprint, (source, bank)) of the first bank matching each wanted fingerprint: the ``banks`` given (paths
+    or ids), then the bundled banks; banks are loaded one by one until every fingerprint is matched."""
+    from digicomp.bank import load_bank
+    from digicomp.bundled import bundled_path, list_bundled
+
+    seen: set[str] = set()
+    sources = [str(b) for b in banks] + [f"bundled:{b}" for b in list_bundled("item_banks")]
+    for src in sources:
+        if len(seen) == len(wanted):
+            return
+        if src.startswith("bundled:"):
+            path = bundled_path("item_banks", src[8:])
+        else:
+            path = Path(src) if Path(src).exists() else bundled_path("item_banks", src)
+        bank = load_bank(path)
+        if bank.fingerprint in wanted and bank.fingerprint not in seen:
+            seen.add(bank.fingerprint)
+            yield bank.fingerprint, (src, bank)
+
+
+def find_banks(fingerprints: Iterable[str], banks: Iterable[str] = ()) -> dict[str, Any]:
+    """{fingerprint: ItemBank} of the bank versions among ``fingerprints`` that the ``banks`` given (paths or ids) or
+    the bundled banks match (those no bank matches are left out)."""
+    return {fp: bank for fp, (_, bank) in _matching(sorted(set(fingerprints)), banks)}
 
 
 def bank_labels(bank: Any) -> dict[str, dict[str, dict[str, str]]]:

@@ -146,7 +146,8 @@ def backfill_loglik(store: Any, cur: Any, tables: dict[str, LikelihoodTable]) ->
     none, from its stored answers (pretest items left out), in batches of sessions; returns how many rows got one.
 
     The stored answers are the ones the session was scored with, so this is the likelihood the session would have
-    had written with it. Rows of other banks stay NULL (the report falls back to their area θ and SE).
+    had written with it. Rows of other banks, and of sessions without stored answers, stay NULL (the report falls
+    back to their area θ and SE).
     """
     done = 0
     for fp, table in tables.items():
@@ -175,7 +176,12 @@ def backfill_loglik(store: Any, cur: Any, tables: dict[str, LikelihoodTable]) ->
             answers: dict[int, list[tuple[str, int]]] = {r: [] for r in refs}
             for ref, item, score in cur.fetchall():
                 answers[int(ref)].append((item, int(score)))
-            rows = [(table.blob(answers[r], json.loads(areas)), r) for r, areas in zip(refs, (b[1] for b in batch))]
+            # a session without stored answers (written around the API) has nothing to re-score: it stays NULL
+            rows = [
+                (table.blob(answers[r], json.loads(areas)), r)
+                for r, areas in zip(refs, (b[1] for b in batch))
+                if answers[r]
+            ]
             rows = [row for row in rows if row[0] is not None]
             if rows:
                 cur.executemany(store._sql("UPDATE session_scores SET area_loglik = ? WHERE session_ref = ?"), rows)
