@@ -100,3 +100,21 @@ def test_log_likelihood_without_nodes_is_a_programme_error():
             CUTS,
             log_likelihood=np.zeros((3, 61)),
         )
+
+
+def test_squarem_reaches_the_plain_em_fixed_point():
+    from digicomp.programme.population import GridModel
+
+    rng = np.random.default_rng(6)
+    n = 900
+    unit = np.repeat(np.arange(3), n // 3)
+    theta = rng.normal(np.array([-0.8, 0.1, 0.9])[unit], 0.7)
+    own = theta + rng.normal(0, 0.8, n)
+    ll = -0.5 * (NODES[None, :] - own[:, None]) ** 2 / 0.64
+    post = 1 / (1 / 0.64 + 1)
+    eap, se = post * own / 0.64, np.full(n, np.sqrt(post))
+    kw = dict(log_likelihood=ll, nodes=NODES, smooth_log=True, tol=1e-9)
+    plain = GridModel.fit(eap, se, unit, 3, CUTS, iterations=5000, **kw)
+    fast = GridModel.fit(eap, se, unit, 3, CUTS, iterations=300, accelerate=True, **kw)
+    np.testing.assert_allclose(fast.g, plain.g, atol=1e-6)
+    np.testing.assert_allclose(fast.at_or_above(), plain.at_or_above(), atol=1e-5)
