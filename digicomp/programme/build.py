@@ -27,12 +27,13 @@ NEEDS_SHOWN = 10
 AREA_DRAWS = 4
 """Per-area shares from θ and SD only (what the store holds today) use the normal unit model with fewer redraws:
 eight areas at the grid model's cost would be most of the report's time."""
-AREA_EM = {"iterations": 60, "tol": 1e-4, "redraw_iterations": 9, "draws": 6, "accelerate": True}
+AREA_EM = {"iterations": 60, "tol": 1e-4, "redraw_iterations": 9, "draws": 10, "accelerate": True}
 """Per-area shares from the persons' own-items area likelihoods: the grid model's EM accelerated by SQUAREM and run
-to convergence (at most 60 EM steps to a change below 1e-4), then 6 bootstrap redraws of 9 steps each from the fit.
-An area rests on 2-6 items, so the missing information is large and the overall score's 40 + 2 plain EM steps stop
-far from the fixed point. Plain EM to 1e-6 (about 300 steps) and 8 redraws of 40 steps gave the same coverage in
-the study at a third of the cost and less (docs/programme.md, Per area)."""
+to convergence (at most 60 EM steps to a change below 1e-4), then 10 bootstrap redraws of 9 steps each from the
+fit. An area rests on 2-6 items, so the missing information is large and the overall score's 40 + 2 plain EM steps
+stop far from the fixed point. Plain EM to 1e-6 (about 300 steps) with 8 redraws of 40 steps gave the same
+coverage at four times the cost; 6 redraws instead of 10 left the between-draw variance too noisy (about a point
+less coverage; docs/programme.md, Per area)."""
 AREA_BANDS = 3
 """Per-area conditioning model: each unit's persons are split into this many bands of their result on the rest of
 the test (tertiles of the rest-of-test EAP), and each unit × band gets its own θ distribution of the area. The test
@@ -276,7 +277,7 @@ def estimate_area_shares(
     unit model on those likelihoods, its log-density smoothed (:func:`digicomp.programme.population.smooth`) and its
     EM run to convergence (:data:`AREA_EM`), per unit × band of the person's result on the rest of the test when
     ``rest_log_likelihood`` (n, Q) is given (:data:`AREA_BANDS`; the conditioning model), the level probabilities
-    of the fit and of 8 bootstrap redraws combined by Rubin's rules (:func:`estimate_shares`). With the area θ and
+    of the fit and of 10 bootstrap redraws combined by Rubin's rules (:func:`estimate_shares`). With the area θ and
     SD alone: the normal unit model (:data:`AREA_DRAWS`), which the few-item likelihoods fit worse.
     """
     hard = np.searchsorted(cuts, theta, side="right")

@@ -11,7 +11,8 @@ Beaton, Kaplan & Sheehan 1992; von Davier, Gonzalez & Mislevy 2009), computed in
    distribution, as plausible values are drawn from a conditioning model that includes the group.
 2. **Measurement (imputation) variance.** Given the data and π_u, the persons' "at or above level k" indicators
    are independent Bernoulli(q_ik); the complete-data share's variance over plausible values is Σ w²q(1−q)/W²,
-   plus the variance from the unit models' own uncertainty (the spread over ``draws`` bootstrap redraws).
+   plus the variance from the unit models' own uncertainty: (1 + 1/m) times the variance over the m = ``draws``
+   bootstrap redraws (Rubin 1987: the finite number of redraws adds its own share).
 3. **Sampling variance** with the finite-population correction, where a unit's headcount N_h is given: persons
    are weighted N_h/n_h and each such stratum adds (N_h/W)² (1 − n_h/N_h) s_h²/n_h (Rubin's rules: total =
    sampling + imputation variance). Without a headcount the population is the persons assessed.
@@ -231,7 +232,7 @@ def estimate_shares(
     est[:, 0] = 1.0
     if len(means) > 2:
         sub = np.stack([_roll_up(s, ancestors) for s in means[1:]]) / safe_w[None, :, None]
-        between = sub.var(axis=0, ddof=1)
+        between = (1 + 1 / sub.shape[0]) * sub.var(axis=0, ddof=1)  # Rubin (1987): (1 + 1/m) B
     else:
         between = np.zeros_like(est)
     within = _roll_up(np.mean(bern, axis=0), ancestors) / safe_w[:, None] ** 2
