@@ -52,7 +52,7 @@ def run_report(url: str, folder: Path) -> tuple[float, float]:
     return elapsed, cpu
 
 
-def bench(backend: str, n_sessions: int, n_units: int, repeats: int) -> None:
+def bench(backend: str, n_sessions: int, n_units: int, repeats: int, likelihoods: bool = False) -> None:
     from digicomp.bank import load_bank
     from digicomp.bundled import bundled_path
     from digicomp.store import open_store
@@ -76,7 +76,7 @@ def bench(backend: str, n_sessions: int, n_units: int, repeats: int) -> None:
         try:
             start = time.perf_counter()
             with open_store(url) as store:
-                fill_store(store, bank, units, n_sessions)
+                fill_store(store, bank, units, n_sessions, likelihoods=likelihoods)
             fill = time.perf_counter() - start
             runs = [run_report(url, folder) for _ in range(repeats)]
         finally:
@@ -86,7 +86,8 @@ def bench(backend: str, n_sessions: int, n_units: int, repeats: int) -> None:
     times = [wall for wall, _ in runs]
     best_cpu = min(runs)[1]
     print(
-        f"{backend:10s} {n_sessions:>9,d} sessions {n_units:>6,d} units  fill {fill:6.1f} s  report "
+        f"{backend:10s} {n_sessions:>9,d} sessions {n_units:>6,d} units{' (likelihoods)' if likelihoods else ''}  "
+        f"fill {fill:6.1f} s  report "
         f"min {min(times):5.2f} s (CPU {best_cpu:5.2f} s)  max {max(times):5.2f} s  "
         f"(load {load[0]:.2f} {load[1]:.2f})",
         flush=True,
@@ -133,13 +134,19 @@ def main() -> None:
     ap.add_argument("--units", type=int, default=1_000)
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--calibration", action="store_true", help="print the interval calibration table instead")
+    ap.add_argument(
+        "--likelihoods",
+        action="store_true",
+        help="store per-area log-likelihoods with every session (schema 6), so the report's per-area shares come from "
+        "them; without, the sessions have none (no stored answers) and areas fall back to θ and SE",
+    )
     ap.add_argument("--seeds", type=int, nargs="+", default=[2026, 7, 11, 12, 13])
     args = ap.parse_args()
     if args.calibration:
         calibration(args.seeds)
         return
     for backend in args.backends:
-        bench(backend, args.sessions, args.units, args.repeats)
+        bench(backend, args.sessions, args.units, args.repeats, args.likelihoods)
 
 
 if __name__ == "__main__":

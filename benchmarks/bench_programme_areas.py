@@ -14,11 +14,13 @@ multidimensional civil-service truth bank (examples/banks/civil-service-areas.ya
 For each design and seed: coverage of the report's per-area 95% intervals (``estimate_area_shares``) per area and
 over all unit-area-level pairs, the interval a count of hard classifications would carry, and both estimates' bias
 and mean absolute error. The report's per-area method uses each person's own-items area likelihood (sub-score
-design) with the grid unit model run to convergence; the line below it is the same persons from the area θ and SD
-alone (the normal unit model: what the store's per-area results allow today). ``--diagnose`` adds (a) θ and SD with
-the grid model, 40+2 EM steps and converged, (b) the likelihoods with the grid model's old 40+2 EM steps, (c) each
-person's area likelihood replaced by an exactly normal one of the same width around the truth, (d) the likelihoods
-under each unit's true distribution (an oracle: the likelihood's own bias): docs/programme.md, Per area.
+design) in the conditioning model (unit × tertile of the rest of the test, log-density smoothing, EM converged);
+the line below it is the same persons from the area θ and SD alone (the normal unit model: what a store without
+log-likelihoods allows). ``--diagnose`` adds (a) θ and SD with the grid model, 40+2 EM steps and converged, (b)
+the likelihoods with the grid model's old 40+2 EM steps, and without the conditioning bands, with log-density and
+with plain smoothing (the method's parts), (c) each person's area likelihood replaced by an exactly normal one of
+the same width around the truth, (d) the likelihoods under each unit's true distribution (an oracle):
+docs/programme.md, Per area.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ def estimator(method: str):
     from digicomp.programme.estimate import estimate_shares
 
     def run(theta, se, unit, ancestors, cuts, **kw):
+        kw.pop("rest_log_likelihood", None)  # the unit model alone, without the conditioning bands
         hard = np.searchsorted(cuts, theta, side="right")
         return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, draws=AREA_DRAWS, method=method, **kw)
 
@@ -58,9 +61,28 @@ def converged() -> object:
     from digicomp.programme.estimate import estimate_shares
 
     def run(theta, se, unit, ancestors, cuts, **kw):
-        kw = {k: v for k, v in kw.items() if k not in ("log_likelihood", "nodes")}
+        kw = {k: v for k, v in kw.items() if k not in ("log_likelihood", "nodes", "rest_log_likelihood")}
         hard = np.searchsorted(cuts, theta, side="right")
-        return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, method="grid", **AREA_EM, **kw)
+        em = {k: AREA_EM[k] for k in ("iterations", "tol", "redraw_iterations", "draws")}
+        return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, method="grid", **em, **kw)
+
+    return run
+
+
+def unconditioned(log_smoothing: bool = True) -> object:
+    """The report's per-area estimator without the conditioning on the rest of the test (one band per unit), with
+    the log-density smoothing or, ``log_smoothing`` False, the plain one: what each part of the method gives."""
+    from digicomp.programme import build, population
+
+    def run(theta, se, unit, ancestors, cuts, **kw):
+        kw.pop("rest_log_likelihood", None)
+        plain = population.smooth
+        if not log_smoothing:
+            population.smooth = lambda g, log=False: plain(g, False)
+        try:
+            return build.estimate_area_shares(theta, se, unit, ancestors, cuts, **kw)
+        finally:
+            population.smooth = plain
 
     return run
 
@@ -151,6 +173,10 @@ def main() -> None:
                 print(line("  theta and SD, grid model", area_study(sim, seed=seed, estimator=grid, likelihoods=False)))
                 print(line("  theta and SD, EM converged", area_study(sim, seed=seed, estimator=converged())))
                 print(line("  likelihoods, grid model 40+2 EM", area_study(sim, seed=seed, estimator=grid)))
+                if sim.log_likelihood is not None:
+                    print(line("  likelihoods, no bands", area_study(sim, seed=seed, estimator=unconditioned())))
+                    plain = unconditioned(log_smoothing=False)
+                    print(line("  likelihoods, no bands, plain smooth", area_study(sim, seed=seed, estimator=plain)))
                 syn = normal_likelihoods(sim, seed)
                 syn.log_likelihood = None
                 print(line("  normal likelihoods, normal model", area_study(syn, seed=seed)))

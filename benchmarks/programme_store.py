@@ -39,10 +39,15 @@ def write_units_csv(rows: list[dict], path: Path) -> Path:
     return path
 
 
-def fill_store(store, bank, units: list[dict], n_sessions: int, seed: int = 0, retest: float = 0.1) -> int:
+def fill_store(
+    store, bank, units: list[dict], n_sessions: int, seed: int = 0, retest: float = 0.1, likelihoods: bool = False
+) -> int:
     """Write ``n_sessions`` finished sessions of ``bank`` spread over ``units`` (bulk insert, one transaction).
 
     A fraction ``retest`` of the sessions are second tests of an earlier person (a later month, θ a little up).
+    With ``likelihoods`` every session also gets its per-area log-likelihoods (schema 6, ``area_loglik``): normal
+    ones matching each area's θ and SE and their sum for the whole test, as written with a session whose bank the
+    store holds (their shape does not change the report's cost), so the report takes its per-area likelihood path.
     """
     rng = np.random.default_rng(seed)
     store.register_bank(bank)
@@ -106,4 +111,26 @@ def fill_store(store, bank, units: list[dict], n_sessions: int, seed: int = 0, r
         for start in range(0, len(rows), 20_000):
             cur.executemany(store._sql(_INSERT_SESSION), rows[start : start + 20_000])
     store.fill_scores()  # the per-area side table that write_many fills with each session
+    if likelihoods:
+        _fill_likelihoods(store, a_theta, 0.55)
     return n_sessions
+
+
+def _fill_likelihoods(store, a_theta: np.ndarray, se: float) -> None:
+    """``area_loglik`` of session ``s{i}`` from its area θ (row i of ``a_theta``) and SE: each area's normal
+    likelihood (the N(0, 1) prior divided out) on the store's grid, after their sum (the whole test)."""
+    from digicomp.store.scores import LOGLIK, LOGLIK_NODES
+
+    v = 1.0 / (1.0 / se**2 - 1.0)
+    m = v * a_theta / se**2
+    refs = dict((sid, ref) for ref, sid in store._read("SELECT ref, session_id FROM sessions"))
+    rows = []
+    for i in range(a_theta.shape[0]):
+        ll = -0.5 * (LOGLIK_NODES[None, :] - m[i][:, None]) ** 2 / v
+        rows.append((np.vstack([ll.sum(axis=0), ll]).astype(LOGLIK).tobytes(), refs[f"s{i}"]))
+    with store._transaction() as cur:
+        for start in range(0, len(rows), 20_000):
+            cur.executemany(
+                store._sql("UPDATE session_scores SET area_loglik = ? WHERE session_ref = ?"),
+                rows[start : start + 20_000],
+            )
