@@ -27,13 +27,14 @@ NEEDS_SHOWN = 10
 AREA_DRAWS = 4
 """Per-area shares from θ and SD only (what the store holds today) use the normal unit model with fewer redraws:
 eight areas at the grid model's cost would be most of the report's time."""
-AREA_EM = {"iterations": 60, "tol": 1e-4, "redraw_iterations": 9, "draws": 10, "accelerate": True}
-"""Per-area shares from the persons' own-items area likelihoods: the grid model's EM accelerated by SQUAREM and run
-to convergence (at most 60 EM steps to a change below 1e-4), then 10 bootstrap redraws of 9 steps each from the
-fit. An area rests on 2-6 items, so the missing information is large and the overall score's 40 + 2 plain EM steps
-stop far from the fixed point. Plain EM to 1e-6 (about 300 steps) with 8 redraws of 40 steps gave the same
-coverage at four times the cost; 6 redraws instead of 10 left the between-draw variance too noisy (about a point
-less coverage; docs/programme.md, Per area)."""
+AREA_EM = {"iterations": 45, "tol": 1e-4, "redraw_iterations": 6, "draws": 10, "accelerate": True, "points": 21}
+"""Per-area shares from the persons' own-items area likelihoods: the grid model on 21 cells (0.4 apart, the smoothing
+scaled to match 41 cells'), its EM accelerated by SQUAREM and run to convergence (at most 45 EM steps to a change
+below 1e-4), then 10 bootstrap redraws of 6 steps each from the fit. An area rests on 2-6 items, so the missing
+information is large and the overall score's 40 + 2 plain EM steps stop far from the fixed point. Plain EM to 1e-6
+(about 300 steps) on 41 cells with 8 redraws of 40 steps gave the same coverage at about five times the cost; 6
+redraws instead of 10 left the between-draw variance too noisy (about a point less coverage; docs/programme.md,
+Per area)."""
 AREA_BANDS = 3
 """Per-area conditioning model: each unit's persons are split into this many bands of their result on the rest of
 the test (tertiles of the rest-of-test EAP), and each unit × band gets its own θ distribution of the area. The test
@@ -312,7 +313,7 @@ def estimate_area_shares(
     rng = np.random.default_rng(kw.get("seed", 0))
     q = [model.at_or_above()]
     q += [model.at_or_above(model.redraw(rng, AREA_EM["redraw_iterations"])) for _ in range(AREA_EM["draws"])]
-    return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, q=np.stack(q), **kw)
+    return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, q=q, **kw)
 
 
 def rest_bands(
@@ -321,12 +322,13 @@ def rest_bands(
     """Band (0 .. AREA_BANDS − 1) of each person's EAP on the rest of the test (their log-likelihood there (n, Q) at
     ``nodes`` under the scoring prior), cut at its tertiles over the persons given."""
     nodes = np.asarray(nodes, float)
-    ll = np.asarray(rest_log_likelihood, float)
+    ll = np.asarray(rest_log_likelihood, np.float32)  # single precision: a band needs no more, and it is 2x faster
     if ll.ndim != 2 or ll.shape[1] != nodes.size or not np.isfinite(ll).all():
         raise ProgrammeError(f"rest_log_likelihood {ll.shape}: expected finite (persons, {nodes.size})")
-    lp = ll - 0.5 * ((nodes - prior_mean) / prior_sd) ** 2
-    w = np.exp(lp - lp.max(axis=1, keepdims=True))
-    eap = (w @ nodes) / w.sum(axis=1)
+    lp = ll - (0.5 * ((nodes - prior_mean) / prior_sd) ** 2).astype(np.float32)
+    lp -= lp.max(axis=1, keepdims=True)
+    w = np.exp(lp, out=lp)
+    eap = (w @ nodes.astype(np.float32)) / w.sum(axis=1)
     edges = np.quantile(eap, np.arange(1, AREA_BANDS) / AREA_BANDS)
     return np.searchsorted(edges, eap, side="right").astype(np.intp)
 

@@ -177,7 +177,8 @@ def estimate_shares(
     :mod:`digicomp.programme.population`) or ``normal`` (a normal per unit, by moments: faster, less robust);
     ``model``: a fitted :class:`GridModel` to use as it is (e.g. the latest results' for earlier months);
     ``q`` (n, K): the persons' P(level ≥ k) already computed under such a model (no model is fitted or redrawn);
-    (1 + draws, n, K): those under the fitted model, then under each redraw of it (the between-draw variance counts).
+    (1 + draws, n, K) or a list of such (n, K): those under the fitted model, then under each redraw of it (the
+    between-draw variance counts).
     ``iterations``/``tol`` bound the grid model's EM and ``redraw_iterations`` each bootstrap redraw's (the defaults
     suit a precise overall score; imprecise area scores need them run to convergence, see
     :data:`digicomp.programme.build.AREA_EM`). ``log_likelihood`` (n, Q) at θ ``nodes`` (Q,): each person's own
@@ -215,7 +216,9 @@ def estimate_shares(
     elif log_likelihood is not None and unit.size:
         raise ProgrammeError("log_likelihood needs method='grid' and no fitted model or q")
     means, bern = [], []
-    if q is not None:
+    if isinstance(q, (list, tuple)):  # the fit's and each redraw's, as they are (stacking them is a copy)
+        draws_of = iter([np.asarray(d, float) for d in q])
+    elif q is not None:
         q_arr = np.asarray(q, float)
         draws_of = iter(list(q_arr) if q_arr.ndim == 3 else [q_arr])
     else:

@@ -51,6 +51,9 @@ class GridModel:
     prior: tuple[float, float]
     smooth_log: bool = False
     """Smooth log g instead of g (:func:`smooth`): the per-area model (few-item likelihoods, flat at the ends)."""
+    smooth_weight: float = SMOOTH
+    """The smoothing step's weight on each neighbour: the three-point average adds 2 × weight × (cell width)² to the
+    variance per pass, so a grid of cells twice as wide takes a quarter of the weight for the same smoothing."""
     accelerate: bool = False
     """Run the EM with SQUAREM steps (:func:`_squarem`): the per-area model, whose EM must converge and converges
     slowly (few-item likelihoods, a large share of missing information)."""
@@ -88,7 +91,8 @@ class GridModel:
         (:func:`piece_masses_from_log_likelihood`): a few-item likelihood is skewed or one-sided, which no normal
         describes. ``iterations`` and ``tol`` bound the EM (40 and 5e-4 suffice for a precise overall score; a
         few-item area score needs the EM run to convergence: docs/programme.md, Per area). ``smooth_log``: smooth
-        the log-density instead of the density (:func:`smooth`).
+        the log-density instead of the density (:func:`smooth`); ``accelerate``: SQUAREM steps (:func:`_squarem`);
+        ``points``: cells of the grid over μ0 ± 4τ (the smoothing's weight scaled to keep its strength per θ unit).
         """
         centres = prior_mean + prior_sd * np.linspace(-4.0, 4.0, points)
         half = (centres[1] - centres[0]) / 2
@@ -107,7 +111,10 @@ class GridModel:
         pooled_mean, pooled_sd = float(eap.mean()), float(np.sqrt(eap.var() + np.mean(se**2)))
         start = np.exp(-0.5 * ((centres - pooled_mean) / pooled_sd) ** 2)
         g = np.tile(start / start.sum(), (n_units, 1))
-        model = cls(edges, cuts, g, mass, order, starts, present, (prior_mean, prior_sd), smooth_log, accelerate)
+        weight = SMOOTH * ((points - 1) / (POINTS - 1)) ** 2  # the same smoothing per θ unit on any grid
+        model = cls(
+            edges, cuts, g, mass, order, starts, present, (prior_mean, prior_sd), smooth_log, weight, accelerate
+        )
         model.g[present] = model._em(model.g[present], None, iterations, tol)
         return model
 
@@ -177,7 +184,7 @@ class GridModel:
                 if w is not None:
                     own *= w[lost, None]
                 np.add.at(per_piece, rows[lost], own)
-            return smooth((per_piece @ to_cells) / sizes[:, None], self.smooth_log)
+            return smooth((per_piece @ to_cells) / sizes[:, None], self.smooth_log, self.smooth_weight)
 
         if self.accelerate:
             return _squarem(step, g, iterations, tol)
@@ -254,7 +261,7 @@ def _squarem(step: Any, g: NDArray[np.float64], evaluations: int, tol: float) ->
     return g
 
 
-def smooth(g: NDArray[np.float64], log: bool = False) -> NDArray[np.float64]:
+def smooth(g: NDArray[np.float64], log: bool = False, weight: float | None = None) -> NDArray[np.float64]:
     """EMS's smoothing step on each row of ``g`` (units, cells), renormalised.
 
     Plain (``log`` False): one three-point average (SMOOTH, 1 − 2 SMOOTH, SMOOTH) of g (Silverman, Jones, Wilson &
@@ -270,14 +277,15 @@ def smooth(g: NDArray[np.float64], log: bool = False) -> NDArray[np.float64]:
     seeds); log g is floored at LOG_FLOOR of the row's largest cell, so no region the data leave open is
     ruled out by the smoothing alone.
     """
+    w = SMOOTH if weight is None else weight
     if not log:
         pad = np.pad(g, ((0, 0), (1, 1)), mode="edge")
-        out = SMOOTH * pad[:, :-2] + (1 - 2 * SMOOTH) * pad[:, 1:-1] + SMOOTH * pad[:, 2:]
+        out = w * pad[:, :-2] + (1 - 2 * w) * pad[:, 1:-1] + w * pad[:, 2:]
         return out / out.sum(axis=1, keepdims=True)
     out = np.log(np.maximum(g, LOG_FLOOR * g.max(axis=1, keepdims=True)))
     for _ in range(LOG_PASSES):
         ends = np.concatenate([2 * out[:, :1] - out[:, 1:2], out, 2 * out[:, -1:] - out[:, -2:-1]], axis=1)
-        out = SMOOTH * ends[:, :-2] + (1 - 2 * SMOOTH) * ends[:, 1:-1] + SMOOTH * ends[:, 2:]
+        out = w * ends[:, :-2] + (1 - 2 * w) * ends[:, 1:-1] + w * ends[:, 2:]
     out = np.exp(out - out.max(axis=1, keepdims=True))
     return out / out.sum(axis=1, keepdims=True)
 
