@@ -22,6 +22,7 @@ from digicomp.store.records import STATUSES, ServedItem, SessionRecord, utc_now
 from digicomp.store.schema import MIGRATIONS, SCHEMA_TABLE, SCHEMA_VERSION
 from digicomp.store.scores import (
     INSERT_SCORES,
+    LIKELIHOOD_TABLES,
     LikelihoodTable,
     SessionScores,
     backfill,
@@ -86,9 +87,10 @@ class ResponseStore:
     def __init__(self, url: str) -> None:
         self.url = url
         self._banks: dict[str, set[str]] = {}
-        self._loglik_tables: dict[str, LikelihoodTable] = {}
-        """Item log-probabilities of the banks registered in this process: sessions of these banks are written with
-        their log-likelihoods (``session_scores.area_loglik``)."""
+        self._loglik_tables = LIKELIHOOD_TABLES
+        """Item log-probabilities of the banks registered in this process (by any store object: a service's pool
+        of connections shares them): sessions of these banks are written with their log-likelihoods
+        (``session_scores.area_loglik``)."""
         self._units: set[str] | None = None
         self._conn: Any = None
 

@@ -141,6 +141,11 @@ class LikelihoodTable:
         return out.astype(LOGLIK).tobytes()
 
 
+LIKELIHOOD_TABLES: dict[str, LikelihoodTable] = {}
+"""{bank fingerprint: table} of the banks registered in this process, shared by every store object (a service opens
+one per connection of its pool and registers its banks on one of them)."""
+
+
 def backfill_loglik(store: Any, cur: Any, tables: dict[str, LikelihoodTable]) -> int:
     """Fill ``area_loglik`` of every stored session of a bank in ``tables`` ({fingerprint: table}) whose row has
     none, from its stored answers (pretest items left out), in batches of sessions; returns how many rows got one.

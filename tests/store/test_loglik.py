@@ -10,7 +10,7 @@ import pytest
 
 from digicomp.bank import load_bank
 from digicomp.store import SCHEMA_VERSION, ServedItem, open_store
-from digicomp.store.scores import LOGLIK_NODES
+from digicomp.store.scores import LIKELIHOOD_TABLES, LOGLIK_NODES
 from tests.store.conftest import make_record, small_bank
 
 
@@ -72,8 +72,9 @@ def test_written_with_the_session_and_read_back(store_url, bank):
     with open_store(store_url) as store:
         store.register_bank(bank)
         store.write_many(records[:4])
-        store.write(records[4])
-        check(store, bank, records[:5])
+    with open_store(store_url) as other:  # another store object of the process (a service's pool): the same tables
+        other.write(records[4])
+        check(other, bank, records[:5])
 
 
 def test_without_the_bank_the_rows_are_null_and_nothing_is_invented(store_url, bank):
@@ -85,7 +86,8 @@ def test_without_the_bank_the_rows_are_null_and_nothing_is_invented(store_url, b
         assert store.fill_likelihoods([plain]) == 0
     with open_store(store_url) as store:
         store.register_bank(bank)
-    with open_store(store_url) as store:  # a process that registered nothing: sessions are written without
+    LIKELIHOOD_TABLES.clear()  # as in a process that registered nothing: sessions are written without
+    with open_store(store_url) as store:
         store.write(record(bank, "later", seed=9))
         found = store.session_scores().areas
         assert found.loglik is None
