@@ -250,7 +250,8 @@ def _area_estimates(sessions, latest, leaf, anc, scale, kw) -> tuple[dict[str, S
         code = e.codes[c]
         lacking = int((~has[sel]).sum())
         if lacking == 0:
-            lik = {"log_likelihood": e.loglik[sel], "nodes": LOGLIK_NODES, "rest_log_likelihood": e.rest_loglik[sel]}
+            own, rest = e.likelihoods(sel)
+            lik = {"log_likelihood": own, "nodes": LOGLIK_NODES, "rest_log_likelihood": rest}
             method[code] = {"method": "likelihood", "persons": int(sel.sum()), "without_likelihood": 0}
         else:
             lik = {}

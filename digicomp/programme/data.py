@@ -27,17 +27,25 @@ class Entries:
     theta: NDArray[np.float64]
     se: NDArray[np.float64]
     n_items: NDArray[np.int64]
-    loglik: NDArray[np.float32] | None = None
-    """Area entries: the own-items log-likelihood on the store's θ grid (entries, Q), NaN rows where the store has
-    none (:data:`digicomp.store.scores.LOGLIK_NODES`); None when no session has one."""
-    rest_loglik: NDArray[np.float32] | None = None
-    """Area entries: the log-likelihood of the rest of the entry's test."""
+    loglik_rows: NDArray[np.float32] | None = None
+    """Area entries: the stored log-likelihood rows (:class:`digicomp.store.scores.ScoreEntries`); None: none."""
+    loglik_own: NDArray[np.int64] | None = None
+    loglik_total: NDArray[np.int64] | None = None
 
     def has_loglik(self) -> NDArray[np.bool_]:
         """Which entries have their log-likelihoods stored."""
-        if self.loglik is None:
+        if self.loglik_own is None:
             return np.zeros(self.row.size, bool)
-        return np.isfinite(self.loglik[:, 0])
+        return self.loglik_own >= 0
+
+    def likelihoods(self, which: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """(own, rest) log-likelihoods (k, Q) on :data:`digicomp.store.scores.LOGLIK_NODES` of the entries
+        ``which``, each having them: the area's own items', and the rest of the test's."""
+        own_row, total_row = self.loglik_own[which], self.loglik_total[which]
+        if np.any(own_row < 0):
+            raise ProgrammeError("some of these area results have no stored log-likelihood")
+        own = self.loglik_rows[own_row]
+        return own, self.loglik_rows[total_row] - own
 
     def of(self, rows: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
         """Position of each entry's session among ``rows`` (sorted session rows) and which entries belong to them."""
@@ -96,8 +104,9 @@ def _entries(found: ScoreEntries, refs: tuple[NDArray, NDArray]) -> Entries:
         found.theta,
         found.se,
         found.n_items,
-        found.loglik,
-        found.rest_loglik,
+        found.loglik_rows,
+        found.loglik_own,
+        found.loglik_total,
     )
 
 
@@ -111,8 +120,9 @@ def _subset(found: ScoreEntries, keep: NDArray[np.bool_]) -> ScoreEntries:
         found.n_items[keep],
         found.level[keep],
         found.levels,
-        None if found.loglik is None else found.loglik[keep],
-        None if found.rest_loglik is None else found.rest_loglik[keep],
+        found.loglik_rows,
+        None if found.loglik_own is None else found.loglik_own[keep],
+        None if found.loglik_total is None else found.loglik_total[keep],
     )
 
 

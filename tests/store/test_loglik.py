@@ -55,7 +55,7 @@ def expected(bank, rec) -> dict[str, np.ndarray]:
 def check(store, bank, records) -> None:
     found = store.session_scores().areas
     refs = {sid: ref for sid, ref in store._read("SELECT session_id, ref FROM sessions")}
-    assert found.loglik is not None and found.loglik.shape == (found.ref.size, LOGLIK_NODES.size)
+    assert found.has_likelihood().all()
     for rec in records:
         want = expected(bank, rec)
         mine = np.flatnonzero(found.ref == refs[rec.session_id])
@@ -63,8 +63,9 @@ def check(store, bank, records) -> None:
         for e in mine:
             code = found.codes[found.code[e]]
             own = want.get(code, np.zeros(LOGLIK_NODES.size))  # the area not reached: 0 (flat)
-            np.testing.assert_allclose(found.loglik[e], own, rtol=1e-5, atol=1e-4)
-            np.testing.assert_allclose(found.rest_loglik[e], want[""] - own, rtol=1e-5, atol=1e-4)
+            got_own, got_rest = found.likelihoods(np.array([e]))
+            np.testing.assert_allclose(got_own[0], own, rtol=1e-5, atol=1e-4)
+            np.testing.assert_allclose(got_rest[0], want[""] - own, rtol=1e-5, atol=1e-4)
 
 
 def test_written_with_the_session_and_read_back(store_url, bank):
@@ -82,7 +83,7 @@ def test_without_the_bank_the_rows_are_null_and_nothing_is_invented(store_url, b
     with open_store(store_url) as store:
         store.register_bank(plain)  # content-free: no areas, so no table
         store.write(make_record(plain, "plain", result={"areas": [{"area": "A", "theta": 0.1, "se": 0.4}]}))
-        assert store.session_scores().areas.loglik is None
+        assert not store.session_scores().areas.has_likelihood().any()
         assert store.fill_likelihoods([plain]) == 0
     with open_store(store_url) as store:
         store.register_bank(bank)
@@ -90,7 +91,7 @@ def test_without_the_bank_the_rows_are_null_and_nothing_is_invented(store_url, b
     with open_store(store_url) as store:
         store.write(record(bank, "later", seed=9))
         found = store.session_scores().areas
-        assert found.loglik is None
+        assert not found.has_likelihood().any()
 
 
 def test_a_version_5_store_is_migrated_and_back_filled_from_its_answers(store_url, bank):
@@ -105,7 +106,7 @@ def test_a_version_5_store_is_migrated_and_back_filled_from_its_answers(store_ur
         assert store.schema_version == 5
     with open_store(store_url) as store:
         assert store.schema_version == SCHEMA_VERSION == 6
-        assert store.session_scores().areas.loglik is None  # migrated rows: NULL until back-filled
+        assert not store.session_scores().areas.has_likelihood().any()  # migrated rows: NULL until back-filled
         assert store.fill_likelihoods([bank]) == len(records)
         check(store, bank, records)
         assert store.fill_likelihoods([bank]) == 0  # once
