@@ -118,3 +118,19 @@ def test_squarem_reaches_the_plain_em_fixed_point():
     fast = GridModel.fit(eap, se, unit, 3, CUTS, iterations=300, accelerate=True, **kw)
     np.testing.assert_allclose(fast.g, plain.g, atol=1e-6)
     np.testing.assert_allclose(fast.at_or_above(), plain.at_or_above(), atol=1e-5)
+
+
+def test_the_study_refuses_a_truth_that_answers_by_other_parameters_than_the_bank_scores_with():
+    from pathlib import Path
+
+    from digicomp.bank import load_bank
+    from digicomp.programme.calibration import _check_truth_matches
+
+    root = Path(__file__).resolve().parents[2]
+    bank = load_bank("civil-service")
+    truth = load_bank(root / "examples" / "banks" / "civil-service-areas.yaml")
+    _check_truth_matches(bank, truth, "areas.yaml")  # derived from this bank version: the same probabilities
+    shared = next(i for i in bank.ids if i in set(truth.ids))
+    truth.mparams.intercepts[truth.ids.index(shared)] += 0.5  # one item now harder in the truth than in the bank
+    with pytest.raises(ProgrammeError, match=rf"1 of the \d+ items .* \(e.g. {shared}\).*make_area_bank"):
+        _check_truth_matches(bank, truth, "areas.yaml")
