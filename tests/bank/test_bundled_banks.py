@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +18,7 @@ from digicomp.bundled import list_bundled
 BANKS = {"civil-service": "vn-civil-service", "public-security": "vn-public-security"}
 MIN_MC_ITEMS = 240
 MIN_MC_PER_COMPETENCE = 8
+REVIEW = Path(__file__).resolve().parents[2] / "docs" / "content-review"
 
 
 @pytest.fixture(scope="module", params=sorted(BANKS))
@@ -39,15 +42,45 @@ def test_bank_has_enough_multiple_choice_items(bundled):
     assert int((bank.kind == "multiple_choice").sum()) >= MIN_MC_ITEMS
 
 
-def test_every_competence_has_enough_items_spread_over_all_four_bands(bundled):
+def _bands(bank):
+    """Multiple-choice items per (competence, band), shape (competences, 4)."""
+    table = coverage(bank)[:, 1:]
+    return table.reshape(len(bank.competences), len(BANDS), LEVELS_PER_BAND).sum(axis=2)
+
+
+def test_every_competence_has_enough_multiple_choice_items_in_the_lower_bands(bundled):
     bank, framework = bundled
     assert set(bank.competences) == set(framework.codes)
     table = coverage(bank)[:, 1:]
-    per_band = table.reshape(len(bank.competences), len(BANDS), LEVELS_PER_BAND).sum(axis=2)
     thin = {code: int(n) for code, n in zip(bank.competences, table.sum(axis=1)) if n < MIN_MC_PER_COMPETENCE}
     assert not thin, f"competences with fewer than {MIN_MC_PER_COMPETENCE} multiple-choice items: {thin}"
-    gaps = [code for code, row in zip(bank.competences, per_band) if np.any(row == 0)]
+    gaps = [code for code, row in zip(bank.competences, _bands(bank)) if np.any(row[:2] == 0)]
+    assert not gaps, f"competences missing the foundation or intermediate band: {gaps}"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="levels 5-8 are not earned in every competence yet: items are tagged at the level reviewers judged "
+    "(docs/content-review.md, 'Levels as judged'), and few reach 7-8",
+)
+def test_every_competence_has_items_in_all_four_bands(bundled):
+    bank, _ = bundled
+    gaps = [code for code, row in zip(bank.competences, _bands(bank)) if np.any(row == 0)]
     assert not gaps, f"competences missing a band: {gaps}"
+
+
+def test_levels_are_the_levels_the_reviews_judged(bundled):
+    """Every level change of the level audit and every reviewed new item is in the bank at the judged level."""
+    bank, _ = bundled
+    level = {item.id: item.level for item in bank.spec.items}
+    with open(REVIEW / f"level-audit-2026-12-03-{bank.id}.csv", encoding="utf-8") as fh:
+        audit = list(csv.DictReader(fh))
+    with open(REVIEW / f"new-items-2026-12-03-{bank.id}.csv", encoding="utf-8") as fh:
+        added = [row for row in csv.DictReader(fh) if row["item_in_bank"]]
+    assert audit and added
+    wrong = [row["item"] for row in audit if level.get(row["item"]) != int(row["level_new"])]
+    wrong += [row["item_in_bank"] for row in added if level.get(row["item_in_bank"]) != int(row["level_judged"])]
+    assert not wrong, f"items not at the level their review judged: {wrong}"
 
 
 def test_exactly_one_graded_self_assessment_item_per_competence(bundled):
