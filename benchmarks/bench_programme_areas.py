@@ -78,7 +78,7 @@ def unconditioned(log_smoothing: bool = True) -> object:
         kw.pop("rest_log_likelihood", None)
         plain = population.smooth
         if not log_smoothing:
-            population.smooth = lambda g, log=False: plain(g, False)
+            population.smooth = lambda g, log=False, weight=None: plain(g, False, weight)
         try:
             return build.estimate_area_shares(theta, se, unit, ancestors, cuts, **kw)
         finally:

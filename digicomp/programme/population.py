@@ -27,9 +27,10 @@ TINY = 1e-30
 are of order 1e-3 or more unless the unit's density vanishes where the person is, when the likelihood decides), and
 products of subnormal single-precision numbers are many times slower than of normal ones."""
 Z_FLOOR, Z_CEIL = 15.0, 9.0
-LOG_PASSES = 4
-"""Passes of the three-point average over log g per EM iteration when smoothing the log-density (:func:`smooth`):
-one pass over log g is far weaker than one over g. 3-6 passes gave the same per-area coverage (docs/programme.md)."""
+LOG_PASSES = 2
+"""Passes of the three-point average over log g per EM iteration when smoothing the log-density (:func:`smooth`).
+On the banks of c3e70b1, 2-6 passes gave the same per-area coverage; on the re-levelled banks (3b19739) more
+passes left a larger bias at the top cut, and 2 covered best over five seeds of both (docs/programme.md)."""
 LOG_FLOOR = 1e-4
 """Smoothing log g: cells below this fraction of the unit's largest are taken at it (1e-3 to 1e-5 gave the same
 per-area coverage; at 1e-12 the redrawn densities collapse onto a few cells and the intervals are too narrow)."""
