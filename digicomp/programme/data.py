@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.programme.errors import ProgrammeError
-from digicomp.store.scores import ScoreEntries
+from digicomp.store.scores import ScoreEntries, own_and_rest
 
 
 @dataclass
@@ -41,11 +41,7 @@ class Entries:
     def likelihoods(self, which: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """(own, rest) log-likelihoods (k, Q) on :data:`digicomp.store.scores.LOGLIK_NODES` of the entries
         ``which``, each having them: the area's own items', and the rest of the test's."""
-        own_row, total_row = self.loglik_own[which], self.loglik_total[which]
-        if np.any(own_row < 0):
-            raise ProgrammeError("some of these area results have no stored log-likelihood")
-        own = self.loglik_rows[own_row]
-        return own, self.loglik_rows[total_row] - own
+        return own_and_rest(self.loglik_rows, self.loglik_own, self.loglik_total, which)
 
     def of(self, rows: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
         """Position of each entry's session among ``rows`` (sorted session rows) and which entries belong to them."""

@@ -268,13 +268,21 @@ class ScoreEntries:
     def likelihoods(self, which: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         """(own, rest) log-likelihoods (k, Q) of the entries ``which`` (a mask or positions), each having them: the
         area's own items', and the rest of the test's (whole test − own)."""
-        if self.loglik_rows is None or self.loglik_own is None or self.loglik_total is None:
-            raise StoreError("session_scores: no log-likelihoods are stored for these entries")
-        own_row, total_row = self.loglik_own[which], self.loglik_total[which]
-        if np.any(own_row < 0):
-            raise StoreError("session_scores: some of these entries have no stored log-likelihood")
-        own = self.loglik_rows[own_row]
-        return own, self.loglik_rows[total_row] - own
+        return own_and_rest(self.loglik_rows, self.loglik_own, self.loglik_total, which)
+
+
+def own_and_rest(
+    rows: NDArray[np.float32] | None, own: NDArray[np.int64] | None, total: NDArray[np.int64] | None, which: NDArray
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """(own, rest) log-likelihoods (k, Q) of the area entries ``which`` from packed ``rows`` and each entry's row of
+    its own items (``own``) and of its whole test (``total``): rest = whole test − own. Every entry must have them."""
+    if rows is None or own is None or total is None:
+        raise StoreError("session_scores: no log-likelihoods are stored for these entries")
+    own_row, total_row = own[which], total[which]
+    if np.any(own_row < 0):
+        raise StoreError("session_scores: some of these entries have no stored log-likelihood")
+    mine = rows[own_row]
+    return mine, rows[total_row] - mine
 
 
 @dataclass
