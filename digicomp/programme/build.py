@@ -8,6 +8,9 @@ narrows what is reported to one unit's subtree.
 from __future__ import annotations
 
 import datetime
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,14 +30,17 @@ NEEDS_SHOWN = 10
 AREA_DRAWS = 4
 """Per-area shares from θ and SD only (what the store holds today) use the normal unit model with fewer redraws:
 eight areas at the grid model's cost would be most of the report's time."""
-AREA_EM = {"iterations": 45, "tol": 1e-4, "redraw_iterations": 6, "draws": 10, "accelerate": True, "points": 21}
+AREA_EM = {"iterations": 60, "tol": 1e-4, "redraw_iterations": 12, "draws": 10, "accelerate": True, "points": 21}
 """Per-area shares from the persons' own-items area likelihoods: the grid model on 21 cells (0.4 apart, the smoothing
-scaled to match 41 cells'), its EM accelerated by SQUAREM and run to convergence (at most 45 EM steps to a change
+scaled to match 41 cells'), its EM accelerated by SQUAREM and run to convergence (at most 60 EM steps to a change
 below 1e-4), then 10 bootstrap redraws of 6 steps each from the fit. An area rests on 2-6 items, so the missing
 information is large and the overall score's 40 + 2 plain EM steps stop far from the fixed point. Plain EM to 1e-6
 (about 300 steps) on 41 cells with 8 redraws of 40 steps gave the same coverage at about five times the cost; 6
 redraws instead of 10 left the between-draw variance too noisy (about a point less coverage; docs/programme.md,
 Per area)."""
+AREA_THREADS = min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4)
+"""Threads estimating areas side by side in the report (:func:`_area_estimates`): one per core this process may use,
+at most four (each holds its area's likelihoods, masses and level probabilities: about 250 MB at 200,000 persons)."""
 AREA_BANDS = 3
 """Per-area conditioning model: each unit's persons are split into this many bands of their result on the rest of
 the test (tertiles of the rest-of-test EAP), and each unit × band gets its own θ distribution of the area. The test
@@ -114,18 +120,20 @@ def build_report(
     leaf = person_unit[sessions.person_code[latest]]
     kw = dict(prior_mean=scale.prior_mean, prior_sd=scale.prior_sd, headcount=tree.headcount, seed=seed)
     hard = _hard_levels(sessions, latest, scale)
-    overall = estimate_shares(
-        sessions.theta[latest], sessions.se[latest], leaf, anc, scale.cuts, hard_level=hard, draws=draws, **kw
-    )
-    nobody = tree.index[UNASSIGNED]
-    shown = [i for i in shown if i != nobody] + ([nobody] if overall.n[nobody] and not unit else [])
-    head_sub = _subtree_headcount(tree, anc)
-    units = _unit_rows(tree, shown, overall, scale, head_sub, lang)
-    shares = _share_rows(tree, shown, overall, scale, None)
-    areas, area_method = _area_estimates(sessions, latest, leaf, anc, scale, kw)
-    for area, est in areas.items():
-        shares += _share_rows(tree, shown, est, scale, area)
-    monthly, series = _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, {**kw, "model": overall.model})
+    with _area_pool() as pool:  # the areas run on their threads while the overall shares and months are computed
+        areas, area_method = _area_estimates(sessions, latest, leaf, anc, scale, kw, pool)
+        overall = estimate_shares(
+            sessions.theta[latest], sessions.se[latest], leaf, anc, scale.cuts, hard_level=hard, draws=draws, **kw
+        )
+        nobody = tree.index[UNASSIGNED]
+        shown = [i for i in shown if i != nobody] + ([nobody] if overall.n[nobody] and not unit else [])
+        head_sub = _subtree_headcount(tree, anc)
+        units = _unit_rows(tree, shown, overall, scale, head_sub, lang)
+        shares = _share_rows(tree, shown, overall, scale, None)
+        kw_months = {**kw, "model": overall.model}
+        monthly, series = _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw_months)
+        for area, pending in areas.items():
+            shares += _share_rows(tree, shown, pending.result(), scale, area)
     report = ProgrammeReport(
         meta={
             "as_of": as_of.isoformat(),
@@ -227,13 +235,19 @@ def _share_rows(tree, shown, est: ShareEstimates, scale, area) -> list[dict[str,
     return rows
 
 
-def _area_estimates(sessions, latest, leaf, anc, scale, kw) -> tuple[dict[str, ShareEstimates], dict[str, Any]]:
-    """Shares per area from each person's latest per-area result (persons whose test reached the area), and how
+def _area_estimates(
+    sessions, latest, leaf, anc, scale, kw, pool: Any = None
+) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Shares per area from each person's latest per-area result (persons whose test reached the area), as
+    futures (``.result()``: the area's :class:`ShareEstimates`) computed on ``pool`` (None: here, now), and how
     each area was estimated.
 
     An area whose persons all have their log-likelihoods stored (``session_scores.area_loglik``) is estimated from
     them with the conditioning model (:func:`estimate_area_shares`); otherwise from the area θ and SD (the normal
-    unit model), and ``method`` says so with how many of its persons lacked them.
+    unit model), and ``method`` says so with how many of its persons lacked them. The areas are independent of each
+    other and of the overall estimate, and spend their time in numpy and scipy kernels that release the GIL, so the
+    report runs them on threads (:func:`_area_pool`) beside its other work; each area's result is the same on any
+    number of threads.
     """
     from digicomp.store.scores import LOGLIK_NODES
 
@@ -241,23 +255,63 @@ def _area_estimates(sessions, latest, leaf, anc, scale, kw) -> tuple[dict[str, S
     person, mine = e.of(latest)
     ok = mine & (e.n_items > 0) & np.isfinite(e.theta) & np.isfinite(e.se) & (e.se > 0)
     has = e.has_loglik()
-    out, method = {}, {}
+    jobs, method = {}, {}
     for c in sorted(range(len(e.codes)), key=e.codes.__getitem__):
         sel = ok & (e.code == c)
         if not sel.any():
             continue
-        th, sd, p = e.theta[sel], e.se[sel], person[sel]
         code = e.codes[c]
         lacking = int((~has[sel]).sum())
         if lacking == 0:
-            own, rest = e.likelihoods(sel)
-            lik = {"log_likelihood": own, "nodes": LOGLIK_NODES, "rest_log_likelihood": rest}
             method[code] = {"method": "likelihood", "persons": int(sel.sum()), "without_likelihood": 0}
         else:
-            lik = {}
             method[code] = {"method": "theta_se", "persons": int(sel.sum()), "without_likelihood": lacking}
-        out[code] = estimate_area_shares(th, sd, leaf[p], anc, scale.cuts, **lik, **kw)
-    return out, method
+        jobs[code] = (sel, lacking == 0)
+
+    def one(sel: NDArray[np.bool_], with_likelihood: bool) -> ShareEstimates:
+        lik = {}
+        if with_likelihood:
+            own, rest = e.likelihoods(sel)
+            lik = {"log_likelihood": own, "nodes": LOGLIK_NODES, "rest_log_likelihood": rest}
+        return estimate_area_shares(e.theta[sel], e.se[sel], leaf[person[sel]], anc, scale.cuts, **lik, **kw)
+
+    if pool is None:
+        return {code: _Done(one(*job)) for code, job in jobs.items()}, method
+    return {code: pool.submit(one, *job) for code, job in jobs.items()}, method
+
+
+@dataclass
+class _Done:
+    """An area estimate computed in place, with a future's ``result()``."""
+
+    value: ShareEstimates
+
+    def result(self) -> ShareEstimates:
+        return self.value
+
+
+@contextmanager
+def _area_pool() -> Iterator[Any]:
+    """Threads for the area estimates (:data:`AREA_THREADS`), or None (compute in place) when there is one core or
+    BLAS cannot be kept to one thread each (:func:`_single_threaded_blas`): without that, every thread's large
+    products start BLAS threads of their own on the same cores, and the report measured no faster than serial."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    single_blas = _single_threaded_blas() if AREA_THREADS > 1 else None
+    if single_blas is None:
+        yield None
+        return
+    with single_blas, ThreadPoolExecutor(AREA_THREADS) as pool:
+        yield pool
+
+
+def _single_threaded_blas() -> Any:
+    """A context keeping BLAS to one thread (the optional ``threadpoolctl``, extra ``parallel``), or None."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        return None
+    return threadpool_limits(limits=1, user_api="blas")
 
 
 def estimate_area_shares(
@@ -313,7 +367,7 @@ def estimate_area_shares(
     )
     rng = np.random.default_rng(kw.get("seed", 0))
     q = [model.at_or_above()]
-    q += [model.at_or_above(model.redraw(rng, AREA_EM["redraw_iterations"])) for _ in range(AREA_EM["draws"])]
+    q += [model.at_or_above(g) for g in model.redraws(rng, AREA_EM["draws"], AREA_EM["redraw_iterations"])]
     return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, q=q, **kw)
 
 

@@ -286,8 +286,8 @@ def _posterior_draws(
             yield model.at_or_above_for(eap, se, unit)
             return
         yield fitted.at_or_above()
-        for _ in range(draws):
-            yield fitted.at_or_above(fitted.redraw(rng, redraw_iterations))
+        for g in fitted.redraws(rng, draws, redraw_iterations):
+            yield fitted.at_or_above(g)
         return
     if method != "normal":
         raise ValueError(f"method {method!r}: expected 'grid' or 'normal'")

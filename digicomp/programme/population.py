@@ -11,11 +11,13 @@ they are calibrated for that unit, where posteriors under the common prior pull 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from digicomp.programme.blocks import Blocks
 from digicomp.programme.errors import ProgrammeError
 
 POINTS = 41
@@ -35,6 +37,9 @@ LOG_FLOOR = 1e-4
 """Smoothing log g: cells below this fraction of the unit's largest are taken at it (1e-3 to 1e-5 gave the same
 per-area coverage; at 1e-12 the redrawn densities collapse onto a few cells and the intervals are too narrow)."""
 CHUNK = 16_384
+STEP_MAX0, MSTEP = 1.0, 4.0
+"""SQUAREM's step-length bound at the start and its growth / shrink factor (the defaults of Varadhan & Roland's
+SQUAREM package): :func:`_squarem`."""
 
 
 @dataclass
@@ -59,12 +64,21 @@ class GridModel:
     """Run the EM with SQUAREM steps (:func:`_squarem`): the per-area model, whose EM must converge and converges
     slowly (few-item likelihoods, a large share of missing information)."""
     _work: NDArray[np.float32] | None = field(default=None, repr=False, compare=False)
-    """Scratch (n, pieces) reused by every pass: a fresh array of that size each pass costs its page faults."""
+    """Scratch (n, pieces) for each person's unit density, reused by every pass: a fresh array of that size each pass
+    costs more in page faults than the pass itself."""
+    _rows_of: NDArray[np.intp] | None = field(default=None, repr=False, compare=False)
+    _blocks: Blocks | None = field(default=None, repr=False, compare=False)
+    _step_cap: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
+    """SQUAREM's step-length bound per present unit where the fit ended: the redraws start from it, as from its g."""
 
-    def _scratch(self) -> NDArray[np.float32]:
+    def _spread(self, density: NDArray[np.float32]) -> NDArray[np.float32]:
+        """(n, pieces) each sorted person's unit density, in the scratch (valid until the next call).
+
+        A gather with ``mode="clip"`` into the reused scratch: the indices are valid by construction, and the
+        default bounds check per row costs three times the copy."""
         if self._work is None:
             self._work = np.empty_like(self.mass)
-        return self._work
+        return np.take(density, self._rows(), axis=0, out=self._work, mode="clip")
 
     @classmethod
     def fit(
@@ -116,7 +130,7 @@ class GridModel:
         model = cls(
             edges, cuts, g, mass, order, starts, present, (prior_mean, prior_sd), smooth_log, weight, accelerate
         )
-        model.g[present] = model._em(model.g[present], None, iterations, tol)
+        model.g[present] = model._em(model.g[present][None], None, iterations, tol)[0]
         return model
 
     @property
@@ -125,7 +139,10 @@ class GridModel:
         return _pieces(self.edges, self.cuts)
 
     def _rows(self) -> NDArray[np.intp]:
-        return np.repeat(np.arange(self.present.size), np.diff(np.r_[self.starts, self.order.size]))
+        """Each sorted person's row among the present units (their units' persons are runs of the sorted order)."""
+        if self._rows_of is None:
+            self._rows_of = np.repeat(np.arange(self.present.size), np.diff(np.r_[self.starts, self.order.size]))
+        return self._rows_of
 
     def _density(self, g: NDArray) -> NDArray[np.float32]:
         """(units, pieces) each unit's density in each piece (a cell's density is flat across its pieces)."""
@@ -139,11 +156,10 @@ class GridModel:
         posterior's normaliser); where the unit's density underflowed under a person's likelihood (sum 0), the
         likelihood decides: that person's row is their mass itself."""
         if mass is self.mass:
-            joint = np.take(density, rows, axis=0, out=self._scratch())
-            np.multiply(joint, mass, out=joint)
+            joint = np.multiply(self._spread(density), mass, out=self._work)
         else:
             joint = mass * density[rows]
-        total = joint.sum(axis=1)
+        total = joint @ np.ones(joint.shape[1], DTYPE)  # a matrix-vector product sums short rows fastest
         lost = np.flatnonzero(total <= 0)
         if lost.size:
             joint[lost] = mass[lost]
@@ -151,115 +167,144 @@ class GridModel:
         return joint, np.maximum(total, np.finfo(DTYPE).tiny)
 
     def _em(self, g: NDArray, weight: NDArray | None, iterations: int, tol: float) -> NDArray:
-        """EMS iterations on the present units' rows ``g`` with per-person (sorted) weights (None: all 1).
+        """EMS iterations on ``g`` (draws, present units, cells) with per-person weights (draws, n) in sorted order
+        (None: all 1, one draw): each draw's rows are iterated as if alone, all in the same matrix products.
 
-        The E-step's expected count of unit u in piece p is Σ_i mass_ip d_up / total_i = d_up Σ_i mass_ip / total_i:
-        the posterior (n, pieces) is never formed, only each person's normaliser (a row-wise dot product) and one
-        weighted sum of the masses per unit: a few passes over ``mass`` per iteration instead of a dozen.
+        The E-step's expected count of unit u in cell c is Σ_i M_ic d_uc / total_i = d_uc Σ_i M_ic / total_i with
+        M the persons' cell masses: the posterior (n, cells) is never formed, only each person's normaliser and one
+        weighted sum of the masses per unit, both batched products over the units' blocks (:mod:`.blocks`).
         """
-        from scipy.sparse import csr_matrix
+        draws, n_units, cells = g.shape
+        blocks = self._block_layout()
+        weights = blocks.weights(weight, draws)
+        sizes = np.stack([np.add.reduceat(w, self.starts) for w in weight]) if weight is not None else None
+        if sizes is None:
+            sizes = np.diff(np.r_[self.starts, self.order.size])[None, :]
+        sizes = np.maximum(sizes, 1e-12).astype(float)[..., None]
+        width = np.diff(self.edges)
 
-        rows = self._rows()
-        bounds = np.r_[self.starts, rows.size]  # each unit's persons are one run of the sorted rows
-        cell, _, _ = self._pieces
-        to_cells = (cell[:, None] == np.arange(g.shape[1])[None, :]).astype(float)  # (pieces, cells)
-        sizes = np.add.reduceat(weight, self.starts) if weight is not None else np.diff(np.r_[self.starts, rows.size])
-        sizes = np.maximum(sizes, 1e-12).astype(float)
-        w = None if weight is None else weight.astype(DTYPE)
+        def step(rows: NDArray) -> NDArray:
+            density = (rows.reshape(draws, n_units, cells) / width).astype(DTYPE)
+            density[density < TINY] = 0.0
+            counts = blocks.expected_counts(density, weights) / sizes
+            return smooth(counts.reshape(-1, cells), self.smooth_log, self.smooth_weight)
 
-        def step(g: NDArray) -> NDArray:
-            density = self._density(g)
-            dense = np.take(density, rows, axis=0, out=self._scratch())
-            total = np.einsum("ij,ij->i", self.mass, dense)
-            lost = np.flatnonzero(total <= 0)
-            scale = (1.0 / np.maximum(total, np.finfo(DTYPE).tiny)).astype(DTYPE)
-            if w is not None:
-                scale *= w
-            if lost.size:  # the unit's density underflowed under these persons' likelihoods: the likelihood decides
-                scale[lost] = 0.0
-            # Σ over each unit's persons of scale_i × mass_i: a (units × persons) sparse product, one pass over mass
-            by_unit = csr_matrix((scale, np.arange(rows.size), bounds), shape=(bounds.size - 1, rows.size))
-            per_piece = (by_unit @ self.mass).astype(float) * density
-            if lost.size:
-                own = self.mass[lost] / self.mass[lost].sum(axis=1, keepdims=True)
-                if w is not None:
-                    own *= w[lost, None]
-                np.add.at(per_piece, rows[lost], own)
-            return smooth((per_piece @ to_cells) / sizes[:, None], self.smooth_log, self.smooth_weight)
-
+        rows = g.reshape(-1, cells)
         if self.accelerate:
-            return _squarem(step, g, iterations, tol)
+            start = None if self._step_cap is None else np.tile(self._step_cap, draws)
+            rows, cap = _squarem(step, rows, iterations, tol, start)
+            if weight is None:
+                self._step_cap = cap
+            return rows.reshape(g.shape)
         for _ in range(iterations):
-            new = step(g)
-            done = np.abs(new - g).max() < tol
-            g = new
+            new = step(rows)
+            done = np.abs(new - rows).max() < tol
+            rows = new
             if done:
                 break
-        return g
+        return rows.reshape(g.shape)
 
-    def redraw(self, rng: np.random.Generator, iterations: int = 2) -> NDArray[np.float64]:
-        """g refitted on a Poisson bootstrap of each unit's persons, warm-started at the fit (units, cells).
+    def _block_layout(self) -> Blocks:
+        if self._blocks is None:
+            cell, _, _ = self._pieces
+            to_cells = (cell[:, None] == np.arange(self.edges.size - 1)[None, :]).astype(DTYPE)  # (pieces, cells)
+            self._blocks = Blocks.build(self.mass @ to_cells, self.starts)
+        return self._blocks
+
+    def redraws(self, rng: np.random.Generator, draws: int, iterations: int = 2) -> list[NDArray[np.float64]]:
+        """``draws`` refits of g (units, cells), each on a Poisson bootstrap of each unit's persons, warm-started
+        at the fit; all iterated together (one pass over the masses per step serves every draw).
 
         EM from the fitted g converges at the rate of the missing information (small for precise tests), so a
         few steps go most of the way to the bootstrap fit; the spread of such redraws is the uncertainty of g.
         """
+        if draws < 1:
+            return []
+        weight = np.stack([self._bootstrap_weights(rng) for _ in range(draws)])
+        fitted = np.broadcast_to(self.g[self.present], (draws, *self.g[self.present].shape))
+        refit = self._em(np.array(fitted), weight, iterations, 0.0)
+        out = []
+        for r in range(draws):
+            g = self.g.copy()
+            g[self.present] = refit[r]
+            out.append(g)
+        return out
+
+    def redraw(self, rng: np.random.Generator, iterations: int = 2) -> NDArray[np.float64]:
+        """One bootstrap refit of g (:meth:`redraws`)."""
+        return self.redraws(rng, 1, iterations)[0]
+
+    def _bootstrap_weights(self, rng: np.random.Generator) -> NDArray[np.float64]:
+        """Poisson(1) weights of the sorted persons; a unit whose persons all drew 0 has no resample: its persons
+        are drawn again (the bootstrap given n ≥ 1)."""
         weight = rng.poisson(1.0, self.order.size).astype(float)
         rows = self._rows()
-        while True:  # a unit whose persons all drew 0 has no resample: drawn again (the bootstrap given n ≥ 1)
+        while True:
             empty = np.flatnonzero(np.add.reduceat(weight, self.starts) == 0) if self.starts.size else self.starts
             if empty.size == 0:
-                break
+                return weight
             redo = np.isin(rows, empty)
             weight[redo] = rng.poisson(1.0, int(redo.sum()))
-        out = self.g.copy()
-        out[self.present] = self._em(self.g[self.present], weight, iterations, 0.0)
-        return out
 
     def at_or_above(self, g: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """(n, K) P(level ≥ k) of each fitted person (input order) under their unit's g."""
         g = self.g if g is None else g
         out = np.empty((self.order.size, self.cuts.size + 1))
-        out[self.order] = self._levels(*self._weighted(self._density(g[self.present]), self._rows(), self.mass))
+        out[self.order] = self._levels(self._weighted(self._density(g[self.present]), self._rows(), self.mass)[0])
         return out
 
     def at_or_above_for(self, eap: NDArray, se: NDArray, unit: NDArray[np.intp]) -> NDArray[np.float64]:
         """(n, K) P(level ≥ k) of other persons (e.g. earlier results) under the fitted g of their units."""
         mass = piece_masses(eap, se, self.edges, self.cuts, *self.prior)
-        return self._levels(*self._weighted(self._density(self.g), unit, mass))
+        return self._levels(self._weighted(self._density(self.g), unit, mass)[0])
 
-    def _levels(self, joint: NDArray, total: NDArray) -> NDArray[np.float64]:
+    def _levels(self, joint: NDArray) -> NDArray[np.float64]:
+        """(n, K) P(level ≥ k) from the persons' joint masses (n, pieces): one product with the (pieces, K) matrix
+        of "this piece is at or above level k", over its first column (every piece is at or above level 0)."""
         _, level, _ = self._pieces
-        to_levels = (level[:, None] == np.arange(self.cuts.size + 1)[None, :]).astype(DTYPE)
-        lv = (joint @ to_levels).astype(float)
-        lv /= lv.sum(axis=1, keepdims=True)
-        return np.clip(np.cumsum(lv[:, ::-1], axis=1)[:, ::-1], 0.0, 1.0)
+        at_or_above = (level[:, None] >= np.arange(self.cuts.size + 1)[None, :]).astype(DTYPE)
+        q = joint @ at_or_above
+        q /= np.maximum(q[:, :1], np.finfo(DTYPE).tiny)
+        return np.clip(q, 0.0, 1.0, out=q).astype(float)
 
 
-def _squarem(step: Any, g: NDArray[np.float64], evaluations: int, tol: float) -> NDArray[np.float64]:
+def _squarem(
+    step: Any, g: NDArray[np.float64], evaluations: int, tol: float, cap: NDArray[np.float64] | None = None
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """The fixed point of ``step`` (one EMS iteration on every row of ``g``) by SQUAREM (Varadhan & Roland 2008,
-    scheme S3), with a step length per row (unit), within ``evaluations`` calls of ``step``.
+    scheme S3) with a step length per row (unit), safeguarded, within ``evaluations`` calls of ``step``.
 
-    Each cycle: g1 = step(g), g2 = step(g1), r = g1 − g, v = g2 − 2 g1 + g, α = −‖r‖/‖v‖ (at most −1), the
-    extrapolation g − 2αr + α²v clipped at 0 and renormalised, then one step from it (which keeps the EMS's
-    monotone progress). α = −1 is two plain steps. Stops when a cycle moves no cell by ``tol`` or more.
+    Each cycle: g1 = step(g), g2 = step(g1), r = g1 − g, v = g2 − 2 g1 + g, α = −‖r‖/‖v‖ bounded to [−cap, −1],
+    the extrapolation g − 2αr + α²v clipped at 0 and renormalised, then one step from it. Safeguards as in the
+    authors' SQUAREM package, with the residual in place of an objective (EMS maximises none): a row whose step
+    from the extrapolation moves it more than the first step moved g (no progress) takes g2, two plain steps, and
+    its cap shrinks by MSTEP; a row accepted at its cap gets MSTEP times more room. Without the bound, rows whose
+    two steps point the same way (‖v‖ ≈ 0) jumped by α of order 1e7 and never settled: their fit depended on the
+    last bit of rounding. Stops when a cycle moves no cell by ``tol`` or more. ``cap``: the bounds to start from
+    (a warm start's, e.g. a redraw from the fit); returned with the fixed point for that use.
     """
     used = 0
+    cap = np.full(g.shape[0], STEP_MAX0) if cap is None else cap.copy()
     while used + 3 <= max(evaluations, 3):
         g1 = step(g)
         g2 = step(g1)
         r, v = g1 - g, g2 - 2 * g1 + g
         rn, vn = np.sqrt((r**2).sum(axis=1)), np.sqrt((v**2).sum(axis=1))
-        alpha = np.where(vn > 0, np.minimum(-rn / np.where(vn > 0, vn, 1.0), -1.0), -1.0)[:, None]
+        length = np.clip(np.where(vn > 0, rn / np.where(vn > 0, vn, 1.0), 1.0), 1.0, cap)
+        alpha = -length[:, None]
         jump = np.maximum(g - 2 * alpha * r + alpha**2 * v, 0.0)
         total = jump.sum(axis=1, keepdims=True)
         jump = np.where(total > 0, jump / np.where(total > 0, total, 1.0), g2)
         new = step(jump)
         used += 3
+        stalled = np.sqrt(((new - jump) ** 2).sum(axis=1)) > rn
+        new[stalled] = g2[stalled]
+        cap = np.where(stalled, np.maximum(STEP_MAX0, cap / MSTEP), np.where(length >= cap, cap * MSTEP, cap))
         done = np.abs(new - g).max() < tol
         g = new
         if done:
             break
-    return g
+    return g, cap
 
 
 def smooth(g: NDArray[np.float64], log: bool = False, weight: float | None = None) -> NDArray[np.float64]:
@@ -283,12 +328,21 @@ def smooth(g: NDArray[np.float64], log: bool = False, weight: float | None = Non
         pad = np.pad(g, ((0, 0), (1, 1)), mode="edge")
         out = w * pad[:, :-2] + (1 - 2 * w) * pad[:, 1:-1] + w * pad[:, 2:]
         return out / out.sum(axis=1, keepdims=True)
-    out = np.log(np.maximum(g, LOG_FLOOR * g.max(axis=1, keepdims=True)))
-    for _ in range(LOG_PASSES):
-        ends = np.concatenate([2 * out[:, :1] - out[:, 1:2], out, 2 * out[:, -1:] - out[:, -2:-1]], axis=1)
-        out = w * ends[:, :-2] + (1 - 2 * w) * ends[:, 1:-1] + w * ends[:, 2:]
+    out = np.log(np.maximum(g, LOG_FLOOR * g.max(axis=1, keepdims=True))) @ _log_passes(g.shape[1], w)
     out = np.exp(out - out.max(axis=1, keepdims=True))
     return out / out.sum(axis=1, keepdims=True)
+
+
+@lru_cache(maxsize=8)
+def _log_passes(cells: int, weight: float) -> NDArray[np.float64]:
+    """(cells, cells) the LOG_PASSES three-point averages of :func:`smooth` (ends extrapolated linearly) as one
+    matrix acting on a row of log g from the right: each pass is linear, so their composition is one product."""
+    out = np.eye(cells)
+    for _ in range(LOG_PASSES):
+        ends = np.concatenate([2 * out[:, :1] - out[:, 1:2], out, 2 * out[:, -1:] - out[:, -2:-1]], axis=1)
+        out = weight * ends[:, :-2] + (1 - 2 * weight) * ends[:, 1:-1] + weight * ends[:, 2:]
+    out.setflags(write=False)
+    return out
 
 
 def _pieces(edges: NDArray, cuts: NDArray) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:

@@ -122,6 +122,10 @@ class GridModel:
         out[self.present] = self._em(self.g[self.present], weight, iterations, 0.0)
         return out
 
+    def redraws(self, rng: np.random.Generator, draws: int, iterations: int = 2) -> list[NDArray[np.float64]]:
+        """``draws`` redraws one after the other (the order in which they take their weights from ``rng``)."""
+        return [self.redraw(rng, iterations) for _ in range(draws)]
+
     def at_or_above(self, g: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """(n, K) P(level ≥ k) of each fitted person (input order) under their unit's g."""
         g = self.g if g is None else g
