@@ -2,9 +2,10 @@
 
 Run: python benchmarks/bench_assembly.py [--forms 4] [--time-limit 8] [--repeats 3]
 
-Spec: examples/assembly/civil-service-paper.yaml (every area 3..5 items, level bands 6..9 / 6..12 / 6..9 / 1..2 from
-foundation to highly specialised, every area at least one item in the two lower bands and one in the two upper bands, single-choice items only, enemies apart, no item in
-two forms; minimax deviation from the auto target TIF at the three cut scores). Prints per run the wall time of the
+Spec: examples/assembly/civil-service-paper.yaml (every area 3..5 items, level bands 6..9 / 6..12 / 6..9 from
+foundation to advanced, every area at least one item in the two lower bands and two at levels 3-6, single-choice
+items only, enemies apart, no item in two forms; minimax deviation from the auto target TIF at the three cut
+scores). Prints per run the wall time of the
 whole assembly (model, both MILP stages, checks), the solver status, the largest relative deviation from the target
 and HiGHS's proven bound on it, each form's information at the cuts and the largest difference between forms per
 cut ((max − min) / min), plus the load average (the machine may be shared: quote figures with it).

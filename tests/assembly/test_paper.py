@@ -75,7 +75,8 @@ def test_assemble_and_score_from_the_command_line(tmp_path):
     spec = tmp_path / "spec.yaml"
     spec.write_text(
         "kind: assembly_spec\nid: p\nlength: 12\nobjective: {type: minimax_target, at: cuts}\n"
-        "constraints:\n  - {area: '*', min: 1, max: 2}\n  - {level_band: '*', min: 2}\n"
+        "constraints:\n  - {area: '*', min: 1, max: 2}\n  - {level_band: foundation, min: 2}\n"
+        "  - {level_band: intermediate, min: 2}\n  - {level_band: advanced, min: 2}\n"
         "exclude: {item_types: [self_assessment, multiple_response, ordering, matching, short_answer]}\n",
         encoding="utf-8",
     )

@@ -70,17 +70,22 @@ def test_every_competence_has_items_in_all_four_bands(bundled):
 
 
 def test_levels_are_the_levels_the_reviews_judged(bundled):
-    """Every level change of the level audit and every reviewed new item is in the bank at the judged level."""
+    """Every item the reviews judged is in the bank at the level of its latest review: the level audit, then the
+    review of the new items, then the review of the rewritten items that were applied (each later one overrides)."""
     bank, _ = bundled
     level = {item.id: item.level for item in bank.spec.items}
+    judged: dict[str, int] = {}
     with open(REVIEW / f"level-audit-2026-12-03-{bank.id}.csv", encoding="utf-8") as fh:
-        audit = list(csv.DictReader(fh))
+        judged.update({row["item"]: int(row["level_new"]) for row in csv.DictReader(fh)})
     with open(REVIEW / f"new-items-2026-12-03-{bank.id}.csv", encoding="utf-8") as fh:
         added = [row for row in csv.DictReader(fh) if row["item_in_bank"]]
-    assert audit and added
-    wrong = [row["item"] for row in audit if level.get(row["item"]) != int(row["level_new"])]
-    wrong += [row["item_in_bank"] for row in added if level.get(row["item_in_bank"]) != int(row["level_judged"])]
-    assert not wrong, f"items not at the level their review judged: {wrong}"
+    judged.update({row["item_in_bank"]: int(row["level_judged"]) for row in added})
+    with open(REVIEW / f"rewrite-2026-12-03f-{bank.id}.csv", encoding="utf-8") as fh:
+        rewrites = [row for row in csv.DictReader(fh) if row["applied"] == "1"]
+    judged.update({row["item"]: int(row["level_judged"]) for row in rewrites})
+    assert len(judged) > 250 and rewrites
+    wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
+    assert not wrong, f"items not at the level their latest review judged: {wrong}"
 
 
 def test_exactly_one_graded_self_assessment_item_per_competence(bundled):
