@@ -39,6 +39,14 @@ WORDS = {
         "vi": "Tỉ lệ đạt từ mức này trở lên theo từng lĩnh vực, khoảng tin cậy 95%.",
         "en": "Share at or above each level in each area, with its 95% interval.",
     },
+    "areas_fallback": {
+        "vi": "Chưa hiệu chỉnh: tỉ lệ của {areas} tính từ θ và sai số chuẩn của lĩnh vực, không từ hàm hợp lý đã lưu "
+        "({lacking} kết quả theo lĩnh vực chưa có), nên khoảng tin cậy hẹp hơn thực tế. Quản trị viên chạy "
+        "'digicomp progress --fill-likelihoods' để chấm lại các câu trả lời đã lưu.",
+        "en": "Not calibrated: the shares of {areas} come from the area θ and SE, not from stored likelihoods "
+        "({lacking} area results have none), so their intervals are narrower than they should be. An administrator "
+        "runs 'digicomp progress --fill-likelihoods' to re-score the stored answers.",
+    },
     "area": {"vi": "Lĩnh vực", "en": "Area"},
     "shares_plot": {"vi": "Tỉ lệ theo đơn vị", "en": "Shares by unit"},
     "targets": {"vi": "Mục tiêu", "en": "Targets"},
@@ -87,6 +95,7 @@ WORDS = {
 MAX_DEPTH_CLASS = 8
 PROGRAMME_CSS = (
     ".scroll{overflow-x:auto}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}.muted{color:#555}"
+    ".warn{border-left:4px solid #b45309;padding:.4rem .8rem;background:#fff7ed}"
     + "".join(f".dd tr.d{d} td:first-child{{padding-left:{0.6 + 1.2 * d:.1f}rem}}" for d in range(MAX_DEPTH_CLASS + 1))
 )
 """The classes the body uses (indentation of the drill-down, numbers right-aligned): no inline style anywhere."""
@@ -176,6 +185,7 @@ def programme_sections(
         body += [
             f"<h2>{escape(_w('areas', lang))}</h2>",
             f'<p class="muted">{escape(_w("areas_note", lang))}</p>',
+            *_fallback_note(meta, lang, names),
             area_table,
         ]
     if report.targets:
@@ -258,6 +268,17 @@ def _focus_units(units: list[dict[str, Any]], most: int = 5) -> list[str]:
         return []
     top = min(u["depth"] for u in shown)
     return [u["unit"] for u in shown if u["depth"] == top][:most]
+
+
+def _fallback_note(meta: dict[str, Any], lang: str, names: Names) -> list[str]:
+    """A warning naming the areas estimated from θ and SE (``meta['area_method']``), whose intervals are not
+    calibrated, and how to fix it; nothing when every area came from stored likelihoods."""
+    plain = {a: m for a, m in (meta.get("area_method") or {}).items() if m.get("method") != "likelihood"}
+    if not plain:
+        return []
+    areas = ", ".join(names.area(a) for a in sorted(plain))
+    lacking = sum(int(m.get("without_likelihood", 0)) for m in plain.values())
+    return [f'<p class="warn">{escape(_w("areas_fallback", lang, areas=areas, lacking=lacking))}</p>']
 
 
 def _areas(report: Any, levels: list[str], lang: str, names: Names) -> str:

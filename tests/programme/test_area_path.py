@@ -76,12 +76,16 @@ def test_an_older_store_falls_back_and_says_so_until_its_answers_are_re_scored(s
         store._loglik_tables.clear()  # written as schema 5 did: no log-likelihoods
         store.put_units([{"unit": u} for u in ("P", "A", "B")])
         store.write_many(records(bank))
-    out = progress(store_url, tmp_path, capsys)
+    page = tmp_path / "report.html"
+    out = progress(store_url, tmp_path, capsys, "--html", str(page))
     assert "from the area θ and SE, not calibrated" in out and "--fill-likelihoods" in out
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert {m["method"] for m in report["meta"]["area_method"].values()} == {"theta_se"}
-    out = progress(store_url, tmp_path, capsys, "--fill-likelihoods")
+    html = page.read_text(encoding="utf-8")  # the page (and the dashboard, same body) says so too
+    assert 'class="warn"' in html and "Chưa hiệu chỉnh" in html and "--fill-likelihoods" in html
+    out = progress(store_url, tmp_path, capsys, "--fill-likelihoods", "--html", str(page))
     assert "not calibrated" not in out
+    assert 'class="warn"' not in page.read_text(encoding="utf-8")
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert {m["method"] for m in report["meta"]["area_method"].values()} == {"likelihood"}
     with open_store(store_url) as store:
