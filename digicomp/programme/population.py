@@ -151,20 +151,24 @@ class GridModel:
         density[density < TINY] = 0.0
         return density
 
-    def _weighted(self, density: NDArray[np.float32], rows: NDArray[np.intp], mass: NDArray) -> tuple[NDArray, ...]:
-        """Each person's likelihood mass × their unit's density, (n, pieces), and its sum over the pieces (the
-        posterior's normaliser); where the unit's density underflowed under a person's likelihood (sum 0), the
-        likelihood decides: that person's row is their mass itself."""
-        if mass is self.mass:
-            joint = np.multiply(self._spread(density), mass, out=self._work)
-        else:
-            joint = mass * density[rows]
-        total = joint @ np.ones(joint.shape[1], DTYPE)  # a matrix-vector product sums short rows fastest
-        lost = np.flatnonzero(total <= 0)
+    def _by_level(self, density: NDArray[np.float32], rows: NDArray[np.intp], mass: NDArray) -> NDArray[np.float32]:
+        """(n, K) each person's likelihood mass × their unit's density summed over the pieces of each level; where
+        the unit's density underflowed under a person's likelihood (all 0), the likelihood decides: that person's
+        row is their mass alone. Sums over runs of pieces, not a matrix product: no BLAS call whose own threads
+        would contend with the report's (docs/programme.md, Speed)."""
+        joint = np.multiply(self._spread(density), mass, out=self._work) if mass is self.mass else mass * density[rows]
+        out = self._level_sums(joint)
+        lost = np.flatnonzero(out.sum(axis=1) <= 0)
         if lost.size:
-            joint[lost] = mass[lost]
-            total[lost] = mass[lost].sum(axis=1)
-        return joint, np.maximum(total, np.finfo(DTYPE).tiny)
+            out[lost] = self._level_sums(np.asarray(mass[lost], DTYPE))
+        return out
+
+    def _level_sums(self, joint: NDArray[np.float32]) -> NDArray[np.float32]:
+        _, level, _ = self._pieces  # pieces run along θ, so each level's pieces are one run
+        held = np.unique(level)
+        out = np.zeros((joint.shape[0], self.cuts.size + 1), DTYPE)
+        out[:, held] = np.add.reduceat(joint, np.searchsorted(level, held), axis=1)
+        return out
 
     def _em(self, g: NDArray, weight: NDArray | None, iterations: int, tol: float) -> NDArray:
         """EMS iterations on ``g`` (draws, present units, cells) with per-person weights (draws, n) in sorted order
@@ -206,9 +210,9 @@ class GridModel:
 
     def _block_layout(self) -> Blocks:
         if self._blocks is None:
-            cell, _, _ = self._pieces
-            to_cells = (cell[:, None] == np.arange(self.edges.size - 1)[None, :]).astype(DTYPE)  # (pieces, cells)
-            self._blocks = Blocks.build(self.mass @ to_cells, self.starts)
+            cell, _, _ = self._pieces  # each cell's pieces are one run: its mass is their sum
+            cell_mass = np.add.reduceat(self.mass, np.searchsorted(cell, np.arange(self.edges.size - 1)), axis=1)
+            self._blocks = Blocks.build(cell_mass, self.starts)
         return self._blocks
 
     def redraws(self, rng: np.random.Generator, draws: int, iterations: int = 2) -> list[NDArray[np.float64]]:
@@ -250,22 +254,20 @@ class GridModel:
         """(n, K) P(level ≥ k) of each fitted person (input order) under their unit's g."""
         g = self.g if g is None else g
         out = np.empty((self.order.size, self.cuts.size + 1))
-        out[self.order] = self._levels(self._weighted(self._density(g[self.present]), self._rows(), self.mass)[0])
+        out[self.order] = _at_or_above(self._by_level(self._density(g[self.present]), self._rows(), self.mass))
         return out
 
     def at_or_above_for(self, eap: NDArray, se: NDArray, unit: NDArray[np.intp]) -> NDArray[np.float64]:
         """(n, K) P(level ≥ k) of other persons (e.g. earlier results) under the fitted g of their units."""
         mass = piece_masses(eap, se, self.edges, self.cuts, *self.prior)
-        return self._levels(self._weighted(self._density(self.g), unit, mass)[0])
+        return _at_or_above(self._by_level(self._density(self.g), unit, mass))
 
-    def _levels(self, joint: NDArray) -> NDArray[np.float64]:
-        """(n, K) P(level ≥ k) from the persons' joint masses (n, pieces): one product with the (pieces, K) matrix
-        of "this piece is at or above level k", over its first column (every piece is at or above level 0)."""
-        _, level, _ = self._pieces
-        at_or_above = (level[:, None] >= np.arange(self.cuts.size + 1)[None, :]).astype(DTYPE)
-        q = joint @ at_or_above
-        q /= np.maximum(q[:, :1], np.finfo(DTYPE).tiny)
-        return np.clip(q, 0.0, 1.0, out=q).astype(float)
+
+def _at_or_above(by_level: NDArray[np.float32]) -> NDArray[np.float64]:
+    """(n, K) P(level ≥ k) from each person's posterior mass per level (n, K): sums from the top, over the total."""
+    q = np.cumsum(by_level[:, ::-1], axis=1)[:, ::-1]
+    q /= np.maximum(q[:, :1], np.finfo(DTYPE).tiny)
+    return np.clip(q, 0.0, 1.0, out=q).astype(float)
 
 
 def _squarem(
@@ -328,7 +330,10 @@ def smooth(g: NDArray[np.float64], log: bool = False, weight: float | None = Non
         pad = np.pad(g, ((0, 0), (1, 1)), mode="edge")
         out = w * pad[:, :-2] + (1 - 2 * w) * pad[:, 1:-1] + w * pad[:, 2:]
         return out / out.sum(axis=1, keepdims=True)
-    out = np.log(np.maximum(g, LOG_FLOOR * g.max(axis=1, keepdims=True))) @ _log_passes(g.shape[1], w)
+    # the passes as one linear map; einsum, not a matrix product: a BLAS call here ran its own threads every EM
+    # step, 30-80 times slower on a busy machine
+    log_g = np.log(np.maximum(g, LOG_FLOOR * g.max(axis=1, keepdims=True)))
+    out = np.einsum("ij,jk->ik", log_g, _log_passes(g.shape[1], w))
     out = np.exp(out - out.max(axis=1, keepdims=True))
     return out / out.sum(axis=1, keepdims=True)
 
