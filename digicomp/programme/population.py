@@ -181,9 +181,10 @@ class GridModel:
         draws, n_units, cells = g.shape
         blocks = self._block_layout()
         weights = blocks.weights(weight, draws)
-        sizes = np.stack([np.add.reduceat(w, self.starts) for w in weight]) if weight is not None else None
-        if sizes is None:
+        if weight is None:
             sizes = np.diff(np.r_[self.starts, self.order.size])[None, :]
+        else:
+            sizes = np.add.reduceat(weight, self.starts, axis=1)  # (draws, units) each unit's weighted persons
         sizes = np.maximum(sizes, 1e-12).astype(float)[..., None]
         width = np.diff(self.edges)
 

@@ -127,6 +127,20 @@ def test_unit_model_equals_the_old_implementation():
     assert np.ptp(new.at_or_above()[:, 2]) > 0.5  # the probabilities compared are not all alike
 
 
+@pytest.mark.parametrize("accelerate", [False, True])
+def test_redraws_iterated_together_equal_redraws_one_at_a_time(accelerate):
+    # the batched E-step (every draw in the same block products) against each draw alone from the same weights
+    eap, se, unit, n_units = simulated()
+    model = GridModel.fit(eap, se, unit, n_units, CUTS, accelerate=accelerate)
+    together = model.redraws(np.random.default_rng(3), 4, 6)
+    rng = np.random.default_rng(3)
+    alone = [model.redraw(rng, 6) for _ in range(4)]
+    for a, b in zip(together, alone):
+        np.testing.assert_allclose(a, b, atol=1e-6)
+    assert min(np.abs(a - model.g).max() for a in together) > 1e-3  # the redraws moved: a comparison, not a no-op
+    assert np.abs(together[0] - together[1]).max() > 1e-3  # and each had its own weights
+
+
 def test_report_tables_equal_those_of_the_old_unit_model(store_url, bank, monkeypatch):
     units = [f"U{k}" for k in range(6)]
     rows = [{"unit": "P", "parent": None, "name_vi": "P", "name_en": "P", "headcount": None}]
