@@ -254,7 +254,7 @@ def _area_estimates(
     e = sessions.areas
     person, mine = e.of(latest)
     ok = mine & (e.n_items > 0) & np.isfinite(e.theta) & np.isfinite(e.se) & (e.se > 0)
-    has = e.has_loglik()
+    has = e.has_likelihood()
     jobs, method = {}, {}
     for c in sorted(range(len(e.codes)), key=e.codes.__getitem__):
         sel = ok & (e.code == c)

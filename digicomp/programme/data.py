@@ -14,12 +14,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.programme.errors import ProgrammeError
-from digicomp.store.scores import ScoreEntries, own_and_rest
+from digicomp.store.scores import ScoreEntries, StoredLikelihoods, WithLikelihoods
 
 
 @dataclass
-class Entries:
-    """Rows of a JSON list inside each result (areas or "to work on"): session row, code index, θ, SE, items."""
+class Entries(WithLikelihoods):
+    """Rows of a JSON list inside each result (areas or "to work on"): session row, code index, θ, SE, items, and
+    the stored log-likelihoods (:class:`~digicomp.store.scores.StoredLikelihoods`; None: none stored)."""
 
     row: NDArray[np.intp]
     code: NDArray[np.intp]
@@ -27,21 +28,7 @@ class Entries:
     theta: NDArray[np.float64]
     se: NDArray[np.float64]
     n_items: NDArray[np.int64]
-    loglik_rows: NDArray[np.float32] | None = None
-    """Area entries: the stored log-likelihood rows (:class:`digicomp.store.scores.ScoreEntries`); None: none."""
-    loglik_own: NDArray[np.int64] | None = None
-    loglik_total: NDArray[np.int64] | None = None
-
-    def has_loglik(self) -> NDArray[np.bool_]:
-        """Which entries have their log-likelihoods stored."""
-        if self.loglik_own is None:
-            return np.zeros(self.row.size, bool)
-        return self.loglik_own >= 0
-
-    def likelihoods(self, which: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """(own, rest) log-likelihoods (k, Q) on :data:`digicomp.store.scores.LOGLIK_NODES` of the entries
-        ``which``, each having them: the area's own items', and the rest of the test's."""
-        return own_and_rest(self.loglik_rows, self.loglik_own, self.loglik_total, which)
+    loglik: StoredLikelihoods | None = None
 
     def of(self, rows: NDArray[np.intp]) -> tuple[NDArray[np.intp], NDArray[np.bool_]]:
         """Position of each entry's session among ``rows`` (sorted session rows) and which entries belong to them."""
@@ -100,9 +87,7 @@ def _entries(found: ScoreEntries, refs: tuple[NDArray, NDArray]) -> Entries:
         found.theta,
         found.se,
         found.n_items,
-        found.loglik_rows,
-        found.loglik_own,
-        found.loglik_total,
+        found.loglik,
     )
 
 
@@ -116,9 +101,7 @@ def _subset(found: ScoreEntries, keep: NDArray[np.bool_]) -> ScoreEntries:
         found.n_items[keep],
         found.level[keep],
         found.levels,
-        found.loglik_rows,
-        None if found.loglik_own is None else found.loglik_own[keep],
-        None if found.loglik_total is None else found.loglik_total[keep],
+        None if found.loglik is None else found.loglik.subset(keep),
     )
 
 
@@ -128,7 +111,7 @@ def fill_likelihoods(store: Any, sessions: Sessions, banks: Any = ()) -> int:
     many sessions got them. Sessions whose bank is not found keep none (their areas fall back to θ and SE)."""
     from digicomp.programme.scale import find_banks
 
-    missing = ~sessions.areas.has_loglik()
+    missing = ~sessions.areas.has_likelihood()
     if not missing.any():
         return 0
     rows = np.unique(sessions.areas.row[missing])

@@ -239,7 +239,51 @@ def _warn_malformed(malformed: list[str]) -> None:
 
 
 @dataclass
-class ScoreEntries:
+class StoredLikelihoods:
+    """Log-likelihoods on :data:`LOGLIK_NODES` stored with the sessions: ``rows`` (rows, Q) packed, of every session
+    that has them; per area entry the row of its own items' (``own``) and of its session's whole test (``total``),
+    -1 where none is stored. Nothing per entry is copied until :meth:`own_and_rest` picks some."""
+
+    rows: NDArray[np.float32]
+    own: NDArray[np.int64]
+    total: NDArray[np.int64]
+
+    def subset(self, keep: NDArray) -> StoredLikelihoods:
+        """The same rows for the entries ``keep`` (a mask or positions)."""
+        return StoredLikelihoods(self.rows, self.own[keep], self.total[keep])
+
+    def own_and_rest(self, which: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """(own, rest) log-likelihoods (k, Q) of the entries ``which``, each having them: the area's own items', and
+        the rest of the test's (whole test − own)."""
+        own_row, total_row = self.own[which], self.total[which]
+        if np.any(own_row < 0):
+            raise StoreError("session_scores: some of these entries have no stored log-likelihood")
+        mine = self.rows[own_row]
+        return mine, self.rows[total_row] - mine
+
+
+class WithLikelihoods:
+    """Entries that may carry :class:`StoredLikelihoods` in ``loglik`` (None: no session has them): the store's
+    :class:`ScoreEntries` and the programme's entries placed on its sessions."""
+
+    loglik: StoredLikelihoods | None
+    code: NDArray[np.intp]
+
+    def has_likelihood(self) -> NDArray[np.bool_]:
+        """Which entries have their log-likelihoods stored."""
+        if self.loglik is None:
+            return np.zeros(self.code.size, bool)
+        return self.loglik.own >= 0
+
+    def likelihoods(self, which: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        """(own, rest) log-likelihoods (k, Q) of the entries ``which`` (a mask or positions), each having them."""
+        if self.loglik is None:
+            raise StoreError("session_scores: no log-likelihoods are stored for these entries")
+        return self.loglik.own_and_rest(which)
+
+
+@dataclass
+class ScoreEntries(WithLikelihoods):
     """One list of every session's result, flattened: entry ``i`` belongs to session ``ref[i]``, its id is
     ``codes[code[i]]`` and its level ``levels[level[i]]``; "to work on" entries have SE NaN, 1 item and no level."""
 
@@ -251,38 +295,8 @@ class ScoreEntries:
     n_items: NDArray[np.int64]
     level: NDArray[np.intp]
     levels: list[str | None]
-    loglik_rows: NDArray[np.float32] | None = None
-    """Area entries: the stored log-likelihood rows on :data:`LOGLIK_NODES` of every session that has them, as packed
-    (rows, Q); None when no session has them. :meth:`likelihoods` gives an entry's own and rest."""
-    loglik_own: NDArray[np.int64] | None = None
-    """Area entries: the row of each entry's own-items log-likelihood in ``loglik_rows`` (-1: none stored)."""
-    loglik_total: NDArray[np.int64] | None = None
-    """Area entries: the row of the whole test's log-likelihood of each entry's session (-1: none stored)."""
-
-    def has_likelihood(self) -> NDArray[np.bool_]:
-        """Which entries have their log-likelihoods stored."""
-        if self.loglik_own is None:
-            return np.zeros(self.ref.size, bool)
-        return self.loglik_own >= 0
-
-    def likelihoods(self, which: NDArray) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-        """(own, rest) log-likelihoods (k, Q) of the entries ``which`` (a mask or positions), each having them: the
-        area's own items', and the rest of the test's (whole test − own)."""
-        return own_and_rest(self.loglik_rows, self.loglik_own, self.loglik_total, which)
-
-
-def own_and_rest(
-    rows: NDArray[np.float32] | None, own: NDArray[np.int64] | None, total: NDArray[np.int64] | None, which: NDArray
-) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    """(own, rest) log-likelihoods (k, Q) of the area entries ``which`` from packed ``rows`` and each entry's row of
-    its own items (``own``) and of its whole test (``total``): rest = whole test − own. Every entry must have them."""
-    if rows is None or own is None or total is None:
-        raise StoreError("session_scores: no log-likelihoods are stored for these entries")
-    own_row, total_row = own[which], total[which]
-    if np.any(own_row < 0):
-        raise StoreError("session_scores: some of these entries have no stored log-likelihood")
-    mine = rows[own_row]
-    return mine, rows[total_row] - mine
+    loglik: StoredLikelihoods | None = None
+    """Area entries: their stored log-likelihoods (:class:`StoredLikelihoods`); None when no session has them."""
 
 
 @dataclass
@@ -316,7 +330,7 @@ def read_scores(store: Any, status: str | None = None) -> SessionScores:
         _joined(cols[5], INT, n_a),
         level,
         levels,
-        *_logliks(cols[10], n_a),
+        _logliks(cols[10], n_a),
     )
     n_work = int(n_w.sum())
     work = ScoreEntries(
@@ -332,13 +346,12 @@ def read_scores(store: Any, status: str | None = None) -> SessionScores:
     return SessionScores(areas, work, ref)
 
 
-def _logliks(blobs: tuple[Any, ...], counts: NDArray[np.int64]) -> tuple[Any, Any, Any]:
-    """The stored log-likelihood rows of the sessions that have them, packed (rows, Q) float32, and for each area
-    entry the row of its own items' and of its session's whole test (-1 where none is stored); Nones when no
-    session has them. Nothing per entry is copied (1.6 million entries × 21 values twice took seconds)."""
+def _logliks(blobs: tuple[Any, ...], counts: NDArray[np.int64]) -> StoredLikelihoods | None:
+    """The stored log-likelihoods of the sessions that have them (:class:`StoredLikelihoods`); None when no session
+    has them. Nothing per entry is copied (1.6 million entries × 21 values twice took seconds)."""
     has = np.array([b is not None for b in blobs], bool)
     if not has.any():
-        return None, None, None
+        return None
     q = LOGLIK_NODES.size
     rows = counts[has] + 1
     try:
@@ -356,7 +369,7 @@ def _logliks(blobs: tuple[Any, ...], counts: NDArray[np.int64]) -> tuple[Any, An
     entry = np.repeat(entry_start, n) + _ranks(n)
     own[entry] = np.repeat(blob_start + 1, n) + _ranks(n)
     total[entry] = np.repeat(blob_start, n)
-    return packed.reshape(-1, q), own, total
+    return StoredLikelihoods(packed.reshape(-1, q), own, total)
 
 
 def _ranks(counts: NDArray[np.int64]) -> NDArray[np.int64]:
