@@ -33,7 +33,8 @@ eight areas at the grid model's cost would be most of the report's time."""
 AREA_EM = {"iterations": 60, "tol": 1e-4, "redraw_iterations": 12, "draws": 10, "accelerate": True, "points": 21}
 """Per-area shares from the persons' own-items area likelihoods: the grid model on 21 cells (0.4 apart, the smoothing
 scaled to match 41 cells'), its EM accelerated by SQUAREM and run to convergence (at most 60 EM steps to a change
-below 1e-4), then 10 bootstrap redraws of 6 steps each from the fit. An area rests on 2-6 items, so the missing
+below 1e-4; SQUAREM bounded: docs/programme.md), then 10 bootstrap redraws of 12 steps each from the fit, iterated
+together (6 steps covered half a point less once the fit converged). An area rests on 2-6 items, so the missing
 information is large and the overall score's 40 + 2 plain EM steps stop far from the fixed point. Plain EM to 1e-6
 (about 300 steps) on 41 cells with 8 redraws of 40 steps gave the same coverage at about five times the cost; 6
 redraws instead of 10 left the between-draw variance too noisy (about a point less coverage; docs/programme.md,
