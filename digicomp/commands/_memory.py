@@ -1,4 +1,4 @@
-"""Memory settings for commands that churn through large numpy temporaries (``digicomp analyze``).
+"""Memory settings for commands that churn through large numpy temporaries (``digicomp analyze``, ``progress``).
 
 A pilot analysis allocates and frees hundreds of arrays of 5–50 MB (persons × items, observed responses ×
 categories). With glibc's defaults every such array is a fresh ``mmap`` returned to the system when freed, so the

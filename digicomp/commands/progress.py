@@ -50,6 +50,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from digicomp.commands._memory import keep_freed_memory
+
+    # the per-area models allocate and free arrays of 5-60 MB; each page-faulted in afresh, and compacted for
+    # numpy's huge-page advice, cost 0.3-1 s of system time per area here (docs/programme.md, Speed)
+    keep_freed_memory()
     # the report makes millions of small objects (rows read, table rows) and no reference cycles; the cyclic
     # collector's passes over them took about a tenth of the run, so it is paused until the report is written
     was_enabled = gc.isenabled()

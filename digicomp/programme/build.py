@@ -367,8 +367,7 @@ def estimate_area_shares(
         points=AREA_EM.get("points", 41),
     )
     rng = np.random.default_rng(kw.get("seed", 0))
-    q = [model.at_or_above()]
-    q += [model.at_or_above(g) for g in model.redraws(rng, AREA_EM["draws"], AREA_EM["redraw_iterations"])]
+    q = model.at_or_above_many([model.g, *model.redraws(rng, AREA_EM["draws"], AREA_EM["redraw_iterations"])])
     return estimate_shares(theta, se, unit, ancestors, cuts, hard_level=hard, q=q, **kw)
 
 

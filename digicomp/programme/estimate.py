@@ -285,9 +285,7 @@ def _posterior_draws(
         if model is not None:
             yield model.at_or_above_for(eap, se, unit)
             return
-        yield fitted.at_or_above()
-        for g in fitted.redraws(rng, draws, redraw_iterations):
-            yield fitted.at_or_above(g)
+        yield from fitted.at_or_above_many([fitted.g, *fitted.redraws(rng, draws, redraw_iterations)])
         return
     if method != "normal":
         raise ValueError(f"method {method!r}: expected 'grid' or 'normal'")

@@ -10,8 +10,8 @@ they are calibrated for that unit, where posteriors under the common prior pull 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -63,22 +63,10 @@ class GridModel:
     accelerate: bool = False
     """Run the EM with SQUAREM steps (:func:`_squarem`): the per-area model, whose EM must converge and converges
     slowly (few-item likelihoods, a large share of missing information)."""
-    _work: NDArray[np.float32] | None = field(default=None, repr=False, compare=False)
-    """Scratch (n, pieces) for each person's unit density, reused by every pass: a fresh array of that size each pass
-    costs more in page faults than the pass itself."""
     _rows_of: NDArray[np.intp] | None = field(default=None, repr=False, compare=False)
     _blocks: Blocks | None = field(default=None, repr=False, compare=False)
     _step_cap: NDArray[np.float64] | None = field(default=None, repr=False, compare=False)
     """SQUAREM's step-length bound per present unit where the fit ended: the redraws start from it, as from its g."""
-
-    def _spread(self, density: NDArray[np.float32]) -> NDArray[np.float32]:
-        """(n, pieces) each sorted person's unit density, in the scratch (valid until the next call).
-
-        A gather with ``mode="clip"`` into the reused scratch: the indices are valid by construction, and the
-        default bounds check per row costs three times the copy."""
-        if self._work is None:
-            self._work = np.empty_like(self.mass)
-        return np.take(density, self._rows(), axis=0, out=self._work, mode="clip")
 
     @classmethod
     def fit(
@@ -152,16 +140,17 @@ class GridModel:
         return density
 
     def _by_level(self, density: NDArray[np.float32], rows: NDArray[np.intp], mass: NDArray) -> NDArray[np.float32]:
-        """(n, K) each person's likelihood mass × their unit's density summed over the pieces of each level; where
-        the unit's density underflowed under a person's likelihood (all 0), the likelihood decides: that person's
-        row is their mass alone. Sums over runs of pieces, not a matrix product: no BLAS call whose own threads
-        would contend with the report's (docs/programme.md, Speed)."""
-        joint = np.multiply(self._spread(density), mass, out=self._work) if mass is self.mass else mass * density[rows]
-        out = self._level_sums(joint)
-        lost = np.flatnonzero(out.sum(axis=1) <= 0)
-        if lost.size:
-            out[lost] = self._level_sums(np.asarray(mass[lost], DTYPE))
-        return out
+        """(n, K) each person's likelihood mass × their unit's density (row ``rows`` of ``density``) summed over the
+        pieces of each level (:meth:`_likelihood_where_lost`)."""
+        return self._likelihood_where_lost(self._level_sums(mass * density[rows]), mass)
+
+    def _likelihood_where_lost(self, by_level: NDArray[np.float32], mass: NDArray) -> NDArray[np.float32]:
+        """``by_level`` (n, K) or (n, draws, K), set in place where the unit's density underflowed under a person's
+        likelihood (a row of 0): there the likelihood decides, and that person's row is their mass alone."""
+        lost = np.nonzero(by_level.sum(axis=-1) <= 0)
+        if lost[0].size:
+            by_level[lost] = self._level_sums(np.asarray(mass[lost[0]], DTYPE))
+        return by_level
 
     def _level_sums(self, joint: NDArray[np.float32]) -> NDArray[np.float32]:
         _, level, _ = self._pieces  # pieces run along θ, so each level's pieces are one run
@@ -176,7 +165,9 @@ class GridModel:
 
         The E-step's expected count of unit u in cell c is Σ_i M_ic d_uc / total_i = d_uc Σ_i M_ic / total_i with
         M the persons' cell masses: the posterior (n, cells) is never formed, only each person's normaliser and one
-        weighted sum of the masses per unit, both batched products over the units' blocks (:mod:`.blocks`).
+        weighted sum of the masses per unit, both batched products over the units' blocks (:mod:`.blocks`). The
+        iterate is held as columns (cells, draws × units): every sum and maximum over a unit's cells then runs
+        along memory (over rows of 21 cells they cost more than the products).
         """
         draws, n_units, cells = g.shape
         blocks = self._block_layout()
@@ -185,29 +176,29 @@ class GridModel:
             sizes = np.diff(np.r_[self.starts, self.order.size])[None, :]
         else:
             sizes = np.add.reduceat(weight, self.starts, axis=1)  # (draws, units) each unit's weighted persons
-        sizes = np.maximum(sizes, 1e-12).astype(float)[..., None]
-        width = np.diff(self.edges)
+        sizes = np.maximum(sizes, 1e-12).astype(float).reshape(1, -1)
+        width = np.diff(self.edges)[:, None]
 
-        def step(rows: NDArray) -> NDArray:
-            density = (rows.reshape(draws, n_units, cells) / width).astype(DTYPE)
+        def step(cols: NDArray) -> NDArray:
+            density = (cols / width).astype(DTYPE)
             density[density < TINY] = 0.0
-            counts = blocks.expected_counts(density, weights) / sizes
-            return smooth(counts.reshape(-1, cells), self.smooth_log, self.smooth_weight)
+            counts = blocks.expected_counts(density.reshape(cells, draws, n_units), weights).reshape(cells, -1)
+            return _smooth_columns(np.divide(counts, sizes, out=counts), self.smooth_log, self.smooth_weight)
 
-        rows = g.reshape(-1, cells)
+        cols = np.ascontiguousarray(g.reshape(-1, cells).T)
         if self.accelerate:
             start = None if self._step_cap is None else np.tile(self._step_cap, draws)
-            rows, cap = _squarem(step, rows, iterations, tol, start)
+            cols, cap = _squarem(step, cols, iterations, tol, start)
             if weight is None:
                 self._step_cap = cap
-            return rows.reshape(g.shape)
-        for _ in range(iterations):
-            new = step(rows)
-            done = np.abs(new - rows).max() < tol
-            rows = new
-            if done:
-                break
-        return rows.reshape(g.shape)
+        else:
+            for _ in range(iterations):
+                new = step(cols)
+                done = np.abs(new - cols).max() < tol
+                cols = new
+                if done:
+                    break
+        return np.ascontiguousarray(cols.T).reshape(g.shape)
 
     def _block_layout(self) -> Blocks:
         if self._blocks is None:
@@ -253,10 +244,22 @@ class GridModel:
 
     def at_or_above(self, g: NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """(n, K) P(level ≥ k) of each fitted person (input order) under their unit's g."""
-        g = self.g if g is None else g
-        out = np.empty((self.order.size, self.cuts.size + 1))
-        out[self.order] = _at_or_above(self._by_level(self._density(g[self.present]), self._rows(), self.mass))
-        return out
+        return self.at_or_above_many([self.g if g is None else g])[0]
+
+    def at_or_above_many(self, gs: Sequence[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
+        """:meth:`at_or_above` under each of ``gs`` (units, cells), e.g. the fit's and its redraws': each person's
+        mass per level under every g is one batched product per block of units (:meth:`Blocks.products`), one
+        pass over the masses for all of them."""
+        _, level, _ = self._pieces
+        k = self.cuts.size + 1
+        onehot = (level[:, None] == np.arange(k)).astype(DTYPE)  # (pieces, K)
+        dens = np.stack([self._density(g[self.present]) for g in gs], axis=2)  # (units, pieces, G)
+        per_unit = (dens[..., None] * onehot[:, None, :]).reshape(*dens.shape[:2], -1)  # (units, pieces, G × K)
+        by_level = Blocks.build(self.mass, self.starts).products(per_unit).reshape(self.order.size, len(gs), k)
+        by_level = self._likelihood_where_lost(by_level, self.mass)
+        unsort = np.empty_like(self.order)
+        unsort[self.order] = np.arange(self.order.size)
+        return [np.ascontiguousarray(q) for q in _at_or_above(np.moveaxis(by_level[unsort], 1, 0))]  # input order
 
     def at_or_above_for(self, eap: NDArray, se: NDArray, unit: NDArray[np.intp]) -> NDArray[np.float64]:
         """(n, K) P(level ≥ k) of other persons (e.g. earlier results) under the fitted g of their units."""
@@ -265,43 +268,46 @@ class GridModel:
 
 
 def _at_or_above(by_level: NDArray[np.float32]) -> NDArray[np.float64]:
-    """(n, K) P(level ≥ k) from each person's posterior mass per level (n, K): sums from the top, over the total."""
-    q = np.cumsum(by_level[:, ::-1], axis=1)[:, ::-1]
-    q /= np.maximum(q[:, :1], np.finfo(DTYPE).tiny)
-    return np.clip(q, 0.0, 1.0, out=q).astype(float)
+    """(..., K) P(level ≥ k) from each person's posterior mass per level (..., K): sums from the top, over the
+    total; computed level by level on a (K, ...) copy (sums along a short last axis cost many times more)."""
+    q = np.moveaxis(by_level, -1, 0).astype(np.float64)
+    for k in range(q.shape[0] - 2, -1, -1):
+        q[k] += q[k + 1]
+    q /= np.maximum(q[0], np.finfo(DTYPE).tiny)
+    return np.moveaxis(np.clip(q, 0.0, 1.0, out=q), 0, -1)
 
 
 def _squarem(
     step: Any, g: NDArray[np.float64], evaluations: int, tol: float, cap: NDArray[np.float64] | None = None
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """The fixed point of ``step`` (one EMS iteration on every row of ``g``) by SQUAREM (Varadhan & Roland 2008,
-    scheme S3) with a step length per row (unit), safeguarded, within ``evaluations`` calls of ``step``.
+    """The fixed point of ``step`` (one EMS iteration on every column of ``g`` (cells, units)) by SQUAREM (Varadhan
+    & Roland 2008, scheme S3) with a step length per column (unit), safeguarded, within ``evaluations`` calls of
+    ``step``.
 
     Each cycle: g1 = step(g), g2 = step(g1), r = g1 − g, v = g2 − 2 g1 + g, α = −‖r‖/‖v‖ bounded to [−cap, −1],
     the extrapolation g − 2αr + α²v clipped at 0 and renormalised, then one step from it. Safeguards as in the
-    authors' SQUAREM package, with the residual in place of an objective (EMS maximises none): a row whose step
+    authors' SQUAREM package, with the residual in place of an objective (EMS maximises none): a unit whose step
     from the extrapolation moves it more than the first step moved g (no progress) takes g2, two plain steps, and
-    its cap shrinks by MSTEP; a row accepted at its cap gets MSTEP times more room. Without the bound, rows whose
+    its cap shrinks by MSTEP; a unit accepted at its cap gets MSTEP times more room. Without the bound, units whose
     two steps point the same way (‖v‖ ≈ 0) jumped by α of order 1e7 and never settled: their fit depended on the
     last bit of rounding. Stops when a cycle moves no cell by ``tol`` or more. ``cap``: the bounds to start from
     (a warm start's, e.g. a redraw from the fit); returned with the fixed point for that use.
     """
     used = 0
-    cap = np.full(g.shape[0], STEP_MAX0) if cap is None else cap.copy()
+    cap = np.full(g.shape[1], STEP_MAX0) if cap is None else cap.copy()
     while used + 3 <= max(evaluations, 3):
         g1 = step(g)
         g2 = step(g1)
         r, v = g1 - g, g2 - 2 * g1 + g
-        rn, vn = np.sqrt((r**2).sum(axis=1)), np.sqrt((v**2).sum(axis=1))
+        rn, vn = np.sqrt((r**2).sum(axis=0)), np.sqrt((v**2).sum(axis=0))
         length = np.clip(np.where(vn > 0, rn / np.where(vn > 0, vn, 1.0), 1.0), 1.0, cap)
-        alpha = -length[:, None]
-        jump = np.maximum(g - 2 * alpha * r + alpha**2 * v, 0.0)
-        total = jump.sum(axis=1, keepdims=True)
+        jump = np.maximum(g + 2 * length * r + length**2 * v, 0.0)  # α = −length
+        total = jump.sum(axis=0)
         jump = np.where(total > 0, jump / np.where(total > 0, total, 1.0), g2)
         new = step(jump)
         used += 3
-        stalled = np.sqrt(((new - jump) ** 2).sum(axis=1)) > rn
-        new[stalled] = g2[stalled]
+        stalled = np.sqrt(((new - jump) ** 2).sum(axis=0)) > rn
+        new[:, stalled] = g2[:, stalled]
         cap = np.where(stalled, np.maximum(STEP_MAX0, cap / MSTEP), np.where(length >= cap, cap * MSTEP, cap))
         done = np.abs(new - g).max() < tol
         g = new
@@ -326,29 +332,30 @@ def smooth(g: NDArray[np.float64], log: bool = False, weight: float | None = Non
     seeds); log g is floored at LOG_FLOOR of the row's largest cell, so no region the data leave open is
     ruled out by the smoothing alone.
     """
+    return np.ascontiguousarray(_smooth_columns(np.ascontiguousarray(np.asarray(g, float).T), log, weight).T)
+
+
+def _smooth_columns(g: NDArray[np.float64], log: bool = False, weight: float | None = None) -> NDArray[np.float64]:
+    """:func:`smooth` on each column of ``g`` (cells, units): the EM's layout, whose slices along the cells are
+    whole rows of memory (and no matrix product: a BLAS call here ran its own threads every EM step, 30-80 times
+    slower on a busy machine)."""
     w = SMOOTH if weight is None else weight
     if not log:
-        pad = np.pad(g, ((0, 0), (1, 1)), mode="edge")
-        out = w * pad[:, :-2] + (1 - 2 * w) * pad[:, 1:-1] + w * pad[:, 2:]
-        return out / out.sum(axis=1, keepdims=True)
-    # the passes as one linear map; einsum, not a matrix product: a BLAS call here ran its own threads every EM
-    # step, 30-80 times slower on a busy machine
-    log_g = np.log(np.maximum(g, LOG_FLOOR * g.max(axis=1, keepdims=True)))
-    out = np.einsum("ij,jk->ik", log_g, _log_passes(g.shape[1], w))
-    out = np.exp(out - out.max(axis=1, keepdims=True))
-    return out / out.sum(axis=1, keepdims=True)
-
-
-@lru_cache(maxsize=8)
-def _log_passes(cells: int, weight: float) -> NDArray[np.float64]:
-    """(cells, cells) the LOG_PASSES three-point averages of :func:`smooth` (ends extrapolated linearly) as one
-    matrix acting on a row of log g from the right: each pass is linear, so their composition is one product."""
-    out = np.eye(cells)
+        pad = np.concatenate([g[:1], g, g[-1:]])
+        out = w * pad[:-2] + (1 - 2 * w) * pad[1:-1] + w * pad[2:]
+        return out / out.sum(axis=0)
+    ends = np.empty((g.shape[0] + 2, g.shape[1]))  # log g with a cell beyond each end; every step in place
+    out, side = ends[1:-1], np.empty_like(g)
+    np.log(np.maximum(g, LOG_FLOOR * g.max(axis=0), out=out), out=out)
     for _ in range(LOG_PASSES):
-        ends = np.concatenate([2 * out[:, :1] - out[:, 1:2], out, 2 * out[:, -1:] - out[:, -2:-1]], axis=1)
-        out = weight * ends[:, :-2] + (1 - 2 * weight) * ends[:, 1:-1] + weight * ends[:, 2:]
-    out.setflags(write=False)
-    return out
+        np.subtract(2 * out[0], out[1], out=ends[0])  # linear extrapolation
+        np.subtract(2 * out[-1], out[-2], out=ends[-1])
+        np.add(ends[:-2], ends[2:], out=side)
+        out *= 1 - 2 * w
+        out += np.multiply(side, w, out=side)
+    out -= out.max(axis=0)
+    np.exp(out, out=out)
+    return np.divide(out, out.sum(axis=0), out=out)
 
 
 def _pieces(edges: NDArray, cuts: NDArray) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.float64]]:

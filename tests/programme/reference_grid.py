@@ -134,6 +134,10 @@ class GridModel:
         out[self.order] = self._levels(post)
         return out
 
+    def at_or_above_many(self, gs: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
+        """:meth:`at_or_above` under each of ``gs``, one at a time."""
+        return [self.at_or_above(g) for g in gs]
+
     def at_or_above_for(self, eap: NDArray, se: NDArray, unit: NDArray[np.intp]) -> NDArray[np.float64]:
         """(n, K) P(level ≥ k) of other persons (e.g. earlier results) under the fitted g of their units."""
         mass = piece_masses(eap, se, self.edges, self.cuts, *self.prior)

@@ -127,6 +127,35 @@ def test_unit_model_equals_the_old_implementation():
     assert np.ptp(new.at_or_above()[:, 2]) > 0.5  # the probabilities compared are not all alike
 
 
+def test_block_expected_counts_follow_the_formula_and_a_lost_member_counts_by_likelihood():
+    # the batched E-step against the formula person by person: Σ_i w_i M_ic d_uc / Σ_c' M_ic' d_uc', and a member
+    # whose unit has no density where their likelihood is counts by their likelihood alone
+    from digicomp.programme.blocks import Blocks
+
+    rng = np.random.default_rng(4)
+    sizes = [3, 9, 12, 40]  # several size classes: several blocks, with padding
+    starts = np.r_[0, np.cumsum(sizes)[:-1]]
+    n, cells, draws = sum(sizes), 7, 3
+    unit = np.repeat(np.arange(len(sizes)), sizes)
+    mass = rng.random((n, cells)).astype(np.float32)
+    mass[5] = 0.0
+    mass[5, :2] = (0.7, 0.3)  # a member of unit 1 whose likelihood lies in cells 0-1 only
+    density = rng.random((cells, draws, len(sizes))).astype(np.float32)
+    density[:2, 1, 1] = 0.0  # in draw 1, unit 1 has no density there: that member's normaliser is 0
+    weight = rng.poisson(1.0, (draws, n)).astype(float)
+    weight[1, 5] = 2.0
+    blocks = Blocks.build(mass, starts)
+    got = blocks.expected_counts(density, blocks.weights(weight, draws))
+    want = np.zeros((cells, draws, len(sizes)))
+    for r in range(draws):
+        for i in range(n):
+            joint = mass[i].astype(float) * density[:, r, unit[i]]
+            own = joint / joint.sum() if joint.sum() > 0 else mass[i] / mass[i].sum()
+            want[:, r, unit[i]] += weight[r, i] * own
+    np.testing.assert_allclose(got, want, rtol=1e-5)
+    assert want[0, 1, 1] > 1.0  # the lost member's likelihood (0.7 × weight 2) is in the comparison
+
+
 @pytest.mark.parametrize("accelerate", [False, True])
 def test_redraws_iterated_together_equal_redraws_one_at_a_time(accelerate):
     # the batched E-step (every draw in the same block products) against each draw alone from the same weights
