@@ -248,18 +248,22 @@ class GridModel:
 
     def at_or_above_many(self, gs: Sequence[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
         """:meth:`at_or_above` under each of ``gs`` (units, cells), e.g. the fit's and its redraws': each person's
-        mass per level under every g is one batched product per block of units (:meth:`Blocks.products`), one
-        pass over the masses for all of them."""
+        mass at or above each level under every g is one batched product per block of units
+        (:meth:`Blocks.products`), one pass over the masses for all of them."""
         _, level, _ = self._pieces
         k = self.cuts.size + 1
-        onehot = (level[:, None] == np.arange(k)).astype(DTYPE)  # (pieces, K)
+        at_or_above = (level[:, None] >= np.arange(k)).astype(DTYPE)  # (pieces, K): column 0 is every piece
         dens = np.stack([self._density(g[self.present]) for g in gs], axis=2)  # (units, pieces, G)
-        per_unit = (dens[..., None] * onehot[:, None, :]).reshape(*dens.shape[:2], -1)  # (units, pieces, G × K)
-        by_level = Blocks.build(self.mass, self.starts).products(per_unit).reshape(self.order.size, len(gs), k)
-        by_level = self._likelihood_where_lost(by_level, self.mass)
+        per_unit = (dens[..., None] * at_or_above[:, None, :]).reshape(*dens.shape[:2], -1)  # (units, pieces, G × K)
+        mass_above = Blocks.build(self.mass, self.starts).products(per_unit).reshape(self.order.size, len(gs), k)
+        lost = np.nonzero(mass_above[..., 0] <= 0)  # the unit's density underflowed under these likelihoods
+        if lost[0].size:  # the likelihood decides: the person's mass alone
+            mass_above[lost] = self.mass[lost[0]] @ at_or_above
         unsort = np.empty_like(self.order)
         unsort[self.order] = np.arange(self.order.size)
-        return [np.ascontiguousarray(q) for q in _at_or_above(np.moveaxis(by_level[unsort], 1, 0))]  # input order
+        mass_above = mass_above[unsort]  # input order
+        q = np.clip(mass_above / np.maximum(mass_above[..., :1], np.finfo(DTYPE).tiny), 0.0, 1.0, out=mass_above)
+        return [q[:, j].astype(np.float64) for j in range(len(gs))]
 
     def at_or_above_for(self, eap: NDArray, se: NDArray, unit: NDArray[np.intp]) -> NDArray[np.float64]:
         """(n, K) P(level ≥ k) of other persons (e.g. earlier results) under the fitted g of their units."""

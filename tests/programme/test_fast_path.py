@@ -156,6 +156,20 @@ def test_block_expected_counts_follow_the_formula_and_a_lost_member_counts_by_li
     assert want[0, 1, 1] > 1.0  # the lost member's likelihood (0.7 × weight 2) is in the comparison
 
 
+def test_a_person_where_their_unit_has_no_density_is_placed_by_their_likelihood():
+    eap, se, unit, n_units = simulated()
+    eap[0], se[0] = -2.0, 0.02  # a precise low result ...
+    new = GridModel.fit(eap, se, unit, n_units, CUTS)
+    old = reference_grid.GridModel.fit(eap, se, unit, n_units, CUTS)
+    g = new.g.copy()
+    g[unit[0]] = 0.0
+    g[unit[0], -3:] = 1 / 3  # ... in a unit whose distribution lies only far above it
+    got = new.at_or_above_many([new.g, g])[1]
+    np.testing.assert_allclose(got, old.at_or_above(g), atol=1e-5)
+    assert got[0, 1] < 1e-6  # the likelihood decides: below the lowest cut, not at the top with the unit
+    assert np.median(got[unit == unit[0], -1]) > 0.99  # while its persons whose likelihood reaches up follow it
+
+
 @pytest.mark.parametrize("accelerate", [False, True])
 def test_redraws_iterated_together_equal_redraws_one_at_a_time(accelerate):
     # the batched E-step (every draw in the same block products) against each draw alone from the same weights
