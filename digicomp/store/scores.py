@@ -24,8 +24,10 @@ of that. :func:`read_scores` gives flat numpy arrays.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import operator
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -349,15 +351,16 @@ def read_scores(store: Any, status: str | None = None) -> SessionScores:
 def _logliks(blobs: tuple[Any, ...], counts: NDArray[np.int64]) -> StoredLikelihoods | None:
     """The stored log-likelihoods of the sessions that have them (:class:`StoredLikelihoods`); None when no session
     has them. Nothing per entry is copied (1.6 million entries × 21 values twice took seconds)."""
-    has = np.array([b is not None for b in blobs], bool)
+    has = np.fromiter(map(operator.is_not, blobs, itertools.repeat(None)), bool, len(blobs))
     if not has.any():
         return None
     q = LOGLIK_NODES.size
     rows = counts[has] + 1
+    present = blobs if has.all() else [blobs[i] for i in np.flatnonzero(has)]
     try:
-        data = b"".join(blobs[i] for i in np.flatnonzero(has))
+        data = b"".join(present)
     except TypeError:  # a driver that gives memoryview objects
-        data = b"".join(bytes(blobs[i]) for i in np.flatnonzero(has))
+        data = b"".join(bytes(b) for b in present)
     packed = np.frombuffer(data, LOGLIK)
     if packed.size != rows.sum() * q:
         raise StoreError(f"session_scores: {packed.size} log-likelihood values for {int(rows.sum())} rows of {q}")
@@ -393,8 +396,8 @@ def _joined(blobs: tuple[Any, ...], dtype: np.dtype, counts: NDArray[np.int64]) 
 def _codes(texts: tuple[str, ...], counts: NDArray[np.int64], key: Any) -> tuple[list[Any], NDArray[np.intp]]:
     """Flat index of every entry from each session's JSON list of ids (distinct lists are parsed once); ``key``
     turns an id into the dictionary's key (``str``, or None to keep ids as they are, None included)."""
-    lists: dict[str, int] = {}
-    which = np.fromiter((lists.setdefault(t, len(lists)) for t in texts), np.intp, counts.size)
+    lists = {t: k for k, t in enumerate(dict.fromkeys(texts))}  # each distinct list once, in order of appearance
+    which = np.fromiter(map(lists.__getitem__, texts), np.intp, counts.size)
     index: dict[Any, int] = {}
     keyed = key or (lambda c: c)
     parsed = [[index.setdefault(keyed(c), len(index)) for c in json.loads(t)] for t in lists]
