@@ -6,6 +6,7 @@ import argparse
 import datetime
 import gc
 import json
+from typing import Any
 
 from digicomp.errors import DigicompError
 
@@ -98,6 +99,13 @@ def _run(args: argparse.Namespace) -> int:
         links = store.person_units()
     scale = scale_of_banks(set(sessions.bank), args.bank, *args.prior)
     targets = load_targets(args.targets, scale, tree) if args.targets else []
+    figures: dict = {}
+
+    def draw(partial: Any) -> None:  # the plots need no per-area share: drawn while the areas are estimated
+        from digicomp.reporting.programme import programme_figures
+
+        figures.update(programme_figures(partial, args.lang))
+
     report = build_report(
         sessions,
         tree,
@@ -108,6 +116,7 @@ def _run(args: argparse.Namespace) -> int:
         unit=args.unit,
         as_of=as_of,
         lang=args.lang,
+        while_areas_run=draw if args.html else None,
     )
     paths = write_report(report, args.out)
     if args.html:
@@ -115,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
 
         try:
             with open(args.html, "w", encoding="utf-8") as fh:
-                fh.write(programme_html(report, args.lang))
+                fh.write(programme_html(report, args.lang, figures or None))
         except OSError as exc:
             raise DigicompError(f"{args.html}: cannot write: {exc.strerror or exc}") from None
     if args.json:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -110,8 +110,14 @@ def build_report(
     lang: str = "vi",
     draws: int = 6,
     seed: int = 0,
+    while_areas_run: Callable[[ProgrammeReport], Any] | None = None,
 ) -> ProgrammeReport:
-    """The whole programme report from stored sessions (see the module docstring)."""
+    """The whole programme report from stored sessions (see the module docstring).
+
+    ``while_areas_run(report)``, when given, is called with the report as it stands once everything but the
+    per-area shares is in (units, overall shares, targets, months, needs, retests), while the areas are still being
+    estimated on their threads: work that needs only that part (e.g. drawing the report's plots) then runs beside
+    them instead of after."""
     tree = tree.with_unassigned()
     as_of = as_of or datetime.date.today()
     person_unit = assign_units(sessions, tree, persons or {}, links or {})
@@ -133,34 +139,36 @@ def build_report(
         shares = _share_rows(tree, shown, overall, scale, None)
         kw_months = {**kw, "model": overall.model}
         monthly, series = _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw_months)
+        report = ProgrammeReport(
+            meta={
+                "as_of": as_of.isoformat(),
+                "levels": list(scale.levels),
+                "cuts": scale.cuts.tolist(),
+                "prior": {"mean": scale.prior_mean, "sd": scale.prior_sd},
+                "sessions": sessions.n,
+                "persons": len(sessions.persons),
+                "persons_without_unit": int((person_unit == tree.index[UNASSIGNED]).sum()),
+                "unit": unit,
+                "labels": _labels(tree, shown, scale),
+                "interval": 0.95,
+                "method": "each unit's θ distribution by smoothed EM on a grid as the population model of the "
+                "persons' posteriors (areas: from the stored area log-likelihoods, per unit and band of the "
+                "rest-of-test result, where every person has them; else a normal per unit from the area θ and SE: "
+                "area_method); Rubin's rules with the finite-population correction; Beta interval with a "
+                "continuity correction (docs/programme.md)",
+                "area_method": area_method,
+            },
+            units=units,
+            shares=shares,
+            monthly=monthly,
+        )
+        report.targets = _target_rows(targets or [], tree, shown, overall, scale, series, as_of)
+        report.needs = _needs(sessions, latest, leaf, tree, anc, shown, scale)
+        report.retests = _retests(sessions, person_unit, tree, anc, shown)
+        if while_areas_run is not None:
+            while_areas_run(report)
         for area, pending in areas.items():
-            shares += _share_rows(tree, shown, pending.result(), scale, area)
-    report = ProgrammeReport(
-        meta={
-            "as_of": as_of.isoformat(),
-            "levels": list(scale.levels),
-            "cuts": scale.cuts.tolist(),
-            "prior": {"mean": scale.prior_mean, "sd": scale.prior_sd},
-            "sessions": sessions.n,
-            "persons": len(sessions.persons),
-            "persons_without_unit": int((person_unit == tree.index[UNASSIGNED]).sum()),
-            "unit": unit,
-            "labels": _labels(tree, shown, scale),
-            "interval": 0.95,
-            "method": "each unit's θ distribution by smoothed EM on a grid as the population model of the persons' "
-            "posteriors (areas: from the stored area log-likelihoods, per unit and band of the rest-of-test result, "
-            "where every person has them; else a normal per unit from the area θ and SE: area_method); Rubin's "
-            "rules with the finite-population correction; Beta interval with a continuity correction "
-            "(docs/programme.md)",
-            "area_method": area_method,
-        },
-        units=units,
-        shares=shares,
-        monthly=monthly,
-    )
-    report.targets = _target_rows(targets or [], tree, shown, overall, scale, series, as_of)
-    report.needs = _needs(sessions, latest, leaf, tree, anc, shown, scale)
-    report.retests = _retests(sessions, person_unit, tree, anc, shown)
+            report.shares += _share_rows(tree, shown, pending.result(), scale, area)
     return report
 
 

@@ -141,20 +141,41 @@ class Names:
         return f"{code} {name}" if name else code
 
 
-def programme_html(report: Any, lang: str = "vi") -> str:
-    """The self-contained HTML page of a :class:`~digicomp.programme.ProgrammeReport` in ``lang``."""
-    return _page(_w("title", lang), lang, programme_sections(report, lang), css=PROGRAMME_CSS)
+def programme_html(report: Any, lang: str = "vi", figures: dict[str, Any] | None = None) -> str:
+    """The self-contained HTML page of a :class:`~digicomp.programme.ProgrammeReport` in ``lang`` (``figures``:
+    its plots drawn beforehand by :func:`programme_figures`)."""
+    return _page(_w("title", lang), lang, programme_sections(report, lang, figures=figures), css=PROGRAMME_CSS)
+
+
+def programme_figures(report: Any, lang: str = "vi") -> dict[str, Any]:
+    """The report's plots (SVG text, None where the plotting extra is missing): the shares of the top units and
+    the progress by month. They use no per-area share, so they can be drawn while the areas are still estimated
+    (``build_report(..., while_areas_run=...)``)."""
+    names = Names(report.meta, lang)
+    levels = report.meta["levels"][1:]
+    figures: dict[str, Any] = {"shares": _shares_plot(report.units, levels, names), "progress": []}
+    if report.monthly:
+        figures["progress"] = _progress_plots(report, _progress_picks(report), lang, names)
+    return figures
 
 
 def programme_sections(
-    report: Any, lang: str = "vi", *, plots: bool = True, unit_link: Callable[[str], str] | None = None
+    report: Any,
+    lang: str = "vi",
+    *,
+    plots: bool = True,
+    unit_link: Callable[[str], str] | None = None,
+    figures: dict[str, Any] | None = None,
 ) -> list[str]:
     """The report's body as HTML fragments in ``lang``: heading, summary, drill-down table, shares per area,
     targets, progress by month (plots, or tables when ``plots`` is false), training needs, retests.
 
     ``unit_link(unit_id)`` gives each unit name in the drill-down a link (the dashboard's drill-down); the meta
-    key ``scoped_persons`` (set by the dashboard for a manager) replaces the store-wide summary line.
+    key ``scoped_persons`` (set by the dashboard for a manager) replaces the store-wide summary line; ``figures``:
+    the plots drawn beforehand (:func:`programme_figures`), else they are drawn here.
     """
+    if plots and figures is None:
+        figures = programme_figures(report, lang)
     meta = report.meta
     names = Names(meta, lang)
     levels = meta["levels"][1:]
@@ -178,7 +199,7 @@ def programme_sections(
     if plots:
         body += [
             f"<h2>{escape(_w('shares_plot', lang))}</h2>",
-            *_figures([_shares_plot(report.units, levels, names)], lang),
+            *_figures([figures["shares"]], lang),
         ]
     area_table = _areas(report, levels, lang, names)
     if area_table:
@@ -194,7 +215,7 @@ def programme_sections(
         picks = _progress_picks(report)
         body.append(f"<h2>{escape(_w('progress', lang))}</h2>")
         if plots:
-            body += _figures(_progress_plots(report, picks, lang, names), lang)
+            body += _figures(figures["progress"], lang)
         else:
             body += [_progress_table(report, p, lang, names) for p in picks]
     if report.needs:

@@ -212,6 +212,35 @@ def test_report_tables_equal_those_of_the_old_unit_model(store_url, bank, monkey
                     assert a[key] == b[key], (table, a, key)
 
 
+def test_work_beside_the_areas_sees_every_table_but_the_area_shares_as_they_end(store_url, bank):
+    # what build_report hands to while_areas_run (e.g. the plots of digicomp progress) is the final report but for
+    # the per-area share rows, which are appended after it
+    import copy
+
+    units = [f"U{k}" for k in range(4)]
+    rows = [{"unit": "P", "parent": None, "name_vi": "P", "name_en": "P", "headcount": None}]
+    rows += [{"unit": u, "parent": "P", "name_vi": u, "name_en": u, "headcount": None} for u in units]
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store.put_units(rows)
+        store.write_many(records(bank, 300, units, seed=4))
+        sessions = read_sessions(store)
+    seen = []
+    report = build_report(
+        sessions,
+        UnitTree.from_rows(rows),
+        scale_of_banks(set(sessions.bank)),
+        as_of=datetime.date(2026, 11, 30),
+        while_areas_run=lambda partial: seen.append(copy.deepcopy(partial.to_dict())),
+    ).to_dict()
+    assert len(seen) == 1
+    partial = seen[0]
+    for table in ("meta", "units", "monthly", "targets", "training_needs", "retests"):
+        assert partial[table] == report[table], table
+    assert partial["shares"] == [r for r in report["shares"] if r["area"] is None]
+    assert len(report["shares"]) > len(partial["shares"]) > 0  # the area rows came after
+
+
 def test_a_session_without_its_scores_row_is_named_not_dropped(store_url, bank):
     from digicomp.programme import ProgrammeError
 
