@@ -71,7 +71,8 @@ def test_every_competence_has_items_in_all_four_bands(bundled):
 
 def test_levels_are_the_levels_the_reviews_judged(bundled):
     """Every item the reviews judged is in the bank at the level of its latest review: the level audit, then the
-    review of the new items, then the reviews of the rewritten items that were applied (each later one overrides)."""
+    review of the new items, then the reviews of the rewritten items that were applied, then the fifth pass's
+    sample (each later one overrides)."""
     bank, _ = bundled
     level = {item.id: item.level for item in bank.spec.items}
     judged: dict[str, int] = {}
@@ -86,6 +87,11 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
             applied = [row for row in csv.DictReader(fh) if row["applied"] == "1"]
         judged.update({row["item"]: int(row["level_judged"]) for row in applied})
         rewrites += applied
+    # the fifth pass: a fresh random sample of 80 items, each at the level judged of the version kept or applied
+    with open(REVIEW / f"rewrite-2026-12-03h-{bank.id}.csv", encoding="utf-8") as fh:
+        sample = list(csv.DictReader(fh))
+    assert len(sample) == 80
+    judged.update({row["item"]: int(row["level_judged"]) for row in sample})
     assert len(judged) > 250 and rewrites
     wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
     assert not wrong, f"items not at the level their latest review judged: {wrong}"
