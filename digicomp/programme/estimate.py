@@ -239,7 +239,7 @@ def estimate_shares(
     else:
         between = np.zeros_like(est)
     within = _roll_up(np.mean(bern, axis=0), ancestors) / safe_w[:, None] ** 2
-    measurement = within + between
+    measurement = (within + between) * _few_draws_widening(within, between, len(means) - 1)
 
     # sampling: per own-unit stratum with a headcount, (N_h/W)^2 (1 - f_h) s_h^2 / n_h, summed over the subtree
     own = leaf_mean / np.maximum(head * known, 1)[:, None]
@@ -302,6 +302,20 @@ def _unit_matrix(unit: NDArray[np.intp], n_units: int, weight: NDArray[np.float6
     from scipy.sparse import csr_matrix
 
     return csr_matrix((weight, (unit, np.arange(unit.size))), shape=(n_units, unit.size))
+
+
+def _few_draws_widening(within: NDArray[np.float64], between: NDArray[np.float64], m: int) -> NDArray[np.float64]:
+    """(t_ν / z)² at 97.5%: Rubin's (1987) reference for an estimate combined over ``m`` draws is Student's t with
+    ν = (m − 1)(1 + W / ((1 + 1/m) B))² degrees of freedom (``between`` already holds (1 + 1/m) B), wider than the
+    normal when the between-draw part, itself estimated from few draws, dominates; the imputation variance is scaled
+    by this factor before the interval's Beta is fitted. 1 where there is no between-draw variance."""
+    if m < 2:
+        return np.ones_like(within)
+    from scipy.special import ndtri, stdtrit
+
+    has = between > 0
+    nu = (m - 1) * (1 + within / np.where(has, between, 1.0)) ** 2
+    return np.where(has, (stdtrit(np.where(has, nu, 1.0), 0.975) / ndtri(0.975)) ** 2, 1.0)
 
 
 def _beta(mean: NDArray[np.float64], var: NDArray[np.float64]) -> tuple[NDArray, NDArray]:

@@ -137,3 +137,19 @@ def test_redraws_of_tiny_precisely_measured_units_stay_finite():
         assert np.all((q >= 0) & (q <= 1)) and np.allclose(q[:, 0], 1.0)
     est = estimate_shares(eap, se, unit, np.arange(3)[:, None], CUTS, seed=1)
     assert np.isfinite(est.se).all() and np.isfinite(est.lower).all() and np.isfinite(est.upper).all()
+
+
+@pytest.mark.parametrize("m", [2, 6, 10, 40])
+def test_few_draws_widen_the_interval_by_rubins_t_reference(m):
+    from scipy import stats
+
+    from digicomp.programme.estimate import _few_draws_widening
+
+    z = stats.norm.ppf(0.975)
+    within = np.array([0.0, 1e-4, 1e-4, 1e-4])
+    between = np.array([1e-4, 0.0, 1e-4, 1e-8])
+    got = _few_draws_widening(within, between, m)
+    # all between-draw: nu = m - 1; none: the normal; equal parts: nu = 4 (m - 1); tiny between: nearly the normal
+    want = [(stats.t.ppf(0.975, m - 1) / z) ** 2, 1.0, (stats.t.ppf(0.975, 4 * (m - 1)) / z) ** 2, 1.0]
+    np.testing.assert_allclose(got, want, rtol=1e-6 if m > 2 else 1e-3, atol=1e-4)
+    assert got[0] > got[2] > 1.0
