@@ -24,35 +24,62 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from programme_store import fill_store, unit_tree, write_units_csv  # noqa: E402
 
 
-def run_report(url: str, folder: Path) -> tuple[float, float]:
-    """(wall, CPU) seconds of one whole ``digicomp progress`` run; CPU is this process's (not the database server's)."""
+def run_report(url: str, folder: Path, fresh: bool = False) -> tuple[float, float]:
+    """(wall, CPU) seconds of one whole ``digicomp progress`` run; CPU is the run's (not the database server's).
+
+    ``fresh``: in a new process, as a user runs the command (start-up, imports and every page of its memory
+    faulted in anew: on this machine a fresh process's page faults cost seconds of system time that later runs in
+    the same process, reusing freed memory, do not pay)."""
+    argv = [
+        "progress",
+        "--store",
+        url,
+        "--units",
+        str(folder / "units.csv"),
+        "--targets",
+        str(folder / "targets.yaml"),
+        "--out",
+        str(folder / "out"),
+        "--html",
+        str(folder / "report.html"),
+        "--as-of",
+        "2026-11-30",
+    ]
+    if fresh:
+        import resource
+        import subprocess
+
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        start = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-c", "import sys; from digicomp.cli import main; sys.exit(main(sys.argv[1:]))", *argv],
+            capture_output=True,
+            text=True,
+        )
+        elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        if done.returncode:
+            raise SystemExit(f"digicomp progress exited {done.returncode}: {done.stderr[-2000:]}")
+        return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     from digicomp.cli import main
 
     start, cpu = time.perf_counter(), time.process_time()
-    code = main(
-        [
-            "progress",
-            "--store",
-            url,
-            "--units",
-            str(folder / "units.csv"),
-            "--targets",
-            str(folder / "targets.yaml"),
-            "--out",
-            str(folder / "out"),
-            "--html",
-            str(folder / "report.html"),
-            "--as-of",
-            "2026-11-30",
-        ]
-    )
+    code = main(argv)
     elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
     if code:
         raise SystemExit(f"digicomp progress exited {code}")
     return elapsed, cpu
 
 
-def bench(backend: str, n_sessions: int, n_units: int, repeats: int, likelihoods: bool = False) -> None:
+def bench(
+    backend: str,
+    n_sessions: int,
+    n_units: int,
+    repeats: int,
+    likelihoods: bool = False,
+    settle: bool = False,
+    fresh: bool = False,
+) -> None:
     from digicomp.bank import load_bank
     from digicomp.bundled import bundled_path
     from digicomp.store import open_store
@@ -78,7 +105,10 @@ def bench(backend: str, n_sessions: int, n_units: int, repeats: int, likelihoods
             with open_store(url) as store:
                 fill_store(store, bank, units, n_sessions, likelihoods=likelihoods)
             fill = time.perf_counter() - start
-            runs = [run_report(url, folder) for _ in range(repeats)]
+            if server is not None and settle:
+                with open_store(url) as store:  # what autovacuum does after a bulk load, before the timed runs
+                    store._conn.execute("VACUUM ANALYZE")
+            runs = [run_report(url, folder, fresh) for _ in range(repeats)]
         finally:
             if server is not None:
                 server.__exit__(None, None, None)
@@ -86,10 +116,11 @@ def bench(backend: str, n_sessions: int, n_units: int, repeats: int, likelihoods
     times = [wall for wall, _ in runs]
     best_cpu = min(runs)[1]
     print(
-        f"{backend:10s} {n_sessions:>9,d} sessions {n_units:>6,d} units{' (likelihoods)' if likelihoods else ''}  "
+        f"{backend:10s} {n_sessions:>9,d} sessions {n_units:>6,d} units{' (likelihoods)' if likelihoods else ''}"
+        f"{' (fresh processes)' if fresh else ''}  "
         f"fill {fill:6.1f} s  report "
         f"min {min(times):5.2f} s (CPU {best_cpu:5.2f} s)  max {max(times):5.2f} s  "
-        f"(load {load[0]:.2f} {load[1]:.2f})",
+        f"(load {load[0]:.2f} {load[1]:.2f}; runs in order {', '.join(f'{t:.2f}' for t in times)} s)",
         flush=True,
     )
 
@@ -140,13 +171,24 @@ def main() -> None:
         help="store per-area log-likelihoods with every session (schema 6), so the report's per-area shares come from "
         "them; without, the sessions have none (no stored answers) and areas fall back to θ and SE",
     )
+    ap.add_argument(
+        "--settle",
+        action="store_true",
+        help="PostgreSQL: VACUUM ANALYZE after the bulk fill (what autovacuum does soon after one) before the timed "
+        "runs; without it the first runs race the server's own maintenance of the fresh tables",
+    )
+    ap.add_argument(
+        "--fresh",
+        action="store_true",
+        help="run each timed report in a new process, as a user runs the command (CPU: the child's user + system)",
+    )
     ap.add_argument("--seeds", type=int, nargs="+", default=[2026, 7, 11, 12, 13])
     args = ap.parse_args()
     if args.calibration:
         calibration(args.seeds)
         return
     for backend in args.backends:
-        bench(backend, args.sessions, args.units, args.repeats, args.likelihoods)
+        bench(backend, args.sessions, args.units, args.repeats, args.likelihoods, args.settle, args.fresh)
 
 
 if __name__ == "__main__":

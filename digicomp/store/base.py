@@ -155,9 +155,13 @@ class ResponseStore:
     def _fail(self, what: str, exc: Exception) -> StoreError:
         return StoreError(f"{self.url}: {what}: {type(exc).__name__}: {str(exc).strip()}")
 
+    def _read_cursor(self) -> Any:
+        """A cursor for a read-only query (the driver's default; PostgreSQL's asks for binary results)."""
+        return self._conn.cursor()
+
     def _read(self, sql: str, params: tuple = ()) -> list[tuple]:
         try:
-            cur = self._conn.cursor()
+            cur = self._read_cursor()
             cur.execute(self._sql(sql), params)
             return cur.fetchall()
         except self._driver_error as exc:
@@ -462,7 +466,7 @@ class ResponseStore:
     def stream(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
         """Rows of a read-only query, fetched in blocks (for exports larger than memory)."""
         try:
-            cur = self._conn.cursor()
+            cur = self._read_cursor()
             cur.execute(self._sql(sql), params)
             while rows := cur.fetchmany(FETCH_ROWS):
                 yield from rows

@@ -53,6 +53,12 @@ class PostgresStore(ResponseStore):
     def _sql(self, text: str) -> str:
         return text.replace("?", "%s")
 
+    def _read_cursor(self) -> Any:
+        """Results in binary format: the same Python values, but ``bytea`` columns (scores, log-likelihoods) arrive as
+        their bytes, not as hex text twice their size to be decoded (the programme report's reading of 200,000
+        sessions' side table took half again as long, and its memory's page faults more)."""
+        return self._conn.cursor(binary=True)
+
     @contextmanager
     def _transaction(self) -> Iterator[Any]:
         with self._conn.transaction(), self._conn.cursor() as cur:
