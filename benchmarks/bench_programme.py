@@ -102,8 +102,11 @@ def bench(
             url = server.new_database()
         try:
             start = time.perf_counter()
-            with open_store(url) as store:
-                fill_store(store, bank, units, n_sessions, likelihoods=likelihoods)
+            if fresh:  # filled by a process of its own too: this one then holds none of the fill's memory
+                _fill_in_child(url, n_sessions, n_units, likelihoods)
+            else:
+                with open_store(url) as store:
+                    fill_store(store, bank, units, n_sessions, likelihoods=likelihoods)
             fill = time.perf_counter() - start
             if server is not None and settle:
                 with open_store(url) as store:  # what autovacuum does after a bulk load, before the timed runs
@@ -123,6 +126,22 @@ def bench(
         f"(load {load[0]:.2f} {load[1]:.2f}; runs in order {', '.join(f'{t:.2f}' for t in times)} s)",
         flush=True,
     )
+
+
+def _fill_in_child(url: str, n_sessions: int, n_units: int, likelihoods: bool) -> None:
+    """Fill the store in a new process (``--fresh``: the timed runs are new processes, and a benchmark process that
+    held the fill's gigabyte would make their page faults dearer on this machine than a user's would be)."""
+    import subprocess
+
+    here = str(Path(__file__).resolve().parent)
+    code = (
+        f"import sys; sys.path.insert(0, {here!r}); from programme_store import fill_store, unit_tree; "
+        "from digicomp.bank import load_bank; from digicomp.bundled import bundled_path; "
+        "from digicomp.store import open_store; "
+        f"store = open_store({url!r}); fill_store(store, load_bank(bundled_path('item_banks', 'civil-service')), "
+        f"unit_tree({n_units}), {n_sessions}, likelihoods={likelihoods}); store.close()"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def calibration(seeds: list[int]) -> None:
