@@ -38,27 +38,28 @@ class Blocks:
     persons: tuple[NDArray[np.intp], ...]
 
     @classmethod
-    def build(cls, cell_mass: NDArray[np.float32], starts: NDArray[np.intp]) -> Blocks:
-        """Blocks of the runs of ``cell_mass`` (n, cells) that begin at ``starts`` (each present unit's first row)."""
-        n = cell_mass.shape[0]
+    def build(cls, mass: NDArray[np.float32], starts: NDArray[np.intp]) -> Blocks:
+        """Blocks of the runs of ``mass`` (n, columns: the persons' cell masses for the E-step, or their piece masses
+        for the level probabilities) that begin at ``starts`` (each present unit's first row)."""
+        n = mass.shape[0]
         counts = np.diff(np.r_[starts, n])
         size_class = np.floor(np.log(np.maximum(counts, FLOOR) / FLOOR) / np.log(GROWTH)).astype(np.intp)
-        units, mass, member, persons = [], [], [], []
+        units, blocks, member, persons = [], [], [], []
         for c in np.unique(size_class):
             ub = np.flatnonzero(size_class == c)
             cb = counts[ub]
             row = np.repeat(np.arange(ub.size), cb)
             slot = np.arange(row.size) - np.repeat(np.cumsum(cb) - cb, cb)
             who = np.repeat(starts[ub], cb) + slot
-            block = np.ones((ub.size, int(cb.max()), cell_mass.shape[1]), DTYPE)
-            block[row, slot] = cell_mass[who]
+            block = np.ones((ub.size, int(cb.max()), mass.shape[1]), DTYPE)
+            block[row, slot] = mass[who]
             mask = np.zeros(block.shape[:2], bool)
             mask[row, slot] = True
             units.append(ub)
-            mass.append(block)
+            blocks.append(block)
             member.append(mask)
             persons.append(who)
-        return cls(tuple(units), tuple(mass), tuple(member), tuple(persons))
+        return cls(tuple(units), tuple(blocks), tuple(member), tuple(persons))
 
     def weights(self, weight: NDArray[np.float64] | None, draws: int) -> tuple[NDArray[np.float32], ...]:
         """Per block (units, slots, draws) each member's weight in each draw (``weight`` (draws, n) in sorted
