@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Iterator
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -465,13 +465,24 @@ class ResponseStore:
 
     def stream(self, sql: str, params: tuple = ()) -> Iterator[tuple]:
         """Rows of a read-only query, fetched in blocks (for exports larger than memory)."""
+        for block in self.blocks(sql, params):
+            yield from block
+
+    def blocks(self, sql: str, params: tuple = (), size: int = FETCH_ROWS) -> Iterator[list[tuple]]:
+        """Rows of a read-only query in lists of at most ``size``, never the whole result in memory at once (a
+        reader that turns each block into arrays holds one block of Python objects, not all of them)."""
         try:
-            cur = self._read_cursor()
-            cur.execute(self._sql(sql), params)
-            while rows := cur.fetchmany(FETCH_ROWS):
-                yield from rows
+            with self._streaming_cursor() as cur:
+                cur.execute(self._sql(sql), params)
+                while rows := cur.fetchmany(size):
+                    yield rows
         except self._driver_error as exc:
             raise self._fail("cannot read", exc) from None
+
+    @contextmanager
+    def _streaming_cursor(self) -> Iterator[Any]:
+        """A cursor whose rows come from the database as they are fetched (SQLite's always do)."""
+        yield self._read_cursor()
 
     def read_responses(self, bank: Any, *, statuses: tuple[str, ...] = ("finished",)) -> StoredResponses:
         """Every stored response to ``bank`` (ItemBank or fingerprint) as :class:`Responses` for the calibrator.

@@ -6,6 +6,7 @@ whole when ``write`` returns. Concurrent first openings serialise their migratio
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 from digicomp.errors import StoreError
 from digicomp.store.base import _INSERT_SESSION, ResponseStore
 
+_CURSORS = itertools.count()
 _MIGRATION_LOCK = 0x6469_6769  # "digi": advisory lock id held while the schema is created or migrated
 
 
@@ -58,6 +60,14 @@ class PostgresStore(ResponseStore):
         their bytes, not as hex text twice their size to be decoded (the programme report's reading of 200,000
         sessions' side table took half again as long, and its memory's page faults more)."""
         return self._conn.cursor(binary=True)
+
+    @contextmanager
+    def _streaming_cursor(self) -> Iterator[Any]:
+        """A server-side cursor (binary results) in a read transaction: a client-side one receives the whole result
+        into memory at ``execute``, however it is then fetched."""
+        name = f"digicomp_stream_{next(_CURSORS)}"  # streams may nest on one connection
+        with self._conn.transaction(), self._conn.cursor(name=name, binary=True) as cur:
+            yield cur
 
     @contextmanager
     def _transaction(self) -> Iterator[Any]:

@@ -40,6 +40,9 @@ from digicomp.errors import StoreError
 FLOAT = np.dtype("<f8")
 INT = np.dtype("<i4")
 BACKFILL_BATCH = 5_000
+READ_BLOCK = 10_000
+"""Rows of ``session_scores`` turned into arrays at a time by :func:`read_scores` (about 16 MB of row objects: a block
+of 50,000 made the reading's memory, and its page faults, a third larger)."""
 
 LOGLIK = np.dtype("<f4")
 LOGLIK_NODES = np.linspace(-4.0, 4.0, 21)
@@ -313,55 +316,138 @@ class SessionScores:
 
 def read_scores(store: Any, status: str | None = None) -> SessionScores:
     """Every stored session's scores (of one ``status``; None: every session) with one query, as
-    :class:`SessionScores` (entries in no particular order of sessions)."""
+    :class:`SessionScores` (entries in no particular order of sessions).
+
+    The rows are read in blocks and each block turned into arrays before the next is fetched, the log-likelihoods
+    copied straight into one buffer sized by a first query: holding all rows as Python objects, then joining their
+    blobs, took three times the memory, and on a machine whose page faults are dear most of the reading's time
+    (docs/programme.md, Speed)."""
     where = " WHERE c.session_ref IN (SELECT ref FROM sessions WHERE status = ?)" if status else ""
-    rows = store._read(f"SELECT {SCORES_COLUMNS} FROM session_scores c{where}", (status,) if status else ())
-    cols = list(zip(*rows)) if rows else [()] * 11
-    ref = np.array(cols[0], np.int64)
-    n_a = np.array(cols[1], np.int64)
-    n_w = np.array(cols[7], np.int64)
-    a_codes, a_code = _codes(cols[2], n_a, str)
-    levels, level = _codes(cols[6], n_a, None)
-    w_codes, w_code = _codes(cols[8], n_w, str)
-    areas = ScoreEntries(
-        np.repeat(ref, n_a),
-        a_code,
-        a_codes,
-        _joined(cols[3], FLOAT, n_a),
-        _joined(cols[4], FLOAT, n_a),
-        _joined(cols[5], INT, n_a),
-        level,
-        levels,
-        _logliks(cols[10], n_a),
-    )
-    n_work = int(n_w.sum())
-    work = ScoreEntries(
-        np.repeat(ref, n_w),
-        w_code,
-        w_codes,
-        _joined(cols[9], FLOAT, n_w),
-        np.full(n_work, np.nan),
-        np.ones(n_work, np.int64),
-        np.zeros(n_work, np.intp),
-        [None],
-    )
-    return SessionScores(areas, work, ref)
+    params = (status,) if status else ()
+    length = "octet_length" if store.dialect == "postgresql" else "length"
+    size = store._read(f"SELECT COALESCE(SUM({length}(c.area_loglik)), 0) FROM session_scores c{where}", params)
+    reader = _ScoresReader(int(size[0][0]))
+    for block in store.blocks(f"SELECT {SCORES_COLUMNS} FROM session_scores c{where}", params, READ_BLOCK):
+        reader.add(block)
+    return reader.result()
 
 
-def _logliks(blobs: tuple[Any, ...], counts: NDArray[np.int64]) -> StoredLikelihoods | None:
-    """The stored log-likelihoods of the sessions that have them (:class:`StoredLikelihoods`); None when no session
-    has them. Nothing per entry is copied (1.6 million entries × 21 values twice took seconds)."""
-    has = np.fromiter(map(operator.is_not, blobs, itertools.repeat(None)), bool, len(blobs))
-    if not has.any():
-        return None
+class _IdLists:
+    """Each row's JSON list of ids, kept as the index of its distinct list (lists repeat: each is parsed once)."""
+
+    def __init__(self) -> None:
+        self.lists: dict[str, int] = {}
+        self.which: list[NDArray[np.intp]] = []
+
+    def add(self, texts: tuple[str, ...]) -> None:
+        lists = self.lists
+        for t in dict.fromkeys(texts):
+            lists.setdefault(t, len(lists))
+        self.which.append(np.fromiter(map(lists.__getitem__, texts), np.intp, len(texts)))
+
+    def codes(self, counts: NDArray[np.int64], key: Any) -> tuple[list[Any], NDArray[np.intp]]:
+        """Flat index of every entry, and the ids indexed; ``key`` turns an id into the dictionary's key (``str``,
+        or None to keep ids as they are, None included). StoreError when a list's length is not its row's count."""
+        which = np.concatenate(self.which) if self.which else np.zeros(0, np.intp)
+        index: dict[Any, int] = {}
+        keyed = key or (lambda c: c)
+        parsed = [[index.setdefault(keyed(c), len(index)) for c in json.loads(t)] for t in self.lists]
+        length = np.array([len(p) for p in parsed], np.int64)
+        table = np.zeros((len(parsed), max(int(length.max(initial=0)), 1)), np.intp)
+        for k, p in enumerate(parsed):
+            table[k, : len(p)] = p
+        if not np.array_equal(length[which], counts):
+            raise StoreError("session_scores: the id lists disagree with their counts; the table is damaged")
+        mask = np.arange(table.shape[1])[None, :] < length[which][:, None]
+        return list(index), table[which][mask]
+
+
+class _ScoresReader:
+    """Blocks of ``session_scores`` rows (:data:`SCORES_COLUMNS`) gathered into the flat arrays of
+    :class:`SessionScores`; the log-likelihood blobs go into one buffer of ``loglik_bytes`` (grown if more come)."""
+
+    def __init__(self, loglik_bytes: int) -> None:
+        self.columns: list[list[NDArray]] = [[] for _ in range(7)]  # ref, n_a, n_w, theta, se, items, work theta
+        self.areas, self.levels, self.work = _IdLists(), _IdLists(), _IdLists()
+        self.has: list[NDArray[np.bool_]] = []
+        self.loglik = np.empty(loglik_bytes, np.uint8)
+        self.used = 0
+
+    def add(self, rows: list[tuple]) -> None:
+        cols = list(zip(*rows))
+        ref, n_a, n_w, theta, se, items, w_theta = self.columns
+        ref.append(np.array(cols[0], np.int64))
+        n_a.append(np.array(cols[1], np.int64))
+        n_w.append(np.array(cols[7], np.int64))
+        self.areas.add(cols[2])
+        self.levels.add(cols[6])
+        self.work.add(cols[8])
+        theta.append(_joined(cols[3], FLOAT, n_a[-1]))
+        se.append(_joined(cols[4], FLOAT, n_a[-1]))
+        items.append(_joined(cols[5], INT, n_a[-1]))
+        w_theta.append(_joined(cols[9], FLOAT, n_w[-1]))
+        blobs = cols[10]
+        has = np.fromiter(map(operator.is_not, blobs, itertools.repeat(None)), bool, len(blobs))
+        self.has.append(has)
+        if has.any():
+            present = blobs if has.all() else [blobs[i] for i in np.flatnonzero(has)]
+            self._keep(_bytes(present))
+
+    def _keep(self, data: bytes) -> None:
+        end = self.used + len(data)
+        if end > self.loglik.size:  # rows written since the buffer was sized
+            grown = np.empty(max(end, 2 * self.loglik.size), np.uint8)
+            grown[: self.used] = self.loglik[: self.used]
+            self.loglik = grown
+        self.loglik[self.used : end] = np.frombuffer(data, np.uint8)
+        self.used = end
+
+    def result(self) -> SessionScores:
+        ref, n_a, n_w, theta, se, items, w_theta = (
+            np.concatenate(c) if c else np.zeros(0, np.int64) for c in self.columns
+        )
+        a_codes, a_code = self.areas.codes(n_a, str)
+        levels, level = self.levels.codes(n_a, None)
+        w_codes, w_code = self.work.codes(n_w, str)
+        has = np.concatenate(self.has) if self.has else np.zeros(0, bool)
+        areas = ScoreEntries(
+            np.repeat(ref, n_a),
+            a_code,
+            a_codes,
+            theta.astype(np.float64, copy=False),
+            se.astype(np.float64, copy=False),
+            items.astype(np.int64, copy=False),
+            level,
+            levels,
+            _logliks(self.loglik[: self.used].view(LOGLIK), has, n_a) if has.any() else None,
+        )
+        n_work = int(n_w.sum())
+        work = ScoreEntries(
+            np.repeat(ref, n_w),
+            w_code,
+            w_codes,
+            w_theta.astype(np.float64, copy=False),
+            np.full(n_work, np.nan),
+            np.ones(n_work, np.int64),
+            np.zeros(n_work, np.intp),
+            [None],
+        )
+        return SessionScores(areas, work, ref)
+
+
+def _bytes(blobs: Any) -> bytes:
+    """The blobs joined (a driver may give memoryview objects)."""
+    try:
+        return b"".join(blobs)
+    except TypeError:
+        return b"".join(bytes(b) for b in blobs)
+
+
+def _logliks(packed: NDArray[np.float32], has: NDArray[np.bool_], counts: NDArray[np.int64]) -> StoredLikelihoods:
+    """The stored log-likelihoods (``packed``: the blobs of the sessions that ``has``, in order) as
+    :class:`StoredLikelihoods`. Nothing per entry is copied (1.6 million entries × 21 values twice took seconds)."""
     q = LOGLIK_NODES.size
     rows = counts[has] + 1
-    present = blobs if has.all() else [blobs[i] for i in np.flatnonzero(has)]
-    try:
-        data = b"".join(present)
-    except TypeError:  # a driver that gives memoryview objects
-        data = b"".join(bytes(b) for b in present)
-    packed = np.frombuffer(data, LOGLIK)
     if packed.size != rows.sum() * q:
         raise StoreError(f"session_scores: {packed.size} log-likelihood values for {int(rows.sum())} rows of {q}")
     own = np.full(int(counts.sum()), -1, np.int64)
@@ -383,29 +469,7 @@ def _ranks(counts: NDArray[np.int64]) -> NDArray[np.int64]:
 
 def _joined(blobs: tuple[Any, ...], dtype: np.dtype, counts: NDArray[np.int64]) -> NDArray:
     """The sessions' packed arrays as one native float64 / int64 array (StoreError when the lengths disagree)."""
-    try:
-        data = b"".join(blobs)
-    except TypeError:  # a driver that gives memoryview objects
-        data = b"".join(bytes(b) for b in blobs)
-    out = np.frombuffer(data, dtype)
+    out = np.frombuffer(_bytes(blobs), dtype)
     if out.size != counts.sum():
         raise StoreError(f"session_scores: {out.size} packed values for {int(counts.sum())} entries: table damaged")
     return out.astype(np.float64 if dtype.kind == "f" else np.int64)
-
-
-def _codes(texts: tuple[str, ...], counts: NDArray[np.int64], key: Any) -> tuple[list[Any], NDArray[np.intp]]:
-    """Flat index of every entry from each session's JSON list of ids (distinct lists are parsed once); ``key``
-    turns an id into the dictionary's key (``str``, or None to keep ids as they are, None included)."""
-    lists = {t: k for k, t in enumerate(dict.fromkeys(texts))}  # each distinct list once, in order of appearance
-    which = np.fromiter(map(lists.__getitem__, texts), np.intp, counts.size)
-    index: dict[Any, int] = {}
-    keyed = key or (lambda c: c)
-    parsed = [[index.setdefault(keyed(c), len(index)) for c in json.loads(t)] for t in lists]
-    length = np.array([len(p) for p in parsed], np.int64)
-    table = np.zeros((len(parsed), max(int(length.max(initial=0)), 1)), np.intp)
-    for k, p in enumerate(parsed):
-        table[k, : len(p)] = p
-    if not np.array_equal(length[which], counts):
-        raise StoreError("session_scores: the id lists disagree with their counts; the table is damaged")
-    mask = np.arange(table.shape[1])[None, :] < length[which][:, None]
-    return list(index), table[which][mask]

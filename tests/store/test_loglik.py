@@ -110,3 +110,54 @@ def test_a_version_5_store_is_migrated_and_back_filled_from_its_answers(store_ur
         assert store.fill_likelihoods([bank]) == len(records)
         check(store, bank, records)
         assert store.fill_likelihoods([bank]) == 0  # once
+
+
+def _same_entries(a, b) -> None:
+    """Two readings of the side table hold the same entries (order of sessions aside) with the same likelihoods."""
+    key_a, key_b = np.lexsort((a.code, a.ref)), np.lexsort((b.code, b.ref))
+    assert a.ref[key_a].tolist() == b.ref[key_b].tolist()
+    assert [a.codes[c] for c in a.code[key_a]] == [b.codes[c] for c in b.code[key_b]]
+    np.testing.assert_array_equal(a.theta[key_a], b.theta[key_b])
+    np.testing.assert_array_equal(a.has_likelihood()[key_a], b.has_likelihood()[key_b])
+    has = a.has_likelihood()[key_a]
+    for x, y in zip(a.likelihoods(key_a[has]), b.likelihoods(key_b[has])):
+        np.testing.assert_array_equal(x, y)
+
+
+def test_read_in_blocks_equals_read_at_once_and_a_short_buffer_grows(store_url, bank, monkeypatch):
+    """The side table is read a block of rows at a time into a buffer sized by a first query: small blocks, sessions
+    without likelihoods between others, and a buffer sized too small (rows written after the sizing query) give the
+    same entries and likelihoods as one block."""
+    from digicomp.store import scores
+
+    records = [record(bank, f"s{k}", seed=k) for k in range(7)]
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store.write_many(records[:4])
+        LIKELIHOOD_TABLES.pop(bank.fingerprint)  # the next session is written without likelihoods
+        store.write_many([record(bank, "bare", seed=40)])
+        store.register_bank(bank)
+        store.write_many(records[4:])
+        whole = store.session_scores().areas
+        assert (~whole.has_likelihood()).any() and whole.has_likelihood().any()  # both kinds are read
+        monkeypatch.setattr(scores, "READ_BLOCK", 2)
+        _same_entries(store.session_scores().areas, whole)
+        real_read = store._read
+
+        def undersized(sql, params=()):  # the sizing query answers as if most rows were not yet written
+            rows = real_read(sql, params)
+            return [(100,)] if "SUM(" in sql else rows
+
+        monkeypatch.setattr(store, "_read", undersized)
+        _same_entries(store.session_scores().areas, whole)
+
+
+def test_blocks_are_at_most_the_size_asked_on_both_back_ends(store_url, bank):
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store.write_many([record(bank, f"s{k}", seed=k) for k in range(7)])
+        sizes = [len(b) for b in store.blocks("SELECT session_id FROM sessions ORDER BY ref", (), 3)]
+        assert sizes == [3, 3, 1]
+        # a stream read inside another's loop (PostgreSQL: two server-side cursors on one connection)
+        pairs = [(a, b) for (a,) in store.stream("SELECT ref FROM sessions") for (b,) in store.stream("SELECT 1")]
+        assert len(pairs) == 7
