@@ -419,7 +419,9 @@ def _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw) -> tuple
         latest = sessions.latest()
         q_all = np.empty((sessions.n, scale.cuts.size + 1))
         q_all[latest] = model.at_or_above()  # the persons the model was fitted on, in the same order
-        others = np.setdiff1d(np.arange(sessions.n), latest)
+        earlier = np.ones(sessions.n, bool)  # (np.setdiff1d sorted 200,000 numbers for this: 8% of the report)
+        earlier[latest] = False
+        others = np.flatnonzero(earlier)
         if others.size:
             q_all[others] = model.at_or_above_for(sessions.theta[others], sessions.se[others], unit_all[others])
     rows, series = [], {}

@@ -8,7 +8,6 @@ from typing import Any
 from digicomp import __version__
 from digicomp.reporting import plots
 from digicomp.reporting.i18n import stop_reason, t
-from digicomp.reporting.study import compare_rows
 from digicomp.reporting.text import percent
 
 CSS = """
@@ -146,6 +145,8 @@ def result_html(result: dict[str, Any], lang: str | None = None) -> str:
 
 def study_html(study: dict[str, Any], lang: str = "vi", exposure: dict[str, list[float]] | None = None) -> str:
     """A simulation study as one HTML page: the comparison table, conditional tables and plots."""
+    from digicomp.reporting.study import compare_rows  # imports the simulation package: only study pages need it
+
     title = f"{t('study', lang)}: n = {study['n']}"
     body = [
         f"<h1>{escape(title)}</h1>",

@@ -2,10 +2,10 @@
 
 One renderer, two frames: :func:`programme_sections` gives the body (every label, level, area, competence and unit
 name in the report's language, from ``report.meta['labels']``; codes only where no name exists), which
-:func:`programme_html` wraps as one self-contained page (inline CSS and SVG; plots need matplotlib, the ``plot``
-extra, and degrade to tables) and the service's dashboard page wraps in its own frame (``plots=False``: the
-service's content security policy allows no inline style, so the monthly figures come as tables there). The body
-uses classes only (no ``style`` attributes); :data:`PROGRAMME_CSS` styles them in both frames.
+:func:`programme_html` wraps as one self-contained page (inline CSS, and SVG plots written directly by
+:mod:`digicomp.reporting.svgplot`: no plotting extra needed) and the service's dashboard page wraps in its own frame
+(``plots=False``: the service's content security policy allows no inline style, so the monthly figures come as
+tables there). The body uses classes only (no ``style`` attributes); :data:`PROGRAMME_CSS` styles them in both frames.
 """
 
 from __future__ import annotations
@@ -148,7 +148,7 @@ def programme_html(report: Any, lang: str = "vi", figures: dict[str, Any] | None
 
 
 def programme_figures(report: Any, lang: str = "vi") -> dict[str, Any]:
-    """The report's plots (SVG text, None where the plotting extra is missing): the shares of the top units and
+    """The report's plots (SVG text; None where there is nothing to plot): the shares of the top units and
     the progress by month. They use no per-area share, so they can be drawn while the areas are still estimated
     (``build_report(..., while_areas_run=...)``)."""
     names = Names(report.meta, lang)
@@ -417,29 +417,23 @@ def _retests(retests: list[dict[str, Any]], lang: str, names: Names) -> str:
 
 def _shares_plot(units: list[dict[str, Any]], levels: list[str], names: Names, most: int = 20) -> str | None:
     """Share at or above each level for the top two tiers of units (at most ``most``) with 95% intervals."""
-    from digicomp.reporting import plots
-
-    if not plots.available():
-        return None
-    import numpy as np
+    from digicomp.reporting.svgplot import Interval, intervals_chart
 
     shown = [u for u in units if u["assessed"] and u["depth"] <= 1][:most]
     if not shown:
         return None
-    fig, ax = plots._figure(7.0, max(2.5, 0.28 * len(shown) * len(levels) ** 0.5 + 1))
-    y = np.arange(len(shown))
-    step = 0.8 / len(levels)
-    for k, lv in enumerate(levels):
-        est = np.array([u[f"{lv}+"] for u in shown], float)
-        lo = np.array([u[f"{lv}+_lower"] for u in shown], float)
-        hi = np.array([u[f"{lv}+_upper"] for u in shown], float)
-        ax.errorbar(est, y + k * step, xerr=[est - lo, hi - est], fmt="o", ms=3, capsize=2, label=names.at_or_above(lv))
-    ticks = ["  " * u["depth"] + names.unit(u["unit"])[:40] for u in shown]
-    ax.set_yticks(y + step * (len(levels) - 1) / 2, ticks, fontsize=7)
-    ax.invert_yaxis()
-    ax.set_xlim(0, 1)
-    ax.legend(fontsize=7, loc="lower right")
-    return plots._svg(fig)
+
+    def point(u: dict[str, Any], lv: str) -> Interval | None:
+        est, lo, hi = u[f"{lv}+"], u[f"{lv}+_lower"], u[f"{lv}+_upper"]
+        return None if est is None or lo is None or hi is None else Interval(est, lo, hi)
+
+    return intervals_chart(
+        [names.unit(u["unit"]) for u in shown],
+        [names.at_or_above(lv) for lv in levels],
+        [[point(u, lv) for lv in levels] for u in shown],
+        _w("shares_plot", names.lang),
+        indent=[u["depth"] for u in shown],
+    )
 
 
 def _progress_picks(report: Any, most: int = 3) -> list[tuple[str, str, float | None, str | None]]:
@@ -483,26 +477,12 @@ def _progress_table(report: Any, pick: tuple[str, str, float | None, str | None]
 
 def _progress_plots(report: Any, picks: list, lang: str, names: Names) -> list[str | None]:
     """Share over the months with its band, the target as a dashed line, for each picked unit and level."""
-    from digicomp.reporting import plots
+    from digicomp.reporting.svgplot import Interval, series_chart
 
-    if not plots.available():
-        return [None]
-    import numpy as np
-
-    out = []
+    out: list[str | None] = []
     for pick in picks:
         pts = _series(report, pick[0], pick[1])
-        if not pts:
-            continue
-        fig, ax = plots._figure(6.4, 2.6)
-        x = np.arange(len(pts))
-        est = np.array([p["share"] for p in pts])
-        ax.fill_between(x, [p["lower"] for p in pts], [p["upper"] for p in pts], alpha=0.25)
-        ax.plot(x, est, marker="o", ms=3)
-        if pick[2] is not None:
-            ax.axhline(pick[2], color="0.3", ls="--", lw=1)
-        ax.set_xticks(x, [p["month"] for p in pts], rotation=45, fontsize=7)
-        ax.set_ylim(0, 1)
-        ax.set_title(_progress_title(pick, lang, names), fontsize=9)
-        out.append(plots._svg(fig))
+        if pts:
+            values = [Interval(p["share"], p["lower"], p["upper"]) for p in pts]
+            out.append(series_chart([p["month"] for p in pts], values, _progress_title(pick, lang, names), pick[2]))
     return out or [None]
