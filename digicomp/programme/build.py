@@ -199,10 +199,20 @@ def _r(x: float, digits: int = 4) -> float | None:
     return None if x != x else round(float(x), digits)
 
 
+def _rounded(values: NDArray[np.float64], digits: int = 4) -> list[Any]:
+    """``values`` as nested lists rounded as :func:`_r` rounds (None for NaN), without a numpy scalar per element
+    (the tables hold about 150,000 numbers: element by element they cost about half a second)."""
+    if values.ndim > 1:
+        return [_rounded(row, digits) for row in values]
+    return [None if x != x else round(x, digits) for x in values.tolist()]
+
+
 def _unit_rows(tree, shown, est: ShareEstimates, scale, head_sub, lang) -> list[dict[str, Any]]:
     depth = tree.depth()
     rows = []
-    for i in shown:
+    idx = np.asarray(shown, np.intp)
+    share, lower, upper, naive = (_rounded(a[idx]) for a in (est.estimate, est.lower, est.upper, est.naive))
+    for r, i in enumerate(shown):
         row: dict[str, Any] = {
             "unit": tree.ids[i],
             "parent": tree.ids[tree.parent[i]] if tree.parent[i] >= 0 else None,
@@ -214,31 +224,46 @@ def _unit_rows(tree, shown, est: ShareEstimates, scale, head_sub, lang) -> list[
         }
         for k in range(1, len(scale.levels)):
             lv = scale.levels[k]
-            row[f"{lv}+"] = _r(est.estimate[i, k])
-            row[f"{lv}+_lower"] = _r(est.lower[i, k])
-            row[f"{lv}+_upper"] = _r(est.upper[i, k])
-            row[f"{lv}+_count"] = _r(est.naive[i, k])
+            row[f"{lv}+"] = share[r][k]
+            row[f"{lv}+_lower"] = lower[r][k]
+            row[f"{lv}+_upper"] = upper[r][k]
+            row[f"{lv}+_count"] = naive[r][k]
         rows.append(row)
     return rows
 
 
 def _share_rows(tree, shown, est: ShareEstimates, scale, area) -> list[dict[str, Any]]:
     rows = []
-    for i in shown:
+    idx = np.asarray(shown, np.intp)
+    share, lower, upper, se, meas, samp, naive = (
+        _rounded(a[idx])
+        for a in (
+            est.estimate,
+            est.lower,
+            est.upper,
+            est.se,
+            np.sqrt(est.measurement_var),
+            np.sqrt(est.sampling_var),
+            est.naive,
+        )
+    )
+    assessed = est.n[idx].tolist()
+    for r, i in enumerate(shown):
+        n = assessed[r]
         for k in range(1, len(scale.levels)):
             rows.append(
                 {
                     "unit": tree.ids[i],
                     "area": area,
                     "level": scale.levels[k],
-                    "assessed": int(est.n[i]),
-                    "share": _r(est.estimate[i, k]),
-                    "lower": _r(est.lower[i, k]),
-                    "upper": _r(est.upper[i, k]),
-                    "se": _r(est.se[i, k]) if est.n[i] else None,
-                    "measurement_se": _r(np.sqrt(est.measurement_var[i, k])) if est.n[i] else None,
-                    "sampling_se": _r(np.sqrt(est.sampling_var[i, k])) if est.n[i] else None,
-                    "count_share": _r(est.naive[i, k]),
+                    "assessed": n,
+                    "share": share[r][k],
+                    "lower": lower[r][k],
+                    "upper": upper[r][k],
+                    "se": se[r][k] if n else None,
+                    "measurement_se": meas[r][k] if n else None,
+                    "sampling_se": samp[r][k] if n else None,
+                    "count_share": naive[r][k],
                 }
             )
     return rows
@@ -451,17 +476,18 @@ def _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw) -> tuple
 
 
 def _projection(points: list[tuple[str, float]], date: datetime.date) -> float:
-    """The share projected to ``date`` by a straight line through the last six monthly estimates."""
+    """The share projected to ``date`` by a straight line (least squares) through the last six monthly estimates."""
     pts = [(m, v) for m, v in points if v == v][-6:]
     if not pts:
         return float("nan")
     if len(pts) < 2:
         return pts[-1][1]
-    x = np.array([int(m[:4]) * 12 + int(m[5:7]) for m, _ in pts], float)
-    y = np.array([v for _, v in pts])
-    slope, icept = np.polyfit(x, y, 1)
+    x = [int(m[:4]) * 12 + int(m[5:7]) for m, _ in pts]
+    y = [v for _, v in pts]
+    mx, my = sum(x) / len(x), sum(y) / len(y)
+    slope = sum((a - mx) * (b - my) for a, b in zip(x, y)) / sum((a - mx) ** 2 for a in x)
     target_x = date.year * 12 + date.month
-    return float(np.clip(icept + slope * target_x, 0.0, 1.0))
+    return min(max(my + slope * (target_x - mx), 0.0), 1.0)
 
 
 def _target_rows(targets, tree, shown, est: ShareEstimates, scale, series, as_of) -> list[dict[str, Any]]:

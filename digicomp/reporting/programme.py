@@ -439,8 +439,10 @@ def _shares_plot(units: list[dict[str, Any]], levels: list[str], names: Names, m
 def _progress_picks(report: Any, most: int = 3) -> list[tuple[str, str, float | None, str | None]]:
     """(unit, level, target share, date) whose monthly series to show: the targets' units, else the top units."""
     wanted: list[tuple[str, str, float | None, str | None]] = []
+    seen: set[tuple[str, str]] = set()
     for t in report.targets:
-        if (t["unit"], t["level"]) not in [(w[0], w[1]) for w in wanted]:
+        if (t["unit"], t["level"]) not in seen:
+            seen.add((t["unit"], t["level"]))
             wanted.append((t["unit"], t["level"], t["target_share"], t["date"]))
     if not wanted:
         top = [u["unit"] for u in report.units if u["depth"] == min(x["depth"] for x in report.units)][:most]

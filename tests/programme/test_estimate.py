@@ -153,3 +153,26 @@ def test_few_draws_widen_the_interval_by_rubins_t_reference(m):
     want = [(stats.t.ppf(0.975, m - 1) / z) ** 2, 1.0, (stats.t.ppf(0.975, 4 * (m - 1)) / z) ** 2, 1.0]
     np.testing.assert_allclose(got, want, rtol=1e-6 if m > 2 else 1e-3, atol=1e-4)
     assert got[0] > got[2] > 1.0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.floats(0.0, 1.0), min_size=1, max_size=9),
+    st.integers(2025, 2027),
+    st.integers(1, 12),
+)
+def test_projection_is_the_least_squares_line_through_the_last_six_months(shares, year, month):
+    import datetime
+
+    from digicomp.programme.build import _projection
+
+    months = [f"{2025 + (k // 12)}-{k % 12 + 1:02d}" for k in range(len(shares))]
+    date = datetime.date(year, month, 28)
+    got = _projection(list(zip(months, shares)), date)
+    last = list(zip(months, shares))[-6:]
+    if len(last) == 1:
+        assert got == last[0][1]
+        return
+    x = np.array([int(m[:4]) * 12 + int(m[5:]) for m, _ in last], float)
+    slope, icept = np.polyfit(x, [v for _, v in last], 1)
+    assert got == pytest.approx(float(np.clip(icept + slope * (year * 12 + month), 0, 1)), abs=1e-9)
