@@ -3,9 +3,10 @@
 One renderer, two frames: :func:`programme_sections` gives the body (every label, level, area, competence and unit
 name in the report's language, from ``report.meta['labels']``; codes only where no name exists), which
 :func:`programme_html` wraps as one self-contained page (inline CSS, and SVG plots written directly by
-:mod:`digicomp.reporting.svgplot`: no plotting extra needed) and the service's dashboard page wraps in its own frame
-(``plots=False``: the service's content security policy allows no inline style, so the monthly figures come as
-tables there). The body uses classes only (no ``style`` attributes); :data:`PROGRAMME_CSS` styles them in both frames.
+:mod:`digicomp.reporting.svgplot`: no plotting extra needed) and the service's dashboard page wraps in its own frame.
+The body uses classes only (no ``style`` attributes, which the service's content security policy refuses; the plots'
+SVG uses presentation attributes); :data:`PROGRAMME_CSS` styles them in both frames. ``plots=False`` gives the monthly
+figures as tables instead.
 """
 
 from __future__ import annotations

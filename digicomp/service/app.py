@@ -547,7 +547,7 @@ def _install_dashboard(app: Any, service: SessionService, auth: Authenticator, d
             def link(u: str) -> str:
                 return f"/dashboard?unit={quote(u, safe='')}&lang={lang}"
 
-            body = "".join(programme_sections(report, lang, plots=False, unit_link=link))
+            body = "".join(programme_sections(report, lang, unit_link=link))
         switch = f"/dashboard?unit={quote(unit, safe='')}" if unit else "/dashboard"
         resp = HTMLResponse(pages.dashboard_page(lang, body, switch), headers={"Cache-Control": "no-store"})
         if request.query_params.get("lang") == lang:

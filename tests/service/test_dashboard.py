@@ -81,6 +81,8 @@ def test_the_dashboard_shows_each_caller_their_units_in_their_language(dash):
     page = admin.text
     assert "content-security-policy" in admin.headers
     assert ' style="' not in page and "<style" not in page and "<script>" not in page  # the CSP allows neither
+    # the report's plots (SVG with presentation attributes, which the CSP allows): shares per unit, progress by month
+    assert 'aria-label="Tỉ lệ theo đơn vị"' in page and page.count('<svg xmlns="http://www.w3.org/2000/svg"') >= 2
     assert '<link rel="stylesheet" href="/static/app.css">' in page
     assert all(name in page for name in NAMES.values())
     # assessed in each subtree (the row folds its sub-units in); the unit-less person is a group of their own
