@@ -60,4 +60,8 @@ def assemble_one(
         raise AssemblyError(f"no form of {length} items found within {time_limit:g} s ({res.message})")
     P = program.pool.size
     chosen = program.pool[np.flatnonzero(res.x[:P] > 0.5)]
-    return chosen[np.argsort(-np.asarray(value)[chosen], kind="stable")]
+    # most valuable first, equal values in bank order: rounded, so that values equal but for the last bit (items
+    # with the same parameters, summed by another BLAS kernel) keep one order on every machine (the order in
+    # which a fixed form is given decides which random draw answers each item in a simulation)
+    rounded = np.round(np.asarray(value, float)[chosen], 12)
+    return chosen[np.lexsort((chosen, -rounded))]

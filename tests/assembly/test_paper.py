@@ -142,3 +142,19 @@ def test_the_printed_key_of_every_item_format_scores_full_marks_on_a_sheet():
             continue
         written = key_text(item).split(" | ")[0].split(" (± ")[0]
         assert score(item, sheet_answer(item, written))[1] == bank.params.n_categories[j] - 1, item.id
+
+
+def test_a_form_keeps_one_order_when_equal_values_differ_in_the_last_bit():
+    """Items with the same parameters have the same value up to the BLAS kernel's rounding: the form's order (which
+    decides which random draw answers each item in a simulation) must not depend on that last bit."""
+    from digicomp.assembly import assemble_one
+    from digicomp.assembly.spec import AssemblySpec
+
+    bank = load_bank("civil-service")
+    value = np.repeat([3.0, 2.0, 1.0], [4, 4, bank.n_items - 8])
+    rng = np.random.default_rng(5)
+    orders = set()
+    for _ in range(6):
+        noisy = value * (1 + rng.choice([-1, 0, 1], value.size) * np.finfo(float).eps)
+        orders.add(tuple(assemble_one(bank, AssemblySpec.model_validate({}), 8, noisy).tolist()))
+    assert orders == {tuple(range(8))}  # the eight most valuable, each value's ties in bank order
