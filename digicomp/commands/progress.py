@@ -97,7 +97,7 @@ def _run(args: argparse.Namespace) -> int:
         if args.fill_likelihoods and fill_likelihoods(store, sessions, args.bank):
             sessions = read_sessions(store)
         links = store.person_units()
-    scale = scale_of_banks(set(sessions.bank), args.bank, *args.prior)
+        scale = scale_of_banks(set(sessions.bank), args.bank, *args.prior, store=store)
     targets = load_targets(args.targets, scale, tree) if args.targets else []
     figures: dict = {}
 

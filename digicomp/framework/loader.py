@@ -149,6 +149,13 @@ def load_framework(id_or_path: PathOrId) -> Framework:
     return fw
 
 
+def source_files(framework: PathOrId, level_scale: PathOrId) -> list[Path]:
+    """The framework's file and its level scale's file, found as :func:`load_framework` finds them (``level_scale``:
+    the framework's ``level_scale`` reference): what a value derived from the framework depends on."""
+    path = _resolve(framework, None)
+    return [path, _resolve(level_scale, "scales", path.parent)]
+
+
 def load_crosswalk(id_or_path: PathOrId, check: bool = True) -> Crosswalk:
     """A crosswalk by bundled id (``vn-tt02-2025--digcomp-2.2``) or YAML path.
 

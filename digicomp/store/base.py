@@ -373,6 +373,19 @@ class ResponseStore:
         """{person id: unit id} as linked in the store."""
         return {r[0]: r[1] for r in self._read("SELECT person_id, unit FROM person_units")}
 
+    # ------------------------------------------------------------------ derived values
+    def get_derived(self, key: str) -> str | None:
+        """The value a report kept under ``key`` (:mod:`digicomp.store.cache`), or None."""
+        from digicomp.store import cache
+
+        return cache.get(self, key)
+
+    def put_derived(self, key: str, value: str) -> bool:
+        """Keep ``value`` under ``key`` for later reports; False when the store refused the write (read-only)."""
+        from digicomp.store import cache
+
+        return cache.put(self, key, value)
+
     # ------------------------------------------------------------------ writing
     def write(self, record: SessionRecord) -> None:
         """Store one session, whole (its row and every response) or not at all."""

@@ -132,5 +132,13 @@ MIGRATIONS: tuple[tuple[str | Callable[[Any, Any], Any], ...], ...] = (
     # programme report's per-area shares are computed from; NULL for the sessions already there (no bank object at
     # migration: ResponseStore.fill_likelihoods back-fills them from their stored answers given the bank)
     ("ALTER TABLE session_scores ADD COLUMN area_loglik {BLOB}",),
+    # version 7: small values derived from files outside the store, kept so that reports need not derive them
+    # again (a bank version's level scale and names: digicomp.store.cache); each carries what tells it stale
+    (
+        """CREATE TABLE derived_values (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL,
+            made_at TEXT NOT NULL)""",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
