@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from digicomp.errors import StoreError
-from digicomp.store.base import ResponseStore, _filters
+from digicomp.store.base import ResponseStore
+from digicomp.store.calibration_data import _filters
 
 LAYOUTS = {
     "long": ("person", "item", "response"),
