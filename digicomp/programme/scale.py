@@ -107,9 +107,8 @@ def kept_scale(store: Any, fingerprint: str, prior_mean: float = 0.0, prior_sd: 
         kept = json.loads(text)
         if kept["digicomp"] != __version__:
             return None
-        for path, *sig in kept["files"]:
-            if _signature(Path(path)) != [str(Path(path).resolve()), *sig]:
-                return None
+        if any(_signature(Path(path)) != [path, *sig] for path, *sig in kept["files"]):
+            return None
         return LevelScale(tuple(kept["levels"]), np.asarray(kept["cuts"], float), prior_mean, prior_sd, kept["labels"])
     except (ValueError, KeyError, TypeError, OSError):  # damaged, or a file gone: derive it again
         return None

@@ -366,8 +366,19 @@ class _ScoresReader:
     """Blocks of ``session_scores`` rows (:data:`SCORES_COLUMNS`) gathered into the flat arrays of
     :class:`SessionScores`; the log-likelihood blobs go into one buffer of ``loglik_bytes`` (grown if more come)."""
 
+    PARTS = {
+        "ref": np.int64,
+        "n_areas": np.int64,
+        "n_work": np.int64,
+        "theta": np.float64,
+        "se": np.float64,
+        "n_items": np.int64,
+        "work_theta": np.float64,
+    }
+    """The per-block arrays kept, and their dtype (that of an empty result too)."""
+
     def __init__(self, loglik_bytes: int) -> None:
-        self.columns: list[list[NDArray]] = [[] for _ in range(7)]  # ref, n_a, n_w, theta, se, items, work theta
+        self.parts: dict[str, list[NDArray]] = {name: [] for name in self.PARTS}
         self.areas, self.levels, self.work = _IdLists(), _IdLists(), _IdLists()
         self.has: list[NDArray[np.bool_]] = []
         self.loglik = np.empty(loglik_bytes, np.uint8)
@@ -375,17 +386,21 @@ class _ScoresReader:
 
     def add(self, rows: list[tuple]) -> None:
         cols = list(zip(*rows))
-        ref, n_a, n_w, theta, se, items, w_theta = self.columns
-        ref.append(np.array(cols[0], np.int64))
-        n_a.append(np.array(cols[1], np.int64))
-        n_w.append(np.array(cols[7], np.int64))
+        n_a, n_w = np.array(cols[1], np.int64), np.array(cols[7], np.int64)
+        block = {
+            "ref": np.array(cols[0], np.int64),
+            "n_areas": n_a,
+            "n_work": n_w,
+            "theta": _joined(cols[3], FLOAT, n_a),
+            "se": _joined(cols[4], FLOAT, n_a),
+            "n_items": _joined(cols[5], INT, n_a),
+            "work_theta": _joined(cols[9], FLOAT, n_w),
+        }
+        for name, values in block.items():
+            self.parts[name].append(values)
         self.areas.add(cols[2])
         self.levels.add(cols[6])
         self.work.add(cols[8])
-        theta.append(_joined(cols[3], FLOAT, n_a[-1]))
-        se.append(_joined(cols[4], FLOAT, n_a[-1]))
-        items.append(_joined(cols[5], INT, n_a[-1]))
-        w_theta.append(_joined(cols[9], FLOAT, n_w[-1]))
         blobs = cols[10]
         has = np.fromiter(map(operator.is_not, blobs, itertools.repeat(None)), bool, len(blobs))
         self.has.append(has)
@@ -404,7 +419,7 @@ class _ScoresReader:
 
     def result(self) -> SessionScores:
         ref, n_a, n_w, theta, se, items, w_theta = (
-            np.concatenate(c) if c else np.zeros(0, np.int64) for c in self.columns
+            np.concatenate(chunks) if chunks else np.zeros(0, self.PARTS[name]) for name, chunks in self.parts.items()
         )
         a_codes, a_code = self.areas.codes(n_a, str)
         levels, level = self.levels.codes(n_a, None)
@@ -414,9 +429,9 @@ class _ScoresReader:
             np.repeat(ref, n_a),
             a_code,
             a_codes,
-            theta.astype(np.float64, copy=False),
-            se.astype(np.float64, copy=False),
-            items.astype(np.int64, copy=False),
+            theta,
+            se,
+            items,
             level,
             levels,
             _logliks(self.loglik[: self.used].view(LOGLIK), has, n_a) if has.any() else None,
@@ -426,7 +441,7 @@ class _ScoresReader:
             np.repeat(ref, n_w),
             w_code,
             w_codes,
-            w_theta.astype(np.float64, copy=False),
+            w_theta,
             np.full(n_work, np.nan),
             np.ones(n_work, np.int64),
             np.zeros(n_work, np.intp),
