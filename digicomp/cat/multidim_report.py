@@ -1,6 +1,6 @@
 """The report of a multidimensional test: the overall composite and every dimension with its level probabilities.
 
-Built from the joint posterior of the person's answers (:func:`digicomp.scoring.multidim.score_answers`, by the
+Built from the joint posterior of the person's answers (:func:`digicomp.scoring.multidim_score.score_answers`, by the
 design's ``scoring.method``: EAP, or MAP with normal level probabilities), never from per-area sub-tests.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from digicomp.levels import LevelNames
-from digicomp.scoring.multidim import score_answers
+from digicomp.scoring.multidim_score import score_answers
 
 
 def build_report(outcome: Any, state: Any, row: int, bank: Any, design: Any, model: Any) -> dict[str, Any]:

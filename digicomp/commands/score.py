@@ -65,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     params = load_params(args.params, args.D)
     responses = read_responses(args.responses, fmt=args.format, item_ids=params.ids)
     if getattr(params, "dims", None) is not None:  # a multidimensional bank: θ and SE per dimension, and overall
-        from digicomp.scoring.multidim import score_bank
+        from digicomp.scoring.multidim_score import score_bank
 
         result = score_bank(params, responses, args.method, seed=args.seed or 0)
         _write(result, args, {"dimensions": result.dims, "mean_overall": float(result.overall.mean())})

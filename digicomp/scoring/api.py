@@ -142,7 +142,7 @@ def score(
     1/sqrt(I(θ̂)); ``"penalized"`` is the curvature of the penalised objective log L + ½ log I, as mirt reports.
     """
     if getattr(bank_or_params, "mparams", None) is not None:  # a multidimensional bank: one θ per dimension
-        from digicomp.scoring.multidim import score_bank
+        from digicomp.scoring.multidim_score import score_bank
 
         seed = rng if isinstance(rng, (int, np.integer)) else 0
         return score_bank(

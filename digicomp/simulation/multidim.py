@@ -27,7 +27,8 @@ from digicomp.cat.state import BatchState
 from digicomp.errors import BankError, ParameterError
 from digicomp.levels import level_index
 from digicomp.models import multidim
-from digicomp.scoring.multidim import MultidimItems, latent, score_answers
+from digicomp.scoring.multidim import MultidimItems, latent
+from digicomp.scoring.multidim_score import score_answers
 from digicomp.simulation.responder import category_from_uniform
 from digicomp.simulation.runner import area_scores
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from digicomp.scoring import multidim as sm
+from digicomp.scoring import multidim_score as ms
 
 
 def _items(J: int, K: int, rng: np.random.Generator, model: str = "3PL") -> sm.MultidimItems:
@@ -49,7 +50,7 @@ def test_tensor_eap_agrees_with_brute_force_and_prior_without_answers():
     seq, resp = _answers(items, theta, rng, L=8)
     seq[0] = -1  # a person with no answers: the posterior is the prior
     resp[0] = -1
-    got = sm.score_answers(items, seq, resp, prior, ["x", "y"], np.array([0.5, 0.5]), method="EAP")
+    got = ms.score_answers(items, seq, resp, prior, ["x", "y"], np.array([0.5, 0.5]), method="EAP")
     m, c = _brute(items, seq, resp, prior)
     np.testing.assert_allclose(got.theta, m, atol=2e-3)
     np.testing.assert_allclose(got.cov, c, atol=2e-3)
@@ -65,7 +66,7 @@ def test_level_probabilities_sum_to_one_and_match_the_marginal():
     prior = sm.latent(None, [[1.0, 0.5], [0.5, 1.0]])
     seq, resp = _answers(items, rng.normal(size=(6, 2)), rng, L=6)
     cuts = np.array([-1.2, 0.0, 1.2])
-    got = sm.score_answers(items, seq, resp, prior, ["x", "y"], np.array([1.0, 0.0]), cuts, method="EAP", n_points=241)
+    got = ms.score_answers(items, seq, resp, prior, ["x", "y"], np.array([1.0, 0.0]), cuts, method="EAP", n_points=241)
     np.testing.assert_allclose(got.level_probabilities.sum(axis=2), 1.0, atol=1e-12)
     pts, _ = sm.tensor_grid(2, 480)  # no point on a cut: the indicator is exact to O(h)
     lp = items.log_prob(pts)
@@ -135,8 +136,8 @@ def test_qmc_is_reproducible_from_its_seed():
     prior = sm.latent(None, np.full((4, 4), 0.5) + 0.5 * np.eye(4))
     seq, resp = _answers(items, rng.normal(size=(5, 4)), rng, L=10)
     args = (items, seq, resp, prior, ["a", "b", "c", "d"], np.full(4, 0.25))
-    one = sm.score_answers(*args, method="EAP", seed=11)
-    two = sm.score_answers(*args, method="EAP", seed=11)
+    one = ms.score_answers(*args, method="EAP", seed=11)
+    two = ms.score_answers(*args, method="EAP", seed=11)
     np.testing.assert_array_equal(one.theta, two.theta)
 
 
@@ -149,7 +150,7 @@ def test_eap_recovers_simulated_truth_and_its_se_is_calibrated():
     prior = sm.latent(None, np.full((K, K), 0.8) + 0.2 * np.eye(K))
     theta = rng.multivariate_normal(np.zeros(K), prior.cov, P)
     seq, resp = _answers(items, theta, rng, L=30)
-    got = sm.score_answers(items, seq, resp, prior, [str(k) for k in range(K)], np.full(K, 1 / K), method="EAP")
+    got = ms.score_answers(items, seq, resp, prior, [str(k) for k in range(K)], np.full(K, 1 / K), method="EAP")
     err2 = (got.theta - theta) ** 2
     mse, pv = err2.mean(axis=0), (got.se**2).mean(axis=0)
     # per dimension: MSE and mean posterior variance agree within sampling error (SE of a mean of P squares)
@@ -185,7 +186,7 @@ def test_bifactor_reduction_equals_the_tensor_grid_on_the_same_points():
     data = np.minimum(data, items.n_categories - 1)
     seq = np.stack([rng.permutation(24)[:15] for _ in range(7)])
     resp = np.take_along_axis(data, seq, axis=1)
-    responses = sm._as_responses(seq, resp, 24)
+    responses = ms._as_responses(seq, resp, 24)
     cuts = np.array([-1.2, 0.0, 1.2])
     bif = sm.eap_bifactor(items, responses, prior, general=0, cuts=cuts, n_points=25)
     post = sm.eap_tensor(items, responses, prior, n_points=25)
@@ -202,13 +203,13 @@ def test_bifactor_banks_above_three_dimensions_use_the_reduction():
     seq = np.stack([rng.permutation(40)[:20] for _ in range(6)])
     resp = rng.integers(0, 2, (6, 20))
     w = np.array([1.0, 0, 0, 0, 0, 0])
-    got = sm.score_answers(items, seq, resp, prior, [str(k) for k in range(6)], w, [-1.2, 0, 1.2], general=0)
+    got = ms.score_answers(items, seq, resp, prior, [str(k) for k in range(6)], w, [-1.2, 0, 1.2], general=0)
     assert got.ess is None  # not QMC
-    qmc = sm.score_answers(items, seq, resp, prior, [str(k) for k in range(6)], w, [-1.2, 0, 1.2], n_points=8192)
+    qmc = ms.score_answers(items, seq, resp, prior, [str(k) for k in range(6)], w, [-1.2, 0, 1.2], n_points=8192)
     np.testing.assert_allclose(got.theta, qmc.theta, atol=0.02)
     np.testing.assert_allclose(got.se, qmc.se, atol=0.02)
     np.testing.assert_allclose(got.overall_level_probabilities, got.level_probabilities[:, 0])
     with pytest.raises(Exception, match="uncorrelated"):
         sm.eap_bifactor(
-            items, sm._as_responses(seq, resp, 40), sm.latent(None, np.full((6, 6), 0.1) + 0.9 * np.eye(6)), 0
+            items, ms._as_responses(seq, resp, 40), sm.latent(None, np.full((6, 6), 0.1) + 0.9 * np.eye(6)), 0
         )

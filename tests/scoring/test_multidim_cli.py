@@ -12,6 +12,7 @@ import yaml
 
 from digicomp.bank import load_bank
 from digicomp.scoring import multidim as sm
+from digicomp.scoring import multidim_score as ms
 from digicomp.scoring import score
 from tests.cat.test_mcat import mbank_data
 
@@ -31,8 +32,8 @@ def test_score_of_a_multidimensional_bank_is_the_joint_posterior(bank_file):
     data[rng.random(data.shape) < 0.4] = np.nan
     got = score(bank, data)
     assert got.theta.shape == (5, 3) and got.dims == ["area-1", "area-2", "area-3"]
-    seq, resp = sm.padded(sm._as_responses(*_dense_to_padded(data), bank.n_items))
-    want = sm.score_answers(
+    seq, resp = sm.padded(ms._as_responses(*_dense_to_padded(data), bank.n_items))
+    want = ms.score_answers(
         bank.mparams, seq, resp, sm.latent(None, bank.dims.correlation), bank.dims.ids, bank.dims.weights, method="EAP"
     )
     np.testing.assert_allclose(got.theta, want.theta, atol=1e-10)
@@ -79,7 +80,7 @@ def test_cli_writes_one_theta_and_se_column_per_dimension(bank_file, tmp_path):
     bank = load_bank(bank_file)
     from digicomp.io.responses import read_responses
 
-    direct = sm.score_bank(bank, read_responses(resp, item_ids=bank.ids))
+    direct = ms.score_bank(bank, read_responses(resp, item_ids=bank.ids))
     np.testing.assert_allclose([float(r["theta_area-2"]) for r in rows], direct.theta[:, 1], atol=1e-6)
 
 
@@ -90,4 +91,4 @@ def test_public_score_keeps_every_dimension(bank_file, tmp_path):
     resp = tmp_path / "resp.csv"
     resp.write_text("person,item,response\nann,m000,1\nann,m001,0\nbob,m002,1\n", encoding="utf-8")
     got = digicomp.score(load_bank(bank_file), str(resp), method="MAP")
-    assert isinstance(got, sm.MultidimScore) and got.theta.shape == (2, 3) and got.method == "MAP"
+    assert isinstance(got, ms.MultidimScore) and got.theta.shape == (2, 3) and got.method == "MAP"
