@@ -9,11 +9,12 @@ multidimensional civil-service truth bank (examples/banks/civil-service-areas.ya
 * ``balanced``: today's design (examples/designs/civil-service-balanced.yaml; per-area results are each area's
   sub-score, as a live report gives them; it tests four areas), or
 * ``mcat``: the multidimensional design (examples/designs/civil-service-mcat.yaml; per-area results from the joint
-  posterior, all eight areas).
+  posterior, all eight areas; its bank has simple structure, so each area's own-items likelihood is the area's
+  factor of the joint one and the report's method applies to it as to a sub-score).
 
 For each design and seed: coverage of the report's per-area 95% intervals (``estimate_area_shares``) per area and
 over all unit-area-level pairs, the interval a count of hard classifications would carry, and both estimates' bias
-and mean absolute error. The report's per-area method uses each person's own-items area likelihood (sub-score
+and mean absolute error. The report's per-area method uses each person's own-items area likelihood (either
 design) in the conditioning model (unit × tertile of the rest of the test, log-density smoothing, EM converged);
 the line below it is the same persons from the area θ and SD alone (the normal unit model: what a store without
 log-likelihoods allows). ``--diagnose`` adds (a) θ and SD with the grid model, 40+2 EM steps and converged, (b)

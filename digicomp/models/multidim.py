@@ -170,6 +170,33 @@ def log_prob(
     return out
 
 
+def own_dimension_log_prob(
+    points: ArrayLike,
+    a: ArrayLike,
+    intercepts: ArrayLike,
+    c: ArrayLike | None = None,
+    u: ArrayLike | None = None,
+    model: str | Sequence[str] = "2PL",
+    ids: Sequence[str] | None = None,
+) -> Array:
+    """log P(x = k) of each item as a function of the one dimension it loads on, (Q, J, C) at ``points`` (Q,).
+
+    Under simple structure (every item loading on exactly one dimension) the joint likelihood is the product over
+    dimensions of their items' curves, so a dimension's own-items likelihood is one-dimensional and can be stored
+    and pooled like a unidimensional test's. ParameterError naming the items that load on none or several."""
+    A = np.asarray(a, dtype=float)
+    loads = (A != 0).sum(axis=1)
+    bad = np.flatnonzero(loads != 1)
+    if bad.size:
+        names = [ids[j] if ids is not None else f"#{j}" for j in bad[:5]]
+        raise ParameterError(
+            f"{bad.size} items load on other than one dimension (e.g. {', '.join(names)}: {loads[bad[:5]].tolist()}): "
+            "an own-dimension likelihood needs simple structure"
+        )
+    pts = np.asarray(points, dtype=float).ravel()
+    return log_prob(np.repeat(pts[:, None], A.shape[1], axis=1), A, intercepts, c, u, model)
+
+
 def prob(
     theta: ArrayLike,
     a: ArrayLike,

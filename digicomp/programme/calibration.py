@@ -236,7 +236,8 @@ class AreaSimulation:
     prior_mean: float
     prior_sd: float
     log_likelihood: NDArray[np.float64] | None = None
-    """Each area's own-items log-likelihood (n, G, Q) at ``nodes`` (sub-score designs; None for the MCAT)."""
+    """Each area's own-items log-likelihood (n, G, Q) at ``nodes`` (None for an MCAT whose bank does not factor by
+    area)."""
     nodes: NDArray[np.float64] | None = None
 
 
@@ -316,11 +317,11 @@ def _check_truth_matches(bank: Any, truth_bank: Any, truth: Any) -> None:
     parameters other than the ones the answers follow, a mismatch real use does not have (the bank that scores is
     the calibrated one). A truth derived from an older bank version (examples/make_area_bank.py) is the usual cause.
     """
-    from digicomp.models.multidim import predictor_components
+    from digicomp.models.multidim import own_dimension_log_prob
 
     dims = truth_bank.dims
-    a = truth_bank.mparams.a
-    if dims is None or dims.general is not None or np.any((a > 0).sum(axis=1) > 1):
+    it = truth_bank.mparams
+    if dims is None or dims.general is not None or np.any((it.a != 0).sum(axis=1) != 1):
         return
     where = {i: k for k, i in enumerate(truth_bank.ids)}
     shared = [(j, where[i]) for j, i in enumerate(bank.ids) if i in where]
@@ -328,22 +329,11 @@ def _check_truth_matches(bank: Any, truth_bank: Any, truth: Any) -> None:
         return
     grid = np.linspace(-3.0, 3.0, 7)
     design_lp = np.asarray(bank.params.log_prob(grid))  # (Q, J, K)
-    it = truth_bank.mparams
+    truth_lp = np.asarray(own_dimension_log_prob(grid, it.a, it.intercepts, it.c, it.u, it.models))  # (Q, J, C)
     stale = []
     for j, t in shared:
-        slope = a[t].max()
-        if it.family[t] == "dichotomous":
-            k = np.ones(grid.size)
-            lp, _, _ = predictor_components(
-                slope * grid, it.intercepts[t, 0] * k, it.c[t] * k, it.u[t] * k, "dichotomous"
-            )
-        else:
-            width = max(int(it.n_categories[t]) - 1, 1)
-            lp, _, _ = predictor_components(
-                slope * grid, np.tile(it.intercepts[t, :width], (grid.size, 1)), family=str(it.family[t])
-            )
-        lp = np.asarray(lp)
-        if not np.allclose(lp, design_lp[:, j, : lp.shape[1]], atol=1e-6):
+        width = int(it.n_categories[t])
+        if not np.allclose(truth_lp[:, t, :width], design_lp[:, j, :width], atol=1e-6):
             stale.append(bank.ids[j])
     if stale:
         raise ProgrammeError(

@@ -119,8 +119,8 @@ class AreaResult:
     area_items: NDArray[np.intp] | None = None
     """Items of each area each person answered (n, G), when known."""
     log_likelihood: NDArray[np.float64] | None = None
-    """Each area's own-items log-likelihood (n, G, Q) at ``nodes`` (unidimensional designs' sub-scores; None for a
-    multidimensional design, whose per-area results come from the joint posterior)."""
+    """Each area's own-items log-likelihood (n, G, Q) at ``nodes``: a unidimensional design's sub-scores, or a
+    multidimensional design's own items of each dimension when its bank has simple structure (None otherwise)."""
     nodes: NDArray[np.float64] | None = None
 
     def table(self) -> list[dict[str, float]]:
@@ -178,6 +178,28 @@ def _area_counts(bank: Any, sequence: NDArray[np.intp], codes: list[str]) -> NDA
     return (g[:, :, None] == np.arange(len(codes))[None, None, :]).sum(axis=1)
 
 
+def _own_dimension_loglik(
+    bank: Any, points: NDArray[np.float64], sequence: NDArray[np.intp], responses: NDArray[np.int64], cols: list[int]
+) -> NDArray[np.float64] | None:
+    """Each person's own-items log-likelihood of each dimension in ``cols`` (n, G, Q) at ``points``, from the
+    answered items (``sequence`` −1 where none) and their categories; None when the bank's likelihood does not
+    factor by dimension (a general dimension or items loading on several): then an area has no such curve."""
+    dims, m = bank.dims, bank.mparams
+    if dims.general is not None:
+        return None
+    try:
+        lp = multidim.own_dimension_log_prob(points, m.a, m.intercepts, m.c, m.u, m.models)  # (Q, J, C)
+    except ParameterError:
+        return None
+    table = np.moveaxis(lp, 0, -1)  # (J, C, Q)
+    given = sequence >= 0
+    j = np.where(given, sequence, 0)
+    ll = table[j, np.where(given, responses, 0)] * given[..., None]  # (n, L, Q); category 0 exists for every item
+    dim = np.argmax(np.asarray(m.a) != 0, axis=1)
+    member = (dim[j][..., None] == np.asarray(cols)) & given[..., None]  # (n, L, G)
+    return np.einsum("nlg,nlq->ngq", member.astype(float), ll)
+
+
 def _run(engine, truth, theta, persons, mapping, codes, seed):
     core = engine.core
     state = engine.new_batch(persons.size, seed, persons=persons)
@@ -202,7 +224,10 @@ def _run(engine, truth, theta, persons, mapping, codes, seed):
         )
         cols = [dims.area.index(c) for c in codes]
         counts = _area_counts(engine.bank, state.sequence, codes)
-        return res.theta[:, cols], res.se[:, cols], state.n_given.copy(), counts, None
+        loglik = _own_dimension_loglik(
+            engine.bank, core.tables.points, state.sequence[:, :width], state.responses[:, :width], cols
+        )
+        return res.theta[:, cols], res.se[:, cols], state.n_given.copy(), counts, loglik
     bank = engine.bank
     mean, sd, _, loglik = area_scores(
         core.tables, state.sequence, state.responses, bank.area_index, len(bank.areas), log_likelihood=True

@@ -185,12 +185,20 @@ class ResponseStore:
         except self._driver_error as exc:
             raise self._fail(f"cannot register bank {bank.id!r} ({fp})", exc) from None
         self._banks[fp] = set(ids)
-        if getattr(bank, "dims", None) is None and fp not in self._loglik_tables:
+        self._likelihood_table(bank)
+        return fp
+
+    def _likelihood_table(self, bank: Any) -> LikelihoodTable | None:
+        """The bank's :class:`LikelihoodTable`, kept per fingerprint; None when its likelihood cannot be stored by
+        area (a content-free bank has no areas; a multidimensional one may not factor by area): its sessions'
+        rows stay NULL and the report uses their θ and SE."""
+        fp = bank.fingerprint
+        if fp not in self._loglik_tables:
             try:
                 self._loglik_tables[fp] = LikelihoodTable(bank)
-            except DigicompError:  # e.g. a content-free bank has no areas: its sessions are written without
-                pass
-        return fp
+            except DigicompError:
+                return None
+        return self._loglik_tables[fp]
 
     def _loglik_of(self, record: SessionRecord) -> tuple[LikelihoodTable, list[tuple[str, int]]] | None:
         """The session's bank table and scored answers, when this process holds the bank (else None: NULL)."""
@@ -202,13 +210,7 @@ class ResponseStore:
     def fill_likelihoods(self, banks: Iterable[Any]) -> int:
         """Write ``session_scores.area_loglik`` for every stored session of these bank versions (ItemBanks) that has
         none, from its stored answers (one transaction); returns how many. Sessions of other banks keep NULL."""
-        tables = {}
-        for bank in banks:
-            if getattr(bank, "dims", None) is None:
-                try:
-                    tables[bank.fingerprint] = self._loglik_tables.get(bank.fingerprint) or LikelihoodTable(bank)
-                except DigicompError:  # no areas (a content-free bank): nothing to fill
-                    continue
+        tables = {bank.fingerprint: t for bank in banks if (t := self._likelihood_table(bank)) is not None}
         try:
             with self._transaction() as cur:
                 return backfill_loglik(self, cur, tables)

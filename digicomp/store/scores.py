@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from digicomp.errors import StoreError
+from digicomp.errors import DigicompError, StoreError
 
 FLOAT = np.dtype("<f8")
 INT = np.dtype("<i4")
@@ -114,14 +114,26 @@ def scores_row(ref: int, session_id: str, result: dict[str, Any] | None, loglik:
 
 class LikelihoodTable:
     """One bank version's item log-probabilities on :data:`LOGLIK_NODES` and its items' areas: what a session's
-    stored log-likelihoods are computed from (``bank``: an ItemBank, unidimensional; its ``params.log_prob``)."""
+    stored log-likelihoods are computed from.
+
+    ``bank``: an ItemBank. Unidimensional: its ``params.log_prob``, areas by the items' tags. Multidimensional with
+    the areas as dimensions and simple structure (each item loading on one area; the MCAT bank): each item's curve
+    in its own dimension, areas by dimension, so an area's row is its own items' likelihood of that area value, the
+    factor of the joint likelihood that belongs to it; the first row then sums every item's curve on one common
+    scale (the rest of the test as one dimension, as for a unidimensional test). StoreError for a multidimensional
+    bank whose likelihood does not factor by area (a general dimension, cross-loadings): its rows stay NULL.
+    """
 
     def __init__(self, bank: Any) -> None:
-        log_prob = np.asarray(bank.params.log_prob(LOGLIK_NODES), float)  # (Q, J, K)
+        dims = getattr(bank, "dims", None)
+        if dims is None:
+            log_prob = np.asarray(bank.params.log_prob(LOGLIK_NODES), float)  # (Q, J, K)
+            self.area = np.asarray(bank.area_index, np.intp)
+            self.areas = {code: k for k, code in enumerate(bank.areas)}
+        else:
+            log_prob, self.area, self.areas = _own_area_curves(bank, dims)
         self.table = np.ascontiguousarray(np.moveaxis(log_prob, 0, -1))  # (J, K, Q)
         self.position = {item: j for j, item in enumerate(bank.ids)}
-        self.area = np.asarray(bank.area_index, np.intp)
-        self.areas = {code: k for k, code in enumerate(bank.areas)}
 
     def blob(self, answers: list[tuple[str, int]], areas: list[Any]) -> bytes | None:
         """The packed ``area_loglik`` of a session with these scored ``answers`` ((item id, score), pretest items
@@ -144,6 +156,24 @@ class LikelihoodTable:
             k = self.areas.get(code, -2)
             out[r + 1] = ll[item_area == k].sum(axis=0)
         return out.astype(LOGLIK).tobytes()
+
+
+def _own_area_curves(bank: Any, dims: Any) -> tuple[NDArray[np.float64], NDArray[np.intp], dict[str, int]]:
+    """(log-probabilities (Q, J, K) of each item in its own dimension, each item's dimension, {area code: dimension})
+    of a multidimensional bank whose dimensions are areas and whose items each load on one (StoreError otherwise)."""
+    from digicomp.models.multidim import own_dimension_log_prob
+
+    if dims.general is not None:
+        raise StoreError(
+            f"bank {bank.id!r}: it has a general dimension, so an area's likelihood is not one-dimensional"
+        )
+    m = bank.mparams
+    try:
+        log_prob = own_dimension_log_prob(LOGLIK_NODES, m.a, m.intercepts, m.c, m.u, m.models, ids=bank.ids)
+    except DigicompError as exc:
+        raise StoreError(f"bank {bank.id!r}: {exc}") from None
+    dim = np.argmax(np.asarray(m.a) != 0, axis=1).astype(np.intp)
+    return np.asarray(log_prob, float), dim, {code: d for d, code in enumerate(dims.area) if code is not None}
 
 
 LIKELIHOOD_TABLES: dict[str, LikelihoodTable] = {}

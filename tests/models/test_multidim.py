@@ -216,3 +216,32 @@ def test_probabilities_sum_to_one_and_lie_in_unit_interval(K, seed, scale, famil
     assert np.all(np.isfinite(info))
     eig = np.linalg.eigvalsh(info)
     assert np.all(eig >= -1e-10 * np.maximum(1.0, np.abs(eig).max()))
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(0, 2), min_size=5, max_size=5), st.integers(0, 2**32 - 1))
+def test_own_dimension_curve_is_the_joint_probability_whatever_the_other_dimensions(dims, seed):
+    """Under simple structure an item's curve in its own dimension equals its joint log-probability at any values
+    of the dimensions it does not load on (so an area's own-items likelihood is one factor of the joint one)."""
+    bank = _uni_bank()
+    icpt, c, u, models = _args(bank)
+    a = np.zeros((bank.n_items, 3))
+    a[np.arange(bank.n_items), dims] = bank.slope
+    own = md.own_dimension_log_prob(GRID1, a, icpt, c, u, models)
+    theta = np.random.default_rng(seed).normal(0.0, 2.0, (GRID1.size, 3))
+    for j, k in enumerate(dims):
+        theta_j = theta.copy()
+        theta_j[:, k] = GRID1
+        np.testing.assert_allclose(own[:, j], md.log_prob(theta_j, a, icpt, c, u, models)[:, j], rtol=1e-12)
+
+
+def test_own_dimension_curve_refuses_items_loading_on_several_or_none():
+    bank = _uni_bank()
+    icpt, c, u, models = _args(bank)
+    a = np.zeros((bank.n_items, 2))
+    a[:, 0] = bank.slope
+    a[1, 1] = 0.5  # a cross-loading
+    a[3, 0] = 0.0  # loads on nothing
+    ids = ["i0", "i1", "i2", "i3", "i4"]
+    with pytest.raises(ParameterError, match=r"2 items load on other than one dimension \(e\.g\. i1, i3: \[2, 0\]\)"):
+        md.own_dimension_log_prob(GRID1, a, icpt, c, u, models, ids=ids)
