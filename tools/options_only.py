@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,16 +24,20 @@ import numpy as np
 BANKS = ("civil-service", "public-security")
 
 
-def draw(seed: int, per_bank: int, out: Path, only: set[str] | None = None) -> None:
+def draw(
+    seed: int, per_bank: int, out: Path, only: set[str] | None = None, banks: Sequence[str | Path] = BANKS
+) -> None:
     """Write the reader's sheet and the key file for a seeded sample of multiple-choice items (of ``only``, the
-    item ids to draw from, when given)."""
+    item ids to draw from, when given) of ``banks`` (bundled ids or files, e.g. a candidate version of a bank)."""
     from digicomp.bank import load_bank
 
     rng = np.random.default_rng(seed)
     rows, sheet = [], ["# Options-only test", "", "For each numbered item, choose the option you think is the key.", ""]
     number = 0
-    for bank_id in BANKS:
-        items = [it for it in load_bank(bank_id).spec.items if it.kind == "multiple_choice"]
+    for ref in banks:
+        bank = load_bank(ref)
+        bank_id = bank.id
+        items = [it for it in bank.spec.items if it.kind == "multiple_choice"]
         items = [it for it in items if only is None or it.id in only]
         if not items:
             continue
@@ -83,6 +88,7 @@ def main() -> None:
     d.add_argument("--per-bank", type=int, default=60)
     d.add_argument("--out", type=Path, required=True)
     d.add_argument("--only", type=Path, help="a file of item ids, one per line: draw from these items only")
+    d.add_argument("--bank", action="append", help="a bank file or bundled id to draw from (repeatable; default both)")
     s = sub.add_parser("score")
     s.add_argument("folder", type=Path)
     s.add_argument("answers", type=Path)
@@ -91,7 +97,7 @@ def main() -> None:
         only = None
         if args.only is not None:
             only = {line.strip() for line in args.only.read_text(encoding="utf-8").splitlines() if line.strip()}
-        draw(args.seed, args.per_bank, args.out, only)
+        draw(args.seed, args.per_bank, args.out, only, args.bank or BANKS)
     else:
         score(args.folder, args.answers)
 

@@ -63,9 +63,12 @@ def test_em_bounds_pass_through_and_defaults_keep_the_overall_path():
     many = GridModel.fit(eap, se, unit, 4, CUTS, iterations=400, tol=1e-8)
     default = GridModel.fit(eap, se, unit, 4, CUTS)
     assert not np.allclose(one.g, many.g)
-    # the default (40 steps, tol 5e-4) is what estimate_shares used before the bounds were exposed
+    # the default bounds (40 steps, tol 5e-4) are what estimate_shares uses; it smooths the log-density unless told
     est = estimate_shares(eap, se, unit, anc, CUTS, draws=0)
-    np.testing.assert_allclose(est.model.g, default.g)
+    np.testing.assert_allclose(est.model.g, GridModel.fit(eap, se, unit, 4, CUTS, smooth_log=True).g)
+    plain = estimate_shares(eap, se, unit, anc, CUTS, draws=0, smooth_log=False)
+    np.testing.assert_allclose(plain.model.g, default.g)
+    assert not np.allclose(est.model.g, default.g)
 
 
 @pytest.mark.parametrize(
