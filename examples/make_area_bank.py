@@ -5,7 +5,7 @@ on its area's dimension and 0 elsewhere (between-item structure), its intercept 
 GPCM: -a·Σ b_v), its c and d are unchanged. The latent correlation between areas is an assumed 0.8, and the
 overall result is the equally weighted composite of the eight areas. Everything is provisional (rule
 ``areas-v1``) until the bank is calibrated with ``digicomp calibrate --structure areas``. Items with media are
-left out (their pictures live beside the bundled bank).
+left out (their pictures live beside the bundled bank), and with them their places in other items' enemies.
 
     python examples/make_area_bank.py [OUT.yaml]     (default examples/banks/civil-service-areas.yaml)
 """
@@ -74,6 +74,12 @@ def derive(source: str = "civil-service") -> dict[str, Any]:
         item["params"] = new
         item["calibration"] = {"status": "provisional", "rule": "areas-v1"}
         items.append(item)
+    kept = {item["id"] for item in items}
+    for item in items:  # an enemy left out with its picture is no longer an item of this bank
+        if "enemies" in item:
+            item["enemies"] = [e for e in item["enemies"] if e in kept]
+            if not item["enemies"]:
+                del item["enemies"]
     R = np.full((K, K), CORRELATION) + (1 - CORRELATION) * np.eye(K)
     data.update(
         id=f"{bank.id}-areas",

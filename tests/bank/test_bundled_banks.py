@@ -72,7 +72,7 @@ def test_every_competence_has_items_in_all_four_bands(bundled):
 def test_levels_are_the_levels_the_reviews_judged(bundled):
     """Every item the reviews judged is in the bank at the level of its latest review: the level audit, then the
     review of the new items, then the reviews of the rewritten items that were applied, then the fifth pass's
-    sample (each later one overrides)."""
+    sample, then the sixth pass's review of every item not reviewed before (each later one overrides)."""
     bank, _ = bundled
     level = {item.id: item.level for item in bank.spec.items}
     judged: dict[str, int] = {}
@@ -92,6 +92,15 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         sample = list(csv.DictReader(fh))
     assert len(sample) == 80
     judged.update({row["item"]: int(row["level_judged"]) for row in sample})
+    # the sixth pass: every item never reviewed before, each at the level its review judged (the rewrite's review
+    # where a rewrite was applied)
+    with open(REVIEW / f"sixth-pass-2026-12-04k-{bank.id}.csv", encoding="utf-8") as fh:
+        sixth = list(csv.DictReader(fh))
+    assert len(sixth) > 200
+    for row in sixth:
+        applied = row["decision"] == "rewrite applied"
+        assert int(row["level_in_bank"]) == int(row["review2_level_judged" if applied else "review1_level_judged"])
+    judged.update({row["item"]: int(row["level_in_bank"]) for row in sixth})
     assert len(judged) > 250 and rewrites
     wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
     assert not wrong, f"items not at the level their latest review judged: {wrong}"
