@@ -6,6 +6,7 @@ import argparse
 import datetime
 import gc
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from digicomp.errors import DigicompError
@@ -75,6 +76,7 @@ def _run(args: argparse.Namespace) -> int:
         load_targets,
         load_units,
         read_sessions,
+        read_sessions_scores,
         scale_of_banks,
     )
     from digicomp.programme.output import write_report
@@ -88,17 +90,6 @@ def _run(args: argparse.Namespace) -> int:
             raise DigicompError(f"--as-of {args.as_of!r}: expected a date YYYY-MM-DD") from None
     tree = load_units(args.units)
     persons = load_persons(args.persons, tree) if args.persons else {}
-    with open_store(args.store) as store:
-        if args.save_units:
-            store.put_units(tree.to_rows())
-            if persons:
-                store.link_persons(persons)
-        sessions = read_sessions(store)
-        if args.fill_likelihoods and fill_likelihoods(store, sessions, args.bank):
-            sessions = read_sessions(store)
-        links = store.person_units()
-        scale = scale_of_banks(set(sessions.bank), args.bank, *args.prior, store=store)
-    targets = load_targets(args.targets, scale, tree) if args.targets else []
     figures: dict = {}
 
     def draw(partial: Any) -> None:  # the plots need no per-area share: drawn while the areas are estimated
@@ -106,18 +97,37 @@ def _run(args: argparse.Namespace) -> int:
 
         figures.update(programme_figures(partial, args.lang))
 
-    report = build_report(
-        sessions,
-        tree,
-        scale,
-        persons=persons,
-        links=links,
-        targets=targets,
-        unit=args.unit,
-        as_of=as_of,
-        lang=args.lang,
-        while_areas_run=draw if args.html else None,
-    )
+    with open_store(args.store) as store:
+        if args.save_units:
+            store.put_units(tree.to_rows())
+            if persons:
+                store.link_persons(persons)
+        # the per-area entries (the larger part of the reading) are read while another thread starts the report:
+        # its overall shares and months need only the sessions (docs/programme.md, Speed)
+        beside = not args.fill_likelihoods
+        sessions = read_sessions(store, scores=not beside)
+        if args.fill_likelihoods and fill_likelihoods(store, sessions, args.bank):
+            sessions = read_sessions(store)
+        links = store.person_units()
+        scale = scale_of_banks(set(sessions.bank), args.bank, *args.prior, store=store)
+        targets = load_targets(args.targets, scale, tree) if args.targets else []
+        with ThreadPoolExecutor(1) as builder:
+            building = builder.submit(
+                build_report,
+                sessions,
+                tree,
+                scale,
+                persons=persons,
+                links=links,
+                targets=targets,
+                unit=args.unit,
+                as_of=as_of,
+                lang=args.lang,
+                while_areas_run=draw if args.html else None,
+            )
+            if beside:
+                read_sessions_scores(store, sessions)
+            report = building.result()
     paths = write_report(report, args.out)
     if args.html:
         from digicomp.reporting.programme import programme_html

@@ -6,7 +6,7 @@ intervals, the naive count beside them, targets, training needs, retests, monthl
 """
 
 from digicomp.programme.build import ProgrammeReport, build_report
-from digicomp.programme.data import Sessions, fill_likelihoods, read_sessions
+from digicomp.programme.data import Sessions, fill_likelihoods, read_sessions, read_sessions_scores
 from digicomp.programme.errors import ProgrammeError
 from digicomp.programme.estimate import ShareEstimates, estimate_shares
 from digicomp.programme.scale import LevelScale, scale_of_banks
@@ -29,5 +29,6 @@ __all__ = [
     "load_units",
     "fill_likelihoods",
     "read_sessions",
+    "read_sessions_scores",
     "scale_of_banks",
 ]

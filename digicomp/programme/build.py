@@ -117,7 +117,9 @@ def build_report(
     ``while_areas_run(report)``, when given, is called with the report as it stands once everything but the
     per-area shares is in (units, overall shares, targets, months, needs, retests), while the areas are still being
     estimated on their threads: work that needs only that part (e.g. drawing the report's plots) then runs beside
-    them instead of after."""
+    them instead of after. ``sessions`` may still be getting their per-area entries from another thread
+    (:func:`~digicomp.programme.data.read_sessions_scores`): the overall shares and months start at once, the areas
+    when the entries are in."""
     tree = tree.with_unassigned()
     as_of = as_of or datetime.date.today()
     person_unit = assign_units(sessions, tree, persons or {}, links or {})
@@ -128,7 +130,10 @@ def build_report(
     kw = dict(prior_mean=scale.prior_mean, prior_sd=scale.prior_sd, headcount=tree.headcount, seed=seed)
     hard = _hard_levels(sessions, latest, scale)
     with _area_pool() as pool:  # the areas run on their threads while the overall shares and months are computed
-        areas, area_method = _area_estimates(sessions, latest, leaf, anc, scale, kw, pool)
+        if pool is None:
+            areas, area_method = _area_estimates(sessions, latest, leaf, anc, scale, kw, None)
+        else:  # a thread hands the areas to the pool once their entries are in (another thread may be reading them)
+            handed = pool.submit(_area_estimates, sessions, latest, leaf, anc, scale, kw, pool)
         overall = estimate_shares(
             sessions.theta[latest], sessions.se[latest], leaf, anc, scale.cuts, hard_level=hard, draws=draws, **kw
         )
@@ -139,6 +144,8 @@ def build_report(
         shares = _share_rows(tree, shown, overall, scale, None)
         kw_months = {**kw, "model": overall.model}
         monthly, series = _monthly(sessions, person_unit, tree, anc, scale, shown, as_of, kw_months)
+        if pool is not None:
+            areas, area_method = handed.result()
         report = ProgrammeReport(
             meta={
                 "as_of": as_of.isoformat(),

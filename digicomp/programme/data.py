@@ -7,7 +7,8 @@ table (:meth:`~digicomp.store.ResponseStore.session_scores`, written with each s
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -50,8 +51,20 @@ class Sessions:
     se: NDArray[np.float64]
     level: list[str | None]
     bank: list[str]
-    areas: Entries
-    to_work_on: Entries
+    scores: Future = field(repr=False, compare=False)
+    """(areas, to work on) entries; a future, as they may still be being read (:func:`read_sessions_scores`)."""
+    refs: tuple[NDArray[np.int64], NDArray[np.intp]] = field(repr=False, compare=False)
+    """The sessions' store refs, sorted, and the session row of each: where the side table's entries go."""
+
+    @property
+    def areas(self) -> Entries:
+        """Per-area results of every session (waits for them while another thread reads them)."""
+        return self.scores.result()[0]
+
+    @property
+    def to_work_on(self) -> Entries:
+        """The "to work on" competences of every session (waits as :attr:`areas` does)."""
+        return self.scores.result()[1]
 
     @property
     def n(self) -> int:
@@ -120,14 +133,16 @@ def fill_likelihoods(store: Any, sessions: Sessions, banks: Any = ()) -> int:
     return store.fill_likelihoods(found.values()) if found else 0
 
 
-def read_sessions(store: Any) -> Sessions:
-    """Every finished session of ``store`` with what the programme report uses."""
+def read_sessions(store: Any, *, scores: bool = True) -> Sessions:
+    """Every finished session of ``store`` with what the programme report uses.
+
+    ``scores`` False: the per-area entries are left for :func:`read_sessions_scores`, so that one thread can read
+    them while another starts the report on the sessions (the overall shares need none of them; the areas wait)."""
     sql = (
         "SELECT s.ref, COALESCE(s.person_id, s.session_id), s.unit, COALESCE(s.finished_at, s.written_at), s.theta, "
         "s.se, s.level, s.bank_fingerprint FROM sessions s WHERE s.status = 'finished'"
     )
     rows = list(store.stream(sql))
-    scores = store.session_scores()  # every session's; those not among the finished rows read are left out below
     if not rows:
         raise ProgrammeError(f"{store.url}: no finished session is stored; nothing to report")
     ref, person, unit, fin, theta, se, level, bank = zip(*rows)
@@ -144,16 +159,8 @@ def read_sessions(store: Any) -> Sessions:
             f"{se[i]!r}; a finished session needs both (a positive SE)"
         )
     ref_a = np.fromiter(ref, np.int64, len(rows))[order]
-    missing = ~np.isin(ref_a, scores.refs)
-    if missing.any():
-        i = int(order[np.flatnonzero(missing)[0]])
-        raise ProgrammeError(
-            f"{store.url}: {int(missing.sum())} finished session(s), e.g. of person {person[i]!r} at {fin[i]}, have no "
-            "row in session_scores (written around the store's API?); store.fill_scores() writes them from the results"
-        )
     by_ref = np.argsort(ref_a)
-    refs = (ref_a[by_ref], by_ref)  # sorted refs and the session row of each
-    return Sessions(
+    sessions = Sessions(
         person_code=code[order],
         persons=[str(p) for p in persons],
         unit_of_session=[unit[i] for i in order],
@@ -162,6 +169,32 @@ def read_sessions(store: Any) -> Sessions:
         se=se_a,
         level=[level[i] for i in order],
         bank=[bank[i] for i in order],
-        areas=_entries(scores.areas, refs),
-        to_work_on=_entries(scores.to_work_on, refs),
+        scores=Future(),
+        refs=(ref_a[by_ref], by_ref),
     )
+    if scores:
+        read_sessions_scores(store, sessions)
+    return sessions
+
+
+def read_sessions_scores(store: Any, sessions: Sessions) -> None:
+    """Read the per-area and "to work on" entries of ``sessions`` (read by :func:`read_sessions` from ``store``)
+    into them; a failure is raised here and to every thread waiting for them, never left pending.
+
+    Read after the sessions, so each session read has its side-table row (written in the same transaction); rows
+    of sessions finished since are left out."""
+    try:
+        found = store.session_scores()  # every session's; those not among the sessions read are left out below
+        sorted_refs, row_of = sessions.refs
+        missing = ~np.isin(sorted_refs, found.refs)
+        if missing.any():
+            row = int(row_of[np.flatnonzero(missing)[0]])
+            raise ProgrammeError(
+                f"{store.url}: {int(missing.sum())} finished session(s), e.g. of person "
+                f"{sessions.persons[sessions.person_code[row]]!r} at {sessions.finished[row]}, have no row in "
+                "session_scores (written around the store's API?); store.fill_scores() writes them from the results"
+            )
+        sessions.scores.set_result((_entries(found.areas, sessions.refs), _entries(found.to_work_on, sessions.refs)))
+    except BaseException as exc:
+        sessions.scores.set_exception(exc)
+        raise

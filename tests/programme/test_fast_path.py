@@ -267,3 +267,65 @@ def test_a_session_without_its_scores_row_is_named_not_dropped(store_url, bank):
             read_sessions(store)
         assert store.fill_scores() == 1
         assert read_sessions(store).n == 20
+
+
+def _report_while_scores_are_read(store, sessions, rows):
+    """build_report started on a thread while this one reads the per-area entries (what digicomp progress does):
+    the report thread's future, ended (its result or its error), and what the reading raised (None)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from digicomp.programme import read_sessions_scores
+
+    raised = None
+    with ThreadPoolExecutor(1) as builder:
+        building = builder.submit(
+            build_report,
+            sessions,
+            UnitTree.from_rows(rows),
+            scale_of_banks(set(sessions.bank)),
+            as_of=datetime.date(2026, 11, 30),
+        )
+        try:
+            read_sessions_scores(store, sessions)
+        except Exception as exc:
+            raised = exc
+        building.exception(timeout=600)  # the report thread must end either way (a deadlock guard, not a speed limit)
+    return building, raised
+
+
+def test_a_report_begun_before_the_area_entries_are_read_equals_the_serial_one(store_url, bank):
+    units = [f"U{k}" for k in range(4)]
+    rows = [{"unit": "P", "parent": None, "name_vi": "P", "name_en": "P", "headcount": None}]
+    rows += [{"unit": u, "parent": "P", "name_vi": u, "name_en": u, "headcount": 150} for u in units]
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store.put_units(rows)
+        store.write_many(records(bank, 300, units, seed=5))
+        serial = read_sessions(store)
+        pending = read_sessions(store, scores=False)
+        assert not pending.scores.done()
+        building, raised = _report_while_scores_are_read(store, pending, rows)
+        assert raised is None
+        beside = building.result().to_dict()
+    alone = build_report(
+        serial, UnitTree.from_rows(rows), scale_of_banks(set(serial.bank)), as_of=datetime.date(2026, 11, 30)
+    ).to_dict()
+    assert beside == alone
+    assert any(r["area"] is not None for r in beside["shares"]) and beside["training_needs"]
+
+
+def test_a_failed_read_of_the_area_entries_fails_the_report_begun_beside_it(store_url, bank):
+    from digicomp.programme import ProgrammeError
+
+    rows = [{"unit": "U0", "parent": None, "name_vi": "U", "name_en": "U", "headcount": None}]
+    with open_store(store_url) as store:
+        store.register_bank(bank)
+        store.put_units(rows)
+        store.write_many(records(bank, 40, ["U0"]))
+        ref = store._read("SELECT ref FROM sessions WHERE session_id = 's5'")[0][0]
+        with store._transaction() as cur:
+            cur.execute(store._sql("DELETE FROM session_scores WHERE session_ref = ?"), (ref,))
+        sessions = read_sessions(store, scores=False)  # the sessions alone read as before
+        building, raised = _report_while_scores_are_read(store, sessions, rows)
+    assert isinstance(raised, ProgrammeError) and "e.g. of person 'p5'" in str(raised)
+    assert building.exception() is raised  # the report's thread ended with the same error, not waiting forever

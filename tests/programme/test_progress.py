@@ -155,3 +155,18 @@ def test_progress_refuses_a_person_in_a_unit_outside_the_tree(filled, capsys):
     assert code != 0
     assert "person 'pb0' is in unit 'B' (latest session), which is not in the unit tree" in capsys.readouterr().err
     assert not (folder / "o").exists()
+
+
+def test_progress_names_a_session_without_its_scores_row_read_beside_the_report(filled, capsys):
+    # digicomp progress reads the per-area entries while its report thread starts: a failure of that reading is
+    # reported as a failure read serially is, and the command ends (the report thread does not wait forever)
+    url, folder = filled
+    with open_store(url) as store:
+        ref = store._read("SELECT ref FROM sessions WHERE session_id = 'b7'")[0][0]
+        with store._transaction() as cur:
+            cur.execute(store._sql("DELETE FROM session_scores WHERE session_ref = ?"), (ref,))
+    code = main(["progress", "--store", url, "--units", str(folder / "units.csv"), "--out", str(folder / "o")])
+    assert code != 0
+    err = capsys.readouterr().err
+    assert "1 finished session(s), e.g. of person 'pb7'" in err and "fill_scores" in err
+    assert not (folder / "o").exists()
