@@ -72,7 +72,8 @@ def test_every_competence_has_items_in_all_four_bands(bundled):
 def test_levels_are_the_levels_the_reviews_judged(bundled):
     """Every item the reviews judged is in the bank at the level of its latest review: the level audit, then the
     review of the new items, then the reviews of the rewritten items that were applied, then the fifth pass's
-    sample, then the sixth pass's review of every item not reviewed before (each later one overrides)."""
+    sample, then the sixth pass's review of every item not reviewed before, then the seventh pass's new items (each
+    later one overrides)."""
     bank, _ = bundled
     level = {item.id: item.level for item in bank.spec.items}
     judged: dict[str, int] = {}
@@ -101,6 +102,19 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         applied = row["decision"] == "rewrite applied"
         assert int(row["level_in_bank"]) == int(row["review2_level_judged" if applied else "review1_level_judged"])
     judged.update({row["item"]: int(row["level_in_bank"]) for row in sixth})
+    # the seventh pass: new items written for levels 7-8; those applied are at the level their latest review judged
+    # (the revision's where a revision was applied), those not applied are not in the bank
+    with open(REVIEW / f"seventh-pass-2026-12-04m-{bank.id}.csv", encoding="utf-8") as fh:
+        seventh = list(csv.DictReader(fh))
+    assert len(seventh) > 30
+    for row in seventh:
+        if row["decision"].startswith("not applied"):
+            assert row["item"] not in level, row
+            continue
+        revision = row["decision"].startswith("revision applied")
+        assert int(row["level_in_bank"]) == int(row["review2_level_judged" if revision else "review1_level_judged"])
+        assert row["review2_pass" if revision else "review1_pass"] == "1"
+    judged.update({row["item"]: int(row["level_in_bank"]) for row in seventh if row["level_in_bank"]})
     assert len(judged) > 250 and rewrites
     wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
     assert not wrong, f"items not at the level their latest review judged: {wrong}"
