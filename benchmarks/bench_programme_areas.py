@@ -44,7 +44,7 @@ TRUTH = ROOT / "examples" / "banks" / "civil-service-areas.yaml"
 
 def estimator(method: str):
     """The report's per-area estimator with the unit model ``method`` (``normal`` is the report's)."""
-    from digicomp.programme.build import AREA_DRAWS
+    from digicomp.programme.areas import AREA_DRAWS
     from digicomp.programme.estimate import estimate_shares
 
     def run(theta, se, unit, ancestors, cuts, **kw):
@@ -58,7 +58,7 @@ def estimator(method: str):
 def converged() -> object:
     """The grid estimator with its EM run to convergence (``AREA_EM``) on the normal likelihoods recovered from the
     area θ and SD (what the estimate can do without the stored likelihoods)."""
-    from digicomp.programme.build import AREA_EM
+    from digicomp.programme.areas import AREA_EM
     from digicomp.programme.estimate import estimate_shares
 
     def run(theta, se, unit, ancestors, cuts, **kw):
@@ -73,7 +73,7 @@ def converged() -> object:
 def unconditioned(log_smoothing: bool = True) -> object:
     """The report's per-area estimator without the conditioning on the rest of the test (one band per unit), with
     the log-density smoothing or, ``log_smoothing`` False, the plain one: what each part of the method gives."""
-    from digicomp.programme import build, population
+    from digicomp.programme import areas, population
 
     def run(theta, se, unit, ancestors, cuts, **kw):
         kw.pop("rest_log_likelihood", None)
@@ -81,7 +81,7 @@ def unconditioned(log_smoothing: bool = True) -> object:
         if not log_smoothing:
             population.smooth = lambda g, log=False, weight=None: plain(g, False, weight)
         try:
-            return build.estimate_area_shares(theta, se, unit, ancestors, cuts, **kw)
+            return areas.estimate_area_shares(theta, se, unit, ancestors, cuts, **kw)
         finally:
             population.smooth = plain
 

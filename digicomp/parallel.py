@@ -34,7 +34,7 @@ def thread_map(fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
         return [fn(t) for t in tasks]
     from concurrent.futures import ThreadPoolExecutor  # on first use: a command start need not pay for it
 
-    with _single_threaded_blas(), ThreadPoolExecutor(workers) as pool:
+    with single_threaded_blas() or contextlib.nullcontext(), ThreadPoolExecutor(workers) as pool:
         return list(pool.map(fn, tasks))
 
 
@@ -48,12 +48,11 @@ def _blas_controller():
     return ThreadpoolController()
 
 
-def _single_threaded_blas():
-    """A context holding BLAS libraries to one thread, or doing nothing without threadpoolctl."""
+def single_threaded_blas() -> contextlib.AbstractContextManager | None:
+    """A context holding BLAS libraries to one thread, or None without threadpoolctl (extra ``parallel``): callers
+    that must not run threads beside a multi-threaded BLAS then run serially."""
     controller = _blas_controller()
-    if controller is None:  # pragma: no cover
-        return contextlib.nullcontext()
-    return controller.limit(limits=1, user_api="blas")
+    return None if controller is None else controller.limit(limits=1, user_api="blas")
 
 
 def block_rows(n_rows: int, n_points: int, max_cells: int = 8_000_000, min_rows: int = 2048) -> int:

@@ -332,9 +332,10 @@ def _check_truth_matches(bank: Any, truth_bank: Any, truth: Any) -> None:
     truth_lp = np.asarray(own_dimension_log_prob(grid, it.a, it.intercepts, it.c, it.u, it.models))  # (Q, J, C)
     j, t = np.asarray(shared).T
     k = min(truth_lp.shape[2], design_lp.shape[2])
-    used = np.arange(k) < np.asarray(it.n_categories)[t, None]  # (shared, k): each item's own categories
+    width = np.asarray(it.n_categories)[t]
+    used = np.arange(k) < width[:, None]  # (shared, k): each item's own categories
     close = np.isclose(truth_lp[:, t, :k], design_lp[:, j, :k], atol=1e-6) | ~used
-    wider = np.asarray(it.n_categories)[t] > k  # more categories than the design's model has: not the same item
+    wider = width > k  # more categories than the design's model has: not the same item
     stale = [bank.ids[i] for i in j[~close.all(axis=(0, 2)) | wider]]
     if stale:
         raise ProgrammeError(
@@ -346,11 +347,11 @@ def _check_truth_matches(bank: Any, truth_bank: Any, truth: Any) -> None:
 
 def area_study(sim: AreaSimulation, seed: int = 0, estimator: Any = None, likelihoods: bool = True) -> CalibrationStudy:
     """The per-area calibration study of ``sim``: each unit's share at or above each level in each area by
-    ``estimator`` (default :func:`digicomp.programme.build.estimate_area_shares`, the report's per-area method)
+    ``estimator`` (default :func:`digicomp.programme.areas.estimate_area_shares`, the report's per-area method)
     against the true share over the whole unit. Rows: area × unit × level. With ``likelihoods`` (and ``sim``
     holding them) the estimator gets each person's own-items area log-likelihood too (``log_likelihood``,
     ``nodes``); without, only the area θ and SD (what the store holds today)."""
-    from digicomp.programme.build import estimate_area_shares
+    from digicomp.programme.areas import estimate_area_shares
 
     estimator = estimator or estimate_area_shares
     n_units = len(sim.kinds)

@@ -182,7 +182,7 @@ def estimate_shares(
     between-draw variance counts).
     ``iterations``/``tol`` bound the grid model's EM and ``redraw_iterations`` each bootstrap redraw's (the defaults
     suit a precise overall score; imprecise area scores need them run to convergence, see
-    :data:`digicomp.programme.build.AREA_EM`). ``log_likelihood`` (n, Q) at θ ``nodes`` (Q,): each person's own
+    :data:`digicomp.programme.areas.AREA_EM`). ``log_likelihood`` (n, Q) at θ ``nodes`` (Q,): each person's own
     likelihood, used by the grid model instead of the normal recovered from ``eap``/``se`` (which then serve only
     the model's start and the naive count). ``smooth_log``: the grid model smooths its log-density (the plain
     smoothing widens each unit's distribution: shares at the ends biased, coverage 0.940 against 0.953 over ten

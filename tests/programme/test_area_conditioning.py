@@ -1,4 +1,4 @@
-"""The per-area estimator's conditioning model and log-density smoothing (digicomp.programme.build
+"""The per-area estimator's conditioning model and log-density smoothing (digicomp.programme.areas
 .estimate_area_shares, digicomp.programme.population.smooth): closed forms and small recoveries; the calibration
 itself is tests/programme/test_calibration_areas.py."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from digicomp.programme.build import AREA_BANDS, estimate_area_shares, rest_bands
+from digicomp.programme.areas import AREA_BANDS, estimate_area_shares, rest_bands
 from digicomp.programme.errors import ProgrammeError
 from digicomp.programme.population import smooth
 

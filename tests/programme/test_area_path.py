@@ -93,7 +93,7 @@ def test_an_older_store_falls_back_and_says_so_until_its_answers_are_re_scored(s
 
 
 def test_the_areas_estimated_side_by_side_give_what_one_thread_gives(store_url, bank, tmp_path, capsys, monkeypatch):
-    import digicomp.programme.build as build
+    import digicomp.programme.areas as areas
 
     with open_store(store_url) as store:
         store.register_bank(bank)
@@ -101,7 +101,7 @@ def test_the_areas_estimated_side_by_side_give_what_one_thread_gives(store_url, 
         store.write_many(records(bank, 90))
     reports = []
     for threads in (1, 3):
-        monkeypatch.setattr(build, "AREA_THREADS", threads)
+        monkeypatch.setattr(areas, "AREA_THREADS", threads)
         reports.append(json.loads(progress(store_url, tmp_path, capsys, "--json")))
     by_area = [[r for r in rep["shares"] if r["area"] is not None] for rep in reports]
     assert len({r["area"] for r in by_area[0]}) > 1  # several areas, so three threads really ran side by side
