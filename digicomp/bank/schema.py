@@ -20,7 +20,9 @@ ItemKind = Literal["multiple_choice", "self_assessment", "multiple_response", "o
 NEW_FORMATS = frozenset({"multiple_response", "ordering", "matching", "short_answer"})
 """Item formats beyond multiple choice; their structure is checked by :mod:`digicomp.bank.formats`."""
 ScoringRule = Literal["keys_minus_wrong", "all_or_nothing", "adjacent_pairs", "count_correct"]
-Normalization = Literal["strip", "casefold", "collapse_spaces", "strip_diacritics", "strip_leading_dot"]
+Normalization = Literal[
+    "strip", "casefold", "collapse_spaces", "strip_diacritics", "strip_leading_dot", "key_chord", "web_address"
+]
 NO_LOWER_ASYMPTOTE = frozenset({"Rasch", "1PL", "2PL"})
 """Dichotomous models whose lower asymptote c is 0 (a c other than 0 would be silently ignored)."""
 NO_UPPER_ASYMPTOTE = frozenset({"Rasch", "1PL", "2PL", "3PL"})

@@ -24,6 +24,29 @@ MAX_TEXT = 500
 _NUMBER = re.compile(r"^(?P<sign>[+-]?)(?P<int>\d*)(?:(?P<mark>[.,])(?P<frac>\d+))?$")
 _SPACES = re.compile(r"\s+")
 _LETTER_D = str.maketrans({"đ": "d", "Đ": "D"})
+_CHORD_SEPARATORS = re.compile(r"\s*\+\s*|(?<=\w)\s*-\s*(?=\w)|\s+")
+_KEY_NAMES = {
+    "control": "ctrl",
+    "ctl": "ctrl",
+    "escape": "esc",
+    "return": "enter",
+    "windows": "win",
+    "window": "win",
+    "⊞": "win",
+    "option": "alt",
+    "command": "cmd",
+    "⌘": "cmd",
+    "del": "delete",
+    "ins": "insert",
+    "spacebar": "space",
+    "-": "minus",
+    "pgup": "pageup",
+    "pgdn": "pagedown",
+    "prtsc": "printscreen",
+    "prtscn": "printscreen",
+}
+_MODIFIERS = ("ctrl", "alt", "shift", "win", "cmd")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 
 def score(item: Item, answer: Any) -> tuple[Any, int]:
@@ -147,7 +170,11 @@ def normalize_text(text: str, steps: Iterable[str]) -> str:
 
     strip: leading and trailing space; collapse_spaces: runs of white space become one space; casefold: case
     ignored; strip_diacritics: Vietnamese (and other) accents removed, đ read as d; strip_leading_dot: a leading
-    '.' removed (".pdf" = "pdf").
+    '.' removed (".pdf" = "pdf"); key_chord: a keyboard shortcut whose keys are pressed together, so
+    "Shift + Ctrl + Escape" = "ctrl-shift-esc" = "ctrl+shift+esc" (case, spacing, order, "+" or "-" between
+    keys and the usual key-name aliases ignored);
+    web_address: a site's address without its scheme, a leading "www." or trailing slashes
+    ("https://www.dichvucong.gov.vn/" = "dichvucong.gov.vn").
     """
     steps = set(steps)
     out = unicodedata.normalize("NFC", text)
@@ -162,7 +189,29 @@ def normalize_text(text: str, steps: Iterable[str]) -> str:
         out = unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
     if "strip_leading_dot" in steps:
         out = out.removeprefix(".") if "strip" not in steps else out.removeprefix(".").strip()
+    if "web_address" in steps:
+        out = _web_address(out)
+    if "key_chord" in steps:
+        out = _key_chord(out)
     return out
+
+
+def _key_chord(text: str) -> str:
+    """The keys of a shortcut, named one way and sorted (modifiers first): a chord has no order."""
+    text = text.strip()
+    if len(text) > 1 and text.endswith("+"):  # the plus key itself: "Ctrl + +"
+        text = text[:-1] + " plus"
+    keys = [_KEY_NAMES.get(k, k) for k in (t.casefold() for t in _CHORD_SEPARATORS.split(text)) if k]
+    modifiers = [m for m in _MODIFIERS if m in keys]
+    return "+".join(modifiers + sorted(k for k in set(keys) if k not in _MODIFIERS))
+
+
+def _web_address(text: str) -> str:
+    """``text`` without a URL scheme, a leading ``www.`` or trailing slashes; the host's case ignored."""
+    out = _SCHEME.sub("", text.strip())
+    host, slash, rest = out.partition("/")
+    host = host.casefold().removeprefix("www.")
+    return (host + slash + rest).rstrip("/")
 
 
 def answer_for(item: Item, category: int) -> Any:

@@ -252,3 +252,35 @@ def test_text_normalisations_apply_only_when_declared():
     assert normalize_text("Đà Nẵng", ["strip_diacritics", "casefold"]) == "da nang"
     ext = short_item({"kind": "text", "accepted": ["pdf"], "normalize": ["strip", "casefold", "strip_leading_dot"]})
     assert [score(ext, t)[1] for t in (".PDF", " pdf ", "..pdf", "docx")] == [1, 1, 0, 0]
+
+
+KEY_ALIASES = {"ctrl": ["Ctrl", "CTRL", "control", "Control"], "shift": ["Shift", "SHIFT"], "esc": ["Esc", "Escape"]}
+
+
+@given(st.permutations(["ctrl", "shift", "esc"]), st.data())
+def test_a_key_chord_is_the_same_in_any_order_spelling_and_separator(keys, data):
+    chord = short_item({"kind": "text", "accepted": ["Ctrl+Shift+Esc"], "normalize": ["strip", "key_chord"]})
+    names = [data.draw(st.sampled_from(KEY_ALIASES[k])) for k in keys]
+    seps = [data.draw(st.sampled_from(["+", " + ", " ", "-", " - ", "+ "])) for _ in names[1:]]
+    typed = names[0] + "".join(s + n for s, n in zip(seps, names[1:], strict=True))
+    assert score(chord, f" {typed} ")[1] == 1
+    assert score(chord, typed.replace(names[-1], "Tab"))[1] == 0  # another key is another chord
+    assert score(chord, "Ctrl+Shift")[1] == 0 and score(chord, "Ctrl+Shift+Esc+Alt")[1] == 0
+
+
+def test_the_plus_and_minus_keys_are_keys_of_a_chord_not_separators():
+    zoom_in = short_item({"kind": "text", "accepted": ["Ctrl + +"], "normalize": ["strip", "key_chord"]})
+    zoom_out = short_item({"kind": "text", "accepted": ["Ctrl + -"], "normalize": ["strip", "key_chord"]})
+    assert [score(zoom_in, t)[1] for t in ("ctrl++", "Ctrl plus", "ctrl+-", "ctrl")] == [1, 1, 0, 0]
+    assert [score(zoom_out, t)[1] for t in ("Ctrl+-", "ctrl -", "Ctrl minus", "ctrl++")] == [1, 1, 1, 0]
+    assert normalize_text("Ctrl-Alt-Del", ["key_chord"]) == normalize_text("Delete + Alt + Control", ["key_chord"])
+
+
+def test_a_web_address_ignores_scheme_www_host_case_and_trailing_slashes_but_not_the_path():
+    site = short_item(
+        {"kind": "text", "accepted": ["dichvucong.gov.vn"], "normalize": ["strip", "casefold", "web_address"]}
+    )
+    typed = ["https://www.dichvucong.gov.vn/", "DichVuCong.gov.vn", "http://dichvucong.gov.vn//", " dichvucong.gov.vn "]
+    assert all(score(site, t)[1] == 1 for t in typed)
+    wrong = ["dichvucong.gov.vn.com", "dichvucong-gov.vn", "dichvucong.gov.vn/login", "wwwdichvucong.gov.vn"]
+    assert not any(score(site, t)[1] for t in wrong)
