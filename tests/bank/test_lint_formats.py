@@ -194,3 +194,44 @@ def test_the_formats_bank_lints_with_its_multiple_response_items_counted():
     report = lint_bank(FORMATS, today=TODAY)
     assert report.n_multiple_choice == 1 and report.n_multiple_response == 2 and report.n_items == 8
     assert not report.errors
+
+
+def numeric(item_id, accepted, tolerance=0.0):
+    return Item.model_validate(
+        {
+            "id": item_id,
+            "type": "short_answer",
+            **COMMON,
+            "model": "2PL",
+            "params": {"a": 1.0, "b": 0.0},
+            "stem": {"vi": f"Đếm số dòng trong bảng {item_id}.", "en": f"Count the rows of table {item_id}."},
+            "answer": {"kind": "number", "accepted": list(accepted), "tolerance": tolerance},
+        }
+    )
+
+
+def test_one_number_answering_over_a_quarter_of_the_numeric_short_answers_is_flagged_on_those_items():
+    other = [numeric(f"sa-{k}", [10 + k]) for k in range(6)]
+    quarter = [numeric("sa-a", [3]), numeric("sa-b", [2.9], tolerance=0.2)]  # 3 within tolerance of 2.9
+    assert not [f for f in lint_items(other + quarter).findings if f.rule == "common-number"]  # 2 of 8: 25%
+    more = quarter + [numeric("sa-c", [7, 3])]  # any accepted value counts
+    found = [f for f in lint_items(other + more).findings if f.rule == "common-number"]
+    assert {f.item for f in found} == {"sa-a", "sa-b", "sa-c"}
+    assert all("typing 3 answers 3 of the bank's 9" in f.message and f.severity == "warning" for f in found)
+
+
+def test_common_number_needs_enough_numeric_items_and_ignores_text_answers():
+    few = [numeric(f"sa-{k}", [3]) for k in range(7)]
+    text = Item.model_validate(
+        {
+            "id": "txt",
+            "type": "short_answer",
+            **COMMON,
+            "model": "2PL",
+            "params": {"a": 1.0, "b": 0.0},
+            "stem": {"vi": "Gõ phần mở rộng.", "en": "Type the extension."},
+            "answer": {"kind": "text", "accepted": ["3"]},
+        }
+    )
+    assert not [f for f in lint_items([*few, text]).findings if f.rule == "common-number"]
+    assert len([f for f in lint_items([*few, numeric("sa-7", [3])]).findings if f.rule == "common-number"]) == 8

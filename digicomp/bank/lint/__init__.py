@@ -10,7 +10,8 @@ Word lists are given for Vietnamese and English.
 
 Modules: :mod:`~digicomp.bank.lint.words` (word lists, text features), :mod:`~digicomp.bank.lint.options` (option
 arrays), :mod:`~digicomp.bank.lint.rules` (per-item rules), :mod:`~digicomp.bank.lint.provenance` (citations and
-review-by dates), :mod:`~digicomp.bank.lint.cues` (bank-level tests), :mod:`~digicomp.bank.lint.report` (the report).
+review-by dates), :mod:`~digicomp.bank.lint.answers` (numeric short answers), :mod:`~digicomp.bank.lint.cues`
+(bank-level tests), :mod:`~digicomp.bank.lint.report` (the report).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from collections.abc import Sequence
 from os import PathLike
 from typing import Any
 
+from digicomp.bank.lint.answers import GUESS_SHARE, MIN_NUMERIC
 from digicomp.bank.lint.catalog import RULES, Finding, Rule, Severity
 from digicomp.bank.lint.cues import (
     BANK_TESTS,
@@ -51,12 +53,14 @@ __all__ = [
     "ABSOLUTE",
     "ALL_NONE",
     "BANK_TESTS",
+    "GUESS_SHARE",
     "HEDGE",
     "HOMOGENEITY_MIN_GAP",
     "HOMOGENEITY_RATIO",
     "JUSTIFICATION",
     "KEY_LENGTH_RATIO",
     "LANGS",
+    "MIN_NUMERIC",
     "MIN_EXPECTED",
     "NEAR_DUPLICATE_JACCARD",
     "OPTION_KINDS",

@@ -38,6 +38,7 @@ RULES: dict[str, Rule] = {
         Rule("duplicate-stem", "error", "two items have the same stem", f"{_HDR} #4"),
         Rule("near-duplicate-stem", "warning", "two stems share half or more of their word 3-shingles", f"{_HDR} #4"),
         Rule("gendered-address", "warning", "the candidate is addressed as 'anh' or 'chị' alone", "neutral address"),
+        Rule("common-number", "warning", "one number answers over a quarter of the numeric short answers", "no c"),
         Rule("law-review-date", "warning", "a legal document is cited but no review-by date is given", "provenance"),
         Rule("law-source", "warning", "a legal document cited in the text is not in 'sources'", "provenance"),
         Rule("review-overdue", "error", "a review-by date has passed: re-check the item", "provenance"),

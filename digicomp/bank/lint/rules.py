@@ -1,5 +1,6 @@
 """Per-item rules of the linter: option cues (length, words, form, agreement, stem overlap, 'all/none of the above'),
-negative stems, duplicate stems and gendered address. Provenance rules are in :mod:`digicomp.bank.lint.provenance`.
+negative stems, duplicate stems and gendered address. Provenance rules are in :mod:`digicomp.bank.lint.provenance`,
+the numeric short answers' common-number rule in :mod:`digicomp.bank.lint.answers`.
 
 Option rules apply to the items with keys and distractors (multiple choice and multiple response, where "the key"
 reads "the keys"); ordering, matching and short-answer items have no distractors, so only the stem rules apply.
@@ -14,6 +15,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import sparse
 
+from digicomp.bank.lint.answers import common_number_findings
 from digicomp.bank.lint.catalog import RULES, Finding
 from digicomp.bank.lint.catalog import finding as _finding
 from digicomp.bank.lint.options import OPTION_KINDS, _key_alone, _marks_distractors, _Options
@@ -48,6 +50,7 @@ def item_findings(items: Sequence[Item], mc: _Options | None = None, today=None)
     found += _negative_stem_findings(items)
     found += _duplicate_findings(items)
     found += _address_findings(items)
+    found += common_number_findings(items)
     found += provenance_findings(items, today)
     order = {item.id: j for j, item in enumerate(items)}
     return sorted(found, key=lambda f: (order.get(f.item, len(order)), list(RULES).index(f.rule)))
