@@ -72,8 +72,8 @@ def test_every_competence_has_items_in_all_four_bands(bundled):
 def test_levels_are_the_levels_the_reviews_judged(bundled):
     """Every item the reviews judged is in the bank at the level of its latest review: the level audit, then the
     review of the new items, then the reviews of the rewritten items that were applied, then the fifth pass's
-    sample, then the sixth pass's review of every item not reviewed before, then the seventh pass's new items (each
-    later one overrides)."""
+    sample, then the sixth pass's review of every item not reviewed before, then the seventh pass's new items, then
+    the eighth pass's rewrites of the items failing their latest review (each later one overrides)."""
     bank, _ = bundled
     level = {item.id: item.level for item in bank.spec.items}
     judged: dict[str, int] = {}
@@ -115,6 +115,22 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         assert int(row["level_in_bank"]) == int(row["review2_level_judged" if revision else "review1_level_judged"])
         assert row["review2_pass" if revision else "review1_pass"] == "1"
     judged.update({row["item"]: int(row["level_in_bank"]) for row in seventh if row["level_in_bank"]})
+    # the eighth pass: items failing their latest review, rewritten (mostly into constructed formats); a rewrite is in
+    # the bank, in its new format, at the level its fresh review judged, when and only when it passed that review
+    with open(REVIEW / f"eighth-pass-2026-12-05n-{bank.id}.csv", encoding="utf-8") as fh:
+        eighth = list(csv.DictReader(fh))
+    assert len(eighth) > 100
+    kind = {item.id: item.kind for item in bank.spec.items}
+    for row in eighth:
+        if row["decision"].startswith("rewrite applied"):
+            assert row["review_pass"] == "1" and int(row["level_in_bank"]) == int(row["review_level_judged"]), row
+            assert kind[row["item"]] == row["format_after"], row
+        elif row["decision"].startswith("revision applied"):  # round 2: the failed rewrite revised, then passed
+            assert row["review2_pass"] == "1" and int(row["level_in_bank"]) == int(row["review2_level_judged"]), row
+            assert kind[row["item"]] == row["format_revised"], row
+        else:
+            assert kind[row["item"]] == row["format_before"], row
+    judged.update({row["item"]: int(row["level_in_bank"]) for row in eighth})
     assert len(judged) > 250 and rewrites
     wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
     assert not wrong, f"items not at the level their latest review judged: {wrong}"
