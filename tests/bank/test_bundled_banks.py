@@ -132,14 +132,15 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
             assert kind[row["item"]] == row["format_before"], row
     judged.update({row["item"]: int(row["level_in_bank"]) for row in eighth})
     # then five civil-service counting items whose data were changed so that 3 stops being the common answer
-    variation = REVIEW / f"count-variation-2026-12-05p-{bank.id}.csv"
-    if variation.exists():
-        with open(variation, encoding="utf-8") as fh:
+    varied = []
+    if bank.id == "civil-service":  # the only bank whose counting items clustered on one answer
+        with open(REVIEW / f"count-variation-2026-12-05p-{bank.id}.csv", encoding="utf-8") as fh:
             varied = list(csv.DictReader(fh))
-        for row in varied:
-            applied = row["decision"].startswith("applied")
-            assert not applied or row["review_pass"] == "1", row
-        judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
+        assert len(varied) == 5
+    for row in varied:
+        applied = row["decision"].startswith("applied")
+        assert not applied or row["review_pass"] == "1", row
+    judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
     assert len(judged) > 250 and rewrites
     wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
     assert not wrong, f"items not at the level their latest review judged: {wrong}"
