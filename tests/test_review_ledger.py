@@ -16,26 +16,46 @@ review_ledger = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(review_ledger)
 
 
+def _rows(name: str) -> list[dict[str, str]]:
+    path = review_ledger.RECORDS / name
+    if not path.exists():
+        return []
+    with open(path, encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _pass_record(row: dict[str, str]) -> bool | None:
+    """A pass record's verdict: True when it applied a reviewed version; an item it kept keeps failing."""
+    return row["decision"].startswith(("rewrite applied", "revision applied", "applied"))
+
+
+# the eighth pass listed only items failing their latest review (an applied rewrite passes, an item left as it was
+# still fails); the fresh sample of 5 December judged what it drew; the count variation applied passing versions
+# (a version it did not apply leaves the item's verdict as it was: None)
+LATEST_RECORDS = [
+    ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
+    ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("count-variation-2026-12-05p-{bank}.csv", lambda row: True if _pass_record(row) else None),
+]
+
+
 @pytest.mark.parametrize("bank_id", review_ledger.BANKS)
 def test_the_ledger_covers_every_graded_item_and_follows_the_latest_record(bank_id):
     status = review_ledger.ledger(bank_id)
     bank = load_bank(bank_id)
     graded = {item.id for item in bank.spec.items if item.kind != "self_assessment"}
     assert set(status) == graded
-    with open(review_ledger.RECORDS / f"eighth-pass-2026-12-05n-{bank_id}.csv", encoding="utf-8") as fh:
-        eighth = list(csv.DictReader(fh))
-    # the eighth pass listed only items failing their latest review: an applied rewrite passes, an item left as it
-    # was still fails (unless a later record, the count variation, applied a passing version)
-    later = set()
-    path = review_ledger.RECORDS / f"count-variation-2026-12-05p-{bank_id}.csv"
-    if path.exists():
-        with open(path, encoding="utf-8") as fh:
-            later = {r["item"] for r in csv.DictReader(fh) if r["decision"].startswith("applied")}
-    applied = {r["item"] for r in eighth if r["decision"].startswith(("rewrite applied", "revision applied"))}
-    kept = {r["item"] for r in eighth if r["decision"].startswith("original kept")} - later
-    assert applied and kept
-    assert all(status[item] for item in applied | later)
-    assert not any(status[item] for item in kept)
+    # the latest records, in the order they were made: an item takes the verdict of the last one naming it
+    expected: dict[str, bool] = {}
+    for name, verdict in LATEST_RECORDS:
+        for row in _rows(name.format(bank=bank_id)):
+            if (judged := verdict(row)) is not None:
+                expected[row["item"]] = judged
+    applied = {item for item, ok in expected.items() if ok}
+    failing = {item for item, ok in expected.items() if not ok}
+    assert applied and failing
+    assert all(status[item] for item in applied)
+    assert not any(status[item] for item in failing)
 
 
 def test_the_command_prints_a_line_per_bank(capsys):

@@ -7,8 +7,8 @@ The records in docs/content-review are read in the order the reviews happened; a
 an earlier one: the first reviews of 3 December (which may concern versions the second and third passes replaced,
 so the ledger is approximate there), the fourth pass's applied rewrites, the new items of 3 December (passed when
 only their level was disputed), the fifth pass's sample, the sixth pass, the fresh sample of 4 December, the
-seventh pass's applied items, the eighth pass's applied rewrites and the count variation of 5 December. An item no
-record names counts as failing (never reviewed). docs/content-review.md ("Eighth pass") quotes its figures.
+seventh pass's applied items, the eighth pass's applied rewrites, the fresh sample and the count variation of
+5 December. An item no record names counts as failing (never reviewed). docs/content-review.md quotes its figures.
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def ledger(bank: str) -> dict[str, bool]:
     passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-04l-{bank}.csv")})
     for name in (f"seventh-pass-2026-12-04m-{bank}.csv", f"eighth-pass-2026-12-05n-{bank}.csv"):
         passed.update({r["item"]: True for r in _rows(name) if _applied(r["decision"])})
+    passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-05o-{bank}.csv")})
     passed.update(
         {r["item"]: True for r in _rows(f"count-variation-2026-12-05p-{bank}.csv") if _applied(r["decision"])}
     )
