@@ -109,8 +109,11 @@ def distractor_analysis(
         raise ResponseError(f"person row {p + 1}, item {ids[j]!r}: choice {int(c[p, j])} is not an option position")
     x_all = np.asarray(scores, dtype=float)
     cols = np.arange(n_items) if score_columns is None else np.asarray(score_columns, dtype=np.intp)
-    if x_all.ndim != 2 or x_all.shape[0] != n_persons or cols.shape != (n_items,) or (
-        cols.size and (cols.min() < 0 or cols.max() >= x_all.shape[1])
+    if (
+        x_all.ndim != 2
+        or x_all.shape[0] != n_persons
+        or cols.shape != (n_items,)
+        or (cols.size and (cols.min() < 0 or cols.max() >= x_all.shape[1]))
     ):
         raise ResponseError(
             f"scores have shape {x_all.shape}; expected {n_persons} rows as the choices and a column for each of "

@@ -91,9 +91,7 @@ class Q3Result:
         return pd.DataFrame(self.Q3, index=self.item, columns=self.item)
 
 
-def q3(
-    params: ItemParameters, responses: Responses, theta: Array | None = None, *, threshold: float = 0.2
-) -> Q3Result:
+def q3(params: ItemParameters, responses: Responses, theta: Array | None = None, *, threshold: float = 0.2) -> Q3Result:
     """Yen's Q3 for every pair of items; pairs answered together by fewer than 3 persons are NaN."""
     th = _theta(params, responses, theta)
     from scipy import sparse

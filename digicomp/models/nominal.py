@@ -114,9 +114,7 @@ class NominalParameters:
         """The items at ``index`` (positions or a boolean mask), in that order."""
         idx = np.arange(self.n_items)[np.asarray(index)]
         width = int(self.n_categories[idx].max())
-        return NominalParameters(
-            self.a1[idx], self.ak[idx, :width], self.d[idx, :width], [self.ids[j] for j in idx]
-        )
+        return NominalParameters(self.a1[idx], self.ak[idx, :width], self.d[idx, :width], [self.ids[j] for j in idx])
 
     def category_slopes(self) -> Array:
         """a1 · ak_k per item and category (J, K), NaN beyond an item's categories."""

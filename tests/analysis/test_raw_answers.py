@@ -118,8 +118,9 @@ def test_nominal_model_on_the_chosen_options_flags_a_miskey(bank):
     keys = [[o.id for o in it.options].index(it.key) for it in items]
     steep_to_key = [[(k + keys[j] + 1) % 4 for k in range(4)] for j in range(6)]  # category 3 -> the key
     chosen = np.array([[steep_to_key[j][c] for j, c in enumerate(row)] for row in cats])
-    chosen[:, 2] = np.where(chosen[:, 2] == keys[2], (keys[2] + 1) % 4, np.where(chosen[:, 2] == (keys[2] + 1) % 4,
-                                                                                keys[2], chosen[:, 2]))
+    chosen[:, 2] = np.where(
+        chosen[:, 2] == keys[2], (keys[2] + 1) % 4, np.where(chosen[:, 2] == (keys[2] + 1) % 4, keys[2], chosen[:, 2])
+    )
     chosen[chosen[:, 4] == (keys[4] + 2) % 4, 4] = (keys[4] + 1) % 4  # item 5: one option never chosen
     rows = [
         (f"row{p}", f"p{p}", it.id, it.options[int(chosen[p, j])].id) for p in range(3000) for j, it in enumerate(items)

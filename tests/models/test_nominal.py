@@ -21,8 +21,9 @@ DATA = Path(__file__).resolve().parents[1] / "data"
 
 def _items(seed=0, J=6, K=4):
     rng = np.random.default_rng(seed)
-    ak = np.concatenate([np.zeros((J, 1)), np.sort(rng.uniform(0.2, K - 1.2, (J, K - 2)), axis=1),
-                         np.full((J, 1), K - 1.0)], axis=1)
+    ak = np.concatenate(
+        [np.zeros((J, 1)), np.sort(rng.uniform(0.2, K - 1.2, (J, K - 2)), axis=1), np.full((J, 1), K - 1.0)], axis=1
+    )
     d = np.concatenate([np.zeros((J, 1)), rng.normal(0.5, 0.8, (J, K - 1))], axis=1)
     return NominalParameters(rng.lognormal(-0.3, 0.2, J), ak, d)
 
