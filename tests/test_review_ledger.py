@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import importlib.util
 from pathlib import Path
 
@@ -14,14 +13,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = importlib.util.spec_from_file_location("review_ledger", ROOT / "tools" / "review_ledger.py")
 review_ledger = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(review_ledger)
-
-
-def _rows(name: str) -> list[dict[str, str]]:
-    path = review_ledger.RECORDS / name
-    if not path.exists():
-        return []
-    with open(path, encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
 
 
 def _pass_record(row: dict[str, str]) -> bool | None:
@@ -51,7 +42,7 @@ def test_the_ledger_covers_every_graded_item_and_follows_the_latest_record(bank_
     # the latest records, in the order they were made: an item takes the verdict of the last one naming it
     expected: dict[str, bool] = {}
     for name, verdict in LATEST_RECORDS:
-        for row in _rows(name.format(bank=bank_id)):
+        for row in review_ledger._rows(name.format(bank=bank_id)):
             if (judged := verdict(row)) is not None:
                 expected[row["item"]] = judged
     applied = {item for item, ok in expected.items() if ok}
