@@ -13,6 +13,7 @@ import pytest
 from digicomp.bank.lint import (
     BANK_TESTS,
     LANGS,
+    LANGUAGE_FREE,
     RULES,
     exact_placement_test,
     holm,
@@ -23,6 +24,7 @@ from digicomp.bank.lint import (
     second_person_titles,
     shingle_jaccard,
 )
+from digicomp.bank.lint.words import option_magnitudes
 from digicomp.bank.schema import Item
 from digicomp.cli import main
 from digicomp.errors import DigicompError
@@ -354,6 +356,40 @@ def test_keys_all_in_one_position_are_a_significant_cue():
     assert balanced[("key-position", None)].p_value == 1.0
 
 
+def test_options_on_one_scale_are_numbers_with_one_unit_or_sets_of_numbered_parts():
+    assert option_magnitudes(["Part (1)", "Parts (2) and (3)", "Parts (1), (2) and (4)", "Part (a)"]) == [1, 2, 3, 1]
+    assert option_magnitudes(["16.3 MB", "2 MB", "1,240 MB", "−3 MB"]) == [16.3, 2.0, 1240.0, -3.0]
+    assert option_magnitudes(["1 day", "3 days", "10 days", "2 days"]) == [1.0, 3.0, 10.0, 2.0]
+    assert option_magnitudes(["25%", "30%", "45%", "60%"]) == [25.0, 30.0, 45.0, 60.0]
+    assert option_magnitudes(["3 days", "3 weeks", "5 days", "1 day"]) is None  # two units: no common scale
+    assert option_magnitudes(["Open the file", "3 days", "5 days", "1 day"]) is None
+    assert option_magnitudes(["01/7/2026", "01/01/2027", "3", "4"]) is None  # dates are not magnitudes
+
+
+def _numeric_bank(key_rank: list[int]) -> list[Item]:
+    """Items whose options are four amounts in shuffled order, the key at the given rank (0 smallest .. 3 largest)."""
+    rng = np.random.default_rng(29)
+    items = []
+    for i, rank in enumerate(key_rank):
+        values = sorted(rng.choice(np.arange(1, 90), size=4, replace=False).tolist())
+        order = rng.permutation(4)
+        options = [(f"{values[j]} tệp", f"{values[j]} files") for j in order]
+        key = "ABCD"[int(np.flatnonzero(order == rank)[0])]
+        stem = (f"Câu {i}: bao nhiêu tệp?", f"Item {i}: how many files?")
+        items.append(mc(f"t-{i}", stem=stem, options=options, key=key))
+    return items
+
+
+def test_keys_never_at_the_smallest_or_largest_amount_are_a_significant_cue():
+    middle = _tests(lint_items(_numeric_bank([1, 2] * 20)))[("key-extreme", None)]
+    assert middle.significant and middle.n_items == 40 and middle.statistic == 0
+    assert middle.expected == pytest.approx(0.5)
+    spread = _tests(lint_items(_numeric_bank([0, 1, 2, 3] * 10)))[("key-extreme", None)]
+    assert not spread.significant and spread.statistic == 20 and spread.p_value == pytest.approx(1.0)
+    words = _tests(lint_items(_bank(_random_options(np.random.default_rng(3), 20), [0] * 20)))
+    assert words[("key-extreme", None)].n_items == 0  # options on no common scale carry no cue
+
+
 def test_key_length_rank_is_pearsons_chi_square_of_the_rank_table():
     from scipy import stats
 
@@ -439,7 +475,7 @@ def test_bundled_banks_lint_to_well_formed_reports(bundled_report):
     ids = set(load_bank(bundled_report.bank).ids)
     assert bundled_report.n_multiple_choice > 0
     assert all(f.item in ids and f.rule in RULES and f.message for f in bundled_report.findings)
-    assert len(bundled_report.tests) == 2 * (len(BANK_TESTS) - 1) + 1
+    assert len(bundled_report.tests) == 2 * (len(BANK_TESTS) - len(LANGUAGE_FREE)) + len(LANGUAGE_FREE)
     assert all(0.0 <= t.p_value <= t.p_holm <= 1.0 for t in bundled_report.tests)
     json.dumps(bundled_report.to_dict(), ensure_ascii=False)
 

@@ -25,6 +25,7 @@ from digicomp.bank.lint.answers import GUESS_SHARE, MIN_NUMERIC
 from digicomp.bank.lint.catalog import RULES, Finding, Rule, Severity
 from digicomp.bank.lint.cues import (
     BANK_TESTS,
+    LANGUAGE_FREE,
     MIN_EXPECTED,
     CueTest,
     cue_tests,
@@ -60,6 +61,7 @@ __all__ = [
     "JUSTIFICATION",
     "KEY_LENGTH_RATIO",
     "LANGS",
+    "LANGUAGE_FREE",
     "MIN_NUMERIC",
     "MIN_EXPECTED",
     "NEAR_DUPLICATE_JACCARD",

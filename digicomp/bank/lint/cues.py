@@ -20,7 +20,7 @@ from scipy import stats
 
 from digicomp.bank.lint.options import _Options
 from digicomp.bank.lint.rules import _overlap_counts
-from digicomp.bank.lint.words import _WORDS, LANGS, _is_list
+from digicomp.bank.lint.words import _WORDS, LANGS, _is_list, option_magnitudes
 from digicomp.bank.schema import Item
 
 
@@ -107,7 +107,7 @@ def exact_placement_test(scores: NDArray[np.integer], mask: NDArray[np.bool_], k
     return min(1.0, 2.0 * min(lower, upper))
 
 
-def _binary_test(rule: str, lang: str, cue: NDArray[np.bool_], mc: _Options, what: str) -> dict[str, Any]:
+def _binary_test(rule: str, lang: str | None, cue: NDArray[np.bool_], mc: _Options, what: str) -> dict[str, Any]:
     """Exact test of the number of keys carrying a yes/no feature (multiple-response keys each count)."""
     cue = cue & mc.mask
     with_cue = cue.sum(axis=1)
@@ -192,6 +192,22 @@ def _position_test(mc: _Options) -> dict[str, Any]:
     return dict(rule="key-position", lang=None, **_chi_square(tables, "key position", "first to last", "max"))
 
 
+def _extreme_test(mc: _Options) -> dict[str, Any]:
+    """Exact test of the keys at the smallest or largest option, where the options are numbers or sets of parts.
+
+    Test-wise readers avoid the extremes of a numeric scale (the middle-value strategy; Attali & Bar-Hillel 2003 find
+    the same edge aversion for positions), and writers of computed or "which parts" items tend to place the key
+    between the errors they anticipate. Items whose options are not on one scale carry no cue and are not counted.
+    """
+    cue = np.zeros(mc.mask.shape, dtype=bool)
+    for i, row in enumerate(mc.text["en"]):
+        values = option_magnitudes(row)
+        if values is not None:
+            v = np.asarray(values)
+            cue[i, : len(v)] = (v == v.min()) | (v == v.max())
+    return _binary_test("key-extreme", None, cue, mc, "the smallest or largest number or set of parts")
+
+
 def holm(p_values: Sequence[float]) -> NDArray[np.float64]:
     """Holm (1979) step-down adjusted p-values (family-wise error rate)."""
     p = np.asarray(p_values, dtype=float)
@@ -207,7 +223,7 @@ def cue_tests(mc: _Options | Sequence[Item], alpha: float = 0.05) -> list[CueTes
     """Bank-level tests of every cue against random key placement, Holm-adjusted at ``alpha``.
 
     Word, form, length and overlap cues are tested over the multiple-choice and multiple-response items together;
-    the key-length rank and key position (one key per item) over the multiple-choice items.
+    the key-length rank, key position and key extremes (one key per item) over the multiple-choice items.
     """
     if not isinstance(mc, _Options):
         mc = _Options.of(mc)
@@ -236,6 +252,7 @@ def cue_tests(mc: _Options | Sequence[Item], alpha: float = 0.05) -> list[CueTes
         raw.append(_binary_test("stem-overlap", lang, most, mc, "most stem words repeated"))
     if single.n:
         raw.append(_position_test(single))
+        raw.append(_extreme_test(single))
     adjusted = holm([r["p_value"] for r in raw])
     return [CueTest(**r, p_holm=float(a), significant=bool(a <= alpha)) for r, a in zip(raw, adjusted)]
 
@@ -250,5 +267,9 @@ BANK_TESTS = (
     "list-form",
     "stem-overlap",
     "key-position",
+    "key-extreme",
 )
-"""The bank-level tests, each run per language except ``key-position``."""
+"""The bank-level tests, each run per language except the language-free ones."""
+
+LANGUAGE_FREE = ("key-position", "key-extreme")
+"""Bank-level tests run once, not per language: the key's position, and its place on the options' own scale."""

@@ -165,3 +165,26 @@ def _units(text: str, lang: str) -> set[str]:
     if lang == "vi":
         return {f"{a} {b}" for a, b in zip(toks, toks[1:])}
     return {t for t in toks if t not in _EN_STOP and not t.isdigit()}
+
+
+_PART_LABEL = re.compile(r"\((?:\d{1,2}|[a-h])\)")
+_NUMBER_UNIT = re.compile(
+    r"^\s*(?P<sign>[-−])?[$€£]?(?P<num>\d{1,3}(?:,\d{3})+|\d+)(?P<dec>\.\d+)?\s*(?P<unit>[^\d]{0,30})$"
+)
+
+
+def option_magnitudes(options: Sequence[str]) -> list[float] | None:
+    """The options' places on one scale, when they have one: the number of numbered parts each names ("Parts (1)
+    and (3)"), or the number each is ("16.3 MB", "25%", "3 days", one unit for all); else None. English text."""
+    parts = [len(_PART_LABEL.findall(t)) for t in options]
+    if all(parts):
+        return [float(n) for n in parts]
+    values, units = [], set()
+    for text in options:
+        m = _NUMBER_UNIT.match(text)
+        if m is None:
+            return None
+        number = float(m["num"].replace(",", "") + (m["dec"] or ""))
+        values.append(-number if m["sign"] else number)
+        units.add(m["unit"].strip().lower().removesuffix("s"))
+    return values if len(units) == 1 else None
