@@ -23,13 +23,15 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # the eighth pass listed only items failing their latest review (an applied rewrite passes, an item left as it was
 # still fails); the fresh sample of 5 December judged what it drew; the count variation applied passing versions
 # (a version it did not apply leaves the item's verdict as it was: None); the ninth pass, like the eighth, listed
-# only failing items; then the fresh sample after it
+# only failing items; then the fresh sample after it; the tenth pass (failing items again) and the sample after it
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
     ("count-variation-2026-12-05p-{bank}.csv", lambda row: True if _pass_record(row) else None),
     ("ninth-pass-2026-12-05q-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05r-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("tenth-pass-2026-12-05s-{bank}.csv", _pass_record),
+    ("expert-review-2026-12-05t-{bank}.csv", lambda row: row["pass"] == "1"),
 ]
 
 

@@ -73,7 +73,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     """Every item the reviews judged is in the bank at the level of its latest review: the level audit, then the
     review of the new items, then the reviews of the rewritten items that were applied, then the fifth pass's
     sample, then the sixth pass's review of every item not reviewed before, then the seventh pass's new items, then
-    the eighth and ninth passes' rewrites of the items failing their latest review (each later one overrides)."""
+    the eighth, ninth and tenth passes' rewrites of the items failing their latest review (each later one overrides)."""
     bank, _ = bundled
     level = {item.id: item.level for item in bank.spec.items}
     judged: dict[str, int] = {}
@@ -121,11 +121,18 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         eighth = list(csv.DictReader(fh))
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
-    with open(REVIEW / f"ninth-pass-2026-12-05q-{bank.id}.csv", encoding="utf-8") as fh:
-        ninth = list(csv.DictReader(fh))
-    replaced_later = {row["item"] for row in ninth if row["decision"].startswith("rewrite applied")}
+    later = {}  # the ninth and tenth passes' records; an item a later pass replaced is checked against that pass
+    for name in ("ninth-pass-2026-12-05q", "tenth-pass-2026-12-05s"):
+        with open(REVIEW / f"{name}-{bank.id}.csv", encoding="utf-8") as fh:
+            later[name] = list(csv.DictReader(fh))
+
+    def replaced_after(name: str | None) -> set[str]:
+        names = list(later)
+        after = names[names.index(name) + 1 :] if name else names
+        return {r["item"] for n in after for r in later[n] if r["decision"].startswith("rewrite applied")}
+
     for row in eighth:
-        if row["item"] in replaced_later:  # its format is checked against the ninth pass below
+        if row["item"] in replaced_after(None):  # its format is checked against the later pass below
             continue
         if row["decision"].startswith("rewrite applied"):
             assert row["review_pass"] == "1" and int(row["level_in_bank"]) == int(row["review_level_judged"]), row
@@ -146,19 +153,22 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         applied = row["decision"].startswith("applied")
         assert not applied or row["review_pass"] == "1", row
     judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
-    # the ninth pass: items failing their latest review (the fresh sample of 5 December included), rewritten, most
-    # as multiple choice; a rewrite is in the bank at the level its review judged when and only when it passed that
-    # review and, if multiple choice, not both blind readers picked its key from the options alone
-    assert len(ninth) > 100
-    for row in ninth:
-        if row["decision"].startswith("rewrite applied"):
-            assert row["review_pass"] == "1" and int(row["level_in_bank"]) == int(row["review_level_judged"]), row
-            assert kind[row["item"]] == row["format_after"], row
-            if row["format_after"] == "multiple_choice":
-                assert int(row["blind_key_picked"]) < int(row["blind_readers"]) == 2, row
-        else:
-            assert kind[row["item"]] == row["format_before"], row
-    judged.update({row["item"]: int(row["level_in_bank"]) for row in ninth})
+    # the ninth and tenth passes: items failing their latest review (the fresh samples of 5 December included),
+    # rewritten, most as multiple choice; a rewrite is in the bank at the level its review judged when and only when
+    # it passed that review and, if multiple choice, not both blind readers picked its key from the options alone
+    for name, rows in later.items():
+        assert len(rows) > 100
+        replaced = replaced_after(name)
+        for row in rows:
+            if row["decision"].startswith("rewrite applied"):
+                assert row["review_pass"] == "1" and int(row["level_in_bank"]) == int(row["review_level_judged"]), row
+                if row["item"] not in replaced:
+                    assert kind[row["item"]] == row["format_after"], row
+                if row["format_after"] == "multiple_choice":
+                    assert int(row["blind_key_picked"]) < int(row["blind_readers"]) == 2, row
+            elif row["item"] not in replaced:
+                assert kind[row["item"]] == row["format_before"], row
+        judged.update({row["item"]: int(row["level_in_bank"]) for row in rows})
     assert len(judged) > 250 and rewrites
     wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
     assert not wrong, f"items not at the level their latest review judged: {wrong}"
