@@ -23,7 +23,8 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # the eighth pass listed only items failing their latest review (an applied rewrite passes, an item left as it was
 # still fails); the fresh sample of 5 December judged what it drew; the count variation applied passing versions
 # (a version it did not apply leaves the item's verdict as it was: None); the ninth pass, like the eighth, listed
-# only failing items; then the fresh sample after it; the tenth pass (failing items again) and the sample after it
+# only failing items; then the fresh sample after it; the tenth pass (failing items again) and the sample after it;
+# the eleventh pass (failing items again)
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -32,6 +33,7 @@ LATEST_RECORDS = [
     ("expert-review-2026-12-05r-{bank}.csv", lambda row: row["pass"] == "1"),
     ("tenth-pass-2026-12-05s-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05t-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("eleventh-pass-2026-12-05u-{bank}.csv", _pass_record),
 ]
 
 
