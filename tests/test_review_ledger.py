@@ -24,7 +24,7 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # still fails); the fresh sample of 5 December judged what it drew; the count variation applied passing versions
 # (a version it did not apply leaves the item's verdict as it was: None); the ninth pass, like the eighth, listed
 # only failing items; then the fresh sample after it; the tenth pass (failing items again) and the sample after it;
-# the eleventh pass (failing items again) and the sample after it
+# the eleventh pass (failing items again) and the sample after it; the twelfth pass
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -35,6 +35,7 @@ LATEST_RECORDS = [
     ("expert-review-2026-12-05t-{bank}.csv", lambda row: row["pass"] == "1"),
     ("eleventh-pass-2026-12-05u-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05v-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("twelfth-pass-2026-12-05w-{bank}.csv", _pass_record),
 ]
 
 

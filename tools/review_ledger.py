@@ -9,7 +9,7 @@ so the ledger is approximate there), the fourth pass's applied rewrites, the new
 only their level was disputed), the fifth pass's sample, the sixth pass, the fresh sample of 4 December, the
 seventh pass's applied items, the eighth pass's applied rewrites, the fresh sample, the count variation, the
 ninth pass and the fresh sample after it, the tenth pass and the fresh sample after it, the eleventh pass
-and the fresh sample after it, of 5 December. An item no record names counts as failing (never
+and the fresh sample after it, and the twelfth pass, of 5 December. An item no record names counts as failing (never
 reviewed). docs/content-review.md quotes its figures.
 """
 
@@ -69,6 +69,7 @@ def ledger(bank: str) -> dict[str, bool]:
     passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-05t-{bank}.csv")})
     passed.update({r["item"]: True for r in _rows(f"eleventh-pass-2026-12-05u-{bank}.csv") if _applied(r["decision"])})
     passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-05v-{bank}.csv")})
+    passed.update({r["item"]: True for r in _rows(f"twelfth-pass-2026-12-05w-{bank}.csv") if _applied(r["decision"])})
     graded = [it["id"] for it in items if it.get("type") != "self_assessment"]
     return {item: passed.get(item, False) for item in graded}
 

@@ -73,7 +73,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     """Every item the reviews judged is in the bank at the level of its latest review: the level audit, then the
     review of the new items, then the reviews of the rewritten items that were applied, then the fifth pass's
     sample, then the sixth pass's review of every item not reviewed before, then the seventh pass's new items, then
-    the eighth to eleventh passes' rewrites of the items failing their latest review (each later one overrides)."""
+    the eighth to twelfth passes' rewrites of the items failing their latest review (each later one overrides)."""
     bank, _ = bundled
     level = {item.id: item.level for item in bank.spec.items}
     judged: dict[str, int] = {}
@@ -121,8 +121,14 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         eighth = list(csv.DictReader(fh))
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
-    later = {}  # the ninth to eleventh passes' records; an item a later pass replaced is checked against that pass
-    for name in ("ninth-pass-2026-12-05q", "tenth-pass-2026-12-05s", "eleventh-pass-2026-12-05u"):
+    later = {}  # the ninth to twelfth passes' records; an item a later pass replaced is checked against that pass
+    names = (
+        "ninth-pass-2026-12-05q",
+        "tenth-pass-2026-12-05s",
+        "eleventh-pass-2026-12-05u",
+        "twelfth-pass-2026-12-05w",
+    )
+    for name in names:
         with open(REVIEW / f"{name}-{bank.id}.csv", encoding="utf-8") as fh:
             later[name] = list(csv.DictReader(fh))
 
@@ -153,7 +159,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         applied = row["decision"].startswith("applied")
         assert not applied or row["review_pass"] == "1", row
     judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
-    # the ninth to eleventh passes: items failing their latest review (the fresh samples of 5 December included),
+    # the ninth to twelfth passes: items failing their latest review (the fresh samples of 5 December included),
     # rewritten, most as multiple choice; a rewrite is in the bank at the level its review judged when and only when
     # it passed that review and, if multiple choice, not both blind readers picked its key from the options alone
     for name, rows in later.items():
