@@ -39,6 +39,23 @@ def _applied(decision: str) -> bool:
     return "applied" in decision and not decision.startswith(("not", "original kept"))
 
 
+LATER_RECORDS: tuple[tuple[str, str], ...] = (
+    ("seventh-pass-2026-12-04m", "pass"),
+    ("eighth-pass-2026-12-05n", "pass"),
+    ("expert-review-2026-12-05o", "review"),
+    ("count-variation-2026-12-05p", "pass"),
+    ("ninth-pass-2026-12-05q", "pass"),
+    ("expert-review-2026-12-05r", "review"),
+    ("tenth-pass-2026-12-05s", "pass"),
+    ("expert-review-2026-12-05t", "review"),
+    ("eleventh-pass-2026-12-05u", "pass"),
+    ("expert-review-2026-12-05v", "review"),
+    ("twelfth-pass-2026-12-05w", "pass"),
+)
+"""The records from the seventh pass on, in the order they were made: a fresh review sample ("review") or a pass
+that applied the versions it names ("pass")."""
+
+
 def ledger(bank: str) -> dict[str, bool]:
     """Each graded item of ``bank`` (self-assessment excluded): True when its version passed its latest review."""
     with open(ROOT / "item_banks" / f"{bank}.yaml", encoding="utf-8") as fh:
@@ -57,19 +74,12 @@ def ledger(bank: str) -> dict[str, bool]:
     for r in _rows(f"sixth-pass-2026-12-04k-{bank}.csv"):
         passed[r["item"]] = r["decision"] in ("original passed", "rewrite applied")
     passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-04l-{bank}.csv")})
-    for name in (f"seventh-pass-2026-12-04m-{bank}.csv", f"eighth-pass-2026-12-05n-{bank}.csv"):
-        passed.update({r["item"]: True for r in _rows(name) if _applied(r["decision"])})
-    passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-05o-{bank}.csv")})
-    passed.update(
-        {r["item"]: True for r in _rows(f"count-variation-2026-12-05p-{bank}.csv") if _applied(r["decision"])}
-    )
-    passed.update({r["item"]: True for r in _rows(f"ninth-pass-2026-12-05q-{bank}.csv") if _applied(r["decision"])})
-    passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-05r-{bank}.csv")})
-    passed.update({r["item"]: True for r in _rows(f"tenth-pass-2026-12-05s-{bank}.csv") if _applied(r["decision"])})
-    passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-05t-{bank}.csv")})
-    passed.update({r["item"]: True for r in _rows(f"eleventh-pass-2026-12-05u-{bank}.csv") if _applied(r["decision"])})
-    passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-05v-{bank}.csv")})
-    passed.update({r["item"]: True for r in _rows(f"twelfth-pass-2026-12-05w-{bank}.csv") if _applied(r["decision"])})
+    for name, kind in LATER_RECORDS:
+        rows = _rows(f"{name}-{bank}.csv")
+        if kind == "review":
+            passed.update({r["item"]: r["pass"] == "1" for r in rows})
+        else:  # a pass record: an item it applied passed; one it left keeps its earlier verdict
+            passed.update({r["item"]: True for r in rows if _applied(r["decision"])})
     graded = [it["id"] for it in items if it.get("type") != "self_assessment"]
     return {item: passed.get(item, False) for item in graded}
 
