@@ -24,7 +24,8 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # still fails); the fresh sample of 5 December judged what it drew; the count variation applied passing versions
 # (a version it did not apply leaves the item's verdict as it was: None); the ninth pass, like the eighth, listed
 # only failing items; then the fresh sample after it; the tenth pass (failing items again) and the sample after it;
-# the eleventh pass (failing items again) and the sample after it; the twelfth pass
+# the eleventh pass (failing items again) and the sample after it; the twelfth pass; the re-review of the items
+# whose latest pass dated from 3-4 December
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -36,6 +37,7 @@ LATEST_RECORDS = [
     ("eleventh-pass-2026-12-05u-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05v-{bank}.csv", lambda row: row["pass"] == "1"),
     ("twelfth-pass-2026-12-05w-{bank}.csv", _pass_record),
+    ("expert-review-2026-12-05x-{bank}.csv", lambda row: row["pass"] == "1"),
 ]
 
 
@@ -64,3 +66,42 @@ def test_the_command_prints_a_line_per_bank(capsys):
     heads = [line for line in out if not line.startswith("  ")]
     assert [line.split(":")[0] for line in heads] == list(review_ledger.BANKS)
     assert all("graded items" in line and "passed their latest review" in line for line in heads)
+
+
+@pytest.mark.parametrize("bank_id", review_ledger.BANKS)
+def test_the_ledger_before_a_record_is_the_ledger_read_without_it_and_the_later_ones(bank_id, monkeypatch):
+    full = review_ledger.LATER_RECORDS
+    for k in (3, len(full) - 1):
+        name = full[k][0]
+        then = {item: ok for item, (ok, _) in review_ledger.verdicts(bank_id, before=name).items()}
+        monkeypatch.setattr(review_ledger, "LATER_RECORDS", full[:k])
+        assert then == review_ledger.ledger(bank_id)
+        monkeypatch.setattr(review_ledger, "LATER_RECORDS", full)
+    assert then != review_ledger.ledger(bank_id)  # the last record changed verdicts
+
+
+@pytest.mark.parametrize("bank_id", review_ledger.BANKS)
+def test_the_re_review_named_exactly_the_items_whose_latest_pass_dated_from_3_4_december(bank_id):
+    before = review_ledger.verdicts(bank_id, before="expert-review-2026-12-05x")
+    older = {item for item, (ok, date) in before.items() if ok and date < "2026-12-05"}
+    reviewed = [r["item"] for r in review_ledger._rows(f"expert-review-2026-12-05x-{bank_id}.csv")]
+    assert len(reviewed) == len(set(reviewed)) and set(reviewed) == older
+    assert {date for _, date in before.values()} <= {"2026-12-03", "2026-12-04", "2026-12-05"}
+
+
+@pytest.mark.parametrize("bank_id", review_ledger.BANKS)
+def test_the_fresh_samples_are_tallied_once_per_sampled_graded_item(bank_id):
+    graded = set(review_ledger.ledger(bank_id))
+    rows = [
+        r
+        for name, kind in review_ledger.LATER_RECORDS
+        if kind == "sample"
+        for r in review_ledger._rows(f"{name}-{bank_id}.csv")
+        if r["item"] in graded
+    ]
+    tally = review_ledger.fresh_samples_by_prior(bank_id)
+    assert sum(n for _, n in tally.values()) == len(rows) > 200
+    assert sum(ok for ok, _ in tally.values()) == sum(r["pass"] == "1" for r in rows)
+    states = {"passed on 5 December", "passed on 3-4 December", "failing"}
+    assert {group.split(",")[0] for group in tally} <= states
+    assert all(0 <= ok <= n for ok, n in tally.values())

@@ -2,6 +2,7 @@
 
     python tools/review_ledger.py                 # per bank: graded items, passed, failing
     python tools/review_ledger.py --failing       # and the ids still failing (the next pass's list)
+    python tools/review_ledger.py --samples       # how the fresh samples' items fared, by their earlier verdict
 
 The records in docs/content-review are read in the order the reviews happened; a later record of an item replaces
 an earlier one: the first reviews of 3 December (which may concern versions the second and third passes replaced,
@@ -9,7 +10,8 @@ so the ledger is approximate there), the fourth pass's applied rewrites, the new
 only their level was disputed), the fifth pass's sample, the sixth pass, the fresh sample of 4 December, the
 seventh pass's applied items, the eighth pass's applied rewrites, the fresh sample, the count variation, the
 ninth pass and the fresh sample after it, the tenth pass and the fresh sample after it, the eleventh pass
-and the fresh sample after it, and the twelfth pass, of 5 December. An item no record names counts as failing (never
+and the fresh sample after it, the twelfth pass, and the re-review of the items whose latest pass dated from 3–4
+December, of 5 December. An item no record names counts as failing (never
 reviewed). docs/content-review.md quotes its figures.
 """
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 from pathlib import Path
 
 import yaml
@@ -42,51 +45,103 @@ def _applied(decision: str) -> bool:
 LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("seventh-pass-2026-12-04m", "pass"),
     ("eighth-pass-2026-12-05n", "pass"),
-    ("expert-review-2026-12-05o", "review"),
+    ("expert-review-2026-12-05o", "sample"),
     ("count-variation-2026-12-05p", "pass"),
     ("ninth-pass-2026-12-05q", "pass"),
-    ("expert-review-2026-12-05r", "review"),
+    ("expert-review-2026-12-05r", "sample"),
     ("tenth-pass-2026-12-05s", "pass"),
-    ("expert-review-2026-12-05t", "review"),
+    ("expert-review-2026-12-05t", "sample"),
     ("eleventh-pass-2026-12-05u", "pass"),
-    ("expert-review-2026-12-05v", "review"),
+    ("expert-review-2026-12-05v", "sample"),
     ("twelfth-pass-2026-12-05w", "pass"),
+    ("expert-review-2026-12-05x", "review"),
 )
-"""The records from the seventh pass on, in the order they were made: a fresh review sample ("review") or a pass
-that applied the versions it names ("pass")."""
+"""The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
+review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
+
+
+@functools.cache
+def _formats(bank: str) -> dict[str, str]:
+    """Each item of the bundled ``bank`` and its format ("multiple_choice" when the bank leaves ``type`` out)."""
+    with open(ROOT / "item_banks" / f"{bank}.yaml", encoding="utf-8") as fh:
+        return {it["id"]: it.get("type") or "multiple_choice" for it in yaml.safe_load(fh)["items"]}
+
+
+def verdicts(bank: str, before: str | None = None) -> dict[str, tuple[bool, str]]:
+    """Each graded item of ``bank`` (self-assessment excluded): whether its version passed its latest review, and the
+    date of the record that decided it (``"2026-12-03"`` …; ``""`` if none did). With ``before`` (a name in
+    ``LATER_RECORDS``) only the records made before that one are read: the ledger as it stood then."""
+    passed: dict[str, tuple[bool, str]] = {}
+
+    def decide(rows: list[dict[str, str]], item: str, verdict, date: str) -> None:
+        passed.update({r[item]: (verdict(r), date) for r in rows})
+
+    for tag in ("03", "03b", "03c-new", "03d", "03e-fixed"):
+        decide(_rows(f"expert-review-2026-12-{tag}-{bank}.csv"), "item", lambda r: r["pass"] == "1", "2026-12-03")
+    for tag in ("03f", "03g"):
+        applied = [r for r in _rows(f"rewrite-2026-12-{tag}-{bank}.csv") if r["applied"] == "1"]
+        decide(applied, "item", lambda r: r["review_pass"] == "1", "2026-12-03")
+    added = [r for r in _rows(f"new-items-2026-12-03-{bank}.csv") if r["item_in_bank"]]
+    decide(
+        added,
+        "item_in_bank",
+        lambda r: r["decision"].startswith("added") and r["failed_criteria"] in ("", "4"),
+        "2026-12-03",
+    )
+    decide(_rows(f"expert-review-2026-12-03h-{bank}.csv"), "item", lambda r: r["pass"] == "1", "2026-12-03")
+    decide(_rows(f"rewrite-2026-12-03h-{bank}.csv"), "item", lambda r: r["review_pass"] == "1", "2026-12-03")
+    decide(
+        _rows(f"sixth-pass-2026-12-04k-{bank}.csv"),
+        "item",
+        lambda r: r["decision"] in ("original passed", "rewrite applied"),
+        "2026-12-04",
+    )
+    decide(_rows(f"expert-review-2026-12-04l-{bank}.csv"), "item", lambda r: r["pass"] == "1", "2026-12-04")
+    for name, kind in LATER_RECORDS:
+        if name == before:
+            break
+        rows, date = _rows(f"{name}-{bank}.csv"), name[-11:-1]
+        if kind == "pass":  # an item it applied passed; one it left keeps its earlier verdict
+            decide([r for r in rows if _applied(r["decision"])], "item", lambda r: True, date)
+        else:
+            decide(rows, "item", lambda r: r["pass"] == "1", date)
+    graded = [item for item, kind in _formats(bank).items() if kind != "self_assessment"]
+    return {item: passed.get(item, (False, "")) for item in graded}
 
 
 def ledger(bank: str) -> dict[str, bool]:
     """Each graded item of ``bank`` (self-assessment excluded): True when its version passed its latest review."""
-    with open(ROOT / "item_banks" / f"{bank}.yaml", encoding="utf-8") as fh:
-        items = yaml.safe_load(fh)["items"]
-    passed: dict[str, bool] = {}
-    for tag in ("03", "03b", "03c-new", "03d", "03e-fixed"):
-        passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-{tag}-{bank}.csv")})
-    for tag in ("03f", "03g"):
-        applied = [r for r in _rows(f"rewrite-2026-12-{tag}-{bank}.csv") if r["applied"] == "1"]
-        passed.update({r["item"]: r["review_pass"] == "1" for r in applied})
-    for r in _rows(f"new-items-2026-12-03-{bank}.csv"):
-        if r["item_in_bank"]:
-            passed[r["item_in_bank"]] = r["decision"].startswith("added") and r["failed_criteria"] in ("", "4")
-    passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-03h-{bank}.csv")})
-    passed.update({r["item"]: r["review_pass"] == "1" for r in _rows(f"rewrite-2026-12-03h-{bank}.csv")})
-    for r in _rows(f"sixth-pass-2026-12-04k-{bank}.csv"):
-        passed[r["item"]] = r["decision"] in ("original passed", "rewrite applied")
-    passed.update({r["item"]: r["pass"] == "1" for r in _rows(f"expert-review-2026-12-04l-{bank}.csv")})
+    return {item: ok for item, (ok, _) in verdicts(bank).items()}
+
+
+def fresh_samples_by_prior(bank: str) -> dict[str, list[int]]:
+    """How the items of the fresh random samples (``LATER_RECORDS`` of kind "sample") fared, by what the ledger said
+    of them just before: {group: [passed, reviewed]}, groups "passed on 5 December", "passed on 3-4 December" and
+    "failing", each split into multiple choice and the other formats (an item's format as it is in the bank now)."""
+    fmt = _formats(bank)
+    out: dict[str, list[int]] = {}
     for name, kind in LATER_RECORDS:
-        rows = _rows(f"{name}-{bank}.csv")
-        if kind == "review":
-            passed.update({r["item"]: r["pass"] == "1" for r in rows})
-        else:  # a pass record: an item it applied passed; one it left keeps its earlier verdict
-            passed.update({r["item"]: True for r in rows if _applied(r["decision"])})
-    graded = [it["id"] for it in items if it.get("type") != "self_assessment"]
-    return {item: passed.get(item, False) for item in graded}
+        if kind != "sample":
+            continue
+        prior = verdicts(bank, before=name)
+        for r in _rows(f"{name}-{bank}.csv"):
+            if r["item"] not in prior:
+                continue
+            ok, date = prior[r["item"]]
+            group = ("passed on 5 December" if date >= "2026-12-05" else "passed on 3-4 December") if ok else "failing"
+            group += ", multiple choice" if fmt[r["item"]] == "multiple_choice" else ", other formats"
+            tally = out.setdefault(group, [0, 0])
+            tally[0] += r["pass"] == "1"
+            tally[1] += 1
+    return out
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--failing", action="store_true", help="list the ids still failing")
+    parser.add_argument(
+        "--samples", action="store_true", help="how the fresh samples' items fared, by what the ledger said before"
+    )
     args = parser.parse_args(argv)
     for bank in BANKS:
         status = ledger(bank)
@@ -97,6 +152,9 @@ def main(argv: list[str] | None = None) -> None:
         )
         if args.failing:
             print("  " + " ".join(item for item, good in status.items() if not good))
+        if args.samples:
+            for group, (ok, n) in sorted(fresh_samples_by_prior(bank).items()):
+                print(f"  fresh samples, items {group}: {ok}/{n} passed")
 
 
 if __name__ == "__main__":
