@@ -10,9 +10,9 @@ so the ledger is approximate there), the fourth pass's applied rewrites, the new
 only their level was disputed), the fifth pass's sample, the sixth pass, the fresh sample of 4 December, the
 seventh pass's applied items, the eighth pass's applied rewrites, the fresh sample, the count variation, the
 ninth pass and the fresh sample after it, the tenth pass and the fresh sample after it, the eleventh pass
-and the fresh sample after it, the twelfth pass, and the re-review of the items whose latest pass dated from 3–4
-December, of 5 December. An item no record names counts as failing (never
-reviewed). docs/content-review.md quotes its figures.
+and the fresh sample after it, the twelfth pass, the re-review of the items whose latest pass dated from 3–4
+December and the thirteenth pass that rewrote its failures, of 5 December. An item no record names counts as
+failing (never reviewed). docs/content-review.md quotes its figures.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("expert-review-2026-12-05v", "sample"),
     ("twelfth-pass-2026-12-05w", "pass"),
     ("expert-review-2026-12-05x", "review"),
+    ("thirteenth-pass-2026-12-05y", "pass"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
