@@ -25,7 +25,8 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # (a version it did not apply leaves the item's verdict as it was: None); the ninth pass, like the eighth, listed
 # only failing items; then the fresh sample after it; the tenth pass (failing items again) and the sample after it;
 # the eleventh pass (failing items again) and the sample after it; the twelfth pass; the re-review of the items
-# whose latest pass dated from 3-4 December; the thirteenth pass (its failures)
+# whose latest pass dated from 3-4 December; the thirteenth pass (its failures); the fourteenth (the thirteenth's
+# rewrites left out, revised) and the fresh sample after it
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -39,6 +40,8 @@ LATEST_RECORDS = [
     ("twelfth-pass-2026-12-05w-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05x-{bank}.csv", lambda row: row["pass"] == "1"),
     ("thirteenth-pass-2026-12-05y-{bank}.csv", _pass_record),
+    ("fourteenth-pass-2026-12-05z-{bank}.csv", _pass_record),
+    ("expert-review-2026-12-05za-{bank}.csv", lambda row: row["pass"] == "1"),
 ]
 
 

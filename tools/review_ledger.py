@@ -11,7 +11,8 @@ only their level was disputed), the fifth pass's sample, the sixth pass, the fre
 seventh pass's applied items, the eighth pass's applied rewrites, the fresh sample, the count variation, the
 ninth pass and the fresh sample after it, the tenth pass and the fresh sample after it, the eleventh pass
 and the fresh sample after it, the twelfth pass, the re-review of the items whose latest pass dated from 3–4
-December and the thirteenth pass that rewrote its failures, of 5 December. An item no record names counts as
+December, the thirteenth pass that rewrote its failures and the fourteenth that revised the thirteenth's
+rewrites left out, and the fresh sample after it, of 5 December. An item no record names counts as
 failing (never reviewed). docs/content-review.md quotes its figures.
 """
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 import argparse
 import csv
 import functools
+import re
 from pathlib import Path
 
 import yaml
@@ -56,6 +58,8 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("twelfth-pass-2026-12-05w", "pass"),
     ("expert-review-2026-12-05x", "review"),
     ("thirteenth-pass-2026-12-05y", "pass"),
+    ("fourteenth-pass-2026-12-05z", "pass"),
+    ("expert-review-2026-12-05za", "sample"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
@@ -101,7 +105,7 @@ def verdicts(bank: str, before: str | None = None) -> dict[str, tuple[bool, str]
     for name, kind in LATER_RECORDS:
         if name == before:
             break
-        rows, date = _rows(f"{name}-{bank}.csv"), name[-11:-1]
+        rows, date = _rows(f"{name}-{bank}.csv"), re.search(r"\d{4}-\d{2}-\d{2}", name)[0]
         if kind == "pass":  # an item it applied passed; one it left keeps its earlier verdict
             decide([r for r in rows if _applied(r["decision"])], "item", lambda r: True, date)
         else:

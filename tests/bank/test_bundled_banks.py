@@ -121,13 +121,14 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         eighth = list(csv.DictReader(fh))
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
-    later = {}  # the ninth to thirteenth passes' records; an item a later pass replaced is checked against that pass
+    later = {}  # the ninth to fourteenth passes' records; an item a later pass replaced is checked against that pass
     names = (
         "ninth-pass-2026-12-05q",
         "tenth-pass-2026-12-05s",
         "eleventh-pass-2026-12-05u",
         "twelfth-pass-2026-12-05w",
         "thirteenth-pass-2026-12-05y",
+        "fourteenth-pass-2026-12-05z",
     )
     for name in names:
         with open(REVIEW / f"{name}-{bank.id}.csv", encoding="utf-8") as fh:
@@ -161,7 +162,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         applied = row["decision"].startswith("applied")
         assert not applied or row["review_pass"] == "1", row
     judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
-    # the ninth to thirteenth passes: items failing their latest review (the fresh samples of 5 December included),
+    # the ninth to fourteenth passes: items failing their latest review (the fresh samples of 5 December included),
     # rewritten, most as multiple choice; a rewrite is in the bank at the level its review judged when and only when
     # it passed that review and, if multiple choice, not both blind readers picked its key from the options alone
     with open(REVIEW / f"expert-review-2026-12-05x-{bank.id}.csv", encoding="utf-8") as fh:
@@ -169,6 +170,13 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     for name, rows in later.items():
         if name == "thirteenth-pass-2026-12-05y":  # its list: every item that failed the re-review before it
             assert {r["item"] for r in rows} == failed_re_review and len(rows) == len(failed_re_review) > 50
+        elif name == "fourteenth-pass-2026-12-05z":  # its list: the thirteenth pass's rewrites it did not apply
+            left_out = {
+                r["item"]
+                for r in later["thirteenth-pass-2026-12-05y"]
+                if r["rewritten"] == "1" and not r["decision"].startswith("rewrite applied")
+            }
+            assert {r["item"] for r in rows} == left_out and len(rows) == len(left_out) > 20
         else:
             assert len(rows) > 100
         replaced = replaced_after[name]
