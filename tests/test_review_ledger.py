@@ -6,6 +6,7 @@ import importlib.util
 from pathlib import Path
 
 import pytest
+import yaml
 
 from digicomp.bank import load_bank
 
@@ -26,7 +27,7 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # only failing items; then the fresh sample after it; the tenth pass (failing items again) and the sample after it;
 # the eleventh pass (failing items again) and the sample after it; the twelfth pass; the re-review of the items
 # whose latest pass dated from 3-4 December; the thirteenth pass (its failures); the fourteenth (the thirteenth's
-# rewrites left out, revised) and the fresh sample after it
+# rewrites left out, revised) and the fresh sample after it; the fresh sample after the withdrawal
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -42,6 +43,7 @@ LATEST_RECORDS = [
     ("thirteenth-pass-2026-12-05y-{bank}.csv", _pass_record),
     ("fourteenth-pass-2026-12-05z-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05za-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("expert-review-2026-12-05zb-{bank}.csv", lambda row: row["pass"] == "1"),
 ]
 
 
@@ -60,6 +62,9 @@ def test_the_ledger_covers_every_graded_item_and_follows_the_latest_record(bank_
     applied = {item for item, ok in expected.items() if ok}
     failing = {item for item, ok in expected.items() if not ok}
     assert applied and failing
+    # items withdrawn since (tools/withdraw_failing.py) are judged by the same records
+    everyone = graded | set(review_ledger.withdrawn_formats(bank_id))
+    status = {item: ok for item, (ok, _) in review_ledger.verdicts(bank_id, items=everyone).items()}
     assert all(status[item] for item in applied)
     assert not any(status[item] for item in failing)
 
@@ -86,7 +91,8 @@ def test_the_ledger_before_a_record_is_the_ledger_read_without_it_and_the_later_
 
 @pytest.mark.parametrize("bank_id", review_ledger.BANKS)
 def test_the_re_review_named_exactly_the_items_whose_latest_pass_dated_from_3_4_december(bank_id):
-    before = review_ledger.verdicts(bank_id, before="expert-review-2026-12-05x")
+    graded = set(review_ledger.ledger(bank_id)) | set(review_ledger.withdrawn_formats(bank_id))
+    before = review_ledger.verdicts(bank_id, before="expert-review-2026-12-05x", items=graded)
     older = {item for item, (ok, date) in before.items() if ok and date < "2026-12-05"}
     reviewed = [r["item"] for r in review_ledger._rows(f"expert-review-2026-12-05x-{bank_id}.csv")]
     assert len(reviewed) == len(set(reviewed)) and set(reviewed) == older
@@ -95,7 +101,7 @@ def test_the_re_review_named_exactly_the_items_whose_latest_pass_dated_from_3_4_
 
 @pytest.mark.parametrize("bank_id", review_ledger.BANKS)
 def test_the_fresh_samples_are_tallied_once_per_sampled_graded_item(bank_id):
-    graded = set(review_ledger.ledger(bank_id))
+    graded = set(review_ledger.ledger(bank_id)) | set(review_ledger.withdrawn_formats(bank_id))
     rows = [
         r
         for name, kind in review_ledger.LATER_RECORDS
@@ -109,3 +115,57 @@ def test_the_fresh_samples_are_tallied_once_per_sampled_graded_item(bank_id):
     states = {"passed on 5 December", "passed on 3-4 December", "failing"}
     assert {group.split(",")[0] for group in tally} <= states
     assert all(0 <= ok <= n for ok, n in tally.values())
+
+
+_WSPEC = importlib.util.spec_from_file_location("withdraw_failing", ROOT / "tools" / "withdraw_failing.py")
+withdraw_failing = importlib.util.module_from_spec(_WSPEC)
+_WSPEC.loader.exec_module(withdraw_failing)
+
+
+def _item(id_: str, competence: str = "1.1", level: int = 3, kind: str | None = None) -> dict:
+    return {"id": id_, "competence": competence, "level": level, **({"type": kind} if kind else {})}
+
+
+def test_withdrawing_keeps_eight_multiple_choice_items_and_both_lower_bands():
+    mc = [_item(f"m{k}", level=1 if k < 2 else 3) for k in range(10)]
+    others = [_item("s1", kind="short_answer"), _item("r1", kind="matching")]
+    failing = {"m0": False, "m2": False, "m3": False, "m4": False, "s1": False, "r1": True}
+    gone = withdraw_failing.withdrawable(mc + others, failing)
+    # two of the four failing multiple-choice items may go (10 -> 8), the first two in bank order that leave a
+    # foundation item: m0 (m1 stays at level 1), then m2; the failing short answer goes, the passing matching stays
+    assert gone == ["m0", "m2", "s1"]
+    only_band = [_item(f"m{k}", level=1 if k == 0 else 3) for k in range(10)]
+    assert withdraw_failing.withdrawable(only_band, {"m0": False}) == []  # the only foundation item stays
+
+
+@pytest.mark.parametrize("bank_id", review_ledger.BANKS)
+def test_the_withdrawn_items_failed_their_latest_review_and_the_guards_hold(bank_id):
+    bank = load_bank(bank_id)
+    in_bank = {item.id for item in bank.spec.items}
+    for path in sorted((ROOT / "docs" / "content-review").glob(f"withdrawn-*-{bank_id}.yaml")):
+        with open(path, encoding="utf-8") as fh:
+            items = yaml.safe_load(fh)
+        with open(path.with_suffix(".csv"), encoding="utf-8") as fh:
+            listed = [line.split(",")[0] for line in fh.read().splitlines()[1:]]
+        ids = [it["id"] for it in items]
+        assert ids == listed and len(ids) > 20 and not set(ids) & in_bank
+        assert not any(ok for ok, _ in review_ledger.verdicts(bank_id, items=ids).values())
+    spec_items = [
+        {
+            "id": it.id,
+            "competence": it.competence,
+            "level": it.level,
+            **({} if it.kind == "multiple_choice" else {"type": it.kind}),
+        }
+        for it in bank.spec.items
+    ]
+    for competence in {it["competence"] for it in spec_items}:
+        assert withdraw_failing.keeps_guard(spec_items, competence), competence
+
+
+@pytest.mark.parametrize("bank_id", review_ledger.BANKS)
+def test_no_failing_item_is_left_that_the_guards_do_not_need(bank_id):
+    """item_banks/README.md's promise: an item failing its latest review stays only if a guard needs it."""
+    with open(ROOT / "item_banks" / f"{bank_id}.yaml", encoding="utf-8") as fh:
+        items = yaml.safe_load(fh)["items"]
+    assert withdraw_failing.withdrawable(items, review_ledger.ledger(bank_id)) == []

@@ -12,7 +12,8 @@ seventh pass's applied items, the eighth pass's applied rewrites, the fresh samp
 ninth pass and the fresh sample after it, the tenth pass and the fresh sample after it, the eleventh pass
 and the fresh sample after it, the twelfth pass, the re-review of the items whose latest pass dated from 3–4
 December, the thirteenth pass that rewrote its failures and the fourteenth that revised the thirteenth's
-rewrites left out, and the fresh sample after it, of 5 December. An item no record names counts as
+rewrites left out, the fresh sample after it, and the fresh sample of the banks once the failing items no
+guard needs were withdrawn, of 5 December. An item no record names counts as
 failing (never reviewed). docs/content-review.md quotes its figures.
 """
 
@@ -22,6 +23,7 @@ import argparse
 import csv
 import functools
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
@@ -60,6 +62,7 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("thirteenth-pass-2026-12-05y", "pass"),
     ("fourteenth-pass-2026-12-05z", "pass"),
     ("expert-review-2026-12-05za", "sample"),
+    ("expert-review-2026-12-05zb", "sample"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
@@ -72,10 +75,21 @@ def _formats(bank: str) -> dict[str, str]:
         return {it["id"]: it.get("type") or "multiple_choice" for it in yaml.safe_load(fh)["items"]}
 
 
-def verdicts(bank: str, before: str | None = None) -> dict[str, tuple[bool, str]]:
-    """Each graded item of ``bank`` (self-assessment excluded): whether its version passed its latest review, and the
-    date of the record that decided it (``"2026-12-03"`` …; ``""`` if none did). With ``before`` (a name in
-    ``LATER_RECORDS``) only the records made before that one are read: the ledger as it stood then."""
+@functools.cache
+def withdrawn_formats(bank: str) -> dict[str, str]:
+    """The items withdrawn from ``bank`` (tools/withdraw_failing.py) and their formats when they left."""
+    out = {}
+    for path in sorted(RECORDS.glob(f"withdrawn-*-{bank}.yaml")):
+        with open(path, encoding="utf-8") as fh:
+            out.update({it["id"]: it.get("type") or "multiple_choice" for it in yaml.safe_load(fh)})
+    return out
+
+
+def verdicts(bank: str, before: str | None = None, items: Iterable[str] | None = None) -> dict[str, tuple[bool, str]]:
+    """Each graded item of ``bank`` (self-assessment excluded; or each of ``items``, e.g. items since withdrawn):
+    whether its version passed its latest review, and the date of the record that decided it (``"2026-12-03"`` …;
+    ``""`` if none did). With ``before`` (a name in ``LATER_RECORDS``) only the records made before that one are
+    read: the ledger as it stood then."""
     passed: dict[str, tuple[bool, str]] = {}
 
     def decide(rows: list[dict[str, str]], item: str, verdict, date: str) -> None:
@@ -110,8 +124,9 @@ def verdicts(bank: str, before: str | None = None) -> dict[str, tuple[bool, str]
             decide([r for r in rows if _applied(r["decision"])], "item", lambda r: True, date)
         else:
             decide(rows, "item", lambda r: r["pass"] == "1", date)
-    graded = [item for item, kind in _formats(bank).items() if kind != "self_assessment"]
-    return {item: passed.get(item, (False, "")) for item in graded}
+    if items is None:
+        items = [item for item, kind in _formats(bank).items() if kind != "self_assessment"]
+    return {item: passed.get(item, (False, "")) for item in items}
 
 
 def ledger(bank: str) -> dict[str, bool]:
@@ -122,13 +137,15 @@ def ledger(bank: str) -> dict[str, bool]:
 def fresh_samples_by_prior(bank: str) -> dict[str, list[int]]:
     """How the items of the fresh random samples (``LATER_RECORDS`` of kind "sample") fared, by what the ledger said
     of them just before: {group: [passed, reviewed]}, groups "passed on 5 December", "passed on 3-4 December" and
-    "failing", each split into multiple choice and the other formats (an item's format as it is in the bank now)."""
-    fmt = _formats(bank)
+    "failing", each split into multiple choice and the other formats (an item's format as it is in the bank now, or
+    was when it was withdrawn)."""
+    fmt = _formats(bank) | withdrawn_formats(bank)
+    graded = [item for item, kind in fmt.items() if kind != "self_assessment"]
     out: dict[str, list[int]] = {}
     for name, kind in LATER_RECORDS:
         if kind != "sample":
             continue
-        prior = verdicts(bank, before=name)
+        prior = verdicts(bank, before=name, items=graded)
         for r in _rows(f"{name}-{bank}.csv"):
             if r["item"] not in prior:
                 continue
