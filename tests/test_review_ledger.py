@@ -27,7 +27,8 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # only failing items; then the fresh sample after it; the tenth pass (failing items again) and the sample after it;
 # the eleventh pass (failing items again) and the sample after it; the twelfth pass; the re-review of the items
 # whose latest pass dated from 3-4 December; the thirteenth pass (its failures); the fourteenth (the thirteenth's
-# rewrites left out, revised) and the fresh sample after it; the fresh sample after the withdrawal
+# rewrites left out, revised) and the fresh sample after it; the fresh sample after the withdrawal; the fifteenth
+# pass (every item failing then)
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -44,6 +45,7 @@ LATEST_RECORDS = [
     ("fourteenth-pass-2026-12-05z-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05za-{bank}.csv", lambda row: row["pass"] == "1"),
     ("expert-review-2026-12-05zb-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("fifteenth-pass-2026-12-05zc-{bank}.csv", _pass_record),
 ]
 
 
@@ -169,3 +171,11 @@ def test_no_failing_item_is_left_that_the_guards_do_not_need(bank_id):
     with open(ROOT / "item_banks" / f"{bank_id}.yaml", encoding="utf-8") as fh:
         items = yaml.safe_load(fh)["items"]
     assert withdraw_failing.withdrawable(items, review_ledger.ledger(bank_id)) == []
+
+
+@pytest.mark.parametrize("bank_id", review_ledger.BANKS)
+def test_the_fifteenth_pass_listed_every_item_failing_before_it(bank_id):
+    before = review_ledger.verdicts(bank_id, before="fifteenth-pass-2026-12-05zc")
+    listed = [r["item"] for r in review_ledger._rows(f"fifteenth-pass-2026-12-05zc-{bank_id}.csv")]
+    assert len(listed) == len(set(listed)) > 50
+    assert set(listed) == {item for item, (ok, _) in before.items() if not ok}
