@@ -135,7 +135,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
     kind.update({item: it.get("type") or "multiple_choice" for item, it in withdrawn.items()})
-    later = {}  # the ninth to fifteenth passes' records; an item a later pass replaced is checked against that pass
+    later = {}  # the ninth to sixteenth passes' records; an item a later pass replaced is checked against that pass
     names = (
         "ninth-pass-2026-12-05q",
         "tenth-pass-2026-12-05s",
@@ -144,6 +144,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         "thirteenth-pass-2026-12-05y",
         "fourteenth-pass-2026-12-05z",
         "fifteenth-pass-2026-12-05zc",
+        "sixteenth-pass-2026-12-05zd",
     )
     for name in names:
         with open(REVIEW / f"{name}-{bank.id}.csv", encoding="utf-8") as fh:
@@ -177,7 +178,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         applied = row["decision"].startswith("applied")
         assert not applied or row["review_pass"] == "1", row
     judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
-    # the ninth to fifteenth passes: items failing their latest review (the fresh samples of 5 December included),
+    # the ninth to sixteenth passes: items failing their latest review (the fresh samples of 5 December included),
     # rewritten, most as multiple choice; a rewrite is in the bank at the level its review judged when and only when
     # it passed that review and, if multiple choice, not both blind readers picked its key from the options alone
     with open(REVIEW / f"expert-review-2026-12-05x-{bank.id}.csv", encoding="utf-8") as fh:
@@ -185,10 +186,11 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     for name, rows in later.items():
         if name == "thirteenth-pass-2026-12-05y":  # its list: every item that failed the re-review before it
             assert {r["item"] for r in rows} == failed_re_review and len(rows) == len(failed_re_review) > 50
-        elif name == "fourteenth-pass-2026-12-05z":  # its list: the thirteenth pass's rewrites it did not apply
+        elif name in ("fourteenth-pass-2026-12-05z", "sixteenth-pass-2026-12-05zd"):  # the rewrites of the pass
+            previous = names[names.index(name) - 1]  # before it that it did not apply
             left_out = {
                 r["item"]
-                for r in later["thirteenth-pass-2026-12-05y"]
+                for r in later[previous]
                 if r["rewritten"] == "1" and not r["decision"].startswith("rewrite applied")
             }
             assert {r["item"] for r in rows} == left_out and len(rows) == len(left_out) > 20
