@@ -67,11 +67,16 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
 
 
+def item_format(item: dict) -> str:
+    """An item's format as the bank file gives it ("multiple_choice" when the file leaves ``type`` out)."""
+    return item.get("type") or "multiple_choice"
+
+
 @functools.cache
 def _formats(bank: str) -> dict[str, str]:
-    """Each item of the bundled ``bank`` and its format ("multiple_choice" when the bank leaves ``type`` out)."""
+    """Each item of the bundled ``bank`` and its format."""
     with open(ROOT / "item_banks" / f"{bank}.yaml", encoding="utf-8") as fh:
-        return {it["id"]: it.get("type") or "multiple_choice" for it in yaml.safe_load(fh)["items"]}
+        return {it["id"]: item_format(it) for it in yaml.safe_load(fh)["items"]}
 
 
 @functools.cache
@@ -80,8 +85,14 @@ def withdrawn_formats(bank: str) -> dict[str, str]:
     out = {}
     for path in sorted(RECORDS.glob(f"withdrawn-*-{bank}.yaml")):
         with open(path, encoding="utf-8") as fh:
-            out.update({it["id"]: it.get("type") or "multiple_choice" for it in yaml.safe_load(fh)})
+            out.update({it["id"]: item_format(it) for it in yaml.safe_load(fh)})
     return out
+
+
+def graded(bank: str, withdrawn: bool = False) -> list[str]:
+    """The graded items (self-assessment excluded) of the bundled ``bank``, and those withdrawn from it if asked."""
+    formats = _formats(bank) | (withdrawn_formats(bank) if withdrawn else {})
+    return [item for item, kind in formats.items() if kind != "self_assessment"]
 
 
 def verdicts(bank: str, before: str | None = None, items: Iterable[str] | None = None) -> dict[str, tuple[bool, str]]:
@@ -123,9 +134,7 @@ def verdicts(bank: str, before: str | None = None, items: Iterable[str] | None =
             decide([r for r in rows if _applied(r["decision"])], "item", lambda r: True, date)
         else:
             decide(rows, "item", lambda r: r["pass"] == "1", date)
-    if items is None:
-        items = [item for item, kind in _formats(bank).items() if kind != "self_assessment"]
-    return {item: passed.get(item, (False, "")) for item in items}
+    return {item: passed.get(item, (False, "")) for item in (graded(bank) if items is None else items)}
 
 
 def ledger(bank: str) -> dict[str, bool]:
@@ -139,12 +148,12 @@ def fresh_samples_by_prior(bank: str) -> dict[str, list[int]]:
     "failing", each split into multiple choice and the other formats (an item's format as it is in the bank now, or
     was when it was withdrawn)."""
     fmt = _formats(bank) | withdrawn_formats(bank)
-    graded = [item for item, kind in fmt.items() if kind != "self_assessment"]
+    everyone = graded(bank, withdrawn=True)
     out: dict[str, list[int]] = {}
     for name, kind in LATER_RECORDS:
         if kind != "sample":
             continue
-        prior = verdicts(bank, before=name, items=graded)
+        prior = verdicts(bank, before=name, items=everyone)
         for r in _rows(f"{name}-{bank}.csv"):
             if r["item"] not in prior:
                 continue

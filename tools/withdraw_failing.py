@@ -23,6 +23,8 @@ from typing import Any
 
 import yaml
 
+from digicomp.bank.provisional import LEVELS_PER_BAND
+
 ROOT = Path(__file__).resolve().parents[1]
 RECORDS = ROOT / "docs" / "content-review"
 _SPEC = importlib.util.spec_from_file_location("review_ledger", ROOT / "tools" / "review_ledger.py")
@@ -33,8 +35,8 @@ MIN_MULTIPLE_CHOICE = 8
 
 
 def _band(level: int) -> int:
-    """0 for levels 1-2, 1 for 3-4, 2 for 5-6, 3 for 7-8."""
-    return (int(level) - 1) // 2
+    """The band a level falls in: 0 for levels 1-2, 1 for 3-4, 2 for 5-6, 3 for 7-8."""
+    return (int(level) - 1) // LEVELS_PER_BAND
 
 
 def keeps_guard(items: list[dict[str, Any]], competence: str) -> bool:
@@ -60,14 +62,13 @@ def withdrawable(items: list[dict[str, Any]], passed: dict[str, bool]) -> list[s
     return out
 
 
-def _last_failure(bank: str, item: str) -> str:
-    """The record whose verdict the item fails by: the last review of it, or the pass that left it as it was."""
-    last = ""
+def _last_records(bank: str) -> dict[str, str]:
+    """Each item's last record in ``LATER_RECORDS`` (for a failing item: the review it failed, or the pass that left
+    it as it was)."""
+    last: dict[str, str] = {}
     for name, _ in review_ledger.LATER_RECORDS:
-        for row in review_ledger._rows(f"{name}-{bank}.csv"):
-            if row["item"] == item:
-                last = name
-    return last or "a review of 3-4 December"
+        last.update({row["item"]: name for row in review_ledger._rows(f"{name}-{bank}.csv")})
+    return last
 
 
 def write(bank: str, date: str, gone: list[str]) -> None:
@@ -93,14 +94,15 @@ def write(bank: str, date: str, gone: list[str]) -> None:
     with open(record, "w", encoding="utf-8") as fh:
         yaml.safe_dump(earlier + withdrawn, fh, allow_unicode=True, sort_keys=False, width=110)
     table = record.with_suffix(".csv")
+    last = _last_records(bank)
     new_table = not table.exists()
     with open(table, "a", encoding="utf-8", newline="") as fh:
         out = csv.writer(fh)
         if new_table:
             out.writerow(["item", "competence", "format", "level", "failed_in"])
         for it in withdrawn:
-            kind = it.get("type") or "multiple_choice"
-            out.writerow([it["id"], it["competence"], kind, it["level"], _last_failure(bank, it["id"])])
+            failed_in = last.get(it["id"], "a review of 3-4 December")
+            out.writerow([it["id"], it["competence"], review_ledger.item_format(it), it["level"], failed_in])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> None:
         with open(ROOT / "item_banks" / f"{bank}.yaml", encoding="utf-8") as fh:
             items = yaml.safe_load(fh)["items"]
         gone = withdrawable(items, review_ledger.ledger(bank))
-        kinds = Counter(it.get("type") or "multiple_choice" for it in items if it["id"] in set(gone))
+        kinds = Counter(review_ledger.item_format(it) for it in items if it["id"] in set(gone))
         print(f"{bank}: {len(gone)} of {len(items)} items withdrawable: {dict(kinds)}")
         if args.write:
             write(bank, args.write, gone)
