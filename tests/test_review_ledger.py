@@ -29,7 +29,9 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # whose latest pass dated from 3-4 December; the thirteenth pass (its failures); the fourteenth (the thirteenth's
 # rewrites left out, revised) and the fresh sample after it; the fresh sample after the withdrawal; the fifteenth
 # pass (every item failing then); the sixteenth (the fifteenth's rewrites left out, revised); the seventeenth and
-# eighteenth (every item failing then, in rounds) and the fresh sample after them
+# eighteenth (every item failing then, in rounds) the fresh sample after them, and the
+# re-review of every item passing then that neither had judged, and the nineteenth pass (every item
+# failing after it)
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -51,6 +53,8 @@ LATEST_RECORDS = [
     ("seventeenth-pass-2026-12-05ze-{bank}.csv", _pass_record),
     ("eighteenth-pass-2026-12-05zf-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05zg-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("expert-review-2026-12-05zh-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("nineteenth-pass-2026-12-05zi-{bank}.csv", _pass_record),
 ]
 
 
@@ -177,7 +181,13 @@ def test_no_failing_item_is_left_that_the_guards_do_not_need(bank_id):
 
 @pytest.mark.parametrize("bank_id", review_ledger.BANKS)
 @pytest.mark.parametrize(
-    "record", ["fifteenth-pass-2026-12-05zc", "seventeenth-pass-2026-12-05ze", "eighteenth-pass-2026-12-05zf"]
+    "record",
+    [
+        "fifteenth-pass-2026-12-05zc",
+        "seventeenth-pass-2026-12-05ze",
+        "eighteenth-pass-2026-12-05zf",
+        "nineteenth-pass-2026-12-05zi",
+    ],
 )
 def test_the_passes_of_every_failing_item_listed_every_item_failing_before_them(bank_id, record):
     before = review_ledger.verdicts(bank_id, before=record)

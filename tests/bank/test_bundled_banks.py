@@ -135,7 +135,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
     kind.update({item: it.get("type") or "multiple_choice" for item, it in withdrawn.items()})
-    later = {}  # the ninth to eighteenth passes' records; an item a later pass replaced is checked against that pass
+    later = {}  # the ninth to nineteenth passes' records; an item a later pass replaced is checked against that pass
     names = (
         "ninth-pass-2026-12-05q",
         "tenth-pass-2026-12-05s",
@@ -147,6 +147,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         "sixteenth-pass-2026-12-05zd",
         "seventeenth-pass-2026-12-05ze",
         "eighteenth-pass-2026-12-05zf",
+        "nineteenth-pass-2026-12-05zi",
     )
     for name in names:
         with open(REVIEW / f"{name}-{bank.id}.csv", encoding="utf-8") as fh:
@@ -180,7 +181,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         applied = row["decision"].startswith("applied")
         assert not applied or row["review_pass"] == "1", row
     judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
-    # the ninth to eighteenth passes: items failing their latest review (the fresh samples of 5 December included),
+    # the ninth to nineteenth passes: items failing their latest review (the fresh samples of 5 December included),
     # rewritten, most as multiple choice; a rewrite is in the bank at the level its review judged when and only when
     # it passed that review and, if multiple choice, not both blind readers picked its key from the options alone
     with open(REVIEW / f"expert-review-2026-12-05x-{bank.id}.csv", encoding="utf-8") as fh:
@@ -196,7 +197,12 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
                 if r["rewritten"] == "1" and not r["decision"].startswith("rewrite applied")
             }
             assert {r["item"] for r in rows} == left_out and len(rows) == len(left_out) > 20
-        elif name in ("fifteenth-pass-2026-12-05zc", "seventeenth-pass-2026-12-05ze", "eighteenth-pass-2026-12-05zf"):
+        elif name in (
+            "fifteenth-pass-2026-12-05zc",
+            "seventeenth-pass-2026-12-05ze",
+            "eighteenth-pass-2026-12-05zf",
+            "nineteenth-pass-2026-12-05zi",
+        ):
             # the multiple-choice items still failing (the ledger test checks they were all)
             assert len(rows) > 10 and {r["format_before"] for r in rows} == {"multiple_choice"}
         else:
