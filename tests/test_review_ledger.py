@@ -30,8 +30,8 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # rewrites left out, revised) and the fresh sample after it; the fresh sample after the withdrawal; the fifteenth
 # pass (every item failing then); the sixteenth (the fifteenth's rewrites left out, revised); the seventeenth and
 # eighteenth (every item failing then, in rounds) the fresh sample after them, and the
-# re-review of every item passing then that neither had judged, and the nineteenth pass (every item
-# failing after it)
+# re-review of every item passing then that neither had judged, the nineteenth pass (every item
+# failing after it) and the fresh sample after it
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -55,6 +55,7 @@ LATEST_RECORDS = [
     ("expert-review-2026-12-05zg-{bank}.csv", lambda row: row["pass"] == "1"),
     ("expert-review-2026-12-05zh-{bank}.csv", lambda row: row["pass"] == "1"),
     ("nineteenth-pass-2026-12-05zi-{bank}.csv", _pass_record),
+    ("expert-review-2026-12-05zj-{bank}.csv", lambda row: row["pass"] == "1"),
 ]
 
 

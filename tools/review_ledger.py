@@ -67,6 +67,7 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("expert-review-2026-12-05zg", "sample"),
     ("expert-review-2026-12-05zh", "review"),
     ("nineteenth-pass-2026-12-05zi", "pass"),
+    ("expert-review-2026-12-05zj", "sample"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""

@@ -66,7 +66,26 @@ def test_per_area_intervals_cover_the_true_share_about_95_percent_of_the_time(st
     assert 0.93 <= covered.mean() <= 0.97
 
 
+@pytest.fixture(scope="module")
+def studies(study):
+    """The study at SEED and at two more seeds: 150 units an area in all."""
+    return [study, *(area_study(simulate_area_units(DESIGN, TRUTH, seed=s), seed=s) for s in (7, 11))]
+
+
 @pytest.mark.slow
-def test_every_area_covers_within_three_binomial_ses_of_95_percent(study):
-    for row in study.by_area():  # 150 pairs an area: SE 0.018, three of them either side
-        assert abs(row["coverage"] - 0.95) < 3 * np.sqrt(0.95 * 0.05 / row["pairs"]), row
+def test_every_area_covers_within_three_standard_errors_of_95_percent(studies):
+    # A unit's three level pairs share its estimate, so their coverage is correlated and the binomial SE of 150 pairs
+    # (0.018) understates the spread: over seeds 2026, 7, 11-14 one area's coverage had SD 0.025 on the banks of
+    # 2026-12-05, and single-seed checks against the binomial SE failed at two bank states with the overall coverage
+    # on target. So each area's coverage is measured over three seeds (450 pairs, 150 unit clusters) against the
+    # cluster SE of the unit means (never below the binomial SE): about 0.012, a tighter band than the old 0.053.
+    for area in ("1", "2", "3", "4"):
+        unit_means, pairs = [], 0
+        for s in studies:
+            mask = np.asarray(s.area) == area
+            covered, unit = s.covered[mask].astype(float), np.asarray(s.unit)[mask]
+            unit_means += [covered[unit == u].mean() for u in np.unique(unit)]
+            pairs += int(mask.sum())
+        means = np.asarray(unit_means)
+        se = max(means.std(ddof=1) / np.sqrt(means.size), np.sqrt(0.95 * 0.05 / pairs))
+        assert abs(means.mean() - 0.95) < 3 * se, (area, means.mean(), se)
