@@ -29,9 +29,8 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # whose latest pass dated from 3-4 December; the thirteenth pass (its failures); the fourteenth (the thirteenth's
 # rewrites left out, revised) and the fresh sample after it; the fresh sample after the withdrawal; the fifteenth
 # pass (every item failing then); the sixteenth (the fifteenth's rewrites left out, revised); the seventeenth and
-# eighteenth (every item failing then, in rounds) the fresh sample after them, and the
-# re-review of every item passing then that neither had judged, the nineteenth pass (every item
-# failing after it) and the fresh sample after it
+# eighteenth (every item failing then, in rounds); the fresh sample after them; the re-review of every passing item
+# neither had judged; the nineteenth pass (every item failing after it); and the fresh sample after it
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),

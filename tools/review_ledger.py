@@ -85,14 +85,19 @@ def _formats(bank: str) -> dict[str, str]:
         return {it["id"]: item_format(it) for it in yaml.safe_load(fh)["items"]}
 
 
-@functools.cache
-def withdrawn_formats(bank: str) -> dict[str, str]:
-    """The items withdrawn from ``bank`` (tools/withdraw_failing.py) and their formats when they left."""
+def withdrawn_items(bank: str) -> dict[str, dict]:
+    """The items withdrawn from ``bank`` (tools/withdraw_failing.py), whole, as they were when they left."""
     out = {}
     for path in sorted(RECORDS.glob(f"withdrawn-*-{bank}.yaml")):
         with open(path, encoding="utf-8") as fh:
-            out.update({it["id"]: item_format(it) for it in yaml.safe_load(fh)})
+            out.update({it["id"]: it for it in yaml.safe_load(fh)})
     return out
+
+
+@functools.cache
+def withdrawn_formats(bank: str) -> dict[str, str]:
+    """The items withdrawn from ``bank`` and their formats when they left."""
+    return {item: item_format(it) for item, it in withdrawn_items(bank).items()}
 
 
 def graded(bank: str, withdrawn: bool = False) -> list[str]:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import re
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
 from digicomp.bank import load_bank, validate_file
 from digicomp.bank.coverage import coverage
@@ -20,6 +20,11 @@ BANKS = {"civil-service": "vn-civil-service", "public-security": "vn-public-secu
 MIN_MC_ITEMS = 240
 MIN_MC_PER_COMPETENCE = 8
 REVIEW = Path(__file__).resolve().parents[2] / "docs" / "content-review"
+_SPEC = importlib.util.spec_from_file_location(
+    "review_ledger", Path(__file__).resolve().parents[2] / "tools" / "review_ledger.py"
+)
+review_ledger = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(review_ledger)
 
 
 @pytest.fixture(scope="module", params=sorted(BANKS))
@@ -70,15 +75,6 @@ def test_every_competence_has_items_in_all_four_bands(bundled):
     assert not gaps, f"competences missing a band: {gaps}"
 
 
-def _withdrawn(bank_id: str) -> dict[str, dict]:
-    """The items withdrawn from the bank (tools/withdraw_failing.py), whole, as they were when they left."""
-    out = {}
-    for path in sorted(REVIEW.glob(f"withdrawn-*-{bank_id}.yaml")):
-        with open(path, encoding="utf-8") as fh:
-            out.update({it["id"]: it for it in yaml.safe_load(fh)})
-    return out
-
-
 def test_levels_are_the_levels_the_reviews_judged(bundled):
     """Every item the reviews judged is in the bank at the level of its latest review: the level audit, then the
     review of the new items, then the reviews of the rewritten items that were applied, then the fifth pass's
@@ -86,7 +82,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     the eighth to twelfth passes' rewrites of the items failing their latest review (each later one overrides)."""
     bank, _ = bundled
     level = {item.id: item.level for item in bank.spec.items}
-    withdrawn = _withdrawn(bank.id)  # items withdrawn since are checked as they were when they left
+    withdrawn = review_ledger.withdrawn_items(bank.id)  # items withdrawn since: as they were when they left
     assert not set(withdrawn) & set(level)
     level.update({item: it["level"] for item, it in withdrawn.items()})
     judged: dict[str, int] = {}
@@ -134,7 +130,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         eighth = list(csv.DictReader(fh))
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
-    kind.update({item: it.get("type") or "multiple_choice" for item, it in withdrawn.items()})
+    kind.update(review_ledger.withdrawn_formats(bank.id))
     later = {}  # the ninth to nineteenth passes' records; an item a later pass replaced is checked against that pass
     names = (
         "ninth-pass-2026-12-05q",

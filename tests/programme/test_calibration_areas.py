@@ -83,9 +83,9 @@ def test_every_area_covers_within_three_standard_errors_of_95_percent(studies):
         unit_means, pairs = [], 0
         for s in studies:
             mask = np.asarray(s.area) == area
-            covered, unit = s.covered[mask].astype(float), np.asarray(s.unit)[mask]
-            unit_means += [covered[unit == u].mean() for u in np.unique(unit)]
+            _, unit = np.unique(np.asarray(s.unit)[mask], return_inverse=True)
+            unit_means.append(np.bincount(unit, weights=s.covered[mask]) / np.bincount(unit))
             pairs += int(mask.sum())
-        means = np.asarray(unit_means)
+        means = np.concatenate(unit_means)
         se = max(means.std(ddof=1) / np.sqrt(means.size), np.sqrt(0.95 * 0.05 / pairs))
         assert abs(means.mean() - 0.95) < 3 * se, (area, means.mean(), se)
