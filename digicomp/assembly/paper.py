@@ -112,6 +112,8 @@ def key_text(item: Any) -> str:
         answer = item.answer
         accepted = " | ".join(str(a) for a in (answer.accepted or []))
         return accepted + (f" (± {answer.tolerance:g})" if answer.tolerance else "")
+    if kind == "rated_task":  # the rubric's criteria and points; a rater scores each
+        return "rubric " + ", ".join(f"{c.id} 0-{c.points}" for c in item.rubric)
     return ""
 
 
@@ -119,10 +121,13 @@ def sheet_answer(item: Any, text: str) -> Any:
     """An answer as written on a paper answer sheet, in the form the bank's scoring takes.
 
     Multiple response ``A+C`` (or ``A,C``); ordering ``C>A>D>B`` (or commas); matching ``1-C,2-F`` by premise
-    number or id (or ``C,F,...`` in premise order); single choice and short answer as written.
+    number or id (or ``C,F,...`` in premise order); rated task ``c1=2,c2=1`` (the rater's points per criterion);
+    single choice and short answer as written.
     """
     kind = item.kind
     text = text.strip()
+    if kind == "rated_task":
+        return _rating(text)
     if kind == "multiple_response":
         return [p.strip() for p in text.replace(",", "+").split("+") if p.strip()]
     if kind == "ordering":
@@ -173,10 +178,19 @@ def score_sheets(
             f"{where}:1: the sheet needs each of the form's {len(ids)} items once "
             f"(missing positions {[m + 1 for m in missing]})"
         )
-    out = []
     for line, row in enumerate(rows, start=2):
         if len(row) != len(header):
             raise AssemblyError(f"{where}:{line}: {len(row)} cells for {len(header)} columns")
+    unrated = [
+        f"{where}:{line}: position {j + 1} ({ids[j]})"
+        for line, row in enumerate(rows, start=2)
+        for j, cell in zip(cols, row[1:])
+        if bank.items[j].kind == "rated_task" and not cell.strip()
+    ]
+    if unrated:  # a blank is 0 on paper, but a task not yet rated is not a task answered wrongly
+        raise AssemblyError("rated tasks without their rating (c1=2,c2=1,...): " + "; ".join(unrated))
+    out = []
+    for row in rows:
         total, invalid = 0, []
         for j, cell in zip(cols, row[1:]):
             if not cell.strip():
@@ -197,4 +211,15 @@ def score_sheets(
                 "invalid": " ".join(invalid),
             }
         )
+    return out
+
+
+def _rating(text: str) -> dict[str, Any]:
+    """``c1=2,c2=1`` (commas or semicolons) as {criterion: points}; points stay text when not a whole number,
+    so that scoring names the criterion and the value."""
+    out: dict[str, Any] = {}
+    for part in (p.strip() for p in text.replace(";", ",").split(",")):
+        if part:
+            name, _, value = (s.strip() for s in part.partition("="))
+            out[name] = int(value) if value.isdigit() else value
     return out

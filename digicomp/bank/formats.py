@@ -1,7 +1,8 @@
 """The item formats beyond multiple choice: which fields each needs, its scoring rules, and its score categories.
 
 ``multiple_response`` (choose all that apply), ``ordering`` (put the steps in order), ``matching`` (pair each
-premise with a choice) and ``short_answer`` (a typed answer with a declared normalisation). The structure checks
+premise with a choice), ``short_answer`` (a typed answer with a declared normalisation) and ``rated_task`` (a piece of
+work scored by a rater against a rubric of criteria worth 1 or 2 points each). The structure checks
 return ``(location, message)`` pairs like :mod:`digicomp.bank.checks`, every problem of every item at once.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from digicomp.bank.schema import DICHOTOMOUS_MODELS, POLYTOMOUS_MODELS, BankFile, Item, Option
+from digicomp.bank.schema import DICHOTOMOUS_MODELS, POLYTOMOUS_MODELS, BankFile, Criterion, Item, Option
 
 Problem = tuple[tuple[str | int, ...], str]
 
@@ -25,6 +26,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "ordering": ("options", "key_order"),
     "matching": ("premises", "choices", "key_map"),
     "short_answer": ("answer",),
+    "rated_task": ("rubric",),
 }
 """The content fields each new format must have."""
 
@@ -39,6 +41,7 @@ _ALL_CONTENT = (
     "key_map",
     "scoring",
     "answer",
+    "rubric",
 )
 
 SIZES: dict[str, tuple[tuple[str, int, int], ...]] = {
@@ -46,6 +49,7 @@ SIZES: dict[str, tuple[tuple[str, int, int], ...]] = {
     "ordering": (("options", 3, 6),),
     "matching": (("premises", 3, 6), ("choices", 2, 6)),
     "short_answer": (),
+    "rated_task": (("rubric", 2, 8),),
 }
 """(field, fewest, most) entries of each format's lists."""
 
@@ -70,6 +74,8 @@ def max_score(item: Item) -> int | None:
         return len(item.options or []) - 1
     if kind == "matching":
         return len(item.premises or [])
+    if kind == "rated_task":
+        return sum(c.points for c in item.rubric or [])
     return None
 
 
@@ -119,7 +125,7 @@ def _listing(kind: str) -> str:
     return ", ".join(repr(f) for f in fields)
 
 
-def _unique_ids(values: list[Option], at: tuple[str | int, ...], name: str) -> list[Problem]:
+def _unique_ids(values: list[Option] | list[Criterion], at: tuple[str | int, ...], name: str) -> list[Problem]:
     seen: set[str] = set()
     out: list[Problem] = []
     for j, v in enumerate(values):

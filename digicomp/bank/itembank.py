@@ -28,6 +28,7 @@ KINDS = (
     "ordering",
     "matching",
     "short_answer",
+    "rated_task",
     "self_assessment",
     "parameters",
 )

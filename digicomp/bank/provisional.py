@@ -68,25 +68,28 @@ def band_cut_scores() -> list[float]:
 
 
 FORMATS_RULE_ID = "formats-v1"
-"""The rule of the multiple-response, ordering, matching and short-answer items' provisional parameters."""
+"""The rule of the multiple-response, ordering, matching, short-answer and rated-task items' provisional parameters."""
 _STEP_SPAN = 0.6
 _PARTIAL = {"multiple_response": "keys_minus_wrong", "ordering": "adjacent_pairs", "matching": "count_correct"}
 
 
 def format_params(item: dict) -> tuple[str, dict[str, float | list[float]]]:
-    """(model, file-form params) of a multiple-response, ordering, matching or short-answer item (writer form)
-    under rule formats-v1: b_level = -2.1 + 0.6 (level - 1); a 0/1 score (short answer, all_or_nothing): 2PL with
-    a = 1.0, b = b_level; a partial-credit score 0..K: GPCM with a = 1.0 and K steps evenly spaced on
-    [b_level - 0.6, b_level + 0.6] (b_level alone when K = 1)."""
+    """(model, file-form params) of a multiple-response, ordering, matching, short-answer or rated-task item (writer
+    form) under rule formats-v1: b_level = -2.1 + 0.6 (level - 1); a 0/1 score (short answer, all_or_nothing): 2PL
+    with a = 1.0, b = b_level; a partial-credit score 0..K (K a rated task's rubric total): GPCM with a = 1.0 and K
+    steps evenly spaced on [b_level - 0.6, b_level + 0.6] (b_level alone when K = 1)."""
     item_id, kind = item.get("id", "?"), item.get("type")
     b_level = level_difficulty(_level(item, item_id))
     rule = (item.get("scoring") or {}).get("rule", _PARTIAL.get(kind))
     if kind == "short_answer" or rule == "all_or_nothing":
         return "2PL", {"a": 1.0, "b": b_level}
-    sizes = {"multiple_response": "keys", "ordering": "options", "matching": "premises"}
+    sizes = {"multiple_response": "keys", "ordering": "options", "matching": "premises", "rated_task": "rubric"}
     if kind not in sizes:
         raise BankError(f"item {item_id!r}: type {kind!r} has no formats-v1 parameters")
-    k = len(item.get(sizes[kind]) or []) - (kind == "ordering")
+    if kind == "rated_task":
+        k = sum(int(c.get("points", 0)) for c in item.get("rubric") or [])
+    else:
+        k = len(item.get(sizes[kind]) or []) - (kind == "ordering")
     if k < 1:
         raise BankError(f"item {item_id!r}: field {sizes[kind]!r} gives no score above 0")
     steps = np.linspace(b_level - _STEP_SPAN, b_level + _STEP_SPAN, k) if k > 1 else np.array([b_level])
@@ -103,7 +106,7 @@ def provisional_item(item: dict) -> dict:
     choice, self-assessment) or formats-v1 (the other formats)."""
     item_id = item.get("id", "?")
     out = dict(item)
-    if item.get("type") in _PARTIAL or item.get("type") == "short_answer":
+    if item.get("type") in _PARTIAL or item.get("type") in ("short_answer", "rated_task"):
         out["model"], out["params"] = format_params(item)
         out["calibration"] = {"status": "provisional", "rule": FORMATS_RULE_ID}
         return out

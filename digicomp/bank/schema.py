@@ -16,9 +16,13 @@ from digicomp.models.names import canonical_item_record, model_name
 DICHOTOMOUS_MODELS = frozenset({"Rasch", "1PL", "2PL", "3PL", "4PL"})
 POLYTOMOUS_MODELS = frozenset({"GRM", "GPCM", "PCM"})
 ModelName = Annotated[Literal["Rasch", "1PL", "2PL", "3PL", "4PL", "GRM", "GPCM", "PCM"], BeforeValidator(model_name)]
-ItemKind = Literal["multiple_choice", "self_assessment", "multiple_response", "ordering", "matching", "short_answer"]
-NEW_FORMATS = frozenset({"multiple_response", "ordering", "matching", "short_answer"})
+ItemKind = Literal[
+    "multiple_choice", "self_assessment", "multiple_response", "ordering", "matching", "short_answer", "rated_task"
+]
+NEW_FORMATS = frozenset({"multiple_response", "ordering", "matching", "short_answer", "rated_task"})
 """Item formats beyond multiple choice; their structure is checked by :mod:`digicomp.bank.formats`."""
+RATED = frozenset({"rated_task"})
+"""Formats scored by a human rater against a rubric: never given by an adaptive test, which scores as it goes."""
 ScoringRule = Literal["keys_minus_wrong", "all_or_nothing", "adjacent_pairs", "count_correct"]
 Normalization = Literal[
     "strip", "casefold", "collapse_spaces", "strip_diacritics", "strip_leading_dot", "key_chord", "web_address"
@@ -156,6 +160,24 @@ class ShortAnswer(_Strict):
     normalize: list[Normalization] | None = None
 
 
+class Criterion(_Multilingual):
+    """One rubric criterion of a rated task: what earns its full ``points`` (1 or 2) and, for 2, what earns 1."""
+
+    id: Ident
+    points: Annotated[int, Strict(), Field(ge=1, le=2)]
+    vi: NonEmpty
+    en: NonEmpty
+    partial: Text | None = None
+
+    @model_validator(mode="after")
+    def _partial_for_two_points(self) -> Criterion:
+        if self.points == 2 and self.partial is None:
+            raise ValueError(f"criterion {self.id!r} is worth 2 points: 'partial' says what earns 1")
+        if self.points == 1 and self.partial is not None:
+            raise ValueError(f"criterion {self.id!r} is worth 1 point: it has no 'partial'")
+        return self
+
+
 class Source(_Strict):
     """A law, decree or official document an item depends on, and when the item must be reviewed against it."""
 
@@ -189,6 +211,7 @@ class Item(_Strict):
     key_map: dict[Ident, Ident] | None = None
     scoring: Scoring | None = None
     answer: ShortAnswer | None = None
+    rubric: list[Criterion] | None = None
     sources: list[Source] | None = None
     review_by: datetime.date | None = None
 
@@ -215,7 +238,8 @@ class Item(_Strict):
             if present:
                 raise ValueError(
                     f"an item without options or categories cannot have {', '.join(present)} "
-                    "(declare the item's 'type' for a multiple_response, ordering, matching or short_answer item)"
+                    "(declare the item's 'type' for a multiple_response, ordering, matching, short_answer or "
+                    "rated_task item)"
                 )
         else:
             if self.stem is None:
@@ -299,8 +323,8 @@ class Item(_Strict):
         return self
 
 
-CONTENT_FIELDS = ("keys", "key_order", "premises", "choices", "key_map", "scoring", "answer")
-"""Content fields of the newer formats (multiple_response, ordering, matching, short_answer)."""
+CONTENT_FIELDS = ("keys", "key_order", "premises", "choices", "key_map", "scoring", "answer", "rubric")
+"""Content fields of the newer formats (multiple_response, ordering, matching, short_answer, rated_task)."""
 
 
 class CutSource(_Strict):

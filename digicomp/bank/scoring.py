@@ -2,7 +2,8 @@
 
 Raw answers, one form per format: an option id (multiple choice), a list of option ids (multiple response; order
 irrelevant, duplicates refused), a list of every option id in the chosen order (ordering), a dict
-``{premise_id: choice_id}`` covering every premise (matching), the typed text (short answer). Anything else is a
+``{premise_id: choice_id}`` covering every premise (matching), the typed text (short answer), a rater's points
+``{criterion_id: points}`` for every rubric criterion (rated task). Anything else is a
 :class:`~digicomp.errors.ResponseError` naming the item and what was wrong.
 """
 
@@ -13,6 +14,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from typing import Any
+
+import numpy as np
 
 from digicomp.bank.formats import max_score, rule_of
 from digicomp.bank.schema import Item
@@ -86,6 +89,9 @@ def score(item: Item, answer: Any) -> tuple[Any, int]:
         return pairs, right
     if kind == "short_answer":
         return _short_answer(item, answer)
+    if kind == "rated_task":
+        points = rating_points(item, answer)
+        return points, sum(points.values())
     raise ResponseError(f"item {item.id!r}: a {kind} item is answered with its category, not scored from content")
 
 
@@ -97,6 +103,29 @@ def _ids(item: Item, answer: Any, ids: list[str], form: str) -> list[str]:
     if unknown:
         raise ResponseError(f"item {item.id!r}: answer names {unknown[0]!r}, which is not an option id {ids}")
     return list(answer)
+
+
+def rating_points(item: Item, rating: Any) -> dict[str, int]:
+    """A rater's ``{criterion id: points}`` for a rated task, checked: every criterion once, whole points 0..its max."""
+    ids = [c.id for c in item.rubric]
+    if not isinstance(rating, dict) or not all(isinstance(k, str) for k in rating):
+        raise ResponseError(f"item {item.id!r}: a rating must be a dict {{criterion id: points}}, got {rating!r}")
+    unknown = [k for k in rating if k not in ids]
+    if unknown:
+        raise ResponseError(f"item {item.id!r}: rating names {unknown[0]!r}, which is not a rubric criterion {ids}")
+    missing = [c for c in ids if c not in rating]
+    if missing:
+        raise ResponseError(f"item {item.id!r}: rating gives no points for criterion {missing[0]!r}")
+    out: dict[str, int] = {}
+    for c in item.rubric:
+        value = rating[c.id]
+        whole = isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+        if not whole or not 0 <= value <= c.points:
+            raise ResponseError(
+                f"item {item.id!r}: criterion {c.id!r} is scored 0..{c.points} in whole points, got {value!r}"
+            )
+        out[c.id] = int(value)
+    return out
 
 
 def _pairs(item: Item, answer: Any) -> dict[str, str]:
@@ -248,6 +277,12 @@ def answer_for(item: Item, category: int) -> Any:
         while _short_answer(item, wrong)[1]:
             wrong += "?"
         return wrong
+    if kind == "rated_task":
+        out, left = {}, category
+        for c in item.rubric:  # full points on the first criteria, the rest on the next, none after
+            out[c.id] = min(c.points, left)
+            left -= out[c.id]
+        return out
     raise ResponseError(f"item {item.id!r}: a {kind} item is answered with its category")
 
 

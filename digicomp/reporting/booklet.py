@@ -37,6 +37,10 @@ TEXT: dict[str, dict[str, str]] = {
     "order": {"vi": "Sắp xếp theo đúng thứ tự.", "en": "Put these in the right order."},
     "match": {"vi": "Ghép mỗi mục với một lựa chọn.", "en": "Match each entry with one choice."},
     "short": {"vi": "Viết câu trả lời ngắn.", "en": "Write a short answer."},
+    "task": {
+        "vi": "Viết bài làm vào phần để trống; người chấm chấm theo thang tiêu chí.",
+        "en": "Write your response in the space provided; a rater scores it against the rubric.",
+    },
     "answer_sheet": {"vi": "Phiếu trả lời", "en": "Answer sheet"},
     "question": {"vi": "Câu", "en": "Question"},
     "answer": {"vi": "Trả lời", "en": "Answer"},
@@ -73,6 +77,7 @@ table{border-collapse:collapse;font-size:11pt}th,td{border:1px solid #555;paddin
 td.n{text-align:right;font-variant-numeric:tabular-nums}.bubble{display:inline-block;width:1.1em;height:1.1em;
 border:1px solid #000;border-radius:50%;text-align:center;font-size:8pt;line-height:1.1em;margin-right:.25rem}
 .box{display:inline-block;min-width:14rem;height:1.3em;border:1px solid #000}.page{break-before:page}
+.response{height:14rem;border:1px solid #000}
 .note{border:1px solid #000;padding:.4rem .6rem;font-size:10.5pt}img{max-width:100%}.muted{color:#555;font-size:9pt}
 @media print{body{margin:0}}
 """
@@ -129,6 +134,8 @@ def _question(pos: int, item: Any, base: Path | None, lang: str) -> str:
         out.append("</ol></td></tr></table>")
     elif kind == "short_answer":
         out.append(f'<p class="hint">{t("short", lang)}</p>')
+    elif kind == "rated_task":
+        out.append(f'<p class="hint">{t("task", lang)}</p><div class="response"></div>')
     out.append("</div>")
     return "\n".join(out)
 
@@ -141,6 +148,8 @@ def _sheet_cell(item: Any) -> str:
         return " → ".join("<span class='bubble'></span>" for _ in item.options)
     if kind == "matching":
         return " ".join(f"{k}:<span class='bubble'></span>" for k in range(1, len(item.premises) + 1))
+    if kind == "rated_task":  # the rater's points per criterion, out of its maximum
+        return " ".join(f"{escape(c.id)}:<span class='bubble'></span>/{c.points}" for c in item.rubric)
     return '<span class="box"></span>'
 
 
