@@ -167,3 +167,16 @@ def test_a_design_that_names_a_rated_task_among_its_first_items_is_refused(bank)
     design = {"start": {"first_items": {"n": 2, "rule": "fixed", "items": ["t-mc1", "t-plan"]}}}
     with pytest.raises(DesignError, match=r"first_items\.items\[1\]: item 't-plan' is a rated task"):
         AdaptiveTest(bank, design)
+
+
+def test_pilot_analysis_scores_a_rated_task_from_its_rating_in_json(bank):
+    import io
+
+    from digicomp.errors import ResponseError as PilotProblem
+    from digicomp.face.pilot import score_answers
+
+    text = 'person,item,response\np1,t-mc1,A\np1,t-plan,"{""c1"": 2, ""c2"": 1, ""c3"": 0}"\np2,t-plan,"{""c1"": 0}"\n'
+    with pytest.raises(PilotProblem, match=r":4: .*no points for criterion 'c2'"):
+        score_answers(bank, io.StringIO(text))
+    scored = score_answers(bank, io.StringIO(text.rsplit("p2", 1)[0]))
+    assert scored.kinds == ["multiple_choice", "rated_task"] and scored.scores.tolist() == [[1.0, 3.0]]
