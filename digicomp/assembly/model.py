@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 
 from digicomp.assembly.errors import AssemblyError
 from digicomp.assembly.spec import AssemblySpec, Problem, length_problems
+from digicomp.bank.schema import RATED
 from digicomp.io.yamlfile import LineMap, format_path, problem
 
 
@@ -189,7 +190,20 @@ def _allowed(bank: Any, spec: AssemblySpec) -> NDArray[np.bool_]:
         allowed &= ~np.array([bool(flags & set(it.flags or [])) for it in bank.spec.items], bool)
     if spec.exclude.item_types:
         allowed &= ~np.isin(bank.kind, spec.exclude.item_types)
+    if not asks_for_rated_tasks(spec):  # a form that needs raters is a choice the spec states
+        rated = np.isin(bank.kind, sorted(RATED))
+        rated[[position[i] for i in spec.include if i in position]] = False
+        allowed &= ~rated
     return allowed
+
+
+def asks_for_rated_tasks(spec: AssemblySpec) -> bool:
+    """True when a constraint names the item type ``rated_task`` (alone or in a list; ``"*"`` does not count)."""
+    for c in spec.constraints:
+        value = c.item_type
+        if value == "rated_task" or (isinstance(value, list) and "rated_task" in value):
+            return True
+    return False
 
 
 def build_model(

@@ -112,8 +112,8 @@ def key_text(item: Any) -> str:
         answer = item.answer
         accepted = " | ".join(str(a) for a in (answer.accepted or []))
         return accepted + (f" (± {answer.tolerance:g})" if answer.tolerance else "")
-    if kind == "rated_task":  # the rubric's criteria and points; a rater scores each
-        return "rubric " + ", ".join(f"{c.id} 0-{c.points}" for c in item.rubric)
+    if kind == "rated_task":  # full marks in the sheet's notation: each criterion at its maximum
+        return ",".join(f"{c.id}={c.points}" for c in item.rubric)
     return ""
 
 

@@ -158,3 +158,21 @@ def test_a_form_keeps_one_order_when_equal_values_differ_in_the_last_bit():
         noisy = value * (1 + rng.choice([-1, 0, 1], value.size) * np.finfo(float).eps)
         orders.add(tuple(assemble_one(bank, AssemblySpec.model_validate({}), 8, noisy).tolist()))
     assert orders == {tuple(range(8))}  # the eight most valuable, each value's ties in bank order
+
+
+def test_rated_tasks_enter_a_form_only_when_the_spec_asks_for_them():
+    """A task needs a rater: a spec that never names the type keeps tasks out, however valuable; naming it in a
+    constraint (or including a task by id) lets them in."""
+    from digicomp.assembly import assemble_one
+    from digicomp.assembly.spec import AssemblySpec
+
+    bank = load_bank("civil-service")
+    tasks = np.flatnonzero(bank.kind == "rated_task")
+    value = np.where(bank.kind == "rated_task", 10.0, 1.0)  # tasks would win on value alone
+    plain = assemble_one(bank, AssemblySpec.model_validate({}), 8, value)
+    assert not set(plain.tolist()) & set(tasks.tolist())
+    asked = AssemblySpec.model_validate({"constraints": [{"item_type": "rated_task", "max": 2}]})
+    assert len(set(assemble_one(bank, asked, 8, value).tolist()) & set(tasks.tolist())) == 2
+    one = bank.ids[int(tasks[0])]
+    included = assemble_one(bank, AssemblySpec.model_validate({"include": [one]}), 8, value)
+    assert set(included.tolist()) & set(tasks.tolist()) == {int(tasks[0])}

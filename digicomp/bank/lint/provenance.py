@@ -94,9 +94,12 @@ def review_by(item: Item) -> str | None:
 
 
 def _cited(item: Item) -> list[str]:
-    """Legal documents the item's texts cite (Vietnamese first; English when the Vietnamese cites none)."""
+    """Legal documents the item's texts cite, rubric criteria included (Vietnamese first; English when the Vietnamese
+    cites none)."""
     texts = [item.stem, *(item.options or []), *(item.premises or []), *(item.choices or [])]
     texts += [item.explanation] if item.explanation else []
+    for criterion in item.rubric or []:  # a rated task's rubric may rest a point on a law
+        texts += [criterion] + ([criterion.partial] if criterion.partial else [])
     refs: list[str] = []
     for lang in LANGS:
         for t in texts:
