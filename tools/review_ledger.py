@@ -8,10 +8,10 @@ The records in docs/content-review are read in the order the reviews happened; a
 an earlier one: the first reviews of 3 December (which may concern versions the second and third passes replaced,
 so the ledger is approximate there), the fourth pass's applied rewrites, the new items of 3 December (passed when
 only their level was disputed), the fifth pass's sample, the sixth pass, the fresh sample of 4 December, then the
-records of ``LATER_RECORDS`` in their order (the seventh to nineteenth passes, the fresh samples between them, and
-the re-review of the items whose latest pass dated from 3-4 December). Items withdrawn from a bank
-(tools/withdraw_failing.py) leave the ledger. An item no record names counts as failing (never reviewed).
-docs/content-review.md quotes its figures.
+records of ``LATER_RECORDS`` in their order (the seventh to nineteenth passes, the fresh samples between them, the
+re-review of the items whose latest pass dated from 3-4 December, and the rated tasks written for levels 7-8).
+Items withdrawn from a bank (tools/withdraw_failing.py) leave the ledger. An item no record names counts as failing
+(never reviewed). docs/content-review.md quotes its figures.
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("expert-review-2026-12-05zh", "review"),
     ("nineteenth-pass-2026-12-05zi", "pass"),
     ("expert-review-2026-12-05zj", "sample"),
+    ("rated-tasks-2026-12-05zk", "pass"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""

@@ -214,6 +214,18 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
             elif row["item"] not in replaced:
                 assert kind[row["item"]] == row["format_before"], row
         judged.update({row["item"]: int(row["level_in_bank"]) for row in rows})
+    # the rated tasks written for levels 7-8: in the bank, as rated tasks at the level judged, when and only when
+    # their latest reviewed version (of up to three rounds) passed its review
+    with open(REVIEW / f"rated-tasks-2026-12-05zk-{bank.id}.csv", encoding="utf-8") as fh:
+        tasks = list(csv.DictReader(fh))
+    assert len(tasks) > 60
+    for row in tasks:
+        if row["decision"].startswith("applied"):
+            assert row["review_pass"] == "1" and int(row["level_in_bank"]) == int(row["review_level_judged"]), row
+            assert kind[row["item"]] == "rated_task", row
+        else:
+            assert row["review_pass"] == "0" and row["item"] not in level, row
+    judged.update({row["item"]: int(row["level_in_bank"]) for row in tasks if row["level_in_bank"]})
     assert len(judged) > 250 and rewrites
     wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
     assert not wrong, f"items not at the level their latest review judged: {wrong}"

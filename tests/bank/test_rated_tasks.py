@@ -154,7 +154,7 @@ def test_a_paper_booklet_leaves_room_for_the_task_and_the_sheet_takes_the_raters
     html = _question(3, item, None, "vi")
     assert "người chấm chấm theo thang tiêu chí" in html and 'class="response"' in html
     assert _sheet_cell(item).count("bubble") == 3 and "/2" in _sheet_cell(item)
-    assert key_text(item) == "rubric c1 0-2, c2 0-1, c3 0-2"
+    assert key_text(item) == "c1=2,c2=1,c3=2"  # full marks, as a rater writes it on the sheet
     assert sheet_answer(item, "c1=2; c2=1,c3=0") == {"c1": 2, "c2": 1, "c3": 0}
     assert score(item, sheet_answer(item, "c1=2,c2=1,c3=0"))[1] == 3
     with pytest.raises(ResponseError, match="'c2' is scored 0..1 in whole points, got 'x'"):
@@ -180,3 +180,20 @@ def test_pilot_analysis_scores_a_rated_task_from_its_rating_in_json(bank):
         score_answers(bank, io.StringIO(text))
     scored = score_answers(bank, io.StringIO(text.rsplit("p2", 1)[0]))
     assert scored.kinds == ["multiple_choice", "rated_task"] and scored.scores.tolist() == [[1.0, 3.0]]
+
+
+def test_lint_reads_a_rubric_that_rests_a_point_on_a_law(tmp_path, data):
+    """A rubric criterion citing a decree needs the item's sources and a review-by date, as a stem would."""
+    import datetime
+
+    from digicomp.bank.lint import lint_bank
+
+    data["items"][PLAN]["rubric"][1]["vi"] = "Phân loại đúng dữ liệu nhạy cảm theo Nghị định 356/2025/NĐ-CP"
+    data["items"][PLAN]["rubric"][1]["en"] = "Classifies sensitive data as Decree 356/2025/ND-CP does"
+    found = {(f.item, f.rule) for f in lint_bank(_write(tmp_path, data), today=datetime.date(2026, 12, 5)).findings}
+    assert {("t-plan", "law-source"), ("t-plan", "law-review-date")} <= found
+    data["items"][PLAN]["sources"] = [
+        {"title": "Nghị định 356/2025/NĐ-CP", "url_or_ref": "vbpl.vn", "review_by": "2027-06-30"}
+    ]
+    found = {(f.item, f.rule) for f in lint_bank(_write(tmp_path, data), today=datetime.date(2026, 12, 5)).findings}
+    assert not {rule for item, rule in found if item == "t-plan"} & {"law-source", "law-review-date"}
