@@ -211,7 +211,7 @@ def bound(results: list[AreaResult], setting: str, folder: Path, baseline: str, 
     from scipy.optimize import minimize
 
     truth = load_bank(folder / "civil-service-areas.yaml")
-    allowed = np.array([it.kind != "rated_task" for it in truth])  # a rater scores them: no CAT gives them
+    allowed = ~truth.is_rated  # a rater scores them: no adaptive test gives them
     if setting == "issue":
         allowed = np.array([it.kind in ("multiple_choice", "self_assessment") for it in truth])
     peak, area = peak_information(truth, allowed)

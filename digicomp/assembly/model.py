@@ -17,7 +17,6 @@ from numpy.typing import NDArray
 
 from digicomp.assembly.errors import AssemblyError
 from digicomp.assembly.spec import AssemblySpec, Problem, length_problems
-from digicomp.bank.schema import RATED
 from digicomp.io.yamlfile import LineMap, format_path, problem
 
 
@@ -191,7 +190,7 @@ def _allowed(bank: Any, spec: AssemblySpec) -> NDArray[np.bool_]:
     if spec.exclude.item_types:
         allowed &= ~np.isin(bank.kind, spec.exclude.item_types)
     if not asks_for_rated_tasks(spec):  # a form that needs raters is a choice the spec states
-        rated = np.isin(bank.kind, sorted(RATED))
+        rated = bank.is_rated.copy()
         rated[[position[i] for i in spec.include if i in position]] = False
         allowed &= ~rated
     return allowed

@@ -185,7 +185,7 @@ def score_sheets(
         f"{where}:{line}: position {j + 1} ({ids[j]})"
         for line, row in enumerate(rows, start=2)
         for j, cell in zip(cols, row[1:])
-        if bank.items[j].kind == "rated_task" and not cell.strip()
+        if bank.is_rated[j] and not cell.strip()
     ]
     if unrated:  # a blank is 0 on paper, but a task not yet rated is not a task answered wrongly
         raise AssemblyError("rated tasks without their rating (c1=2,c2=1,...): " + "; ".join(unrated))

@@ -18,7 +18,7 @@ from numpy.typing import NDArray
 
 from digicomp.bank.checks import file_form_records
 from digicomp.bank.fingerprint import fingerprint
-from digicomp.bank.schema import BankFile, Item, Scale
+from digicomp.bank.schema import RATED, BankFile, Item, Scale
 from digicomp.errors import BankError, DigicompError, ParameterError
 from digicomp.models import ItemParameters
 
@@ -45,7 +45,8 @@ class ItemBank:
     Index arrays, one entry per item in bank order: ``competence_index`` (into ``competences``, -1 when an
     item has no competence), ``level`` (intended level 1..8, 0 when none), ``kind`` (one of ``KINDS``) and
     ``is_scored`` (True except for self-assessment items, which describe rather than demonstrate
-    competence); ``enemy_pairs`` lists each pair of items never to give together once, as (i, j), i < j.
+    competence), ``is_rated`` (True for items a rater scores after the sitting, which no adaptive test gives);
+    ``enemy_pairs`` lists each pair of items never to give together once, as (i, j), i < j.
     """
 
     def __init__(
@@ -88,6 +89,7 @@ class ItemBank:
         self.level: NDArray[np.intp] = np.array([item.level or 0 for item in spec.items], dtype=np.intp)
         self.kind: NDArray[np.str_] = np.array([item.kind for item in spec.items], dtype=f"<U{max(map(len, KINDS))}")
         self.is_scored: NDArray[np.bool_] = self.kind != "self_assessment"
+        self.is_rated: NDArray[np.bool_] = np.isin(self.kind, sorted(RATED))
         self.enemy_pairs: NDArray[np.intp] = self._enemy_pairs(where)
 
     def _enemy_pairs(self, where: str) -> NDArray[np.intp]:

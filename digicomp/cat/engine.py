@@ -16,7 +16,6 @@ import numpy as np
 from numpy.typing import NDArray
 
 from digicomp.bank import ItemBank, load_bank
-from digicomp.bank.schema import RATED
 from digicomp.cat import multidim as mcat
 from digicomp.cat.content import ContentControl
 from digicomp.cat.core import CatCore
@@ -200,7 +199,7 @@ def bank_problems(bank: Any, design: Design) -> list[Problem]:
     first = design.start.first_items
     for pos, item_id in enumerate(first.items or [] if first is not None else []):
         need(("start", "first_items", "items", pos), item_id)
-        if item_id in known and bank.kind[bank.index_of(item_id)] in RATED:
+        if item_id in known and bank.is_rated[bank.index_of(item_id)]:
             msg = f"item {item_id!r} is a rated task: a rater scores it after the test, so no adaptive test gives it"
             out.append((("start", "first_items", "items", pos), msg))
     ex = design.exposure
@@ -360,7 +359,7 @@ def _content(bank: Any, design: Design) -> ContentControl:
     allowed = np.ones(bank.n_items, bool)
     if not spec.self_assessment:
         allowed &= bank.kind != "self_assessment"
-    allowed &= ~np.isin(bank.kind, sorted(RATED))  # a rater scores them later; a CAT scores as it goes
+    allowed &= ~bank.is_rated  # a rater scores them later; a CAT scores as it goes
     for item_id in spec.exclude.ids:
         allowed[bank.index_of(item_id)] = False
     if spec.exclude.flags:
