@@ -31,7 +31,8 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # pass (every item failing then); the sixteenth (the fifteenth's rewrites left out, revised); the seventeenth and
 # eighteenth (every item failing then, in rounds); the fresh sample after them; the re-review of every passing item
 # neither had judged; the nineteenth pass (every item failing after it); the fresh sample after it; and the rated
-# tasks written for levels 7-8 (a task not applied was never in the bank: None)
+# tasks written for levels 7-8 (a task not applied was never in the bank: None); the twentieth pass (every item
+# failing after them), the fresh sample after it and the twenty-first pass (that sample's failures)
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -57,6 +58,9 @@ LATEST_RECORDS = [
     ("nineteenth-pass-2026-12-05zi-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05zj-{bank}.csv", lambda row: row["pass"] == "1"),
     ("rated-tasks-2026-12-05zk-{bank}.csv", lambda row: True if _pass_record(row) else None),
+    ("twentieth-pass-2026-12-05zl-{bank}.csv", _pass_record),
+    ("expert-review-2026-12-05zm-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("twenty-first-pass-2026-12-05zn-{bank}.csv", _pass_record),
 ]
 
 
@@ -194,6 +198,7 @@ def test_no_failing_item_is_left_that_the_guards_do_not_need(bank_id):
         "seventeenth-pass-2026-12-05ze",
         "eighteenth-pass-2026-12-05zf",
         "nineteenth-pass-2026-12-05zi",
+        "twentieth-pass-2026-12-05zl",
     ],
 )
 def test_the_passes_of_every_failing_item_listed_every_item_failing_before_them(bank_id, record):

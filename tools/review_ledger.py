@@ -9,7 +9,8 @@ an earlier one: the first reviews of 3 December (which may concern versions the 
 so the ledger is approximate there), the fourth pass's applied rewrites, the new items of 3 December (passed when
 only their level was disputed), the fifth pass's sample, the sixth pass, the fresh sample of 4 December, then the
 records of ``LATER_RECORDS`` in their order (the seventh to nineteenth passes, the fresh samples between them, the
-re-review of the items whose latest pass dated from 3-4 December, and the rated tasks written for levels 7-8).
+re-review of the items whose latest pass dated from 3-4 December, the rated tasks written for levels 7-8, the
+twentieth pass, the fresh sample after it and the twenty-first pass, on that sample's failures).
 Items withdrawn from a bank (tools/withdraw_failing.py) leave the ledger. An item no record names counts as failing
 (never reviewed). docs/content-review.md quotes its figures.
 """
@@ -69,6 +70,9 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("nineteenth-pass-2026-12-05zi", "pass"),
     ("expert-review-2026-12-05zj", "sample"),
     ("rated-tasks-2026-12-05zk", "pass"),
+    ("twentieth-pass-2026-12-05zl", "pass"),
+    ("expert-review-2026-12-05zm", "sample"),
+    ("twenty-first-pass-2026-12-05zn", "pass"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""

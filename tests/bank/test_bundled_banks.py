@@ -131,7 +131,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
     kind.update(review_ledger.withdrawn_formats(bank.id))
-    later = {}  # the ninth to nineteenth passes' records; an item a later pass replaced is checked against that pass
+    later = {}  # the ninth to twenty-first passes' records; an item a later pass replaced is checked against that pass
     names = (
         "ninth-pass-2026-12-05q",
         "tenth-pass-2026-12-05s",
@@ -144,6 +144,8 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         "seventeenth-pass-2026-12-05ze",
         "eighteenth-pass-2026-12-05zf",
         "nineteenth-pass-2026-12-05zi",
+        "twentieth-pass-2026-12-05zl",
+        "twenty-first-pass-2026-12-05zn",
     )
     for name in names:
         with open(REVIEW / f"{name}-{bank.id}.csv", encoding="utf-8") as fh:
@@ -177,7 +179,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         applied = row["decision"].startswith("applied")
         assert not applied or row["review_pass"] == "1", row
     judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
-    # the ninth to nineteenth passes: items failing their latest review (the fresh samples of 5 December included),
+    # the ninth to twenty-first passes: items failing their latest review (the fresh samples of 5 December included),
     # rewritten, most as multiple choice; a rewrite is in the bank at the level its review judged when and only when
     # it passed that review and, if multiple choice, not both blind readers picked its key from the options alone
     with open(REVIEW / f"expert-review-2026-12-05x-{bank.id}.csv", encoding="utf-8") as fh:
@@ -193,11 +195,19 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
                 if r["rewritten"] == "1" and not r["decision"].startswith("rewrite applied")
             }
             assert {r["item"] for r in rows} == left_out and len(rows) == len(left_out) > 20
+        elif name == "twenty-first-pass-2026-12-05zn":  # its list: the items the fresh sample before it failed
+            with open(REVIEW / f"expert-review-2026-12-05zm-{bank.id}.csv", encoding="utf-8") as fh:
+                sample = list(csv.DictReader(fh))
+            ids = [r["item"] for r in sample]  # some withdrawn since
+            before = review_ledger.verdicts(bank.id, before="expert-review-2026-12-05zm", items=ids)
+            failed = {r["item"] for r in sample if r["pass"] == "0" and before[r["item"]][0]}
+            assert {r["item"] for r in rows} == failed and len(rows) == len(failed) > 5
         elif name in (
             "fifteenth-pass-2026-12-05zc",
             "seventeenth-pass-2026-12-05ze",
             "eighteenth-pass-2026-12-05zf",
             "nineteenth-pass-2026-12-05zi",
+            "twentieth-pass-2026-12-05zl",
         ):
             # the multiple-choice items still failing (the ledger test checks they were all)
             assert len(rows) > 10 and {r["format_before"] for r in rows} == {"multiple_choice"}
@@ -225,7 +235,14 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
             assert kind[row["item"]] == "rated_task", row
         else:
             assert row["review_pass"] == "0" and row["item"] not in level, row
-    judged.update({row["item"]: int(row["level_in_bank"]) for row in tasks if row["level_in_bank"]})
+    # (a task a later pass revised is at the level of that pass's review, checked above)
+    judged.update(
+        {
+            row["item"]: int(row["level_in_bank"])
+            for row in tasks
+            if row["level_in_bank"] and row["item"] not in replaced_later
+        }
+    )
     assert len(judged) > 250 and rewrites
     wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
     assert not wrong, f"items not at the level their latest review judged: {wrong}"
