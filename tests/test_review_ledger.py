@@ -32,7 +32,8 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # eighteenth (every item failing then, in rounds); the fresh sample after them; the re-review of every passing item
 # neither had judged; the nineteenth pass (every item failing after it); the fresh sample after it; and the rated
 # tasks written for levels 7-8 (a task not applied was never in the bank: None); the twentieth pass (every item
-# failing after them), the fresh sample after it and the twenty-first pass (that sample's failures)
+# failing after them), the fresh sample after it, the twenty-first pass (that sample's failures), the re-review of
+# every rated task and the twenty-second pass (tasks it failed)
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -61,6 +62,8 @@ LATEST_RECORDS = [
     ("twentieth-pass-2026-12-05zl-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05zm-{bank}.csv", lambda row: row["pass"] == "1"),
     ("twenty-first-pass-2026-12-05zn-{bank}.csv", _pass_record),
+    ("expert-review-2026-12-05zo-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("twenty-second-pass-2026-12-05zp-{bank}.csv", _pass_record),
 ]
 
 

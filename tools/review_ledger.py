@@ -10,7 +10,8 @@ so the ledger is approximate there), the fourth pass's applied rewrites, the new
 only their level was disputed), the fifth pass's sample, the sixth pass, the fresh sample of 4 December, then the
 records of ``LATER_RECORDS`` in their order (the seventh to nineteenth passes, the fresh samples between them, the
 re-review of the items whose latest pass dated from 3-4 December, the rated tasks written for levels 7-8, the
-twentieth pass, the fresh sample after it and the twenty-first pass, on that sample's failures).
+twentieth pass, the fresh sample after it, the twenty-first pass on that sample's failures, the re-review of every
+rated task and the twenty-second pass on its failures).
 Items withdrawn from a bank (tools/withdraw_failing.py) leave the ledger. An item no record names counts as failing
 (never reviewed). docs/content-review.md quotes its figures.
 """
@@ -73,6 +74,8 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("twentieth-pass-2026-12-05zl", "pass"),
     ("expert-review-2026-12-05zm", "sample"),
     ("twenty-first-pass-2026-12-05zn", "pass"),
+    ("expert-review-2026-12-05zo", "review"),
+    ("twenty-second-pass-2026-12-05zp", "pass"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""

@@ -131,7 +131,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
     kind.update(review_ledger.withdrawn_formats(bank.id))
-    later = {}  # the ninth to twenty-first passes' records; an item a later pass replaced is checked against that pass
+    later = {}  # the ninth to twenty-second passes' records; an item a later pass replaced is checked against that pass
     names = (
         "ninth-pass-2026-12-05q",
         "tenth-pass-2026-12-05s",
@@ -146,6 +146,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         "nineteenth-pass-2026-12-05zi",
         "twentieth-pass-2026-12-05zl",
         "twenty-first-pass-2026-12-05zn",
+        "twenty-second-pass-2026-12-05zp",
     )
     for name in names:
         with open(REVIEW / f"{name}-{bank.id}.csv", encoding="utf-8") as fh:
@@ -179,7 +180,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         applied = row["decision"].startswith("applied")
         assert not applied or row["review_pass"] == "1", row
     judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
-    # the ninth to twenty-first passes: items failing their latest review (the fresh samples of 5 December included),
+    # the ninth to twenty-second passes: items failing their latest review (the fresh samples of 5 December included),
     # rewritten, most as multiple choice; a rewrite is in the bank at the level its review judged when and only when
     # it passed that review and, if multiple choice, not both blind readers picked its key from the options alone
     with open(REVIEW / f"expert-review-2026-12-05x-{bank.id}.csv", encoding="utf-8") as fh:
@@ -202,6 +203,11 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
             before = review_ledger.verdicts(bank.id, before="expert-review-2026-12-05zm", items=ids)
             failed = {r["item"] for r in sample if r["pass"] == "0" and before[r["item"]][0]}
             assert {r["item"] for r in rows} == failed and len(rows) == len(failed) > 5
+        elif name == "twenty-second-pass-2026-12-05zp":  # rated tasks the re-review of every task failed
+            with open(REVIEW / f"expert-review-2026-12-05zo-{bank.id}.csv", encoding="utf-8") as fh:
+                failed = {r["item"] for r in csv.DictReader(fh) if r["pass"] == "0"}
+            assert {r["item"] for r in rows} <= failed and len(rows) > 2
+            assert {r["format_before"] for r in rows} == {"rated_task"}
         elif name in (
             "fifteenth-pass-2026-12-05zc",
             "seventeenth-pass-2026-12-05ze",
