@@ -33,7 +33,7 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # neither had judged; the nineteenth pass (every item failing after it); the fresh sample after it; and the rated
 # tasks written for levels 7-8 (a task not applied was never in the bank: None); the twentieth pass (every item
 # failing after them), the fresh sample after it, the twenty-first pass (that sample's failures), the re-review of
-# every rated task and the twenty-second pass (tasks it failed)
+# every rated task, the twenty-second pass (tasks it failed) and the fourth fresh sample
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -64,6 +64,7 @@ LATEST_RECORDS = [
     ("twenty-first-pass-2026-12-05zn-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05zo-{bank}.csv", lambda row: row["pass"] == "1"),
     ("twenty-second-pass-2026-12-05zp-{bank}.csv", _pass_record),
+    ("expert-review-2026-12-05zq-{bank}.csv", lambda row: row["pass"] == "1"),
 ]
 
 

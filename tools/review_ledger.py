@@ -11,7 +11,7 @@ only their level was disputed), the fifth pass's sample, the sixth pass, the fre
 records of ``LATER_RECORDS`` in their order (the seventh to nineteenth passes, the fresh samples between them, the
 re-review of the items whose latest pass dated from 3-4 December, the rated tasks written for levels 7-8, the
 twentieth pass, the fresh sample after it, the twenty-first pass on that sample's failures, the re-review of every
-rated task and the twenty-second pass on its failures).
+rated task, the twenty-second pass on its failures and the fourth fresh sample).
 Items withdrawn from a bank (tools/withdraw_failing.py) leave the ledger. An item no record names counts as failing
 (never reviewed). docs/content-review.md quotes its figures.
 """
@@ -76,6 +76,7 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("twenty-first-pass-2026-12-05zn", "pass"),
     ("expert-review-2026-12-05zo", "review"),
     ("twenty-second-pass-2026-12-05zp", "pass"),
+    ("expert-review-2026-12-05zq", "sample"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
