@@ -167,8 +167,8 @@ def test_rated_tasks_enter_a_form_only_when_the_spec_asks_for_them():
     from digicomp.assembly.spec import AssemblySpec
 
     bank = load_bank("civil-service")
-    tasks = np.flatnonzero(bank.kind == "rated_task")
-    value = np.where(bank.kind == "rated_task", 10.0, 1.0)  # tasks would win on value alone
+    tasks = np.flatnonzero(bank.is_rated)
+    value = np.where(bank.is_rated, 10.0, 1.0)  # tasks would win on value alone
     plain = assemble_one(bank, AssemblySpec.model_validate({}), 8, value)
     assert not set(plain.tolist()) & set(tasks.tolist())
     asked = AssemblySpec.model_validate({"constraints": [{"item_type": "rated_task", "max": 2}]})

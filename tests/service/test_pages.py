@@ -105,14 +105,13 @@ def test_a_whole_sitting_through_the_forms(unlimited):
 def test_every_item_format_renders_and_scores_through_its_form(client, app):
     """Each format a session can give has its controls on the page, and the form's fields give the raw answer the
     engine scores (rated tasks are never given: a rater scores them after the sitting)."""
-    from digicomp.bank.schema import RATED
     from digicomp.service import pages
 
     engine = next(iter(app.state.service.engines.values()))
     seen = set()
     for j in range(engine.bank.n_items):
         content = engine.item_content(j)
-        if content["kind"] in RATED or (content["kind"] in seen and not content.get("media")):
+        if engine.bank.is_rated[j] or (content["kind"] in seen and not content.get("media")):
             continue
         seen.add(content["kind"])
         answer = right_answer(app, content)
