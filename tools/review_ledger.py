@@ -11,7 +11,8 @@ only their level was disputed), the fifth pass's sample, the sixth pass, the fre
 records of ``LATER_RECORDS`` in their order (the seventh to nineteenth passes, the fresh samples between them, the
 re-review of the items whose latest pass dated from 3-4 December, the rated tasks written for levels 7-8, the
 twentieth pass, the fresh sample after it, the twenty-first pass on that sample's failures, the re-review of every
-rated task, the twenty-second pass on its failures and the fourth fresh sample).
+rated task, the twenty-second pass on its failures, the fourth fresh sample, the twenty-third pass on every item
+failing after it and the fifth fresh sample).
 Items withdrawn from a bank (tools/withdraw_failing.py) leave the ledger. An item no record names counts as failing
 (never reviewed). docs/content-review.md quotes its figures.
 """
@@ -77,6 +78,8 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("expert-review-2026-12-05zo", "review"),
     ("twenty-second-pass-2026-12-05zp", "pass"),
     ("expert-review-2026-12-05zq", "sample"),
+    ("twenty-third-pass-2026-12-05zr", "pass"),
+    ("expert-review-2026-12-05zs", "sample"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
