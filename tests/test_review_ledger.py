@@ -34,7 +34,7 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # tasks written for levels 7-8 (a task not applied was never in the bank: None); the twentieth pass (every item
 # failing after them), the fresh sample after it, the twenty-first pass (that sample's failures), the re-review of
 # every rated task, the twenty-second pass (tasks it failed), the fourth fresh sample, the twenty-third pass (every
-# item failing after it) and the fifth fresh sample
+# item failing after it), the fifth fresh sample and the twenty-fourth pass (every item failing after that)
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -68,6 +68,7 @@ LATEST_RECORDS = [
     ("expert-review-2026-12-05zq-{bank}.csv", lambda row: row["pass"] == "1"),
     ("twenty-third-pass-2026-12-05zr-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05zs-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("twenty-fourth-pass-2026-12-05zt-{bank}.csv", _pass_record),
 ]
 
 
@@ -207,6 +208,7 @@ def test_no_failing_item_is_left_that_the_guards_do_not_need(bank_id):
         "nineteenth-pass-2026-12-05zi",
         "twentieth-pass-2026-12-05zl",
         "twenty-third-pass-2026-12-05zr",
+        "twenty-fourth-pass-2026-12-05zt",
     ],
 )
 def test_the_passes_of_every_failing_item_listed_every_item_failing_before_them(bank_id, record):

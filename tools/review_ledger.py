@@ -12,7 +12,7 @@ records of ``LATER_RECORDS`` in their order (the seventh to nineteenth passes, t
 re-review of the items whose latest pass dated from 3-4 December, the rated tasks written for levels 7-8, the
 twentieth pass, the fresh sample after it, the twenty-first pass on that sample's failures, the re-review of every
 rated task, the twenty-second pass on its failures, the fourth fresh sample, the twenty-third pass on every item
-failing after it and the fifth fresh sample).
+failing after it, the fifth fresh sample and the twenty-fourth pass on every item failing after that).
 Items withdrawn from a bank (tools/withdraw_failing.py) leave the ledger. An item no record names counts as failing
 (never reviewed). docs/content-review.md quotes its figures.
 """
@@ -80,6 +80,7 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("expert-review-2026-12-05zq", "sample"),
     ("twenty-third-pass-2026-12-05zr", "pass"),
     ("expert-review-2026-12-05zs", "sample"),
+    ("twenty-fourth-pass-2026-12-05zt", "pass"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""

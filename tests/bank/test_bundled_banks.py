@@ -131,7 +131,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
     kind.update(review_ledger.withdrawn_formats(bank.id))
-    later = {}  # the ninth to twenty-third passes' records; an item a later pass replaced is checked against that pass
+    later = {}  # the ninth to twenty-fourth passes' records; an item a later pass replaced is checked against that pass
     names = (
         "ninth-pass-2026-12-05q",
         "tenth-pass-2026-12-05s",
@@ -148,6 +148,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         "twenty-first-pass-2026-12-05zn",
         "twenty-second-pass-2026-12-05zp",
         "twenty-third-pass-2026-12-05zr",
+        "twenty-fourth-pass-2026-12-05zt",
     )
     for name in names:
         with open(REVIEW / f"{name}-{bank.id}.csv", encoding="utf-8") as fh:
@@ -181,7 +182,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         applied = row["decision"].startswith("applied")
         assert not applied or row["review_pass"] == "1", row
     judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
-    # the ninth to twenty-third passes: items failing their latest review (the fresh samples of 5 December included),
+    # the ninth to twenty-fourth passes: items failing their latest review (the fresh samples of 5 December included),
     # rewritten, most as multiple choice; a rewrite is in the bank at the level its review judged when and only when
     # it passed that review and, if multiple choice, not both blind readers picked its key from the options alone
     with open(REVIEW / f"expert-review-2026-12-05x-{bank.id}.csv", encoding="utf-8") as fh:
@@ -216,6 +217,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
             "nineteenth-pass-2026-12-05zi",
             "twentieth-pass-2026-12-05zl",
             "twenty-third-pass-2026-12-05zr",
+            "twenty-fourth-pass-2026-12-05zt",
         ):
             # the multiple-choice items still failing (the ledger test checks they were all)
             assert len(rows) > 10 and {r["format_before"] for r in rows} == {"multiple_choice"}
