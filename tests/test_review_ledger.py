@@ -16,6 +16,11 @@ review_ledger = importlib.util.module_from_spec(SPEC)
 SPEC.loader.exec_module(review_ledger)
 
 
+def _new_item_applied(row: dict[str, str]) -> bool:
+    """A new-item record's verdict: the new item went into the bank (one left out was never in it)."""
+    return row["decision"].startswith("new item applied")
+
+
 def _pass_record(row: dict[str, str]) -> bool | None:
     """A pass record's verdict: True when it applied a reviewed version; an item it kept keeps failing."""
     return row["decision"].startswith(("rewrite applied", "revision applied", "applied"))
@@ -34,7 +39,10 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # tasks written for levels 7-8 (a task not applied was never in the bank: None); the twentieth pass (every item
 # failing after them), the fresh sample after it, the twenty-first pass (that sample's failures), the re-review of
 # every rated task, the twenty-second pass (tasks it failed), the fourth fresh sample, the twenty-third pass (every
-# item failing after it), the fifth fresh sample and the twenty-fourth pass (every item failing after that)
+# item failing after it), the fifth fresh sample, the twenty-fourth pass (every item failing after that) and the
+# twenty-fifth pass (new items: one not applied was never in the bank: None), the sixth fresh sample and the
+# twenty-sixth pass (every multiple-choice item failing after it, and three passing items re-translated: a version
+# it did not apply leaves the item's verdict as it was, None)
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -69,12 +77,17 @@ LATEST_RECORDS = [
     ("twenty-third-pass-2026-12-05zr-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05zs-{bank}.csv", lambda row: row["pass"] == "1"),
     ("twenty-fourth-pass-2026-12-05zt-{bank}.csv", _pass_record),
+    ("twenty-fifth-pass-2026-12-05zu-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("expert-review-2026-12-05zv-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("twenty-sixth-pass-2026-12-05zw-{bank}.csv", lambda row: True if _pass_record(row) else None),
 ]
 
 
-def _tasks(bank_id: str) -> set[str]:
-    """The rated tasks written for levels 7-8 after every other record: no earlier record could judge them."""
-    return {r["item"] for r in review_ledger._rows(f"rated-tasks-2026-12-05zk-{bank_id}.csv")}
+def _written_later(bank_id: str) -> set[str]:
+    """Items written after the records these tests read: the rated tasks for levels 7-8 and the twenty-fifth pass's
+    new multiple-choice items. No earlier record could judge them."""
+    names = ("rated-tasks-2026-12-05zk", "twenty-fifth-pass-2026-12-05zu")
+    return {r["item"] for name in names for r in review_ledger._rows(f"{name}-{bank_id}.csv")}
 
 
 @pytest.mark.parametrize("bank_id", review_ledger.BANKS)
@@ -127,7 +140,7 @@ def test_the_ledger_before_a_record_is_the_ledger_read_without_it_and_the_later_
 
 @pytest.mark.parametrize("bank_id", review_ledger.BANKS)
 def test_the_re_review_named_exactly_the_items_whose_latest_pass_dated_from_3_4_december(bank_id):
-    everyone = [item for item in review_ledger.graded(bank_id, withdrawn=True) if item not in _tasks(bank_id)]
+    everyone = [item for item in review_ledger.graded(bank_id, withdrawn=True) if item not in _written_later(bank_id)]
     before = review_ledger.verdicts(bank_id, before="expert-review-2026-12-05x", items=everyone)
     older = {item for item, (ok, date) in before.items() if ok and date < "2026-12-05"}
     reviewed = [r["item"] for r in review_ledger._rows(f"expert-review-2026-12-05x-{bank_id}.csv")]
@@ -212,9 +225,47 @@ def test_no_failing_item_is_left_that_the_guards_do_not_need(bank_id):
     ],
 )
 def test_the_passes_of_every_failing_item_listed_every_item_failing_before_them(bank_id, record):
-    before = {
-        item: v for item, v in review_ledger.verdicts(bank_id, before=record).items() if item not in _tasks(bank_id)
-    }
+    later = _written_later(bank_id)
+    # the bank when the pass ran: today's items and those withdrawn since (last named by it or a later record)
+    order = [name for name, _ in review_ledger.LATER_RECORDS]
+    since = [
+        r["item"]
+        for r in review_ledger._rows(f"withdrawn-2026-12-05-{bank_id}.csv")
+        if r["failed_in"] in order and order.index(r["failed_in"]) >= order.index(record)
+    ]
+    items = review_ledger.graded(bank_id) + since
+    verdicts = review_ledger.verdicts(bank_id, before=record, items=items)
+    before = {item: v for item, v in verdicts.items() if item not in later}
     listed = [r["item"] for r in review_ledger._rows(f"{record}-{bank_id}.csv")]
     assert len(listed) == len(set(listed)) > 10
     assert set(listed) == {item for item, (ok, _) in before.items() if not ok}
+
+
+@pytest.mark.parametrize("bank_id", review_ledger.BANKS)
+def test_the_twenty_sixth_pass_listed_every_item_failing_after_the_sixth_sample(bank_id):
+    """It also listed three public-security items whose English key it re-translated (docs/content-review.md)."""
+    record = "twenty-sixth-pass-2026-12-05zw"
+    before = review_ledger.verdicts(bank_id, before=record)
+    listed = [r["item"] for r in review_ledger._rows(f"{record}-{bank_id}.csv")]
+    failing = {item for item, (ok, _) in before.items() if not ok}
+    assert len(listed) == len(set(listed)) and failing and failing <= set(listed)
+    assert len(set(listed) - failing) == (3 if bank_id == "public-security" else 0)
+
+
+def test_fresh_samples_are_tallied_by_the_reviews_passed_in_a_row_before_them(tmp_path, monkeypatch):
+    """A version a pass applied starts at one, a review adds one or resets to zero, a sample is tallied by the run
+    before it (three or more together) and then counts as a review; an item no record judged before is left out."""
+
+    def write(name: str, header: str, lines: list[str]) -> None:
+        (tmp_path / f"{name}-civil-service.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+
+    write("p1", "item,decision", ["x,rewrite applied at the level judged", "y,original kept: rewrite failed"])
+    write("s1", "item,pass", ["x,1", "y,0", "z,1"])  # x after 1; y, z never judged by these records: left out
+    write("r1", "item,pass", ["x,1", "y,1"])
+    write("s2", "item,pass", ["x,1", "y,0"])  # x after 3 (pass, sample, review); y after 1 (s1 failed, r1 passed)
+    write("r2", "item,pass", ["x,0"])
+    write("s3", "item,pass", ["x,1", "z,0"])  # x failing (r2): 0; z after 1 (s1 passed)
+    monkeypatch.setattr(review_ledger, "RECORDS", tmp_path)
+    kinds = [("p1", "pass"), ("s1", "sample"), ("r1", "review"), ("s2", "sample"), ("r2", "review"), ("s3", "sample")]
+    monkeypatch.setattr(review_ledger, "LATER_RECORDS", tuple(kinds))
+    assert review_ledger.fresh_samples_by_streak("civil-service") == {0: [1, 1], 1: [1, 3], 3: [1, 1]}

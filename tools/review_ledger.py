@@ -3,6 +3,7 @@
     python tools/review_ledger.py                 # per bank: graded items, passed, failing
     python tools/review_ledger.py --failing       # and the ids still failing (the next pass's list)
     python tools/review_ledger.py --samples       # how the fresh samples' items fared, by their earlier verdict
+    python tools/review_ledger.py --streaks       # ... by how many reviews in a row they had passed
 
 The records in docs/content-review are read in the order the reviews happened; a later record of an item replaces
 an earlier one: the first reviews of 3 December (which may concern versions the second and third passes replaced,
@@ -12,7 +13,9 @@ records of ``LATER_RECORDS`` in their order (the seventh to nineteenth passes, t
 re-review of the items whose latest pass dated from 3-4 December, the rated tasks written for levels 7-8, the
 twentieth pass, the fresh sample after it, the twenty-first pass on that sample's failures, the re-review of every
 rated task, the twenty-second pass on its failures, the fourth fresh sample, the twenty-third pass on every item
-failing after it, the fifth fresh sample and the twenty-fourth pass on every item failing after that).
+failing after it, the fifth fresh sample, the twenty-fourth pass on every item failing after that, and the
+twenty-fifth pass: new multiple-choice items written so that guard-kept failing items can leave, the sixth fresh
+sample, and the twenty-sixth pass on the multiple-choice items failing after it).
 Items withdrawn from a bank (tools/withdraw_failing.py) leave the ledger. An item no record names counts as failing
 (never reviewed). docs/content-review.md quotes its figures.
 """
@@ -81,6 +84,9 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("twenty-third-pass-2026-12-05zr", "pass"),
     ("expert-review-2026-12-05zs", "sample"),
     ("twenty-fourth-pass-2026-12-05zt", "pass"),
+    ("twenty-fifth-pass-2026-12-05zu", "pass"),
+    ("expert-review-2026-12-05zv", "sample"),
+    ("twenty-sixth-pass-2026-12-05zw", "pass"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
@@ -190,11 +196,38 @@ def fresh_samples_by_prior(bank: str) -> dict[str, list[int]]:
     return out
 
 
+def fresh_samples_by_streak(bank: str) -> dict[int, list[int]]:
+    """How the items of the fresh random samples fared by how many reviews in a row their version had passed just
+    before: {streak: [passed, reviewed]}, 0 for a version failing, 3 for three or more. Only the records of
+    ``LATER_RECORDS`` count: a version a pass applied starts at one (its review passed; a re-reviewed original adds
+    one), a sample or review adds one or resets to zero; an item none of them had judged before a sample is left out."""
+    streak: dict[str, int] = {}
+    out: dict[int, list[int]] = {}
+    for name, kind in LATER_RECORDS:
+        rows = _rows(f"{name}-{bank}.csv")
+        if kind == "pass":
+            for r in rows:
+                if _applied(r["decision"]):
+                    streak[r["item"]] = streak.get(r["item"], 0) + 1 if r["decision"].startswith("original") else 1
+            continue
+        for r in rows:
+            item, ok = r["item"], r["pass"] == "1"
+            if kind == "sample" and item in streak:
+                tally = out.setdefault(min(streak[item], 3), [0, 0])
+                tally[0] += ok
+                tally[1] += 1
+            streak[item] = streak.get(item, 0) + 1 if ok else 0
+    return dict(sorted(out.items()))
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--failing", action="store_true", help="list the ids still failing")
     parser.add_argument(
         "--samples", action="store_true", help="how the fresh samples' items fared, by what the ledger said before"
+    )
+    parser.add_argument(
+        "--streaks", action="store_true", help="how the fresh samples' items fared, by reviews passed in a row before"
     )
     args = parser.parse_args(argv)
     for bank in BANKS:
@@ -209,6 +242,10 @@ def main(argv: list[str] | None = None) -> None:
         if args.samples:
             for group, (ok, n) in sorted(fresh_samples_by_prior(bank).items()):
                 print(f"  fresh samples, items {group}: {ok}/{n} passed")
+        if args.streaks:
+            for run, (ok, n) in fresh_samples_by_streak(bank).items():
+                label = "failing" if run == 0 else f"after {run}{' or more' if run == 3 else ''} passed in a row"
+                print(f"  fresh samples, items {label}: {ok}/{n} passed ({ok / n:.0%})")
 
 
 if __name__ == "__main__":

@@ -131,13 +131,16 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
     kind.update(review_ledger.withdrawn_formats(bank.id))
-    later = {}  # the ninth to twenty-fourth passes' records; an item a later pass replaced is checked against that pass
+    # the ninth to twenty-sixth passes' records (the twenty-fifth apart); an item a later pass replaced is checked
+    # against that pass
+    later = {}
     # every pass the ledger reads after the eighth, except the count variation and the rated tasks (checked apart)
     checked_apart = {
         "seventh-pass-2026-12-04m",
         "eighth-pass-2026-12-05n",
         "count-variation-2026-12-05p",
         "rated-tasks-2026-12-05zk",
+        "twenty-fifth-pass-2026-12-05zu",
     }
     names = tuple(name for name, kind in review_ledger.LATER_RECORDS if kind == "pass" and name not in checked_apart)
     assert names[0] == "ninth-pass-2026-12-05q" and len(names) >= 16
@@ -173,7 +176,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         applied = row["decision"].startswith("applied")
         assert not applied or row["review_pass"] == "1", row
     judged.update({row["item"]: int(row["level_in_bank"]) for row in varied})
-    # the ninth to twenty-fourth passes: items failing their latest review (the fresh samples of 5 December included),
+    # the ninth to twenty-sixth passes: items failing their latest review (the fresh samples of 5 December included),
     # rewritten, most as multiple choice; a rewrite is in the bank at the level its review judged when and only when
     # it passed that review and, if multiple choice, not both blind readers picked its key from the options alone
     with open(REVIEW / f"expert-review-2026-12-05x-{bank.id}.csv", encoding="utf-8") as fh:
@@ -201,6 +204,9 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
                 failed = {r["item"] for r in csv.DictReader(fh) if r["pass"] == "0"}
             assert {r["item"] for r in rows} <= failed and len(rows) > 2
             assert {r["format_before"] for r in rows} == {"rated_task"}
+        elif name == "twenty-sixth-pass-2026-12-05zw":  # the multiple-choice items failing after the sixth sample,
+            # and three passing public-security items whose English key was re-translated (tests/test_review_ledger.py)
+            assert len(rows) > 4 and {r["format_before"] for r in rows} == {"multiple_choice"}
         elif name in (
             "fifteenth-pass-2026-12-05zc",
             "seventeenth-pass-2026-12-05ze",
@@ -244,6 +250,20 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
             if row["level_in_bank"] and row["item"] not in replaced_later
         }
     )
+    # the twenty-fifth pass: new multiple-choice items for the competences holding guard-kept failing items; one is
+    # in the bank, as multiple choice at the level its review judged, when and only when it passed that review and
+    # not both blind readers picked its key; the others never entered the bank
+    with open(REVIEW / f"twenty-fifth-pass-2026-12-05zu-{bank.id}.csv", encoding="utf-8") as fh:
+        new_items = list(csv.DictReader(fh))
+    assert len(new_items) > 10
+    for row in new_items:
+        if row["decision"].startswith("new item applied"):
+            assert row["review_pass"] == "1" and int(row["level_in_bank"]) == int(row["review_level_judged"]), row
+            assert int(row["blind_key_picked"]) < int(row["blind_readers"]) == 2, row
+            assert kind[row["item"]] == "multiple_choice", row
+            judged[row["item"]] = int(row["level_in_bank"])
+        else:
+            assert row["item"] not in level, row
     assert len(judged) > 250 and rewrites
     wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
     assert not wrong, f"items not at the level their latest review judged: {wrong}"
