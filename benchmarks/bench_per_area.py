@@ -230,17 +230,21 @@ def bound(results: list[AreaResult], setting: str, folder: Path, baseline: str, 
     level_rmse = np.array([rm[acc >= a].max() if (acc >= a).any() else 0.0 for a in target_acc])
     rng = np.random.default_rng(0)
 
+    def allocation(x: np.ndarray) -> np.ndarray:
+        """``length`` items shared by a softmax of ``x`` (shifted by its maximum, so no exponent overflows)."""
+        e = np.exp(x - x.max())
+        return length * e / e.sum()
+
     def best(required: np.ndarray) -> tuple[float, np.ndarray]:
         def worst(x: np.ndarray) -> float:
-            n = length * np.exp(x) / np.exp(x).sum()
-            return float(np.max(rmse_bound(n) / required))
+            return float(np.max(rmse_bound(allocation(x)) / required))
 
         fits = [
             minimize(worst, rng.normal(size=K) * 2, method="Nelder-Mead", options={"maxiter": 40_000})
             for _ in range(30)
         ]
         top = min(fits, key=lambda r: r.fun)
-        return top.fun, length * np.exp(top.x) / np.exp(top.x).sum()
+        return top.fun, allocation(top.x)
 
     print(
         f"\ninformation bound, setting '{setting}' ({allowed.sum()} items allowed, {length} items), targets from "
