@@ -131,10 +131,10 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     assert len(eighth) > 100
     kind = {item.id: item.kind for item in bank.spec.items}
     kind.update(review_ledger.withdrawn_formats(bank.id))
-    # the ninth to twenty-sixth passes' records (the twenty-fifth apart); an item a later pass replaced is checked
-    # against that pass
+    # the ninth to twenty-sixth passes' records: every pass the ledger reads after the eighth except the count
+    # variation, the rated tasks and the twenty-fifth pass's new items (checked apart); an item a later pass replaced
+    # is checked against that pass
     later = {}
-    # every pass the ledger reads after the eighth, except the count variation and the rated tasks (checked apart)
     checked_apart = {
         "seventh-pass-2026-12-04m",
         "eighth-pass-2026-12-05n",
@@ -253,8 +253,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     # the twenty-fifth pass: new multiple-choice items for the competences holding guard-kept failing items; one is
     # in the bank, as multiple choice at the level its review judged, when and only when it passed that review and
     # not both blind readers picked its key; the others never entered the bank
-    with open(REVIEW / f"twenty-fifth-pass-2026-12-05zu-{bank.id}.csv", encoding="utf-8") as fh:
-        new_items = list(csv.DictReader(fh))
+    new_items = review_ledger._rows(f"twenty-fifth-pass-2026-12-05zu-{bank.id}.csv")
     assert len(new_items) > 10
     for row in new_items:
         if row["decision"].startswith("new item applied"):
