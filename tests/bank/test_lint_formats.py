@@ -140,8 +140,26 @@ def test_keys_of_multiple_response_items_carrying_a_cue_are_a_significant_bank_l
     test = {(t.rule, t.lang): t for t in report.tests}[("list-form", "vi")]
     assert test.significant and test.observed == 1.0 and test.distractors == 0.0
     assert {t.rule for t in report.tests} == {
-        "key-longest", "absolute-words", "hedge-words", "justification", "purpose", "list-form", "stem-overlap"
+        "key-longest", "absolute-words", "hedge-words", "justification", "purpose", "list-form", "stem-overlap",
+        "multi-key-position",
     }  # fmt: skip  # no key-position or key-length-rank test without multiple-choice items
+
+
+def test_multiple_response_keys_in_the_first_places_are_a_significant_cue_and_balanced_places_are_not():
+    def bank(key_sets):
+        stem = ("Câu {}: chọn mọi việc đúng.", "Item {}: choose all.")
+        return [
+            mr(f"mr-{i}", keys=keys, stem=(stem[0].format(i), stem[1].format(i))) for i, keys in enumerate(key_sets)
+        ]
+
+    early = {(t.rule, t.lang): t for t in lint_items(bank([("A", "B")] * 15)).tests}[("multi-key-position", None)]
+    # places 0 and 1 of 5 options, relative 0 and 0.25; under random placement the 15 sums average 2 each
+    assert early.significant and early.observed == pytest.approx(0.125) and early.statistic == 15
+    assert early.distractors == pytest.approx((0.5 + 0.75 + 1.0) / 3)
+    spread = [("A", "E"), ("B", "D"), ("B", "E"), ("A", "D")] * 4  # places summing to 4, 4, 5, 3: the mean by chance
+    balanced = {(t.rule, t.lang): t for t in lint_items(bank(spread)).tests}[("multi-key-position", None)]
+    assert balanced.observed == pytest.approx(0.5) and balanced.p_value == pytest.approx(1.0)
+    assert not balanced.significant
 
 
 STEM_LAW = ("Theo Nghị định 13/2023/NĐ-CP, chọn mọi việc cần làm.", "Under Decree 13/2023/ND-CP, choose every step.")

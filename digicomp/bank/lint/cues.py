@@ -192,6 +192,30 @@ def _position_test(mc: _Options) -> dict[str, Any]:
     return dict(rule="key-position", lang=None, **_chi_square(tables, "key position", "first to last", "max"))
 
 
+def _multi_position_test(mc: _Options) -> dict[str, Any]:
+    """Exact test of where multiple-response keys sit among their options: the sum of the keys' places (first = 0)
+    against random key sets of the same sizes. Writers list the statements they have in mind as right first, so a
+    reader who ticks the first options gains (the multiple-response form of Attali & Bar-Hillel's position bias)."""
+    place = np.where(mc.mask, np.arange(mc.mask.shape[1]), 0)
+    relative = place / np.maximum(mc.k - 1, 1)[:, None]
+    observed = float(relative[mc.is_key].mean())
+    distractors = float(relative[mc.distractor].mean())
+    return dict(
+        rule="multi-key-position",
+        lang=None,
+        method="exact permutation",
+        n_items=mc.n,
+        statistic=float(place[mc.is_key].sum()),
+        df=None,
+        p_value=exact_placement_test(place, mc.mask, mc.is_key),
+        observed=observed,
+        expected=0.5,
+        distractors=distractors,
+        detail=f"mean place of the keys among their options, first 0 to last 1: keys {observed:.2f}, "
+        f"distractors {distractors:.2f}, chance 0.50",
+    )
+
+
 def _extreme_test(mc: _Options) -> dict[str, Any]:
     """Exact test of the keys at the smallest or largest option, where the options are numbers or sets of parts.
 
@@ -223,7 +247,8 @@ def cue_tests(mc: _Options | Sequence[Item], alpha: float = 0.05) -> list[CueTes
     """Bank-level tests of every cue against random key placement, Holm-adjusted at ``alpha``.
 
     Word, form, length and overlap cues are tested over the multiple-choice and multiple-response items together;
-    the key-length rank, key position and key extremes (one key per item) over the multiple-choice items.
+    the key-length rank, key position and key extremes (one key per item) over the multiple-choice items; the
+    places of the keys over the multiple-response items.
     """
     if not isinstance(mc, _Options):
         mc = _Options.of(mc)
@@ -253,6 +278,9 @@ def cue_tests(mc: _Options | Sequence[Item], alpha: float = 0.05) -> list[CueTes
     if single.n:
         raw.append(_position_test(single))
         raw.append(_extreme_test(single))
+    multi = mc.subset(np.flatnonzero(np.array([k == "multiple_response" for k in mc.kinds], dtype=bool)))
+    if multi.n:
+        raw.append(_multi_position_test(multi))
     adjusted = holm([r["p_value"] for r in raw])
     return [CueTest(**r, p_holm=float(a), significant=bool(a <= alpha)) for r, a in zip(raw, adjusted)]
 
@@ -268,8 +296,10 @@ BANK_TESTS = (
     "stem-overlap",
     "key-position",
     "key-extreme",
+    "multi-key-position",
 )
 """The bank-level tests, each run per language except the language-free ones."""
 
-LANGUAGE_FREE = ("key-position", "key-extreme")
-"""Bank-level tests run once, not per language: the key's position, and its place on the options' own scale."""
+LANGUAGE_FREE = ("key-position", "key-extreme", "multi-key-position")
+"""Bank-level tests run once, not per language: the key's position, its place on the options' own scale, and the
+places of multiple-response keys."""

@@ -79,12 +79,17 @@ class LintReport:
                 f"α = {self.alpha:g}"
             )
             lines.append(
-                f"  {'test':<16} {'lang':<4} {'items':>5}  {'statistic':<14} {'p':>8} {'p(Holm)':>8}  cue  effect"
+                f"  {'test':<18} {'lang':<4} {'items':>5}  {'statistic':<14} {'p':>8} {'p(Holm)':>8}  cue  effect"
             )
             for t in self.tests:
-                stat = f"χ²({t.df})={t.statistic:.1f}" if t.df is not None else f"{t.statistic:.0f} keys"
+                if t.df is not None:
+                    stat = f"χ²({t.df})={t.statistic:.1f}"
+                elif t.rule == "multi-key-position":
+                    stat = f"places {t.statistic:.0f}"
+                else:
+                    stat = f"{t.statistic:.0f} keys"
                 lines.append(
-                    f"  {t.rule:<16} {t.lang or '-':<4} {t.n_items:>5}  {stat:<14} {t.p_value:>8.2g} "
+                    f"  {t.rule:<18} {t.lang or '-':<4} {t.n_items:>5}  {stat:<14} {t.p_value:>8.2g} "
                     f"{t.p_holm:>8.2g}  {'YES' if t.significant else 'no ':<3}  {t.detail}"
                 )
         return "\n".join(lines)
