@@ -43,7 +43,7 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # twenty-fifth pass (new items: one not applied was never in the bank: None), the sixth fresh sample and the
 # twenty-sixth pass (every multiple-choice item failing after it, and three passing items re-translated: a version
 # it did not apply leaves the item's verdict as it was, None); the twenty-seventh pass (new items written for levels 7
-# and 8: one not applied was never in the bank, None)
+# and 8: one not applied was never in the bank, None) and the seventh fresh sample
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -82,6 +82,7 @@ LATEST_RECORDS = [
     ("expert-review-2026-12-05zv-{bank}.csv", lambda row: row["pass"] == "1"),
     ("twenty-sixth-pass-2026-12-05zw-{bank}.csv", lambda row: True if _pass_record(row) else None),
     ("twenty-seventh-pass-2026-12-06zx-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("expert-review-2026-12-06zy-{bank}.csv", lambda row: row["pass"] == "1"),
 ]
 
 

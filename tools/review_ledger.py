@@ -88,6 +88,7 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("expert-review-2026-12-05zv", "sample"),
     ("twenty-sixth-pass-2026-12-05zw", "pass"),
     ("twenty-seventh-pass-2026-12-06zx", "pass"),
+    ("expert-review-2026-12-06zy", "sample"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
