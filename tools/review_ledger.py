@@ -15,7 +15,8 @@ twentieth pass, the fresh sample after it, the twenty-first pass on that sample'
 rated task, the twenty-second pass on its failures, the fourth fresh sample, the twenty-third pass on every item
 failing after it, the fifth fresh sample, the twenty-fourth pass on every item failing after that, and the
 twenty-fifth pass: new multiple-choice items written so that guard-kept failing items can leave, the sixth fresh
-sample, and the twenty-sixth pass on the multiple-choice items failing after it).
+sample, the twenty-sixth pass on the multiple-choice items failing after it, the twenty-seventh pass's new items for
+levels 7 and 8, and the seventh fresh sample).
 Items withdrawn from a bank (tools/withdraw_failing.py) leave the ledger. An item no record names counts as failing
 (never reviewed). docs/content-review.md quotes its figures.
 """

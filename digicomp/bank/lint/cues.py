@@ -278,7 +278,7 @@ def cue_tests(mc: _Options | Sequence[Item], alpha: float = 0.05) -> list[CueTes
     if single.n:
         raw.append(_position_test(single))
         raw.append(_extreme_test(single))
-    multi = mc.subset(np.flatnonzero(np.array([k == "multiple_response" for k in mc.kinds], dtype=bool)))
+    multi = mc.of_kind("multiple_response")
     if multi.n:
         raw.append(_multi_position_test(multi))
     adjusted = holm([r["p_value"] for r in raw])

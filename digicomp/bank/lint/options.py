@@ -70,9 +70,13 @@ class _Options:
             stem={lang: [s[i] for i in rows] for lang, s in self.stem.items()},
         )
 
+    def of_kind(self, kind: str) -> _Options:
+        """The items of one format only."""
+        return self.subset(np.flatnonzero(np.array([k == kind for k in self.kinds], dtype=bool)))
+
     def single_key(self) -> _Options:
         """The multiple-choice items only (one key each): what key-position and key-rank tests are about."""
-        return self.subset(np.flatnonzero(np.array([k == "multiple_choice" for k in self.kinds], dtype=bool)))
+        return self.of_kind("multiple_choice")
 
     @property
     def n(self) -> int:
