@@ -52,6 +52,13 @@ def test_the_explanation_check_allows_only_option_letters_to_change():
     assert "may only stay or become" in option_order.explanation_problems(old, good.replace("(A)", "(E)"), letters)
     assert "text differs" in option_order.explanation_problems(old, good.replace("còn nguyên", "bị xoá"), letters)
     assert "beyond single letters" in option_order.explanation_problems(old, good + " (D)", letters)
+    # the drive D and the article "A" stay: listed for a reader to confirm, as is an option letter missed ("B sai")
+    assert option_order.kept_letters(old, good, letters) == [
+        " đúng, ổ [D] còn nguyên ( (would become E)",
+        " sai. [A] sector in column D: (would become B)",
+    ]
+    missed = option_order.kept_letters(old, good.replace("C sai", "B sai"), letters)
+    assert "); [B] sai.  (would become C)" in missed and len(missed) == 3
 
 
 def test_the_command_reorders_a_draft_and_checks_the_relettered_explanation(tmp_path, capsys):
@@ -70,6 +77,13 @@ def test_the_command_reorders_a_draft_and_checks_the_relettered_explanation(tmp_
     draft.write_text(yaml.safe_dump(reordered, allow_unicode=True, sort_keys=False), encoding="utf-8")
     capsys.readouterr()
     assert option_order.main([str(draft), "--check", str(old)]) == 0 and capsys.readouterr().out.strip() == "OK"
+    # an option letter left unchanged passes the check but is listed
+    slip = dict(reordered, explanation=dict(reordered["explanation"], en=item["explanation"]["en"]))
+    draft.write_text(yaml.safe_dump(slip, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    assert option_order.main([str(draft), "--check", str(old)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    moved = [x for x in "ABC" if letters[x] != x]
+    assert out[0] == "OK" and len(out) == 1 + len(moved) and all(line.startswith("kept (en): ") for line in out[1:])
     # a changed word, or options left in the old order, is named
     reordered["explanation"]["en"] = reordered["explanation"]["en"].replace("right", "correct")
     draft.write_text(yaml.safe_dump(reordered, allow_unicode=True, sort_keys=False), encoding="utf-8")

@@ -43,7 +43,8 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # twenty-fifth pass (new items: one not applied was never in the bank: None), the sixth fresh sample and the
 # twenty-sixth pass (every multiple-choice item failing after it, and three passing items re-translated: a version
 # it did not apply leaves the item's verdict as it was, None); the twenty-seventh pass (new items written for levels 7
-# and 8: one not applied was never in the bank, None) and the seventh fresh sample
+# and 8: one not applied was never in the bank, None), the seventh fresh sample and the twenty-eighth pass (new
+# level-7 items, the same rule)
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -83,13 +84,20 @@ LATEST_RECORDS = [
     ("twenty-sixth-pass-2026-12-05zw-{bank}.csv", lambda row: True if _pass_record(row) else None),
     ("twenty-seventh-pass-2026-12-06zx-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
     ("expert-review-2026-12-06zy-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("twenty-eighth-pass-2026-12-06zz-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
 ]
 
 
 def _written_later(bank_id: str) -> set[str]:
     """Items written after the records these tests read: the rated tasks for levels 7-8, the twenty-fifth pass's
-    new multiple-choice items and the twenty-seventh pass's items for levels 7-8. No earlier record could judge them."""
-    names = ("rated-tasks-2026-12-05zk", "twenty-fifth-pass-2026-12-05zu", "twenty-seventh-pass-2026-12-06zx")
+    new multiple-choice items, the twenty-seventh pass's items for levels 7-8 and the twenty-eighth pass's level-7
+    items. No earlier record could judge them."""
+    names = (
+        "rated-tasks-2026-12-05zk",
+        "twenty-fifth-pass-2026-12-05zu",
+        "twenty-seventh-pass-2026-12-06zx",
+        "twenty-eighth-pass-2026-12-06zz",
+    )
     return {r["item"] for name in names for r in review_ledger._rows(f"{name}-{bank_id}.csv")}
 
 
@@ -248,7 +256,11 @@ def test_the_passes_of_every_failing_item_listed_every_item_failing_before_them(
 def test_the_twenty_sixth_pass_listed_every_item_failing_after_the_sixth_sample(bank_id):
     """It also listed three public-security items whose English key it re-translated (docs/content-review.md)."""
     record = "twenty-sixth-pass-2026-12-05zw"
-    newer = {r["item"] for r in review_ledger._rows(f"twenty-seventh-pass-2026-12-06zx-{bank_id}.csv")}
+    newer = {
+        r["item"]
+        for name in ("twenty-seventh-pass-2026-12-06zx", "twenty-eighth-pass-2026-12-06zz")
+        for r in review_ledger._rows(f"{name}-{bank_id}.csv")
+    }
     items = [item for item in review_ledger.graded(bank_id) if item not in newer]  # the bank when it ran
     before = review_ledger.verdicts(bank_id, before=record, items=items)
     listed = [r["item"] for r in review_ledger._rows(f"{record}-{bank_id}.csv")]

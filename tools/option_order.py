@@ -3,7 +3,8 @@
     python tools/option_order.py DRAFT.yaml            # reorder a draft in place once; prints the letter change
     python tools/option_order.py DRAFT.yaml --check OLD.yaml
                                                        # is DRAFT.yaml OLD.yaml reordered, with only option
-                                                       # letters changed in its explanation?
+                                                       # letters changed in its explanation? It lists
+                                                       # the letters kept that the order moves
 
 Writers list the statements they have in mind as right first, which `digicomp lint`'s ``multi-key-position`` test
 catches. Every multiple-response item of the bundled banks has its options in the order ``new_letters`` gives (a
@@ -53,6 +54,18 @@ def explanation_problems(old: str, new: str, letters: dict[str, str]) -> str | N
     return None
 
 
+def kept_letters(old: str, new: str, letters: dict[str, str]) -> list[str]:
+    """The letters ``new`` keeps from ``old`` although the reordering moves them, each with its context: either not
+    an option letter (a drive, a column, the article "A") or one missed in the relabelling. Assumes the texts pass
+    ``explanation_problems``."""
+    parts, kept = LETTER.split(new), []
+    for k in range(1, len(parts), 2):
+        letter = parts[k]
+        if letters.get(letter, letter) != letter and LETTER.split(old)[k] == letter:
+            kept.append(f"{parts[k - 1][-30:]}[{letter}]{parts[k + 1][:20]} (would become {letters[letter]})")
+    return kept
+
+
 def reorder(item: dict[str, Any], explanation: dict[str, str] | None = None) -> dict[str, Any]:
     """``item`` with its options in their seeded order, relettered, its keys mapped and ``explanation`` (the one
     whose letters were changed to match; the item's own if None)."""
@@ -89,6 +102,10 @@ def main(argv: list[str] | None = None) -> int:
             if (why := explanation_problems(old["explanation"][lang], draft["explanation"][lang], new_letters(old)))
         ]
         print("\n".join(problems) or "OK")
+        if not problems:  # letters left as they were: fine for a drive or the article, a slip for an option
+            for lang in ("vi", "en"):
+                for where in kept_letters(old["explanation"][lang], draft["explanation"][lang], new_letters(old)):
+                    print(f"kept ({lang}): {where}; confirm it does not name an option")
         return 1 if problems else 0
     letters = new_letters(draft)
     reordered = reorder(draft)

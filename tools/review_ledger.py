@@ -16,7 +16,7 @@ rated task, the twenty-second pass on its failures, the fourth fresh sample, the
 failing after it, the fifth fresh sample, the twenty-fourth pass on every item failing after that, and the
 twenty-fifth pass: new multiple-choice items written so that guard-kept failing items can leave, the sixth fresh
 sample, the twenty-sixth pass on the multiple-choice items failing after it, the twenty-seventh pass's new items for
-levels 7 and 8, and the seventh fresh sample).
+levels 7 and 8, the seventh fresh sample, and the twenty-eighth pass's new level-7 items).
 Items withdrawn from a bank (tools/withdraw_failing.py) leave the ledger. An item no record names counts as failing
 (never reviewed). docs/content-review.md quotes its figures.
 """
@@ -90,6 +90,7 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("twenty-sixth-pass-2026-12-05zw", "pass"),
     ("twenty-seventh-pass-2026-12-06zx", "pass"),
     ("expert-review-2026-12-06zy", "sample"),
+    ("twenty-eighth-pass-2026-12-06zz", "pass"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
