@@ -58,12 +58,12 @@ def kept_letters(old: str, new: str, letters: dict[str, str]) -> list[str]:
     """The letters ``new`` keeps from ``old`` although the reordering moves them, each with its context: either not
     an option letter (a drive, a column, the article "A") or one missed in the relabelling. Assumes the texts pass
     ``explanation_problems``."""
-    parts, kept = LETTER.split(new), []
-    for k in range(1, len(parts), 2):
-        letter = parts[k]
-        if letters.get(letter, letter) != letter and LETTER.split(old)[k] == letter:
-            kept.append(f"{parts[k - 1][-30:]}[{letter}]{parts[k + 1][:20]} (would become {letters[letter]})")
-    return kept
+    before, parts = LETTER.split(old), LETTER.split(new)
+    return [
+        f"{parts[k - 1][-30:]}[{letter}]{parts[k + 1][:20]} (would become {letters[letter]})"
+        for k in range(1, len(parts), 2)
+        if (letter := parts[k]) == before[k] and letters.get(letter, letter) != letter
+    ]
 
 
 def reorder(item: dict[str, Any], explanation: dict[str, str] | None = None) -> dict[str, Any]:
