@@ -85,18 +85,20 @@ LATEST_RECORDS = [
     ("twenty-seventh-pass-2026-12-06zx-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
     ("expert-review-2026-12-06zy-{bank}.csv", lambda row: row["pass"] == "1"),
     ("twenty-eighth-pass-2026-12-06zz-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("twenty-ninth-pass-2026-12-06zza-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
 ]
 
 
 def _written_later(bank_id: str) -> set[str]:
     """Items written after the records these tests read: the rated tasks for levels 7-8, the twenty-fifth pass's
-    new multiple-choice items, the twenty-seventh pass's items for levels 7-8 and the twenty-eighth pass's level-7
-    items. No earlier record could judge them."""
+    new multiple-choice items, the twenty-seventh and twenty-ninth passes' items for levels 7-8 and the twenty-eighth
+    pass's level-7 items. No earlier record could judge them."""
     names = (
         "rated-tasks-2026-12-05zk",
         "twenty-fifth-pass-2026-12-05zu",
         "twenty-seventh-pass-2026-12-06zx",
         "twenty-eighth-pass-2026-12-06zz",
+        "twenty-ninth-pass-2026-12-06zza",
     )
     return {r["item"] for name in names for r in review_ledger._rows(f"{name}-{bank_id}.csv")}
 
@@ -258,7 +260,11 @@ def test_the_twenty_sixth_pass_listed_every_item_failing_after_the_sixth_sample(
     record = "twenty-sixth-pass-2026-12-05zw"
     newer = {
         r["item"]
-        for name in ("twenty-seventh-pass-2026-12-06zx", "twenty-eighth-pass-2026-12-06zz")
+        for name in (
+            "twenty-seventh-pass-2026-12-06zx",
+            "twenty-eighth-pass-2026-12-06zz",
+            "twenty-ninth-pass-2026-12-06zza",
+        )
         for r in review_ledger._rows(f"{name}-{bank_id}.csv")
     }
     items = [item for item in review_ledger.graded(bank_id) if item not in newer]  # the bank when it ran
