@@ -44,7 +44,9 @@ def _pass_record(row: dict[str, str]) -> bool | None:
 # twenty-sixth pass (every multiple-choice item failing after it, and three passing items re-translated: a version
 # it did not apply leaves the item's verdict as it was, None); the twenty-seventh pass (new items written for levels 7
 # and 8: one not applied was never in the bank, None), the seventh fresh sample and the twenty-eighth pass (new
-# level-7 items, the same rule)
+# level-7 items, the same rule), the twenty-ninth pass (new level-7 and level-8 items, the same rule), the eighth
+# fresh sample, the re-review of every rated task that sample had not drawn and the thirtieth pass (new level-7
+# items and new multiple-choice items, the same rule)
 LATEST_RECORDS = [
     ("eighth-pass-2026-12-05n-{bank}.csv", _pass_record),
     ("expert-review-2026-12-05o-{bank}.csv", lambda row: row["pass"] == "1"),
@@ -86,19 +88,24 @@ LATEST_RECORDS = [
     ("expert-review-2026-12-06zy-{bank}.csv", lambda row: row["pass"] == "1"),
     ("twenty-eighth-pass-2026-12-06zz-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
     ("twenty-ninth-pass-2026-12-06zza-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("expert-review-2026-12-06zzb-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("expert-review-2026-12-06zzc-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("thirtieth-pass-2026-12-06zzd-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
 ]
 
 
 def _written_later(bank_id: str) -> set[str]:
     """Items written after the records these tests read: the rated tasks for levels 7-8, the twenty-fifth pass's
-    new multiple-choice items, the twenty-seventh and twenty-ninth passes' items for levels 7-8 and the twenty-eighth
-    pass's level-7 items. No earlier record could judge them."""
+    new multiple-choice items, the twenty-seventh and twenty-ninth passes' items for levels 7-8, the twenty-eighth
+    pass's level-7 items and the thirtieth pass's level-7 and multiple-choice items. No earlier record could judge
+    them."""
     names = (
         "rated-tasks-2026-12-05zk",
         "twenty-fifth-pass-2026-12-05zu",
         "twenty-seventh-pass-2026-12-06zx",
         "twenty-eighth-pass-2026-12-06zz",
         "twenty-ninth-pass-2026-12-06zza",
+        "thirtieth-pass-2026-12-06zzd",
     )
     return {r["item"] for name in names for r in review_ledger._rows(f"{name}-{bank_id}.csv")}
 
@@ -264,10 +271,17 @@ def test_the_twenty_sixth_pass_listed_every_item_failing_after_the_sixth_sample(
             "twenty-seventh-pass-2026-12-06zx",
             "twenty-eighth-pass-2026-12-06zz",
             "twenty-ninth-pass-2026-12-06zza",
+            "thirtieth-pass-2026-12-06zzd",
         )
         for r in review_ledger._rows(f"{name}-{bank_id}.csv")
     }
-    items = [item for item in review_ledger.graded(bank_id) if item not in newer]  # the bank when it ran
+    # the bank when it ran: today's items written before it, and those withdrawn since (their last failing record is
+    # this pass or a later one)
+    order = [name for name, _ in review_ledger.LATER_RECORDS]
+    since = set(order[order.index(record) :])
+    withdrawn = review_ledger._rows(f"withdrawn-2026-12-05-{bank_id}.csv")
+    left_later = {r["item"] for r in withdrawn if r["failed_in"] in since}
+    items = [item for item in review_ledger.graded(bank_id) if item not in newer] + sorted(left_later - newer)
     before = review_ledger.verdicts(bank_id, before=record, items=items)
     listed = [r["item"] for r in review_ledger._rows(f"{record}-{bank_id}.csv")]
     failing = {item for item, (ok, _) in before.items() if not ok}
