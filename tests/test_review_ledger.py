@@ -94,19 +94,29 @@ LATEST_RECORDS = [
 ]
 
 
-def _written_later(bank_id: str) -> set[str]:
-    """Items written after the records these tests read: the rated tasks for levels 7-8, the twenty-fifth pass's
-    new multiple-choice items, the twenty-seventh and twenty-ninth passes' items for levels 7-8, the twenty-eighth
-    pass's level-7 items and the thirtieth pass's level-7 and multiple-choice items. No earlier record could judge
+# the records of passes that wrote new items (not rewrites): the rated tasks for levels 7-8, the twenty-fifth pass's
+# new multiple-choice items, the twenty-seventh and twenty-ninth passes' items for levels 7-8, the twenty-eighth
+# pass's level-7 items and the thirtieth pass's level-7 and multiple-choice items
+NEW_ITEM_RECORDS = (
+    "rated-tasks-2026-12-05zk",
+    "twenty-fifth-pass-2026-12-05zu",
+    "twenty-seventh-pass-2026-12-06zx",
+    "twenty-eighth-pass-2026-12-06zz",
+    "twenty-ninth-pass-2026-12-06zza",
+    "thirtieth-pass-2026-12-06zzd",
+)
+
+
+def _records_from(record: str) -> list[str]:
+    """The ledger's records from ``record`` on, in the order they were made."""
+    order = [name for name, _ in review_ledger.LATER_RECORDS]
+    return order[order.index(record) :]
+
+
+def _written_later(bank_id: str, after: str | None = None) -> set[str]:
+    """Items the new-item passes wrote (those after the record ``after`` when given): no earlier record could judge
     them."""
-    names = (
-        "rated-tasks-2026-12-05zk",
-        "twenty-fifth-pass-2026-12-05zu",
-        "twenty-seventh-pass-2026-12-06zx",
-        "twenty-eighth-pass-2026-12-06zz",
-        "twenty-ninth-pass-2026-12-06zza",
-        "thirtieth-pass-2026-12-06zzd",
-    )
+    names = [n for n in NEW_ITEM_RECORDS if after is None or n in _records_from(after)[1:]]
     return {r["item"] for name in names for r in review_ledger._rows(f"{name}-{bank_id}.csv")}
 
 
@@ -265,20 +275,10 @@ def test_the_passes_of_every_failing_item_listed_every_item_failing_before_them(
 def test_the_twenty_sixth_pass_listed_every_item_failing_after_the_sixth_sample(bank_id):
     """It also listed three public-security items whose English key it re-translated (docs/content-review.md)."""
     record = "twenty-sixth-pass-2026-12-05zw"
-    newer = {
-        r["item"]
-        for name in (
-            "twenty-seventh-pass-2026-12-06zx",
-            "twenty-eighth-pass-2026-12-06zz",
-            "twenty-ninth-pass-2026-12-06zza",
-            "thirtieth-pass-2026-12-06zzd",
-        )
-        for r in review_ledger._rows(f"{name}-{bank_id}.csv")
-    }
+    newer = _written_later(bank_id, after=record)
     # the bank when it ran: today's items written before it, and those withdrawn since (their last failing record is
     # this pass or a later one)
-    order = [name for name, _ in review_ledger.LATER_RECORDS]
-    since = set(order[order.index(record) :])
+    since = set(_records_from(record))
     withdrawn = review_ledger._rows(f"withdrawn-2026-12-05-{bank_id}.csv")
     left_later = {r["item"] for r in withdrawn if r["failed_in"] in since}
     items = [item for item in review_ledger.graded(bank_id) if item not in newer] + sorted(left_later - newer)
