@@ -91,12 +91,14 @@ LATEST_RECORDS = [
     ("expert-review-2026-12-06zzb-{bank}.csv", lambda row: row["pass"] == "1"),
     ("expert-review-2026-12-06zzc-{bank}.csv", lambda row: row["pass"] == "1"),
     ("thirtieth-pass-2026-12-06zzd-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("expert-review-2026-12-06zze-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("thirty-first-pass-2026-12-06zzf-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
 ]
 
 
 # the records of passes that wrote new items (not rewrites): the rated tasks for levels 7-8, the twenty-fifth pass's
 # new multiple-choice items, the twenty-seventh and twenty-ninth passes' items for levels 7-8, the twenty-eighth
-# pass's level-7 items and the thirtieth pass's level-7 and multiple-choice items
+# pass's level-7 items and the thirtieth and thirty-first passes' level-7 and multiple-choice items
 NEW_ITEM_RECORDS = (
     "rated-tasks-2026-12-05zk",
     "twenty-fifth-pass-2026-12-05zu",
@@ -104,6 +106,7 @@ NEW_ITEM_RECORDS = (
     "twenty-eighth-pass-2026-12-06zz",
     "twenty-ninth-pass-2026-12-06zza",
     "thirtieth-pass-2026-12-06zzd",
+    "thirty-first-pass-2026-12-06zzf",
 )
 
 

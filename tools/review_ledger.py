@@ -95,6 +95,8 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("expert-review-2026-12-06zzb", "sample"),
     ("expert-review-2026-12-06zzc", "review"),
     ("thirtieth-pass-2026-12-06zzd", "pass"),
+    ("expert-review-2026-12-06zze", "sample"),
+    ("thirty-first-pass-2026-12-06zzf", "pass"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""

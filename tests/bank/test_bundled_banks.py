@@ -158,6 +158,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         "twenty-eighth-pass-2026-12-06zz",
         "twenty-ninth-pass-2026-12-06zza",
         "thirtieth-pass-2026-12-06zzd",
+        "thirty-first-pass-2026-12-06zzf",
     }
     names = tuple(name for name, kind in review_ledger.LATER_RECORDS if kind == "pass" and name not in checked_apart)
     assert names[0] == "ninth-pass-2026-12-05q" and len(names) >= 16
@@ -270,8 +271,8 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     # the passes of new items: the twenty-fifth (multiple choice, for the competences holding guard-kept failing
     # items), the twenty-seventh (any format, for levels 7 and 8), the twenty-eighth (selected response and short
     # answers, for level 7), the twenty-ninth (multiple response, short answers and rated tasks, for levels 7-8) and
-    # the thirtieth (multiple response and short answers for level 7, multiple choice beside the guard-kept failing
-    # items);
+    # the thirtieth and thirty-first (multiple response and short answers for level 7, multiple choice beside the
+    # guard-kept failing items);
     # a new item is in the bank, in its format at the level its review judged, when and only when it passed that
     # review and, if multiple choice, not both blind readers picked its key; the others never entered the bank
     for name, at_least, formats in (
@@ -280,6 +281,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         ("twenty-eighth-pass-2026-12-06zz", 20, {"multiple_choice", "multiple_response", "short_answer"}),
         ("twenty-ninth-pass-2026-12-06zza", 20, {"multiple_response", "short_answer", "rated_task"}),
         ("thirtieth-pass-2026-12-06zzd", 20, {"multiple_response", "short_answer", "multiple_choice"}),
+        ("thirty-first-pass-2026-12-06zzf", 10, {"multiple_response", "multiple_choice"}),
     ):
         new_items = review_ledger._rows(f"{name}-{bank.id}.csv")
         assert len(new_items) > at_least
