@@ -281,7 +281,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         ("twenty-eighth-pass-2026-12-06zz", 20, {"multiple_choice", "multiple_response", "short_answer"}),
         ("twenty-ninth-pass-2026-12-06zza", 20, {"multiple_response", "short_answer", "rated_task"}),
         ("thirtieth-pass-2026-12-06zzd", 20, {"multiple_response", "short_answer", "multiple_choice"}),
-        ("thirty-first-pass-2026-12-06zzf", 10, {"multiple_response", "multiple_choice"}),
+        ("thirty-first-pass-2026-12-06zzf", 10, {"multiple_response", "short_answer", "multiple_choice"}),
     ):
         new_items = review_ledger._rows(f"{name}-{bank.id}.csv")
         assert len(new_items) > at_least
