@@ -96,20 +96,6 @@ LATEST_RECORDS = [
 ]
 
 
-# the records of passes that wrote new items (not rewrites): the rated tasks for levels 7-8, the twenty-fifth pass's
-# new multiple-choice items, the twenty-seventh and twenty-ninth passes' items for levels 7-8, the twenty-eighth
-# pass's level-7 items and the thirtieth and thirty-first passes' level-7 and multiple-choice items
-NEW_ITEM_RECORDS = (
-    "rated-tasks-2026-12-05zk",
-    "twenty-fifth-pass-2026-12-05zu",
-    "twenty-seventh-pass-2026-12-06zx",
-    "twenty-eighth-pass-2026-12-06zz",
-    "twenty-ninth-pass-2026-12-06zza",
-    "thirtieth-pass-2026-12-06zzd",
-    "thirty-first-pass-2026-12-06zzf",
-)
-
-
 def _records_from(record: str) -> list[str]:
     """The ledger's records from ``record`` on, in the order they were made."""
     order = [name for name, _ in review_ledger.LATER_RECORDS]
@@ -119,7 +105,7 @@ def _records_from(record: str) -> list[str]:
 def _written_later(bank_id: str, after: str | None = None) -> set[str]:
     """Items the new-item passes wrote (those after the record ``after`` when given): no earlier record could judge
     them."""
-    names = [n for n in NEW_ITEM_RECORDS if after is None or n in _records_from(after)[1:]]
+    names = [n for n in review_ledger.NEW_ITEM_PASSES if after is None or n in _records_from(after)[1:]]
     return {r["item"] for name in names for r in review_ledger._rows(f"{name}-{bank_id}.csv")}
 
 

@@ -101,6 +101,19 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
 
+NEW_ITEM_PASSES = (
+    "rated-tasks-2026-12-05zk",
+    "twenty-fifth-pass-2026-12-05zu",
+    "twenty-seventh-pass-2026-12-06zx",
+    "twenty-eighth-pass-2026-12-06zz",
+    "twenty-ninth-pass-2026-12-06zza",
+    "thirtieth-pass-2026-12-06zzd",
+    "thirty-first-pass-2026-12-06zzf",
+)
+"""The passes of LATER_RECORDS that wrote new items rather than rewrites (their rows say "new item applied" or why
+not): the rated tasks, the twenty-fifth pass's multiple choice, and the items for levels 7-8 from the twenty-seventh
+pass on."""
+
 
 def item_format(item: dict) -> str:
     """An item's format as the bank file gives it ("multiple_choice" when the file leaves ``type`` out)."""

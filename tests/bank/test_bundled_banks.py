@@ -152,13 +152,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         "seventh-pass-2026-12-04m",
         "eighth-pass-2026-12-05n",
         "count-variation-2026-12-05p",
-        "rated-tasks-2026-12-05zk",
-        "twenty-fifth-pass-2026-12-05zu",
-        "twenty-seventh-pass-2026-12-06zx",
-        "twenty-eighth-pass-2026-12-06zz",
-        "twenty-ninth-pass-2026-12-06zza",
-        "thirtieth-pass-2026-12-06zzd",
-        "thirty-first-pass-2026-12-06zzf",
+        *review_ledger.NEW_ITEM_PASSES,
     }
     names = tuple(name for name, kind in review_ledger.LATER_RECORDS if kind == "pass" and name not in checked_apart)
     assert names[0] == "ninth-pass-2026-12-05q" and len(names) >= 16
