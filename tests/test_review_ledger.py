@@ -93,6 +93,7 @@ LATEST_RECORDS = [
     ("thirtieth-pass-2026-12-06zzd-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
     ("expert-review-2026-12-06zze-{bank}.csv", lambda row: row["pass"] == "1"),
     ("thirty-first-pass-2026-12-06zzf-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("thirty-second-pass-2026-12-06zzg-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
 ]
 
 

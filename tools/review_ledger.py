@@ -97,6 +97,7 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("thirtieth-pass-2026-12-06zzd", "pass"),
     ("expert-review-2026-12-06zze", "sample"),
     ("thirty-first-pass-2026-12-06zzf", "pass"),
+    ("thirty-second-pass-2026-12-06zzg", "pass"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
@@ -109,6 +110,7 @@ NEW_ITEM_PASSES = (
     "twenty-ninth-pass-2026-12-06zza",
     "thirtieth-pass-2026-12-06zzd",
     "thirty-first-pass-2026-12-06zzf",
+    "thirty-second-pass-2026-12-06zzg",
 )
 """The passes of LATER_RECORDS that wrote new items rather than rewrites (their rows say "new item applied" or why
 not): the rated tasks, the twenty-fifth pass's multiple choice, and the items for levels 7-8 from the twenty-seventh
