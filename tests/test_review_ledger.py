@@ -94,6 +94,8 @@ LATEST_RECORDS = [
     ("expert-review-2026-12-06zze-{bank}.csv", lambda row: row["pass"] == "1"),
     ("thirty-first-pass-2026-12-06zzf-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
     ("thirty-second-pass-2026-12-06zzg-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("expert-review-2026-12-06zzh-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("thirty-third-pass-2026-12-06zzi-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
 ]
 
 
@@ -296,3 +298,21 @@ def test_fresh_samples_are_tallied_by_the_reviews_passed_in_a_row_before_them(tm
     kinds = [("p1", "pass"), ("s1", "sample"), ("r1", "review"), ("s2", "sample"), ("r2", "review"), ("s3", "sample")]
     monkeypatch.setattr(review_ledger, "LATER_RECORDS", tuple(kinds))
     assert review_ledger.fresh_samples_by_streak("civil-service") == {0: [1, 1], 1: [1, 3], 3: [1, 1]}
+
+
+def test_fresh_samples_levels_compare_the_judged_level_with_the_placed_one(tmp_path, monkeypatch):
+    """Only samples count; a row without both levels is left out; items placed at 7-8 are also tallied apart."""
+
+    def write(name: str, header: str, lines: list[str]) -> None:
+        (tmp_path / f"{name}-civil-service.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+
+    header = "item,pass,failed_criteria,level_tagged,level_judged,reason"
+    write("s1", header, ["a,1,,7,6,r", "b,1,,3,3,r", "c,0,4,4,,r"])  # c: no judged level, left out
+    write("r1", header, ["a,1,,7,7,r"])  # a review, not a sample
+    write("s2", header, ["a,1,,8,8,r", "d,1,,2,4,r"])
+    monkeypatch.setattr(review_ledger, "RECORDS", tmp_path)
+    monkeypatch.setattr(review_ledger, "LATER_RECORDS", (("s1", "sample"), ("r1", "review"), ("s2", "sample")))
+    assert review_ledger.fresh_samples_levels("civil-service") == {
+        "all": {-1: 1, 0: 2, 2: 1},
+        "placed 7-8": {-1: 1, 0: 1},
+    }

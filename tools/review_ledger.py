@@ -4,6 +4,7 @@
     python tools/review_ledger.py --failing       # and the ids still failing (the next pass's list)
     python tools/review_ledger.py --samples       # how the fresh samples' items fared, by their earlier verdict
     python tools/review_ledger.py --streaks       # ... by how many reviews in a row they had passed
+    python tools/review_ledger.py --levels        # the level a fresh sample's reviewer judged against the placed one
 
 The records in docs/content-review are read in the order the reviews happened; a later record of an item replaces
 an earlier one: the first reviews of 3 December (which may concern versions the second and third passes replaced,
@@ -98,6 +99,8 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("expert-review-2026-12-06zze", "sample"),
     ("thirty-first-pass-2026-12-06zzf", "pass"),
     ("thirty-second-pass-2026-12-06zzg", "pass"),
+    ("expert-review-2026-12-06zzh", "sample"),
+    ("thirty-third-pass-2026-12-06zzi", "pass"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
@@ -111,6 +114,7 @@ NEW_ITEM_PASSES = (
     "thirtieth-pass-2026-12-06zzd",
     "thirty-first-pass-2026-12-06zzf",
     "thirty-second-pass-2026-12-06zzg",
+    "thirty-third-pass-2026-12-06zzi",
 )
 """The passes of LATER_RECORDS that wrote new items rather than rewrites (their rows say "new item applied" or why
 not): the rated tasks, the twenty-fifth pass's multiple choice, and the items for levels 7-8 from the twenty-seventh
@@ -245,6 +249,25 @@ def fresh_samples_by_streak(bank: str) -> dict[int, list[int]]:
     return dict(sorted(out.items()))
 
 
+def fresh_samples_levels(bank: str) -> dict[str, dict[int, int]]:
+    """How the level a fresh sample's reviewer judged compares with the level the item was placed at when drawn (the
+    record's ``level_tagged``): {"all": {judged - placed: items}, "placed 7-8": {...}} over the samples of
+    ``LATER_RECORDS`` whose rows give both levels. A level is placed by one review, so this is the agreement of a
+    second, independent reviewer with that placement."""
+    out: dict[str, dict[int, int]] = {"all": {}, "placed 7-8": {}}
+    for name, kind in LATER_RECORDS:
+        if kind != "sample":
+            continue
+        for r in _rows(f"{name}-{bank}.csv"):
+            placed, judged = (r.get("level_tagged") or "").strip(), (r.get("level_judged") or "").strip()
+            if not (placed.isdigit() and judged.isdigit()):
+                continue
+            diff = int(judged) - int(placed)
+            for group in ("all", "placed 7-8") if int(placed) >= 7 else ("all",):
+                out[group][diff] = out[group].get(diff, 0) + 1
+    return {group: dict(sorted(tally.items())) for group, tally in out.items()}
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--failing", action="store_true", help="list the ids still failing")
@@ -253,6 +276,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--streaks", action="store_true", help="how the fresh samples' items fared, by reviews passed in a row before"
+    )
+    parser.add_argument(
+        "--levels", action="store_true", help="the level the fresh samples' reviewers judged against the placed level"
     )
     args = parser.parse_args(argv)
     for bank in BANKS:
@@ -271,6 +297,11 @@ def main(argv: list[str] | None = None) -> None:
             for run, (ok, n) in fresh_samples_by_streak(bank).items():
                 label = "failing" if run == 0 else f"after {run}{' or more' if run == 3 else ''} passed in a row"
                 print(f"  fresh samples, items {label}: {ok}/{n} passed ({ok / n:.0%})")
+        if args.levels:
+            for group, tally in fresh_samples_levels(bank).items():
+                n = sum(tally.values())
+                spread = ", ".join(f"{d:+d}: {k}" for d, k in tally.items())
+                print(f"  fresh samples, items {group}: judged = placed in {tally.get(0, 0)}/{n} ({spread})")
 
 
 if __name__ == "__main__":
