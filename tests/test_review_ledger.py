@@ -96,6 +96,7 @@ LATEST_RECORDS = [
     ("thirty-second-pass-2026-12-06zzg-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
     ("expert-review-2026-12-06zzh-{bank}.csv", lambda row: row["pass"] == "1"),
     ("thirty-third-pass-2026-12-06zzi-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("thirty-fourth-pass-2026-12-06zzj-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
 ]
 
 
