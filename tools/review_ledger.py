@@ -102,6 +102,7 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("expert-review-2026-12-06zzh", "sample"),
     ("thirty-third-pass-2026-12-06zzi", "pass"),
     ("thirty-fourth-pass-2026-12-06zzj", "pass"),
+    ("expert-review-2026-12-06zzk", "sample"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
