@@ -160,12 +160,9 @@ def test_the_ledger_before_a_record_is_the_ledger_read_without_it_and_the_later_
     # or already failing changes none)
     last = next(k for k in range(len(full) - 1, 0, -1) if ledger_with(k + 1) != ledger_with(k))
     for k in (3, len(full) - 1, last):
-        name = full[k][0]
-        then = {item: ok for item, (ok, _) in review_ledger.verdicts(bank_id, before=name).items()}
-        monkeypatch.setattr(review_ledger, "LATER_RECORDS", full[:k])
-        assert then == review_ledger.ledger(bank_id)
-        monkeypatch.setattr(review_ledger, "LATER_RECORDS", full)
-    assert then != review_ledger.ledger(bank_id)  # the last record that changed a verdict is seen as such
+        then = {item: ok for item, (ok, _) in review_ledger.verdicts(bank_id, before=full[k][0]).items()}
+        assert then == ledger_with(k)
+    assert then != ledger_with(len(full))  # the last record that changed a verdict is seen as such
 
 
 @pytest.mark.parametrize("bank_id", review_ledger.BANKS)

@@ -28,6 +28,7 @@ import argparse
 import csv
 import functools
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -257,7 +258,7 @@ def fresh_samples_levels(bank: str) -> dict[str, dict[int, int]]:
     record's ``level_tagged``): {"all": {judged - placed: items}, "placed 7-8": {...}} over the samples of
     ``LATER_RECORDS`` whose rows give both levels. A level is placed by one review, so this is the agreement of a
     second, independent reviewer with that placement."""
-    out: dict[str, dict[int, int]] = {"all": {}, "placed 7-8": {}}
+    out = {"all": Counter(), "placed 7-8": Counter()}
     for name, kind in LATER_RECORDS:
         if kind != "sample":
             continue
@@ -265,9 +266,9 @@ def fresh_samples_levels(bank: str) -> dict[str, dict[int, int]]:
             placed, judged = (r.get("level_tagged") or "").strip(), (r.get("level_judged") or "").strip()
             if not (placed.isdigit() and judged.isdigit()):
                 continue
-            diff = int(judged) - int(placed)
-            for group in ("all", "placed 7-8") if int(placed) >= 7 else ("all",):
-                out[group][diff] = out[group].get(diff, 0) + 1
+            out["all"][int(judged) - int(placed)] += 1
+            if int(placed) >= 7:
+                out["placed 7-8"][int(judged) - int(placed)] += 1
     return {group: dict(sorted(tally.items())) for group, tally in out.items()}
 
 
