@@ -98,6 +98,8 @@ LATEST_RECORDS = [
     ("thirty-third-pass-2026-12-06zzi-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
     ("thirty-fourth-pass-2026-12-06zzj-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
     ("expert-review-2026-12-06zzk-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("thirty-fifth-pass-2026-12-06zzl-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("expert-review-2026-12-06zzm-{bank}.csv", lambda row: row["pass"] == "1"),
 ]
 
 

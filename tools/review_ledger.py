@@ -104,6 +104,8 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("thirty-third-pass-2026-12-06zzi", "pass"),
     ("thirty-fourth-pass-2026-12-06zzj", "pass"),
     ("expert-review-2026-12-06zzk", "sample"),
+    ("thirty-fifth-pass-2026-12-06zzl", "pass"),
+    ("expert-review-2026-12-06zzm", "sample"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
@@ -119,6 +121,7 @@ NEW_ITEM_PASSES = (
     "thirty-second-pass-2026-12-06zzg",
     "thirty-third-pass-2026-12-06zzi",
     "thirty-fourth-pass-2026-12-06zzj",
+    "thirty-fifth-pass-2026-12-06zzl",
 )
 """The passes of LATER_RECORDS that wrote new items rather than rewrites (their rows say "new item applied" or why
 not): the rated tasks, the twenty-fifth pass's multiple choice, and the items for levels 7-8 from the twenty-seventh

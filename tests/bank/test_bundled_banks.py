@@ -266,7 +266,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     # items), the twenty-seventh (any format, for levels 7 and 8), the twenty-eighth (selected response and short
     # answers, for level 7), the twenty-ninth (multiple response, short answers and rated tasks, for levels 7-8) and
     # the thirtieth and thirty-first (multiple response and short answers for level 7, multiple choice beside the
-    # guard-kept failing items), the thirty-second to thirty-fourth (level 7 for competences holding none or one);
+    # guard-kept failing items), the thirty-second to thirty-fifth (level 7 for competences holding none or one);
     # a new item is in the bank, in its format at the level its review judged, when and only when it passed that
     # review and, if multiple choice, not both blind readers picked its key; the others never entered the bank
     for name, at_least, formats in (
@@ -279,6 +279,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         ("thirty-second-pass-2026-12-06zzg", 3, {"multiple_response", "short_answer"}),
         ("thirty-third-pass-2026-12-06zzi", 5, {"multiple_response"}),
         ("thirty-fourth-pass-2026-12-06zzj", 1, {"multiple_response"}),
+        ("thirty-fifth-pass-2026-12-06zzl", 3, {"multiple_response"}),
     ):
         new_items = review_ledger._rows(f"{name}-{bank.id}.csv")
         assert len(new_items) > at_least
