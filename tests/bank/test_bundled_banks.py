@@ -279,7 +279,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         ("thirty-second-pass-2026-12-06zzg", 3, {"multiple_response", "short_answer"}),
         ("thirty-third-pass-2026-12-06zzi", 5, {"multiple_response"}),
         ("thirty-fourth-pass-2026-12-06zzj", 1, {"multiple_response"}),
-        ("thirty-fifth-pass-2026-12-06zzl", 3, {"multiple_response"}),
+        ("thirty-fifth-pass-2026-12-06zzl", 3, {"multiple_response", "rated_task"}),
     ):
         new_items = review_ledger._rows(f"{name}-{bank.id}.csv")
         assert len(new_items) > at_least
