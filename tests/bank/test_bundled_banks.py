@@ -312,6 +312,17 @@ def test_parameters_are_labelled_provisional_with_the_documented_rule(bundled):
     np.testing.assert_array_equal(bank.cut_scores, [-1.2, 0.0, 1.2])
 
 
+def test_sources_cite_public_references_not_local_files(bundled):
+    """A source is something a reviewer elsewhere can open: no path into the writer's machine (a local research note
+    was once cited beside a URL)."""
+    bank, _ = bundled
+    local = re.compile(r"(^|[\s;(])(/[\w.-]+/|\.\./|~/|file:)")  # an absolute or relative path, not " / " prose
+    found = [
+        (item.id, s.url_or_ref) for item in bank.spec.items for s in item.sources or [] if local.search(s.url_or_ref)
+    ]
+    assert not found, found
+
+
 def test_no_catch_all_options(bundled):
     bank, _ = bundled
     pattern = re.compile(
