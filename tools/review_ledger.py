@@ -269,9 +269,10 @@ def fresh_samples_levels(bank: str) -> dict[str, dict[int, int]]:
             placed, judged = (r.get("level_tagged") or "").strip(), (r.get("level_judged") or "").strip()
             if not (placed.isdigit() and judged.isdigit()):
                 continue
-            out["all"][int(judged) - int(placed)] += 1
+            diff = int(judged) - int(placed)
+            out["all"][diff] += 1
             if int(placed) >= 7:
-                out["placed 7-8"][int(judged) - int(placed)] += 1
+                out["placed 7-8"][diff] += 1
     return {group: dict(sorted(tally.items())) for group, tally in out.items()}
 
 
