@@ -100,6 +100,9 @@ LATEST_RECORDS = [
     ("expert-review-2026-12-06zzk-{bank}.csv", lambda row: row["pass"] == "1"),
     ("thirty-fifth-pass-2026-12-06zzl-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
     ("expert-review-2026-12-06zzm-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("expert-review-2026-12-07a-{bank}.csv", lambda row: row["pass"] == "1"),
+    ("thirty-sixth-pass-2026-12-07b-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("thirty-seventh-pass-2026-12-07c-{bank}.csv", _pass_record),
 ]
 
 

@@ -216,6 +216,11 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
                 failed = {r["item"] for r in csv.DictReader(fh) if r["pass"] == "0"}
             assert {r["item"] for r in rows} <= failed and len(rows) > 2
             assert {r["format_before"] for r in rows} == {"rated_task"}
+        elif name == "thirty-seventh-pass-2026-12-07c":  # the rewrites of the items the thirteenth sample failed on a
+            # fact (criterion 6): cs-7.2-04 only, none applied
+            with open(REVIEW / f"expert-review-2026-12-07a-{bank.id}.csv", encoding="utf-8") as fh:
+                factual = {r["item"] for r in csv.DictReader(fh) if "6" in r["failed_criteria"].split(";")}
+            assert {r["item"] for r in rows} == factual and {r["format_before"] for r in rows} <= {"multiple_choice"}
         elif name == "twenty-sixth-pass-2026-12-05zw":  # the multiple-choice items failing after the sixth sample,
             # and three passing public-security items whose English key was re-translated (tests/test_review_ledger.py)
             assert len(rows) > 4 and {r["format_before"] for r in rows} == {"multiple_choice"}
@@ -266,7 +271,8 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     # items), the twenty-seventh (any format, for levels 7 and 8), the twenty-eighth (selected response and short
     # answers, for level 7), the twenty-ninth (multiple response, short answers and rated tasks, for levels 7-8) and
     # the thirtieth and thirty-first (multiple response and short answers for level 7, multiple choice beside the
-    # guard-kept failing items), the thirty-second to thirty-fifth (level 7 for competences holding none or one);
+    # guard-kept failing items), the thirty-second to thirty-fifth (level 7 for competences holding none or one),
+    # the thirty-sixth (level-8 rated tasks for the areas holding none);
     # a new item is in the bank, in its format at the level its review judged, when and only when it passed that
     # review and, if multiple choice, not both blind readers picked its key; the others never entered the bank
     for name, at_least, formats in (
@@ -280,6 +286,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         ("thirty-third-pass-2026-12-06zzi", 5, {"multiple_response"}),
         ("thirty-fourth-pass-2026-12-06zzj", 1, {"multiple_response"}),
         ("thirty-fifth-pass-2026-12-06zzl", 3, {"multiple_response", "rated_task"}),
+        ("thirty-sixth-pass-2026-12-07b", 4, {"rated_task"}),
     ):
         new_items = review_ledger._rows(f"{name}-{bank.id}.csv")
         assert len(new_items) > at_least
