@@ -2,7 +2,8 @@
 
 Plain HTML forms that work without JavaScript (the one small script only stops a double submit), no external
 resources, one stylesheet; every step is a few KB. Accessibility (WCAG 2.1 AA basics): one ``<main>`` with a skip
-link, each question a ``<fieldset>`` whose ``<legend>`` is the stem, every control labelled, a visible focus ring,
+link, each question a ``<fieldset>`` whose ``<legend>`` is the stem (or, for a stem holding an exhibit table, names the
+question while the stem, tables rendered, describes the group), every control labelled, a visible focus ring,
 text contrast above 7:1, errors announced (``role="alert"``), progress as text and as ``<progress>``.
 """
 
@@ -13,6 +14,7 @@ from typing import Any
 from urllib.parse import quote
 
 from digicomp.reporting.programme import PROGRAMME_CSS
+from digicomp.service.stem import has_table, stem_html
 
 TEXT: dict[str, dict[str, str]] = {
     "vi": {
@@ -128,8 +130,12 @@ header{display:flex;justify-content:space-between;align-items:center;gap:.5rem;p
 background:#0b3d91;color:#fff}
 header a{color:#fff}header h1{font-size:1.05rem;margin:0}
 main{max-width:42rem;margin:0 auto;padding:1rem}
-fieldset{border:1px solid #555;border-radius:.4rem;margin:0 0 1rem;padding:.75rem}
+fieldset{border:1px solid #555;border-radius:.4rem;margin:0 0 1rem;padding:.75rem;min-width:0}
 legend{font-weight:600;padding:0 .25rem}
+.stem{overflow-x:auto;margin:0 0 .75rem}.stem p{margin:.25rem 0 .5rem}
+.stem table{font-size:.95rem;margin:.25rem 0 .75rem}
+.stem th,.stem td{overflow-wrap:normal;vertical-align:top}
+@media (max-width:40rem){.stem table{width:40rem}}
 .hint{color:#333;margin:.25rem 0 .75rem}
 label.opt{display:flex;gap:.6rem;align-items:flex-start;padding:.6rem;margin:.35rem 0;border:1px solid #777;
 border-radius:.4rem;min-height:2.75rem;cursor:pointer}
@@ -166,11 +172,16 @@ def t(lang: str, key: str, **fields: Any) -> str:
     return escape(text.format(**fields) if fields else text)
 
 
+def _raw(value: Any, lang: str) -> str:
+    """A {vi, en} text in ``lang`` (falling back to Vietnamese), not escaped."""
+    if isinstance(value, dict):
+        return str(value.get(lang) or value.get("vi") or value.get("en") or "")
+    return "" if value is None else str(value)
+
+
 def _tr(value: Any, lang: str) -> str:
     """A {vi, en} text in ``lang`` (falling back to Vietnamese), escaped."""
-    if isinstance(value, dict):
-        return escape(str(value.get(lang) or value.get("vi") or value.get("en") or ""))
-    return escape("" if value is None else str(value))
+    return escape(_raw(value, lang))
 
 
 def page(lang: str, title: str, body: str, switch_to: str, wide: bool = False) -> str:
@@ -240,9 +251,15 @@ def item_page(
         f'<input type="hidden" name="step" value="{reply["step"]}">'
         f'<input type="hidden" name="item" value="{escape(item["id"])}">'
     )
-    described = ' aria-describedby="err"' if error else ""
-    parts.append(f'<fieldset{described}><legend><span class="sr">{t(lang, "question", n=n)}: </span>')
-    parts.append(f"{_tr(item.get('stem'), lang)}</legend>")
+    stem = _raw(item.get("stem"), lang)
+    if has_table(stem):  # an exhibit: the legend names the question, the stem (tables and all) describes the group
+        described = ' aria-describedby="stem err"' if error else ' aria-describedby="stem"'
+        parts.append(f"<fieldset{described}><legend>{t(lang, 'question', n=n)}</legend>")
+        parts.append(f'<div class="stem" id="stem" tabindex="0">{stem_html(stem)}</div>')  # scrolls on a phone
+    else:
+        described = ' aria-describedby="err"' if error else ""
+        parts.append(f'<fieldset{described}><legend><span class="sr">{t(lang, "question", n=n)}: </span>')
+        parts.append(f"{escape(stem).replace(chr(10), '<br>')}</legend>")
     media = item.get("media")
     if media and media_url:
         parts.append(f'<figure><img src="{escape(media_url)}" alt="{_tr(media.get("alt"), lang)}"></figure>')

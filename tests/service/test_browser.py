@@ -193,3 +193,38 @@ def test_a_keyboard_only_sitting(server, browser):
         steps += 1
     assert page.url.endswith("/result") and steps >= 12
     ctx.close()
+
+
+def test_an_exhibit_table_on_a_phone(browser):
+    """A stem holding a wide exhibit table: a real table, readable, no sideways scrolling of the page, accessible."""
+    from digicomp.service.pages import CSS, item_page
+
+    rows = "\n".join(
+        f"| TA-{k:04d} | 0865214307 | 12.500.000 đ | 07/11 (T7) 16:45 | Ngân hàng A, tài khoản 1903 5678 9012 |"
+        for k in range(8)
+    )
+    head = "| Mã | Số điện thoại | Số tiền | Chuyển lúc | Tài khoản nhận |\n|---|---|---|---|---|"
+    stem = f"Trích sổ tiếp nhận tháng 11:\n\n{head}\n{rows}\n\nĐồng chí xử lý thế nào?"
+    reply = {
+        "item": {
+            "id": "x-1",
+            "kind": "multiple_choice",
+            "stem": {"vi": stem, "en": stem},
+            "options": [{"id": k, "vi": f"Phương án {k}", "en": k} for k in "ABCD"],
+        },
+        "step": 0,
+        "progress": {"min_items": 1, "max_items": 10},
+    }
+    html = item_page("vi", reply, "0" * 64, None).replace(
+        '<link rel="stylesheet" href="/static/app.css">', f"<style>{CSS}</style>"
+    )
+    ctx, page, errors = phone(browser)
+    page.set_content(html)
+    assert page.locator(".stem table tbody tr").count() == 8
+    assert page.locator(".stem th").first.inner_text() == "Mã"
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360  # the table scrolls in its box
+    assert page.evaluate(A11Y) == []
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "exhibit-phone.png"), full_page=True)
+    assert errors == [], errors
+    ctx.close()
