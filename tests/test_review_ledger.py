@@ -103,6 +103,8 @@ LATEST_RECORDS = [
     ("expert-review-2026-12-07a-{bank}.csv", lambda row: row["pass"] == "1"),
     ("thirty-sixth-pass-2026-12-07b-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
     ("thirty-seventh-pass-2026-12-07c-{bank}.csv", _pass_record),
+    ("thirty-eighth-pass-2026-12-07d-{bank}.csv", lambda row: True if _new_item_applied(row) else None),
+    ("expert-review-2026-12-07e-{bank}.csv", lambda row: row["pass"] == "1"),
 ]
 
 

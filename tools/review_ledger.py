@@ -109,6 +109,8 @@ LATER_RECORDS: tuple[tuple[str, str], ...] = (
     ("expert-review-2026-12-07a", "sample"),
     ("thirty-sixth-pass-2026-12-07b", "pass"),
     ("thirty-seventh-pass-2026-12-07c", "pass"),
+    ("thirty-eighth-pass-2026-12-07d", "pass"),
+    ("expert-review-2026-12-07e", "sample"),
 )
 """The records from the seventh pass on, in the order they were made: a fresh random sample reviewed ("sample"), a
 review of chosen items ("review"), or a pass that applied the versions it names ("pass")."""
@@ -126,6 +128,7 @@ NEW_ITEM_PASSES = (
     "thirty-fourth-pass-2026-12-06zzj",
     "thirty-fifth-pass-2026-12-06zzl",
     "thirty-sixth-pass-2026-12-07b",
+    "thirty-eighth-pass-2026-12-07d",
 )
 """The passes of LATER_RECORDS that wrote new items rather than rewrites (their rows say "new item applied" or why
 not): the rated tasks, the twenty-fifth pass's multiple choice, and the items for levels 7-8 from the twenty-seventh

@@ -78,8 +78,8 @@ def test_every_competence_has_items_in_all_four_bands(bundled):
     assert not gaps, f"competences missing a band: {gaps}"
 
 
-@_not_met_yet("issue 16's two level-7 items in every competence and a level-8 item in every area are not there yet")
 def test_two_level_7_items_per_competence_and_a_level_8_item_per_area(bundled):
+    """Issue 16's coverage target, met since the thirty-eighth pass (docs/content-review.md)."""
     bank, _ = bundled
     items = [item for item in bank.spec.items if item.kind != "self_assessment"]
     short7 = {c: n for c in bank.competences if (n := sum(i.competence == c and i.level == 7 for i in items)) < 2}
@@ -271,7 +271,8 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
     # answers, for level 7), the twenty-ninth (multiple response, short answers and rated tasks, for levels 7-8) and
     # the thirtieth and thirty-first (multiple response and short answers for level 7, multiple choice beside the
     # guard-kept failing items), the thirty-second to thirty-fifth (level 7 for competences holding none or one),
-    # the thirty-sixth (level-8 rated tasks for the areas holding none);
+    # the thirty-sixth (level-8 rated tasks for the areas holding none), the thirty-eighth (level-8 rated tasks for
+    # the areas still holding none, and multiple choice beside the guard-kept failing items);
     # a new item is in the bank, in its format at the level its review judged, when and only when it passed that
     # review and, if multiple choice, not both blind readers picked its key; the others never entered the bank
     for name, at_least, formats in (
@@ -286,9 +287,18 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
         ("thirty-fourth-pass-2026-12-06zzj", 1, {"multiple_response"}),
         ("thirty-fifth-pass-2026-12-06zzl", 3, {"multiple_response", "rated_task"}),
         ("thirty-sixth-pass-2026-12-07b", 4, {"rated_task"}),
+        ("thirty-eighth-pass-2026-12-07d", 6, {"rated_task", "multiple_choice"}),
     ):
         new_items = review_ledger._rows(f"{name}-{bank.id}.csv")
         assert len(new_items) > at_least
+        # a task a pass left out may come back as a later version that a later pass applied (the thirty-eighth
+        # pass revised three level-8 tasks the thirty-sixth had left out); it is then checked with that pass
+        later_versions = {
+            r["item"]
+            for later in review_ledger.NEW_ITEM_PASSES[review_ledger.NEW_ITEM_PASSES.index(name) + 1 :]
+            for r in review_ledger._rows(f"{later}-{bank.id}.csv")
+            if r["decision"].startswith("new item applied")
+        }
         for row in new_items:
             if row["decision"].startswith("new item applied"):
                 assert row["review_pass"] == "1" and int(row["level_in_bank"]) == int(row["review_level_judged"]), row
@@ -298,7 +308,7 @@ def test_levels_are_the_levels_the_reviews_judged(bundled):
                 assert formats is None or row["format_after"] in formats, row
                 judged[row["item"]] = int(row["level_in_bank"])
             else:
-                assert row["item"] not in level, row
+                assert row["item"] not in level or row["item"] in later_versions, row
     assert len(judged) > 250 and rewrites
     wrong = sorted(item for item, lv in judged.items() if level.get(item) != lv)
     assert not wrong, f"items not at the level their latest review judged: {wrong}"
