@@ -44,47 +44,33 @@ def _table(rows: list[list[str]]) -> str:
     return "".join(html)
 
 
+def _blocks(text: str) -> list[tuple[str, list[str]]]:
+    """``text`` as runs of ("table", rows) and ("p", lines); a blank line ends a paragraph but not a table."""
+    blocks: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        if not line.strip():
+            if blocks and blocks[-1][0] == "p":
+                blocks.append(("", []))  # the next line starts a new paragraph
+            continue
+        kind = "table" if _is_row(line) else "p"
+        if blocks and blocks[-1][0] == kind:
+            blocks[-1][1].append(line.strip())
+        else:
+            blocks.append((kind, [line.strip()]))
+    return [(kind, lines) for kind, lines in blocks if kind]
+
+
 def has_table(text: str) -> bool:
-    """Whether ``text`` holds a pipe table (two or more consecutive rows, blank lines between them allowed)."""
-    rows = [line for line in text.splitlines() if line.strip()]
-    return any(_is_row(a) and _is_row(b) for a, b in zip(rows, rows[1:]))
+    """Whether ``text`` holds a pipe table (two or more rows, blank lines between them allowed)."""
+    return any(kind == "table" and len(lines) > 1 for kind, lines in _blocks(text))
 
 
 def stem_html(text: str) -> str:
-    """``text`` as escaped HTML: ``<p>`` paragraphs (single line breaks as ``<br>``) and ``<table>`` exhibits."""
-    lines = text.splitlines()
-    blocks: list[str] = []
-    paragraph: list[str] = []
-    i = 0
-
-    def flush() -> None:
-        if paragraph:
-            blocks.append("<p>" + "<br>".join(escape(line) for line in paragraph) + "</p>")
-            paragraph.clear()
-
-    while i < len(lines):
-        line = lines[i]
-        if _is_row(line):
-            flush()
-            rows = []
-            while i < len(lines):
-                if _is_row(lines[i]):
-                    rows.append(_cells(lines[i]))
-                    i += 1
-                    continue
-                ahead = i
-                while ahead < len(lines) and not lines[ahead].strip():
-                    ahead += 1
-                if ahead > i and ahead < len(lines) and _is_row(lines[ahead]):
-                    i = ahead  # blank lines between two rows of one table
-                    continue
-                break
-            blocks.append(_table(rows) if len(rows) > 1 else "<p>" + escape(lines[i - 1].strip()) + "</p>")
-            continue
-        if line.strip():
-            paragraph.append(line.strip())
-        else:
-            flush()
-        i += 1
-    flush()
-    return "".join(blocks)
+    """``text`` as escaped HTML: ``<p>`` paragraphs (single line breaks as ``<br>``) and ``<table>`` exhibits; a lone
+    pipe row is a paragraph."""
+    return "".join(
+        _table([_cells(line) for line in lines])
+        if kind == "table" and len(lines) > 1
+        else "<p>" + "<br>".join(escape(line) for line in lines) + "</p>"
+        for kind, lines in _blocks(text)
+    )
