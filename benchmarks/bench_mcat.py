@@ -1,16 +1,12 @@
-"""Multidimensional adaptive testing (issue 12): per-area accuracy against today's design, MCAT speed, live latency.
+"""Multidimensional adaptive testing (issue 12): MCAT speed and live latency on the derived civil-service bank.
 
 Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 python benchmarks/bench_mcat.py
-     [--persons 2000] [--part table|speed|live|all] [--setting current|issue|both]
+     [--part speed|live|all]
 
-* table: truth = the civil-service framework's 8 areas as dimensions with correlation 0.8, the bundled bank's items
-  loading on their own area with their provisional parameters (examples/make_area_bank.py, derived afresh from
-  the bundled bank), θ ~ N(0, R). The same persons sit today's design (examples/designs/civil-service-balanced.yaml,
-  per-area results = the report's unidimensional sub-scores), the MCAT design (examples/designs/civil-service-mcat.yaml,
-  per-area EAP from the joint posterior) and the MCAT with per-area stopping (every area's SE below 0.5,
-  16-30 items). Setting ``current``: every item each design may give; ``issue``: the bank as the
-  issue measured it (multiple-choice items only: the new item formats added since are left out of both designs).
-  Items of the bundled bank with media (left out of the derived bank) are left out of today's design too.
+The bank: the civil-service framework's 8 areas as dimensions with correlation 0.8, the bundled bank's items
+loading on their own area with their provisional parameters (examples/make_area_bank.py, derived afresh).
+Per-area accuracy against today's design is benchmarks/bench_per_area.py.
+
 * speed: 1,000 persons, 8 dimensions, 30 items, D-optimality, lock-step core (selection + Newton update), best of 3;
   the final EAP (QMC) of the same persons timed apart.
 * live: next_item() + record() per step of 200 sessions of 30 items on the derived bank (Bayesian D-optimality,
@@ -41,13 +37,10 @@ from digicomp.io.yamlfile import dump_yaml  # noqa: E402
 from digicomp.simulation.multidim import (  # noqa: E402
     MultidimResponder,
     draw_multidim_thetas,
-    simulate_areas,
 )
 
 ROOT = Path(__file__).parents[1]
-TODAY = ROOT / "examples" / "designs" / "civil-service-balanced.yaml"
 MCAT = ROOT / "examples" / "designs" / "civil-service-mcat.yaml"
-AREA_STOP = {"min_items": 16, "max_items": 30, "rules": [{"area_se": 0.5}]}
 
 
 def truth_bank(folder: Path):
@@ -68,57 +61,6 @@ def design(path: Path, bank, exclude: list[str], **changes) -> dict:
     return d
 
 
-def table(n: int, setting: str, folder: Path) -> None:
-    """The per-area accuracy table of the issue."""
-    truth = truth_bank(folder)
-    base = load_bank("civil-service")
-    theta = draw_multidim_thetas(truth.dims.correlation, n, seed=2026)
-    left = [i for i in base.ids if i not in truth.ids]
-    if setting == "issue":
-        left += [it.id for it in base if it.kind not in ("multiple_choice", "self_assessment")]
-    runs = [
-        ("today (unidimensional sub-scores)", base, design(TODAY, base, left)),
-        ("MCAT (civil-service-mcat)", truth, design(MCAT, truth, left)),
-        ("MCAT + per-area stopping", truth, design(MCAT, truth, left, stop=AREA_STOP)),
-    ]
-    results = []
-    for name, bank, d in runs:
-        start = time.perf_counter()
-        results.append(simulate_areas(AdaptiveTest(bank, d), truth, theta, seed=2026, name=name))
-        print(f"  {name}: {time.perf_counter() - start:.1f} s", flush=True)
-    tabs = [r.table() for r in results]
-    print(
-        f"\nper-area accuracy, setting '{setting}', {n} persons, truth ρ = 0.8 (mean length: "
-        + ", ".join(f"{r.name.split(' ')[0] if i == 0 else r.name}: {r.mean_length:.1f}" for i, r in enumerate(results))
-        + ")"
-    )
-    print(
-        "| area | today RMSE | today level | MCAT RMSE | MCAT level | MCAT+stop RMSE | MCAT+stop level "
-        "| RMSE change | level change | target met |"
-    )
-    print("|---|---|---|---|---|---|---|---|---|---|")
-    met_all = True
-    for g, code in enumerate(results[0].areas):
-        t, m, s = (tab[g] for tab in tabs)
-        d_rmse = m["rmse"] / t["rmse"] - 1
-        d_acc = 100 * (m["level_accuracy"] - t["level_accuracy"])
-        met = d_rmse <= -0.25 and d_acc >= 12
-        met_all &= met
-        print(
-            f"| {code} | {t['rmse']:.3f} | {100 * t['level_accuracy']:.1f}% | {m['rmse']:.3f} | "
-            f"{100 * m['level_accuracy']:.1f}% | {s['rmse']:.3f} | {100 * s['level_accuracy']:.1f}% | "
-            f"{100 * d_rmse:+.0f}% | {d_acc:+.1f} | {'yes' if met else 'no'} |"
-        )
-    lengths = " | ".join(f"{r.mean_length:.1f}" for r in results)
-    print(f"| mean length | {lengths} |")
-    verdict = "met" if met_all else "NOT met"
-    print(f"target (RMSE ≥ 25% lower and level accuracy ≥ 12 points higher in every area): {verdict}")
-    mse = [float(np.mean(r.se**2)) for r in results[1:]]
-    print(
-        "MCAT mean posterior SD per area:", np.round(results[1].se.mean(axis=0), 3).tolist(), f"(mean SE² {mse[0]:.3f})"
-    )
-
-
 def speed(folder: Path, repeats: int = 3) -> None:
     """1,000 persons × 30 items × 8 dimensions, D-optimality, lock-step."""
     truth = truth_bank(folder)
@@ -132,7 +74,7 @@ def speed(folder: Path, repeats: int = 3) -> None:
         engine.core.run(state, respond)
         times.append(time.perf_counter() - start)
         cpu.append(time.thread_time() - c0)
-    from digicomp.scoring.multidim import score_answers
+    from digicomp.scoring.multidim_score import score_answers
 
     m = engine.core.model
     start = time.perf_counter()
@@ -191,9 +133,7 @@ def _answer(bank, j: int, rng):
 
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--persons", type=int, default=2000)
-    p.add_argument("--part", default="all", choices=["table", "speed", "live", "all"])
-    p.add_argument("--setting", default="both", choices=["current", "issue", "both"])
+    p.add_argument("--part", default="all", choices=["speed", "live", "all"])
     args = p.parse_args(argv)
     print(blas_report(), f"| OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} | load {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -202,9 +142,6 @@ def main(argv: list[str]) -> int:
             speed(folder)
         if args.part in ("live", "all"):
             live(folder)
-        if args.part in ("table", "all"):
-            for setting in ["current", "issue"] if args.setting == "both" else [args.setting]:
-                table(args.persons, setting, folder)
     return 0
 
 

@@ -1,7 +1,7 @@
 """Per-area accuracy of the multidimensional test against today's per-area sub-scores (issue 12's target).
 
 Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 python benchmarks/bench_per_area.py
-     [--persons 2000] [--setting current|issue|both] [--variants]
+     [--persons 2000] [--setting current|issue|both] [--variants] [--ceiling]
 
 Truth: the civil-service framework's eight areas as dimensions with correlation 0.8, the bundled bank's items
 loading on their own area with their provisional parameters (examples/make_area_bank.py, derived afresh from the
@@ -24,18 +24,26 @@ sit every design:
 The target (RMSE at least 25% lower and level accuracy at least 12 points higher in every area) is judged against
 the 30-item run of today's design (the issue's "at 30 items"; the stronger baseline) and shown against the
 shipped one too. Setting ``current``: every item each design may give; ``issue``: multiple-choice and
-self-assessment items only (the bank's formats when the issue measured it). Items with media (left out of the
+self-assessment items only (the bank's formats when the issue measured it; no design selects a self-assessment
+item, so its tests are multiple choice). Items with media (left out of the
 derived bank) are left out of every design.
 
 After the table, the information bound: by the van Trees inequality (the Bayesian Cramér-Rao bound; Gill & Levit
 1995) any design and estimator has per-area mean squared error of at least [(R⁻¹ + E I(θ))⁻¹]_kk, and E I(θ) is at
 most diag(S_k(n_k)) where S_k(n) is the sum of the n largest peak informations of area k's items and n_k the mean
-number of area-k items given. Minimising the worst area's bound relative to the target over all allocations of
-30 items says whether any 30-item design could meet the RMSE target; the level target is converted to the RMSE
-of a normal error that gives that accuracy (an approximation, not a bound).
+number of area-k items given; the items are those the MCAT may give (the engine's own mask: no rated task, no
+self-assessment item; until 2026-12-07 the bound also counted the 30 self-assessment items, which no design
+gives). Minimising the worst area's bound relative to the target over all allocations of 30 items says whether any
+30-item design could meet the RMSE target; the level target is converted to the RMSE of a normal error that gives
+that accuracy (an approximation, not a bound).
 
-``--variants`` adds MCAT variants: equal area shares (the bundled design before 2026-12-03), A-optimality, and no
-content balancing (Bayesian D-optimality alone).
+``--variants`` adds MCAT variants: equal area shares (the bundled design before 2026-12-03), A-optimality, no
+content balancing (Bayesian D-optimality alone), no exposure control, and item-eligibility exposure control.
+
+``--ceiling`` adds selection that knows the answer: every person gets, in each area, the items most informative at
+their true θ (at the MCAT's allocation and at each bound's best allocation), scored as the MCAT is. It is the usual
+"ideal selection" yardstick of simulation studies, not a bound: selection on the truth is not ignorable, so the
+posterior that ignores it is no longer the exact one (MAP then scores it a little better than EAP).
 """
 
 from __future__ import annotations
@@ -58,16 +66,21 @@ from make_area_bank import derive  # noqa: E402
 from digicomp.bank import load_bank  # noqa: E402
 from digicomp.cat import AdaptiveTest  # noqa: E402
 from digicomp.cat.design import load_design  # noqa: E402
+from digicomp.cat.multidim import Model  # noqa: E402
 from digicomp.io.yamlfile import dump_yaml  # noqa: E402
 from digicomp.levels import level_index  # noqa: E402
-from digicomp.simulation.multidim import AreaResult, draw_multidim_thetas, simulate_areas  # noqa: E402
+from digicomp.scoring.multidim import latent  # noqa: E402
+from digicomp.scoring.multidim_score import score_answers  # noqa: E402
+from digicomp.simulation.multidim import AreaResult, area_truth, draw_multidim_thetas, simulate_areas  # noqa: E402
+from digicomp.simulation.responder import category_from_uniform  # noqa: E402
 
 ROOT = Path(__file__).parents[1]
 TODAY = ROOT / "examples" / "designs" / "civil-service-balanced.yaml"
 MCAT = ROOT / "examples" / "designs" / "civil-service-mcat.yaml"
 AREA_STOP = {"min_items": 16, "max_items": 30, "rules": [{"area_se": 0.5}]}
 FIXED_30 = {"min_items": 30, "max_items": 30}
-N_BASELINES = 3
+BASELINES = ("today, 30 items", "today, every area, 30 items", "today, as shipped")
+N_BASELINES = len(BASELINES)
 """The first runs are today's design (as shipped, at 30 items, over every area at 30 items); the rest are new."""
 SEED = 2026
 
@@ -84,11 +97,18 @@ def design(path: Path, bank, exclude: list[str], **changes) -> dict:
     return d
 
 
-def runs(setting: str, truth, base, variants: bool) -> list[tuple[str, object, dict]]:
-    """(name, bank, design) of every design of the study."""
+def left_out(setting: str, truth, base) -> list[str]:
+    """Ids every design of ``setting`` leaves out: items with media (not in the truth) and, in setting ``issue``,
+    the formats the bank did not have when the issue measured."""
     left = [i for i in base.ids if i not in truth.ids]
     if setting == "issue":
         left += [it.id for it in base if it.kind not in ("multiple_choice", "self_assessment")]
+    return left
+
+
+def runs(setting: str, truth, base, variants: bool) -> list[tuple[str, object, dict]]:
+    """(name, bank, design) of every design of the study."""
+    left = left_out(setting, truth, base)
     blueprint = load_design(MCAT).model_dump(exclude_unset=True)["content"]
     out = [
         ("today, as shipped", base, design(TODAY, base, left)),
@@ -103,6 +123,12 @@ def runs(setting: str, truth, base, variants: bool) -> list[tuple[str, object, d
             ("MCAT, equal area shares", truth, design(MCAT, truth, left, content=equal)),
             ("MCAT, A-optimality", truth, design(MCAT, truth, left, selection={"rule": "a_optimality"})),
             ("MCAT, no balancing", truth, design(MCAT, truth, left, content={})),
+            ("MCAT, no exposure control", truth, design(MCAT, truth, left, exposure={"method": "none"})),
+            (
+                "MCAT, item eligibility 0.3",
+                truth,
+                design(MCAT, truth, left, exposure={"method": "item_eligibility", "r_max": 0.3}),
+            ),
         ]
     return out
 
@@ -189,8 +215,6 @@ def accuracy_curve(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def peak_information(truth, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(peak information on its own area, area position) of each allowed item of the between-item truth bank."""
-    from digicomp.cat.multidim import Model
-
     model = Model.of_bank(truth)
     K = truth.dims.n
     grid = np.linspace(-5, 5, 401)
@@ -205,15 +229,52 @@ def peak_information(truth, allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return peak[allowed], area[allowed]
 
 
-def bound(results: list[AreaResult], setting: str, folder: Path, baseline: str, length: int = 30) -> None:
+def allowed_items(truth, setting: str) -> np.ndarray:
+    """Items of the truth bank the MCAT of ``setting`` may give: the engine's own mask (never a rated task, which a
+    rater scores later, nor a self-assessment item, which the designs do not select)."""
+    left = left_out(setting, truth, load_bank("civil-service"))
+    return AdaptiveTest(truth, design(MCAT, truth, left)).core.content.allowed
+
+
+def whole_items(shares: np.ndarray, length: int = 30) -> np.ndarray:
+    """``shares`` (summing to ``length``) rounded to whole items by the largest remainders."""
+    n = np.floor(shares).astype(int)
+    n[np.argsort(n - shares)[: length - n.sum()]] += 1
+    return n
+
+
+def ceiling(folder: Path, setting: str, persons: int, allocation: np.ndarray, name: str) -> AreaResult:
+    """A test no real design can beat on this bank: each person gets, in area k, the ``allocation[k]`` allowed items
+    most informative at their *true* θ (selection that knows the answer), scored as the MCAT is (EAP from the
+    joint posterior under the bank's latent correlation), answers drawn by the truth."""
+    truth = load_bank(folder / "civil-service-areas.yaml")
+    theta = draw_multidim_thetas(truth.dims.correlation, persons, seed=SEED)
+    items, K = truth.mparams, truth.dims.n
+    allowed = allowed_items(truth, setting)
+    area = np.argmax(items.a, axis=1)
+    info = Model.of_bank(truth).scalar_information(theta, allowed) * items.a[np.arange(truth.n_items), area] ** 2
+    picks = []
+    for k in range(K):  # a loop over the eight areas; persons and items stay in arrays
+        pool = np.flatnonzero(allowed & (area == k))
+        picks.append(pool[np.argsort(-info[:, pool], axis=1, kind="stable")[:, : allocation[k]]])
+    seq = np.concatenate(picks, axis=1)
+    prob = np.exp(items.log_prob(theta))[np.arange(persons)[:, None], seq]  # (n, L, C)
+    u = np.random.default_rng(SEED).random(seq.shape)
+    resp = category_from_uniform(u.ravel(), prob.reshape(seq.size, -1)).reshape(seq.shape)
+    dims = truth.dims
+    res = score_answers(items, seq, resp, latent(dims.mean, dims.covariance), dims.ids, dims.weights, seed=SEED)
+    codes, true_area = area_truth(truth, theta)
+    length, counts = np.full(persons, seq.shape[1]), np.tile(allocation, (persons, 1))
+    return AreaResult(name, codes, true_area, res.theta, res.se, length, truth.cut_scores, counts)
+
+
+def bound(results: list[AreaResult], setting: str, folder: Path, baseline: str, length: int = 30) -> np.ndarray:
     """The van Trees bound on every area's RMSE at the best allocation of ``length`` items (see the module), for
-    the targets set by the ``baseline`` run."""
+    the targets set by the ``baseline`` run; returns that allocation for both targets (items per area)."""
     from scipy.optimize import minimize
 
     truth = load_bank(folder / "civil-service-areas.yaml")
-    allowed = ~truth.is_rated  # a rater scores them: no adaptive test gives them
-    if setting == "issue":
-        allowed = np.array([it.kind in ("multiple_choice", "self_assessment") for it in truth])
+    allowed = allowed_items(truth, setting)
     peak, area = peak_information(truth, allowed)
     K = truth.dims.n
     Rinv = np.linalg.inv(truth.dims.correlation)
@@ -270,6 +331,26 @@ def bound(results: list[AreaResult], setting: str, folder: Path, baseline: str, 
         )
     eq = np.full(K, length / K)
     print(f"equal shares ({length / K:.2f} items per area): bound RMSE {np.round(rmse_bound(eq), 3).tolist()}")
+    return n
+
+
+def print_ceilings(
+    results: list[AreaResult], setting: str, folder: Path, persons: int, shares: dict[str, np.ndarray]
+) -> None:
+    """The true-θ selection at the MCAT's allocation and at each bound's best allocation, against every baseline."""
+    by_name = {r.name: r.table() for r in results}
+    mcat = np.array([t["mean_items"] for t in by_name["MCAT"]])
+    plans = {"MCAT's allocation": whole_items(mcat * 30 / mcat.sum())}
+    plans |= {f"bound's allocation for '{base}'": whole_items(n) for base, n in shares.items()}
+    print(f"\nceiling, setting '{setting}': items chosen at the true θ, EAP from the joint posterior")
+    for plan, n in plans.items():
+        t = ceiling(folder, setting, persons, n, plan).table()
+        cells = "; ".join(f"{x['area']}: {x['rmse']:.3f}, {100 * x['level_accuracy']:.1f}%" for x in t)
+        print(f"{plan} {n.tolist()}: {cells}")
+        for base in BASELINES:
+            v = [verdict(b, x) for b, x in zip(by_name[base], t)]
+            short = ", ".join(f"{x['area']} ({100 * r:+.0f}%, {a:+.1f})" for x, (r, a, ok) in zip(t, v) if not ok)
+            print(f"  against {base}: {sum(ok for *_, ok in v)} of {len(v)} met; short: {short or 'none'}")
 
 
 def main(argv: list[str]) -> int:
@@ -277,6 +358,7 @@ def main(argv: list[str]) -> int:
     p.add_argument("--persons", type=int, default=2000)
     p.add_argument("--setting", default="both", choices=["current", "issue", "both"])
     p.add_argument("--variants", action="store_true", help="also the exploratory MCAT variants")
+    p.add_argument("--ceiling", action="store_true", help="also the selection that knows the true θ")
     args = p.parse_args(argv)
     print(blas_report(), f"| OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} | load {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
@@ -284,8 +366,9 @@ def main(argv: list[str]) -> int:
         for setting in ["current", "issue"] if args.setting == "both" else [args.setting]:
             results = study(args.persons, setting, folder, args.variants)
             print_table(results, setting, args.persons)
-            for baseline in ("today, 30 items", "today, every area, 30 items", "today, as shipped"):
-                bound(results, setting, folder, baseline)
+            shares = {base: bound(results, setting, folder, base) for base in BASELINES}
+            if args.ceiling:
+                print_ceilings(results, setting, folder, args.persons, shares)
     print(f"load {os.getloadavg()}")
     return 0
 
