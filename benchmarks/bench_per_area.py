@@ -244,9 +244,9 @@ def whole_items(shares: np.ndarray, length: int = 30) -> np.ndarray:
 
 
 def ceiling(folder: Path, setting: str, persons: int, allocation: np.ndarray, name: str) -> AreaResult:
-    """A test no real design can beat on this bank: each person gets, in area k, the ``allocation[k]`` allowed items
-    most informative at their *true* θ (selection that knows the answer), scored as the MCAT is (EAP from the
-    joint posterior under the bank's latent correlation), answers drawn by the truth."""
+    """Ideal selection (a yardstick, not a bound; see the module): each person gets, in area k, the
+    ``allocation[k]`` allowed items most informative at their *true* θ, scored as the MCAT is (EAP from the joint
+    posterior under the bank's latent correlation), answers drawn by the truth."""
     truth = load_bank(folder / "civil-service-areas.yaml")
     theta = draw_multidim_thetas(truth.dims.correlation, persons, seed=SEED)
     items, K = truth.mparams, truth.dims.n
@@ -337,12 +337,12 @@ def bound(results: list[AreaResult], setting: str, folder: Path, baseline: str, 
 def print_ceilings(
     results: list[AreaResult], setting: str, folder: Path, persons: int, shares: dict[str, np.ndarray]
 ) -> None:
-    """The true-θ selection at the MCAT's allocation and at each bound's best allocation, against every baseline."""
+    """Ideal selection at the MCAT's allocation and at each bound's best allocation, against every baseline."""
     by_name = {r.name: r.table() for r in results}
     mcat = np.array([t["mean_items"] for t in by_name["MCAT"]])
     plans = {"MCAT's allocation": whole_items(mcat * 30 / mcat.sum())}
     plans |= {f"bound's allocation for '{base}'": whole_items(n) for base, n in shares.items()}
-    print(f"\nceiling, setting '{setting}': items chosen at the true θ, EAP from the joint posterior")
+    print(f"\nideal selection, setting '{setting}': items chosen at the true θ, EAP from the joint posterior")
     for plan, n in plans.items():
         t = ceiling(folder, setting, persons, n, plan).table()
         cells = "; ".join(f"{x['area']}: {x['rmse']:.3f}, {100 * x['level_accuracy']:.1f}%" for x in t)
