@@ -1,7 +1,7 @@
 """Per-area accuracy of the multidimensional test against today's per-area sub-scores (issue 12's target).
 
 Run: env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 python benchmarks/bench_per_area.py
-     [--persons 2000] [--setting current|issue|both] [--variants] [--ceiling]
+     [--persons 2000] [--setting current|issue|both] [--variants] [--ceiling] [--mcat-items 30]
 
 Truth: the civil-service framework's eight areas as dimensions with correlation 0.8, the bundled bank's items
 loading on their own area with their provisional parameters (examples/make_area_bank.py, derived afresh from the
@@ -39,6 +39,8 @@ that accuracy (an approximation, not a bound).
 
 ``--variants`` adds MCAT variants: equal area shares (the bundled design before 2026-12-03), A-optimality, no
 content balancing (Bayesian D-optimality alone), no exposure control, and item-eligibility exposure control.
+
+``--mcat-items N`` gives the MCAT (not its variants) a fixed length of N items against today's 30.
 
 ``--ceiling`` adds selection that knows the answer: every person gets, in each area, the items most informative at
 their true θ (at the MCAT's allocation and at each bound's best allocation), scored as the MCAT is. It is the usual
@@ -106,15 +108,16 @@ def left_out(setting: str, truth, base) -> list[str]:
     return left
 
 
-def runs(setting: str, truth, base, variants: bool) -> list[tuple[str, object, dict]]:
-    """(name, bank, design) of every design of the study."""
+def runs(setting: str, truth, base, variants: bool, mcat_items: int = 30) -> list[tuple[str, object, dict]]:
+    """(name, bank, design) of every design of the study; the MCAT given ``mcat_items`` items (today's 30)."""
     left = left_out(setting, truth, base)
+    fixed = {"min_items": mcat_items, "max_items": mcat_items}
     blueprint = load_design(MCAT).model_dump(exclude_unset=True)["content"]
     out = [
         ("today, as shipped", base, design(TODAY, base, left)),
         ("today, 30 items", base, design(TODAY, base, left, stop=FIXED_30)),
         ("today, every area, 30 items", base, design(TODAY, base, left, stop=FIXED_30, content=blueprint)),
-        ("MCAT", truth, design(MCAT, truth, left)),
+        ("MCAT", truth, design(MCAT, truth, left, stop=fixed)),
         ("MCAT + per-area stop", truth, design(MCAT, truth, left, stop=AREA_STOP)),
     ]
     if variants:
@@ -133,7 +136,7 @@ def runs(setting: str, truth, base, variants: bool) -> list[tuple[str, object, d
     return out
 
 
-def study(n: int, setting: str, folder: Path, variants: bool) -> list[AreaResult]:
+def study(n: int, setting: str, folder: Path, variants: bool, mcat_items: int = 30) -> list[AreaResult]:
     """Every design of the study over the same persons."""
     path = folder / "civil-service-areas.yaml"
     dump_yaml(derive(), path)
@@ -141,7 +144,7 @@ def study(n: int, setting: str, folder: Path, variants: bool) -> list[AreaResult
     base = load_bank("civil-service")
     theta = draw_multidim_thetas(truth.dims.correlation, n, seed=SEED)
     results = []
-    for name, bank, d in runs(setting, truth, base, variants):
+    for name, bank, d in runs(setting, truth, base, variants, mcat_items):
         start = time.perf_counter()
         results.append(simulate_areas(AdaptiveTest(bank, d), truth, theta, seed=SEED, name=name))
         print(f"  {name}: {time.perf_counter() - start:.1f} s", flush=True)
@@ -359,12 +362,13 @@ def main(argv: list[str]) -> int:
     p.add_argument("--setting", default="both", choices=["current", "issue", "both"])
     p.add_argument("--variants", action="store_true", help="also the exploratory MCAT variants")
     p.add_argument("--ceiling", action="store_true", help="also the selection that knows the true θ")
+    p.add_argument("--mcat-items", type=int, default=30, help="the MCAT's fixed length (today's design keeps 30)")
     args = p.parse_args(argv)
     print(blas_report(), f"| OPENBLAS_NUM_THREADS={os.environ.get('OPENBLAS_NUM_THREADS')} | load {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         for setting in ["current", "issue"] if args.setting == "both" else [args.setting]:
-            results = study(args.persons, setting, folder, args.variants)
+            results = study(args.persons, setting, folder, args.variants, args.mcat_items)
             print_table(results, setting, args.persons)
             shares = {base: bound(results, setting, folder, base) for base in BASELINES}
             if args.ceiling:
